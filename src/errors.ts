@@ -1,0 +1,120 @@
+/**
+ * Every error Ringmaster throws or rejects with is a RingmasterError carrying a
+ * fixed `code`. The table of codes is in the README; test/unit/errors.test.ts
+ * keeps the two in step.
+ */
+
+export const ErrorCodes = {
+  ERR_INVALID_OPTION: 'An option or argument is invalid; the message names the field and the reason.',
+  ERR_RING_FULL: 'A ring had no room for a frame and the caller asked not to wait.',
+  ERR_RING_CLOSED: 'The other side of a ring has closed it; nothing more will be delivered.',
+  ERR_RING_CORRUPT: 'A frame header in a ring is out of range or inconsistent; the ring is abandoned.',
+  ERR_RING_TIMEOUT: 'Waiting for room in a ring took longer than the given timeout.',
+  ERR_MESSAGE_TOO_LARGE: 'An encoded message is larger than the configured maximum; it was not sent.',
+  ERR_ENCODE: 'A message could not be encoded as msgpack.',
+  ERR_DECODE: 'Bytes received could not be decoded as a message envelope.',
+  ERR_INBOX_FULL: 'An inbox has no free sender slot left for a new sender.',
+  ERR_NO_SUCH_ACTOR: 'No actor (or inbox) is registered under the id a message was addressed to.',
+  ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class RingmasterError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = 'RingmasterError';
+  }
+}
+
+export class InvalidOptionError extends RingmasterError {
+  /** Dotted path of the offending field, e.g. `ring.capacityBytes`. */
+  readonly path: string;
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super('ERR_INVALID_OPTION', `${path} ${reason}`, options);
+    this.name = 'InvalidOptionError';
+    this.path = path;
+  }
+}
+
+export class RingFullError extends RingmasterError {
+  constructor(message: string) {
+    super('ERR_RING_FULL', message);
+    this.name = 'RingFullError';
+  }
+}
+
+export class RingClosedError extends RingmasterError {
+  constructor(message: string) {
+    super('ERR_RING_CLOSED', message);
+    this.name = 'RingClosedError';
+  }
+}
+
+export class RingCorruptError extends RingmasterError {
+  /** Byte offset inside the ring's data area where the bad header sits. */
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super('ERR_RING_CORRUPT', message);
+    this.name = 'RingCorruptError';
+    this.offset = offset;
+  }
+}
+
+export class RingTimeoutError extends RingmasterError {
+  constructor(message: string) {
+    super('ERR_RING_TIMEOUT', message);
+    this.name = 'RingTimeoutError';
+  }
+}
+
+export class MessageTooLargeError extends RingmasterError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number, where: string) {
+    super('ERR_MESSAGE_TOO_LARGE', `${where}: message of ${size} bytes exceeds the limit of ${limit} bytes`);
+    this.name = 'MessageTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class EncodeError extends RingmasterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_ENCODE', message, options);
+    this.name = 'EncodeError';
+  }
+}
+
+export class DecodeError extends RingmasterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_DECODE', message, options);
+    this.name = 'DecodeError';
+  }
+}
+
+export class InboxFullError extends RingmasterError {
+  constructor(message: string) {
+    super('ERR_INBOX_FULL', message);
+    this.name = 'InboxFullError';
+  }
+}
+
+export class NotOnMainThreadError extends RingmasterError {
+  constructor(what: string) {
+    super('ERR_NOT_ON_MAIN_THREAD', `${what} blocks and may only be called in a worker thread; use the async form on the main thread`);
+    this.name = 'NotOnMainThreadError';
+  }
+}
+
+export class NoSuchActorError extends RingmasterError {
+  readonly actor: string;
+  constructor(actor: string, where = 'send') {
+    super('ERR_NO_SUCH_ACTOR', `${where}: no actor or inbox is registered as '${actor}'`);
+    this.name = 'NoSuchActorError';
+    this.actor = actor;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Shared-memory layouts of the ring and the doorbell. Every Atomics call in
+ * src/ring names one of these slots; nothing else indexes the headers.
+ *
+ * Ring SharedArrayBuffer (one producer thread, one consumer thread):
+ *
+ *   byte 0                  64                   128                    192
+ *   ┌───────────────────────┬────────────────────┬──────────────────────┐
+ *   │ producer line (0..15)  │ consumer line      │ control line (32..47) │
+ *   │ 0 WRITE_POS            │ 16 READ_POS        │ 32 CAPACITY           │
+ *   │ 1 FRAMES_WRITTEN       │ 17 FRAMES_READ     │ 33 PRODUCER_CLOSED    │
+ *   │ 2 FULL_EVENTS          │ 18 SPACE_SEQ       │ 34 CONSUMER_CLOSED    │
+ *   │ 3 PRODUCER_WAITING     │                    │                       │
+ *   ├───────────────────────┴────────────────────┴──────────────────────┤
+ *   │ data area: `capacity` bytes (a power of two), frames back to back    │
+ *   └────────────────────────────────────────────────────────────────────┘
+ *   (numbers are Int32 slot indexes)
+ *
+ * The producer and the consumer each write only their own 64-byte line, so the
+ * two threads do not false-share a cache line on every frame. The control line
+ * is written about once in a ring's life, so both sides can read the closed
+ * flags on every frame from their own cache.
+ *
+ * WRITE_POS and READ_POS are free-running byte counters taken modulo 2^32; the
+ * offset in the data area is `pos & (capacity - 1)` and the bytes in use are
+ * `(WRITE_POS - READ_POS) >>> 0`. A power-of-two capacity keeps both exact
+ * across the 2^32 wrap of the counters.
+ *
+ * A frame:   ┌ len: i32 ┬ len ^ FRAME_MAGIC: i32 ┬ payload (len bytes) ┬ pad to 8 ┐
+ * A wrap marker (the rest of the data area is unused, continue at offset 0):
+ *            ┌ WRAP_MARKER ┬ WRAP_MARKER ^ FRAME_MAGIC ┐
+ * The check word catches a torn or overwritten header: a frame whose two words
+ * disagree, or whose length runs past what the producer published, is corrupt.
+ */
+
+/** Producer-owned slots (first cache line). */
+export const WRITE_POS = 0;
+export const FRAMES_WRITTEN = 1;
+export const FULL_EVENTS = 2;
+/** 1 while the producer is blocked waiting for room; the consumer bumps SPACE_SEQ for it. */
+export const PRODUCER_WAITING = 3;
+
+/** Consumer-owned slots (second cache line). */
+export const READ_POS = 16;
+export const FRAMES_READ = 17;
+/** Bumped by the consumer when it frees room (or closes) while the producer waits; the producer waits on it. */
+export const SPACE_SEQ = 18;
+
+/** Control line: written at creation and at close only. */
+/** Capacity in bytes, written once at creation so either side can attach from the buffer alone. */
+export const CAPACITY = 32;
+export const PRODUCER_CLOSED = 33;
+export const CONSUMER_CLOSED = 34;
+
+export const RING_HEADER_BYTES = 192;
+export const RING_HEADER_SLOTS = RING_HEADER_BYTES / 4;
+
+export const FRAME_HEADER_BYTES = 8;
+export const FRAME_ALIGN = 8;
+/** Arbitrary odd constant; a zeroed or random header is unlikely to pass `len ^ FRAME_MAGIC`. */
+export const FRAME_MAGIC = 0x5a3c_96e1 | 0;
+export const WRAP_MARKER = -1;
+
+/** Smallest and largest data area, in bytes. 2^30 keeps positions comparable modulo 2^32. */
+export const MIN_RING_CAPACITY_BYTES = 64;
+export const MAX_RING_CAPACITY_BYTES = 2 ** 30;
+export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
+
+/**
+ * Doorbell SharedArrayBuffer: one per receiving thread, shared by every ring
+ * that feeds it.
+ *
+ *   Int32 slot 0 DOORBELL_SEQ     bumped by a producer that finds the consumer parked
+ *   Int32 slot 1 CONSUMER_PARKED  1 while the consumer is parked (or about to park)
+ *   Int32 slot 2 SENDER_SLOTS     how many rings the bitmap covers (fixed at creation)
+ *   Int32 slots 16..              READY bitmap: bit i of word i>>5 set = ring i has frames
+ *
+ * The READY bitmap starts on its own cache line: producers touch it on every
+ * frame, the parked flag only when idle.
+ */
+export const DOORBELL_SEQ = 0;
+export const CONSUMER_PARKED = 1;
+export const SENDER_SLOTS = 2;
+export const READY_BITMAP = 16;
+
+export const DEFAULT_SENDER_SLOTS = 64;
+export const MAX_SENDER_SLOTS = 4096;
+
+export function doorbellBytes(senderSlots: number): number {
+  return (READY_BITMAP + Math.ceil(senderSlots / 32)) * 4;
+}
+
+/** Total size a frame with `len` payload bytes occupies in the data area. */
+export function frameBytes(len: number): number {
+  return FRAME_HEADER_BYTES + ((len + FRAME_ALIGN - 1) & ~(FRAME_ALIGN - 1));
+}
+
+/**
+ * The largest payload a ring of `capacity` bytes takes. A frame may be at most
+ * half the data area: then, however the positions fall, an empty ring always
+ * has room for it either before the end or, after a wrap marker, at the start.
+ */
+export function maxPayloadBytes(capacity: number): number {
+  return capacity / 2 - FRAME_HEADER_BYTES;
+}

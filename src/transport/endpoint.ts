@@ -1,0 +1,97 @@
+import { Codec } from '../codec/envelope.js';
+import { RingmasterError, type ErrorCode } from '../errors.js';
+import { Inbox, type InboxOptions } from './inbox.js';
+import { Outbox } from './outbox.js';
+import { isTransportToWorker, type InboxDescriptor, type TransportToMain, type TransportToWorker } from './protocol.js';
+
+/** The part of a MessagePort / parentPort the transport uses. */
+export interface ControlPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/**
+ * A thread's place on the data plane: its inbox, and an outbox per peer it
+ * has written to. Reaching a new peer costs one control round trip to the
+ * main thread (which creates the ring); from then on every message goes
+ * straight into the peer's memory.
+ */
+export class Endpoint {
+  readonly id: string;
+  readonly inbox: Inbox;
+  readonly #port: ControlPort;
+  readonly #codec: Codec;
+  readonly #outboxes = new Map<string, Outbox>();
+  readonly #connecting = new Map<string, Promise<Outbox>>();
+  readonly #requests = new Map<number, { resolve: (o: Outbox) => void; reject: (e: Error) => void }>();
+  #nextRequest = 1;
+  readonly #listener = (m: unknown): void => {
+    if (isTransportToWorker(m)) this.#handle(m);
+  };
+
+  constructor(port: ControlPort, descriptor: InboxDescriptor, options: InboxOptions = {}) {
+    this.id = descriptor.id;
+    this.#port = port;
+    this.#codec = options.codec ?? new Codec();
+    this.inbox = new Inbox(descriptor.doorbell, { ...options, codec: this.#codec });
+    for (const { slot, ring } of descriptor.rings) this.inbox.attach(slot, ring);
+    port.on('message', this.#listener);
+  }
+
+  /** The outbox to `to` if it is wired already (no await on the hot path). */
+  outboxIfReady(to: string): Outbox | undefined {
+    return this.#outboxes.get(to);
+  }
+
+  /** The outbox to `to`, asking the main thread for a ring the first time. */
+  outbox(to: string): Promise<Outbox> {
+    const ready = this.#outboxes.get(to);
+    if (ready) return Promise.resolve(ready);
+    let p = this.#connecting.get(to);
+    if (!p) {
+      p = new Promise<Outbox>((resolve, reject) => {
+        const requestId = this.#nextRequest++;
+        this.#requests.set(requestId, { resolve, reject });
+        const msg: TransportToMain = { type: 'ring-request', requestId, from: this.id, to };
+        this.#port.postMessage(msg);
+      });
+      this.#connecting.set(to, p);
+      p.catch(() => this.#connecting.delete(to));
+    }
+    return p;
+  }
+
+  close(): void {
+    this.#port.off('message', this.#listener);
+    for (const { reject } of this.#requests.values()) {
+      reject(new RingmasterError('ERR_RING_CLOSED', `endpoint '${this.id}' closed before its ring request was answered`));
+    }
+    this.#requests.clear();
+  }
+
+  #handle(m: TransportToWorker): void {
+    switch (m.type) {
+      case 'ring-attach':
+        this.inbox.attach(m.slot, m.ring);
+        return;
+      case 'ring-grant': {
+        const req = this.#requests.get(m.requestId);
+        if (!req) return;
+        this.#requests.delete(m.requestId);
+        const out = new Outbox(m.grant, this.#codec);
+        this.#outboxes.set(m.grant.to, out);
+        this.#connecting.delete(m.grant.to);
+        req.resolve(out);
+        return;
+      }
+      case 'ring-refused': {
+        const req = this.#requests.get(m.requestId);
+        if (!req) return;
+        this.#requests.delete(m.requestId);
+        req.reject(new RingmasterError(m.code as ErrorCode, m.message));
+        return;
+      }
+    }
+  }
+}

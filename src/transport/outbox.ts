@@ -1,0 +1,65 @@
+import { Codec, type Envelope } from '../codec/envelope.js';
+import { RingTimeoutError, RingClosedError, RingFullError } from '../errors.js';
+import { Doorbell } from '../ring/doorbell.js';
+import { RingWriter, type WriteResult } from '../ring/ring.js';
+import type { RingGrant } from './protocol.js';
+
+/**
+ * The sending side towards one receiver: a RingWriter on the ring the
+ * switchboard granted, and a codec. Lives in the sending thread; writes go
+ * straight into the receiver's inbox memory.
+ */
+export class Outbox {
+  readonly to: string;
+  readonly writer: RingWriter;
+  readonly #codec: Codec;
+
+  constructor(grant: RingGrant, codec: Codec = new Codec()) {
+    this.to = grant.to;
+    this.writer = new RingWriter(grant.ring, new Doorbell(grant.doorbell), grant.slot);
+    this.#codec = codec;
+  }
+
+  /** Never blocks: 'written', or 'full' / 'closed' with nothing written. */
+  trySend(env: Envelope): WriteResult {
+    return this.#codec.write(this.writer, env);
+  }
+
+  /** Throws RingFullError / RingClosedError instead of returning them. */
+  send(env: Envelope): void {
+    const r = this.#codec.write(this.writer, env);
+    if (r !== 'written') throw this.#error(r);
+  }
+
+  /** Worker threads: wait up to `timeoutMs` for room, then throw RingTimeoutError. */
+  sendBlocking(env: Envelope, timeoutMs: number): void {
+    for (;;) {
+      const r = this.#codec.write(this.writer, env);
+      if (r === 'written') return;
+      if (r === 'closed') throw this.#error(r);
+      const s = this.writer.waitForSpace(this.#codec.encodedEnd - this.#codec.encodedStart, timeoutMs);
+      if (s === 'closed') throw this.#error('closed');
+      if (s === 'timed-out') throw new RingTimeoutError(`send to '${this.to}': no room in its ring within ${timeoutMs} ms`);
+    }
+  }
+
+  /** Any thread: wait up to `timeoutMs` for room without blocking the event loop. */
+  async sendAsync(env: Envelope, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const r = this.#codec.write(this.writer, env);
+      if (r === 'written') return;
+      if (r === 'closed') throw this.#error(r);
+      const size = this.#codec.encodedEnd - this.#codec.encodedStart;
+      const s = await this.writer.waitForSpaceAsync(size, Math.max(0, deadline - performance.now()));
+      if (s === 'closed') throw this.#error('closed');
+      if (s === 'timed-out') throw new RingTimeoutError(`send to '${this.to}': no room in its ring within ${timeoutMs} ms`);
+    }
+  }
+
+  #error(r: 'full' | 'closed'): Error {
+    return r === 'full'
+      ? new RingFullError(`send to '${this.to}': its ring (${this.writer.capacity} bytes) is full`)
+      : new RingClosedError(`send to '${this.to}': its inbox is closed`);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Control messages of the transport, both directions of the worker boundary.
+ * Low rate (once per pair of actors); the data itself never takes this path.
+ */
+
+/** What a sender needs to write to a receiver directly. */
+export interface RingGrant {
+  to: string;
+  /** The sender's slot in the receiver's inbox (its bit in the READY bitmap). */
+  slot: number;
+  ring: SharedArrayBuffer;
+  doorbell: SharedArrayBuffer;
+}
+
+/** The initial inbox of a receiving thread: its doorbell and the rings already wired to it. */
+export interface InboxDescriptor {
+  id: string;
+  doorbell: SharedArrayBuffer;
+  rings: Array<{ slot: number; ring: SharedArrayBuffer }>;
+}
+
+export type TransportToMain = { type: 'ring-request'; requestId: number; from: string; to: string };
+
+export type TransportToWorker =
+  | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer }
+  | { type: 'ring-grant'; requestId: number; grant: RingGrant }
+  | { type: 'ring-refused'; requestId: number; to: string; code: string; message: string };
+
+export function isTransportToMain(m: unknown): m is TransportToMain {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ring-request';
+}
+
+export function isTransportToWorker(m: unknown): m is TransportToWorker {
+  const t = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+  return t === 'ring-attach' || t === 'ring-grant' || t === 'ring-refused';
+}

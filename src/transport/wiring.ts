@@ -1,0 +1,54 @@
+import { RingmasterError } from '../errors.js';
+import type { ControlPort } from './endpoint.js';
+import { isTransportToMain, type InboxDescriptor, type TransportToWorker } from './protocol.js';
+import { Switchboard, type RegisterOptions } from './switchboard.js';
+
+/**
+ * Main-thread side of the transport's control plane: answers the ring
+ * requests of the threads it serves and tells receivers about new rings.
+ */
+export class Wiring {
+  readonly switchboard: Switchboard;
+  readonly #ports = new Map<string, { port: ControlPort; listener: (m: unknown) => void }>();
+
+  constructor() {
+    this.switchboard = new Switchboard((to, slot, ring) => {
+      // A receiver with no thread bound right now (restarting) gets the ring
+      // with the rest of its inbox when its next thread is bound.
+      this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring });
+    });
+  }
+
+  register(id: string, options?: RegisterOptions): InboxDescriptor {
+    return this.switchboard.register(id, options);
+  }
+
+  /** `port` now serves inbox `id`: its ring requests are answered, new rings into it are announced on it. */
+  bind(id: string, port: ControlPort): void {
+    this.unbind(id);
+    const listener = (m: unknown): void => {
+      if (!isTransportToMain(m)) return;
+      let reply: TransportToWorker;
+      try {
+        reply = { type: 'ring-grant', requestId: m.requestId, grant: this.switchboard.connect(m.from, m.to) };
+      } catch (err) {
+        const e = err as Error;
+        reply = { type: 'ring-refused', requestId: m.requestId, to: m.to, code: e instanceof RingmasterError ? e.code : 'ERR_INVALID_OPTION', message: e.message };
+      }
+      this.#post(port, reply);
+    };
+    port.on('message', listener);
+    this.#ports.set(id, { port, listener });
+  }
+
+  unbind(id: string): void {
+    const b = this.#ports.get(id);
+    if (!b) return;
+    b.port.off('message', b.listener);
+    this.#ports.delete(id);
+  }
+
+  #post(port: ControlPort | undefined, msg: TransportToWorker): void {
+    port?.postMessage(msg);
+  }
+}

@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { Packr } from 'msgpackr';
+import { Codec, createRing, DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError, RingReader, RingWriter, type Envelope } from '../../src/index.js';
+
+function roundTrip(codec: Codec, env: Envelope): Envelope {
+  const sab = createRing(64 * 1024);
+  expect(codec.write(new RingWriter(sab), env)).to.equal('written');
+  const r = new RingReader(sab);
+  expect(r.next()).to.equal(true);
+  return codec.decode(r.bytes, r.offset, r.length);
+}
+
+describe('codec', () => {
+  it('carries every envelope field and a structured payload through a ring', () => {
+    const codec = new Codec();
+    const env: Envelope = {
+      kind: 'ask',
+      from: 'strategy',
+      to: 'risk',
+      id: 42,
+      payload: { sym: 'BTCUSD', px: 64123.5, qty: [1, 2, 3], nested: { ok: true, none: null } },
+      topic: 'trade.signal.BTC',
+      priority: 'high',
+    };
+    expect(roundTrip(codec, env)).to.deep.equal(env);
+  });
+
+  it('defaults the priority to normal and leaves the topic out when absent', () => {
+    const got = roundTrip(new Codec(), { kind: 'tell', from: 'a', to: 'b', id: 0, payload: 'x' });
+    expect(got.priority).to.equal('normal');
+    expect(got.topic).to.equal(undefined);
+  });
+
+  it('copies binary payloads out of the ring so a reused ring cannot change them', () => {
+    const codec = new Codec();
+    const sab = createRing(1024);
+    codec.write(new RingWriter(sab), { kind: 'tell', from: 'a', to: 'b', id: 0, payload: new Uint8Array([1, 2, 3, 4]) });
+    const r = new RingReader(sab);
+    r.next();
+    const got = codec.decode(r.bytes, r.offset, r.length).payload as Uint8Array;
+    r.bytes.fill(0xff);
+    expect([...got]).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it('rejects a message over maxMessageBytes at send, naming size and limit, and writes nothing', () => {
+    const codec = new Codec({ maxMessageBytes: 100 });
+    const sab = createRing(4096);
+    const w = new RingWriter(sab);
+    expect(() => codec.write(w, { kind: 'tell', from: 'a', to: 'risk', id: 0, payload: 'x'.repeat(200) })).to.throw(
+      MessageTooLargeError,
+      /message to 'risk' \(maxMessageBytes\): message of 2\d\d bytes exceeds the limit of 100 bytes/,
+    );
+    expect(w.stats().framesWritten).to.equal(0);
+    expect(new RingReader(sab).next()).to.equal(false);
+  });
+
+  it("rejects a message larger than the ring can ever hold, naming the ring's limit", () => {
+    const codec = new Codec();
+    const w = new RingWriter(createRing(1024));
+    expect(() => codec.write(w, { kind: 'tell', from: 'a', to: 'b', id: 0, payload: 'y'.repeat(600) })).to.throw(
+      MessageTooLargeError,
+      /ring capacity 1024.*exceeds the limit of 504/,
+    );
+  });
+
+  it('reports an unknown kind as an EncodeError', () => {
+    expect(() => new Codec().encode({ kind: 'shout' as 'tell', from: 'a', to: 'b', id: 0, payload: 1 })).to.throw(EncodeError, /unknown kind 'shout'/);
+  });
+
+  it('validates its options', () => {
+    expect(() => new Codec({ maxMessageBytes: -1 })).to.throw(InvalidOptionError, /codec\.maxMessageBytes/);
+  });
+
+  describe('decoding untrusted bytes', () => {
+    const packr = new Packr({ useRecords: false });
+    const decode = (value: unknown): Envelope => {
+      const b = packr.pack(value);
+      return new Codec().decode(b, 0, b.length);
+    };
+
+    it('raises DecodeError for bytes that are not msgpack', () => {
+      const junk = Buffer.from([0xc1, 0xc1, 0xc1]);
+      expect(() => new Codec().decode(junk, 0, junk.length)).to.throw(DecodeError, /not valid msgpack|not an envelope/);
+    });
+
+    it('raises DecodeError naming the field for a malformed envelope', () => {
+      expect(() => decode({ not: 'an array' })).to.throw(DecodeError, /expected an array/);
+      expect(() => decode([9, 2, 'a', 'b', 0, null])).to.throw(DecodeError, /kind: unknown code 9/);
+      expect(() => decode([0, 7, 'a', 'b', 0, null])).to.throw(DecodeError, /priority: unknown code 7/);
+      expect(() => decode([0, 2, 1, 'b', 0, null])).to.throw(DecodeError, /from: expected a string/);
+      expect(() => decode([0, 2, 'a', 'b', 1.5, null])).to.throw(DecodeError, /id: expected an integer/);
+      expect(() => decode([0, 2, 'a', 'b', 0, null, 5])).to.throw(DecodeError, /topic: expected a string/);
+    });
+
+    it('never lets a payload set a prototype', () => {
+      // {"__proto__": {"polluted": true}} as a raw msgpack map inside an envelope.
+      const map = Buffer.from('81a95f5f70726f746f5f5f81a8706f6c6c75746564c3', 'hex');
+      const head = packr.pack([0, 2, 'a', 'b', 0]);
+      const bytes = Buffer.concat([Buffer.from([0x96]), head.subarray(1), map]);
+      const env = new Codec().decode(bytes, 0, bytes.length);
+      const payload = env.payload as Record<string, unknown>;
+      expect(Object.getPrototypeOf(payload)).to.equal(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      expect((payload as { polluted?: unknown }).polluted).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,151 @@
+import { expect } from 'chai';
+import {
+  Codec,
+  createDoorbell,
+  createRing,
+  Doorbell,
+  Inbox,
+  InboxFullError,
+  InvalidOptionError,
+  NoSuchActorError,
+  Outbox,
+  RingCorruptError,
+  RingWriter,
+  Switchboard,
+  type DecodeError,
+  type Envelope,
+} from '../../src/index.js';
+import { RING_HEADER_BYTES } from '../../src/ring/layout.js';
+
+function tell(from: string, n: number): Envelope {
+  return { kind: 'tell', from, to: 'rx', id: 0, payload: n };
+}
+
+function wired(senders: number, options: ConstructorParameters<typeof Inbox>[1] = {}) {
+  const doorbell = createDoorbell(senders);
+  const inbox = new Inbox(doorbell, { spinMicros: 0, ...options });
+  const outs: Outbox[] = [];
+  for (let slot = 0; slot < senders; slot++) {
+    const ring = createRing(64 * 1024);
+    inbox.attach(slot, ring);
+    outs.push(new Outbox({ to: 'rx', slot, ring, doorbell }));
+  }
+  return { inbox, outs, doorbell };
+}
+
+describe('inbox', () => {
+  it('delivers each sender in order', () => {
+    const { inbox, outs } = wired(3);
+    for (let i = 0; i < 50; i++) for (const [s, o] of outs.entries()) o.send(tell(`s${s}`, i));
+    const seen: Record<string, number[]> = {};
+    inbox.drain(Infinity, (env) => (seen[env.from] ??= []).push(env.payload as number));
+    for (let s = 0; s < 3; s++) expect(seen[`s${s}`]).to.deep.equal([...Array(50).keys()]);
+    expect(inbox.depth()).to.equal(0);
+  });
+
+  it('does not let a busy sender starve a slow one', () => {
+    const { inbox, outs } = wired(2, { fairBatch: 8 });
+    for (let i = 0; i < 1000; i++) outs[0]!.send(tell('busy', i));
+    outs[1]!.send(tell('slow', 0));
+    const order: string[] = [];
+    // A small budget per call, as a receiver with other work would use.
+    while (order.length < 1001) inbox.drain(16, (env) => order.push(env.from));
+    expect(order.indexOf('slow')).to.be.lessThan(16);
+  });
+
+  it('takes up again where a drain budget ran out', () => {
+    const { inbox, outs } = wired(2, { fairBatch: 4 });
+    for (let i = 0; i < 10; i++) outs[0]!.send(tell('a', i));
+    for (let i = 0; i < 10; i++) outs[1]!.send(tell('b', i));
+    const got: string[] = [];
+    while (inbox.drain(3, (env) => got.push(`${env.from}${env.payload as number}`)) > 0);
+    expect(got).to.have.length(20);
+    expect(got.filter((g) => g.startsWith('a'))).to.deep.equal([...Array(10).keys()].map((i) => `a${i}`));
+    expect(inbox.hasWork()).to.equal(false);
+  });
+
+  it('hands an undecodable frame aside with its bytes and goes on', () => {
+    const bad: Array<{ slot: number; err: DecodeError; raw: Uint8Array }> = [];
+    const { inbox, outs } = wired(1, { onUndecodable: (slot, err, raw) => bad.push({ slot, err, raw }) });
+    outs[0]!.send(tell('a', 1));
+    outs[0]!.writer.tryWrite(Buffer.from([0xc1]));
+    outs[0]!.send(tell('a', 2));
+    const got: unknown[] = [];
+    inbox.drain(Infinity, (env) => got.push(env.payload));
+    expect(got).to.deep.equal([1, 2]);
+    expect(bad).to.have.length(1);
+    expect(bad[0]!.err.code).to.equal('ERR_DECODE');
+    expect([...bad[0]!.raw]).to.deep.equal([0xc1]);
+  });
+
+  it('detaches a corrupt ring and keeps delivering from the others', () => {
+    const corrupt: Array<{ slot: number; err: RingCorruptError }> = [];
+    const { inbox, outs } = wired(2, { onRingCorrupt: (slot, err) => corrupt.push({ slot, err }) });
+    outs[0]!.send(tell('a', 1));
+    new Int32Array(outs[0]!.writer.buffer, RING_HEADER_BYTES)[0] = 123456; // trash the header
+    outs[1]!.send(tell('b', 1));
+    const got: string[] = [];
+    inbox.drain(Infinity, (env) => got.push(env.from));
+    expect(got).to.deep.equal(['b']);
+    expect(corrupt.map((c) => c.slot)).to.deep.equal([0]);
+    expect(inbox.senders).to.equal(1);
+    outs[1]!.send(tell('b', 2));
+    expect(inbox.drain(Infinity, () => {})).to.equal(1);
+  });
+
+  it('wakes a parked consumer on the main thread without blocking it', async () => {
+    const { inbox, outs } = wired(1);
+    inbox.drain(Infinity, () => {}); // attach marks a new ring ready; take that first
+    const parked = inbox.waitForWorkAsync(10_000);
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    setTimeout(() => outs[0]!.send(tell('a', 1)), 20);
+    expect(await parked).to.equal('ready');
+    expect(ticked).to.equal(true);
+    expect(inbox.drain(Infinity, () => {})).to.equal(1);
+    expect(await inbox.waitForWorkAsync(20)).to.equal('timed-out');
+  });
+
+  it('delivers frames written before the ring was attached', () => {
+    const doorbell = createDoorbell(4);
+    const ring = createRing(1024);
+    const w = new RingWriter(ring, new Doorbell(doorbell), 2);
+    new Codec().write(w, tell('early', 1));
+    const inbox = new Inbox(doorbell, { spinMicros: 0 });
+    expect(inbox.drain(Infinity, () => {})).to.equal(0); // rung, but no ring yet
+    inbox.attach(2, ring);
+    const got: string[] = [];
+    inbox.drain(Infinity, (env) => got.push(env.from));
+    expect(got).to.deep.equal(['early']);
+  });
+
+  it('validates its options and slots', () => {
+    expect(() => new Inbox(createDoorbell(2), { fairBatch: 0 })).to.throw(InvalidOptionError, /inbox\.fairBatch/);
+    expect(() => new Inbox(createDoorbell(2)).attach(2, createRing(1024))).to.throw(InvalidOptionError, /must be 0\.\.1, got 2/);
+    expect(() => createDoorbell(0)).to.throw(InvalidOptionError, /senderSlots/);
+  });
+});
+
+describe('switchboard', () => {
+  it('creates one ring per pair on first use and announces it to the receiver', () => {
+    const attached: Array<[string, number]> = [];
+    const sb = new Switchboard((to, slot) => attached.push([to, slot]));
+    sb.register('rx', { senderSlots: 2, ringBytes: 1024 });
+    const g1 = sb.connect('a', 'rx');
+    const again = sb.connect('a', 'rx');
+    const g2 = sb.connect('b', 'rx');
+    expect(again.ring).to.equal(g1.ring);
+    expect([g1.slot, g2.slot]).to.deep.equal([0, 1]);
+    expect(attached).to.deep.equal([['rx', 0], ['rx', 1]]);
+    expect(sb.describe('rx').rings.map((r) => r.slot)).to.deep.equal([0, 1]);
+    expect(() => sb.connect('c', 'rx')).to.throw(InboxFullError, /all 2 sender slots of 'rx'/);
+  });
+
+  it('refuses unknown receivers and bad sizes with clear errors', () => {
+    const sb = new Switchboard(() => {});
+    expect(() => sb.connect('a', 'ghost')).to.throw(NoSuchActorError, /'ghost'/);
+    expect(() => sb.register('x', { ringBytes: 1000 })).to.throw(InvalidOptionError, /ring\.capacityBytes/);
+    sb.register('y');
+    expect(() => sb.register('y')).to.throw(InvalidOptionError, /registered already/);
+  });
+});
