@@ -41,6 +41,7 @@ export type {
   FrameHandler,
   InboxDescriptor,
   InboxOptions,
+  Lane,
   RegisterOptions,
   RingGrant,
   TransportToMain,

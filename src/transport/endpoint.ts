@@ -2,7 +2,7 @@ import { Codec } from '../codec/envelope.js';
 import { RingmasterError, type ErrorCode } from '../errors.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { Outbox } from './outbox.js';
-import { isTransportToWorker, type InboxDescriptor, type TransportToMain, type TransportToWorker } from './protocol.js';
+import { isTransportToWorker, type InboxDescriptor, type Lane, type TransportToMain, type TransportToWorker } from './protocol.js';
 
 /** The part of a MessagePort / parentPort the transport uses. */
 export interface ControlPort {
@@ -35,29 +35,30 @@ export class Endpoint {
     this.#port = port;
     this.#codec = options.codec ?? new Codec();
     this.inbox = new Inbox(descriptor.doorbell, { ...options, codec: this.#codec });
-    for (const { slot, ring } of descriptor.rings) this.inbox.attach(slot, ring);
+    for (const { slot, ring, lane } of descriptor.rings) this.inbox.attach(slot, ring, lane);
     port.on('message', this.#listener);
   }
 
-  /** The outbox to `to` if it is wired already (no await on the hot path). */
-  outboxIfReady(to: string): Outbox | undefined {
-    return this.#outboxes.get(to);
+  /** The outbox to `to` on `lane` if it is wired already (no await on the hot path). */
+  outboxIfReady(to: string, lane: Lane = 'mail'): Outbox | undefined {
+    return this.#outboxes.get(lane === 'mail' ? to : `${lane}:${to}`);
   }
 
-  /** The outbox to `to`, asking the main thread for a ring the first time. */
-  outbox(to: string): Promise<Outbox> {
-    const ready = this.#outboxes.get(to);
+  /** The outbox to `to` on `lane`, asking the main thread for a ring the first time. */
+  outbox(to: string, lane: Lane = 'mail'): Promise<Outbox> {
+    const key = lane === 'mail' ? to : `${lane}:${to}`;
+    const ready = this.#outboxes.get(key);
     if (ready) return Promise.resolve(ready);
-    let p = this.#connecting.get(to);
+    let p = this.#connecting.get(key);
     if (!p) {
       p = new Promise<Outbox>((resolve, reject) => {
         const requestId = this.#nextRequest++;
         this.#requests.set(requestId, { resolve, reject });
-        const msg: TransportToMain = { type: 'ring-request', requestId, from: this.id, to };
+        const msg: TransportToMain = { type: 'ring-request', requestId, from: this.id, to, lane };
         this.#port.postMessage(msg);
       });
-      this.#connecting.set(to, p);
-      p.catch(() => this.#connecting.delete(to));
+      this.#connecting.set(key, p);
+      p.catch(() => this.#connecting.delete(key));
     }
     return p;
   }
@@ -73,15 +74,16 @@ export class Endpoint {
   #handle(m: TransportToWorker): void {
     switch (m.type) {
       case 'ring-attach':
-        this.inbox.attach(m.slot, m.ring);
+        this.inbox.attach(m.slot, m.ring, m.lane);
         return;
       case 'ring-grant': {
         const req = this.#requests.get(m.requestId);
         if (!req) return;
         this.#requests.delete(m.requestId);
         const out = new Outbox(m.grant, this.#codec);
-        this.#outboxes.set(m.grant.to, out);
-        this.#connecting.delete(m.grant.to);
+        const key = m.grant.lane === 'mail' ? m.grant.to : `${m.grant.lane}:${m.grant.to}`;
+        this.#outboxes.set(key, out);
+        this.#connecting.delete(key);
         req.resolve(out);
         return;
       }

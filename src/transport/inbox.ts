@@ -3,6 +3,7 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { InvalidOptionError, RingCorruptError, DecodeError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
 import { RingReader } from '../ring/ring.js';
+import type { Lane } from './protocol.js';
 
 /** Frames taken from one sender before the next sender gets a turn. */
 export const DEFAULT_FAIR_BATCH = 32;
@@ -30,37 +31,39 @@ export type FrameHandler = (bytes: Buffer, offset: number, length: number, slot:
 export type EnvelopeHandler = (env: Envelope, slot: number) => void;
 
 /**
- * The receiving side of one thread: one SPSC ring per sender and one
- * doorbell. Senders never share a ring, so a sender that dies mid-write
+ * The receiving side of one thread: one SPSC ring per sender and lane, and
+ * one doorbell. Senders never share a ring, so a sender that dies mid-write
  * cannot block or corrupt what the others deliver.
+ *
+ * Senders with frames wait in a round-robin queue; each gets a bounded turn
+ * (`fairBatch` frames, or one message for `nextMail`) before the next, so a
+ * busy sender cannot starve a slow one.
  */
 export class Inbox {
   readonly doorbell: Doorbell;
   readonly #readers: (RingReader | null)[];
+  readonly #lanes: Lane[];
   readonly #fairBatch: number;
   readonly #spinMs: number;
   readonly #codec: Codec;
   readonly #onRingCorrupt: InboxOptions['onRingCorrupt'];
   readonly #onUndecodable: InboxOptions['onUndecodable'];
-  /** Slots that still had frames after their turn, in the order they get the next one. */
-  #carry: number[] = [];
+  /** Round-robin queue of slots that may hold frames; `#queued[slot]` = 1 while a slot is in it. */
+  #queue: number[] = [];
+  readonly #queued: Uint8Array;
+  /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
+  #inFlight = -1;
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
-    let env: Envelope;
-    try {
-      env = this.#codec.decode(bytes, offset, length);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw);
-      return;
-    }
-    this.#envHandler!(env, slot);
+    const env = this.#decode(bytes, offset, length, slot);
+    if (env) this.#envHandler!(env, slot);
   };
 
   constructor(doorbell: SharedArrayBuffer, options: InboxOptions = {}) {
     this.doorbell = new Doorbell(doorbell);
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
+    this.#lanes = new Array<Lane>(this.doorbell.senderSlots).fill('mail');
+    this.#queued = new Uint8Array(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
     const spin = options.spinMicros ?? DEFAULT_SPIN_MICROS;
     if (!(spin >= 0)) throw new InvalidOptionError('inbox.spinMicros', `must be a number ≥ 0, got ${spin}`);
@@ -71,11 +74,12 @@ export class Inbox {
   }
 
   /** Start reading a sender's ring in `slot`. Frames already in it are delivered. */
-  attach(slot: number, ring: SharedArrayBuffer): void {
+  attach(slot: number, ring: SharedArrayBuffer, lane: Lane = 'mail'): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.#readers.length) {
       throw new InvalidOptionError('inbox.attach slot', `must be 0..${this.#readers.length - 1}, got ${slot}`);
     }
     this.#readers[slot] = new RingReader(ring);
+    this.#lanes[slot] = lane;
     this.doorbell.markReady(slot);
   }
 
@@ -89,63 +93,83 @@ export class Inbox {
     return n;
   }
 
-  /** Messages waiting across all senders. */
-  depth(): number {
+  /** Messages waiting across all senders (of one lane, if given). */
+  depth(lane?: Lane): number {
     let n = 0;
-    for (const r of this.#readers) if (r) n += r.depth();
+    for (let s = 0; s < this.#readers.length; s++) {
+      const r = this.#readers[s];
+      if (r && (lane === undefined || this.#lanes[s] === lane)) n += r.depth();
+    }
     return n;
   }
 
   /**
-   * Hand every waiting frame, up to `max`, to `fn`, taking at most
-   * `fairBatch` from one sender before moving to the next. Returns how many.
+   * Hand every waiting frame of every lane, up to `max`, to `fn`, taking at
+   * most `fairBatch` from one sender per turn. Returns how many.
    */
   drainFrames(max: number, fn: FrameHandler): number {
-    let n = 0;
-    while (n < max) {
-      const got = this.#pass(max - n, fn);
-      if (got === 0) break;
-      n += got;
-    }
-    return n;
-  }
-
-  /** One round: every sender with frames gets one turn, those left over from the last round first. */
-  #pass(max: number, fn: FrameHandler): number {
-    let n = 0;
-    const carried = this.#carry;
-    this.#carry = [];
-    for (const slot of carried) {
-      if (n < max) n += this.#turn(slot, max - n, fn);
-      else this.#carry.push(slot);
-    }
-    for (let w = 0, words = this.doorbell.readyWords; w < words; w++) {
-      let bits = this.doorbell.takeReadyWord(w);
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const slot = (w << 5) | b;
-        if (n < max) n += this.#turn(slot, max - n, fn);
-        else this.#carry.push(slot);
-      }
-      if (n >= max) break;
-    }
-    return n;
+    return this.#drain(max, fn, null);
   }
 
   /** Like drainFrames, decoding each frame into an Envelope. */
   drain(max: number, fn: EnvelopeHandler): number {
-    this.#envHandler = fn;
-    try {
-      return this.drainFrames(max, this.#decodeFrame);
-    } finally {
-      this.#envHandler = null;
+    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, null));
+  }
+
+  /** Drain only the reply lane: answers to this thread's own asks, taken aside from its mail. */
+  drainReplies(fn: EnvelopeHandler): number {
+    return this.#withEnvHandler(fn, () => this.#drain(Infinity, this.#decodeFrame, 'reply'));
+  }
+
+  /**
+   * The next mail message, one sender's turn at a time, without releasing it:
+   * it stays in its ring until `releaseMail()`, so a thread that dies while
+   * handling it leaves it for the next reader of the ring.
+   */
+  nextMail(): Envelope | null {
+    if (this.#inFlight >= 0) throw new InvalidOptionError('inbox.nextMail', 'called again before releaseMail()');
+    this.#collect();
+    const q = this.#queue;
+    for (let i = 0; i < q.length; ) {
+      const slot = q[i]!;
+      const reader = this.#readers[slot];
+      if (this.#lanes[slot] !== 'mail') {
+        i++;
+        continue;
+      }
+      if (!reader || !this.#next(reader, slot)) {
+        this.#unqueue(i);
+        continue;
+      }
+      const env = this.#decode(reader.bytes, reader.offset, reader.length, slot);
+      if (!env) {
+        reader.commit();
+        continue;
+      }
+      // Round robin: this sender goes to the back of the queue.
+      q.splice(i, 1);
+      q.push(slot);
+      this.#inFlight = slot;
+      return env;
     }
+    return null;
+  }
+
+  /** Ring slot of the message `nextMail` handed out and not yet released (-1 if none). */
+  get inFlightSlot(): number {
+    return this.#inFlight;
+  }
+
+  /** Release the message last returned by `nextMail`. */
+  releaseMail(): void {
+    if (this.#inFlight < 0) return;
+    this.#readers[this.#inFlight]?.commit();
+    this.#inFlight = -1;
   }
 
   /** True when some sender has rung and not been drained yet. */
   hasWork(): boolean {
-    return this.#carry.length > 0 || this.doorbell.anyReady();
+    return this.#queue.length > 0 || this.doorbell.anyReady();
   }
 
   /** Worker threads: spin up to the budget, then block until a sender rings or `timeoutMs` passes. */
@@ -157,7 +181,7 @@ export class Inbox {
   /** Any thread: spin (workers only), then wait without blocking the event loop. */
   async waitForWorkAsync(timeoutMs: number): Promise<ParkResult> {
     if (!isMainThread && this.#spin()) return 'ready';
-    if (this.#carry.length > 0) return 'ready';
+    if (this.#queue.length > 0) return 'ready';
     return this.doorbell.parkAsync(timeoutMs);
   }
 
@@ -173,26 +197,103 @@ export class Inbox {
     return false;
   }
 
-  #turn(slot: number, budget: number, fn: FrameHandler): number {
+  /** Move the doorbell's READY bits into the round-robin queue. */
+  #collect(): void {
+    for (let w = 0, words = this.doorbell.readyWords; w < words; w++) {
+      let bits = this.doorbell.takeReadyWord(w);
+      while (bits !== 0) {
+        const slot = (w << 5) | (31 - Math.clz32(bits & -bits));
+        bits &= bits - 1;
+        if (this.#queued[slot] === 0) {
+          this.#queued[slot] = 1;
+          this.#queue.push(slot);
+        }
+      }
+    }
+  }
+
+  #unqueue(i: number): void {
+    this.#queued[this.#queue[i]!] = 0;
+    this.#queue.splice(i, 1);
+  }
+
+  #drain(max: number, fn: FrameHandler, lane: Lane | null): number {
+    let n = 0;
+    this.#collect();
+    const q = this.#queue;
+    // One round per loop: every queued sender gets one turn of up to fairBatch frames.
+    while (n < max && q.length > 0) {
+      const round = q.length;
+      let progressed = false;
+      for (let k = 0, i = 0; k < round && n < max; k++) {
+        const slot = q[i]!;
+        if (slot === this.#inFlight || (lane !== null && this.#lanes[slot] !== lane)) {
+          i++;
+          continue;
+        }
+        const take = Math.min(max - n, this.#fairBatch);
+        const got = this.#turn(slot, take, fn);
+        n += got;
+        if (got > 0) progressed = true;
+        if (got < take) this.#unqueue(i);
+        else {
+          q.splice(i, 1);
+          q.push(slot);
+        }
+      }
+      if (!progressed) break;
+      this.#collect();
+    }
+    return n;
+  }
+
+  #turn(slot: number, take: number, fn: FrameHandler): number {
     const reader = this.#readers[slot];
     if (!reader) return 0; // rung before its ring was attached: attach() marks it ready again
-    const take = budget < this.#fairBatch ? budget : this.#fairBatch;
-    let n = 0;
     try {
-      n = reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
+      return reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
     } catch (err) {
-      if (!(err instanceof RingCorruptError)) {
-        // The handler threw: the frame stays in the ring; keep the sender's turn.
-        this.#carry.push(slot);
-        throw err;
-      }
-      this.#readers[slot] = null;
-      if (this.#onRingCorrupt) this.#onRingCorrupt(slot, err);
-      else throw err;
-      return n;
+      if (!(err instanceof RingCorruptError)) throw err; // the frame stays; the slot stays queued
+      this.#corrupt(slot, err);
+      return 0;
     }
-    if (n === take) this.#carry.push(slot);
-    return n;
+  }
+
+  #next(reader: RingReader, slot: number): boolean {
+    try {
+      return reader.next();
+    } catch (err) {
+      if (!(err instanceof RingCorruptError)) throw err;
+      this.#corrupt(slot, err);
+      return false;
+    }
+  }
+
+  #corrupt(slot: number, err: RingCorruptError): void {
+    this.#readers[slot] = null;
+    if (this.#onRingCorrupt) this.#onRingCorrupt(slot, err);
+    else throw err;
+  }
+
+  #decode(bytes: Buffer, offset: number, length: number, slot: number): Envelope | null {
+    try {
+      return this.#codec.decode(bytes, offset, length);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
+      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw);
+      return null;
+    }
+  }
+
+  #withEnvHandler(fn: EnvelopeHandler, run: () => number): number {
+    const prev = this.#envHandler;
+    this.#envHandler = fn;
+    try {
+      return run();
+    } finally {
+      this.#envHandler = prev;
+    }
   }
 }
 

@@ -6,4 +6,4 @@ export type { ControlPort } from './endpoint.js';
 export { Switchboard } from './switchboard.js';
 export type { RegisterOptions } from './switchboard.js';
 export { Wiring } from './wiring.js';
-export type { InboxDescriptor, RingGrant, TransportToMain, TransportToWorker } from './protocol.js';
+export type { InboxDescriptor, Lane, RingGrant, TransportToMain, TransportToWorker } from './protocol.js';

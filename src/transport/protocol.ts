@@ -3,9 +3,17 @@
  * Low rate (once per pair of actors); the data itself never takes this path.
  */
 
+/**
+ * Which of a receiver's queues a ring feeds. `mail` is handled one message at
+ * a time, in order; `reply` carries answers to the receiver's own asks and is
+ * read eagerly, even while a handler is waiting for one of those answers.
+ */
+export type Lane = 'mail' | 'reply';
+
 /** What a sender needs to write to a receiver directly. */
 export interface RingGrant {
   to: string;
+  lane: Lane;
   /** The sender's slot in the receiver's inbox (its bit in the READY bitmap). */
   slot: number;
   ring: SharedArrayBuffer;
@@ -16,13 +24,13 @@ export interface RingGrant {
 export interface InboxDescriptor {
   id: string;
   doorbell: SharedArrayBuffer;
-  rings: Array<{ slot: number; ring: SharedArrayBuffer }>;
+  rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
 }
 
-export type TransportToMain = { type: 'ring-request'; requestId: number; from: string; to: string };
+export type TransportToMain = { type: 'ring-request'; requestId: number; from: string; to: string; lane: Lane };
 
 export type TransportToWorker =
-  | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer }
+  | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer; lane: Lane }
   | { type: 'ring-grant'; requestId: number; grant: RingGrant }
   | { type: 'ring-refused'; requestId: number; to: string; code: string; message: string };
 

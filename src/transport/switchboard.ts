@@ -2,7 +2,7 @@ import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
 import { createRing } from '../ring/ring.js';
-import type { InboxDescriptor, RingGrant } from './protocol.js';
+import type { InboxDescriptor, Lane, RingGrant } from './protocol.js';
 
 export interface RegisterOptions {
   /** Most senders this inbox can have; default DEFAULT_SENDER_SLOTS. */
@@ -16,9 +16,9 @@ interface InboxRecord {
   doorbell: SharedArrayBuffer;
   senderSlots: number;
   ringBytes: number;
-  /** Sender id → slot. */
+  /** `${lane}:${sender id}` → slot. */
   bySender: Map<string, number>;
-  rings: Array<{ slot: number; ring: SharedArrayBuffer }>;
+  rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
 }
 
 /**
@@ -32,10 +32,10 @@ interface InboxRecord {
  */
 export class Switchboard {
   readonly #inboxes = new Map<string, InboxRecord>();
-  readonly #onAttach: (to: string, slot: number, ring: SharedArrayBuffer) => void;
+  readonly #onAttach: (to: string, slot: number, ring: SharedArrayBuffer, lane: Lane) => void;
 
   /** `onAttach` tells the receiving thread about a new ring (e.g. by a control message). */
-  constructor(onAttach: (to: string, slot: number, ring: SharedArrayBuffer) => void) {
+  constructor(onAttach: (to: string, slot: number, ring: SharedArrayBuffer, lane: Lane) => void) {
     this.#onAttach = onAttach;
   }
 
@@ -59,21 +59,29 @@ export class Switchboard {
     return { id, doorbell: rec.doorbell, rings: rec.rings.slice() };
   }
 
-  /** The ring from `from` to `to`, created on first use. Idempotent per pair. */
-  connect(from: string, to: string): RingGrant {
+  /** The ring from `from` to `to` on `lane`, created on first use. Idempotent per pair and lane. */
+  connect(from: string, to: string, lane: Lane = 'mail'): RingGrant {
     const rec = this.#record(to, `connect from '${from}'`);
-    let slot = rec.bySender.get(from);
+    const key = `${lane}:${from}`;
+    let slot = rec.bySender.get(key);
     if (slot === undefined) {
       if (rec.rings.length >= rec.senderSlots) {
         throw new InboxFullError(`connect '${from}' → '${to}': all ${rec.senderSlots} sender slots of '${to}' are taken`);
       }
       slot = rec.rings.length;
       const ring = createRing(rec.ringBytes);
-      rec.rings.push({ slot, ring });
-      rec.bySender.set(from, slot);
-      this.#onAttach(to, slot, ring);
+      rec.rings.push({ slot, ring, lane });
+      rec.bySender.set(key, slot);
+      this.#onAttach(to, slot, ring, lane);
     }
-    return { to, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
+    return { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
+  }
+
+  /** The ring already wired from `from` to `to` on `lane`, if any (the main thread inspects it after a crash). */
+  ringOf(from: string, to: string, lane: Lane = 'mail'): { slot: number; ring: SharedArrayBuffer } | undefined {
+    const rec = this.#inboxes.get(to);
+    const slot = rec?.bySender.get(`${lane}:${from}`);
+    return slot === undefined ? undefined : rec!.rings[slot];
   }
 
   unregister(id: string): void {

@@ -12,10 +12,10 @@ export class Wiring {
   readonly #ports = new Map<string, { port: ControlPort; listener: (m: unknown) => void }>();
 
   constructor() {
-    this.switchboard = new Switchboard((to, slot, ring) => {
+    this.switchboard = new Switchboard((to, slot, ring, lane) => {
       // A receiver with no thread bound right now (restarting) gets the ring
       // with the rest of its inbox when its next thread is bound.
-      this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring });
+      this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring, lane });
     });
   }
 
@@ -30,7 +30,7 @@ export class Wiring {
       if (!isTransportToMain(m)) return;
       let reply: TransportToWorker;
       try {
-        reply = { type: 'ring-grant', requestId: m.requestId, grant: this.switchboard.connect(m.from, m.to) };
+        reply = { type: 'ring-grant', requestId: m.requestId, grant: this.switchboard.connect(m.from, m.to, m.lane) };
       } catch (err) {
         const e = err as Error;
         reply = { type: 'ring-refused', requestId: m.requestId, to: m.to, code: e instanceof RingmasterError ? e.code : 'ERR_INVALID_OPTION', message: e.message };

@@ -28,7 +28,7 @@ function wired(senders: number, options: ConstructorParameters<typeof Inbox>[1] 
   for (let slot = 0; slot < senders; slot++) {
     const ring = createRing(64 * 1024);
     inbox.attach(slot, ring);
-    outs.push(new Outbox({ to: 'rx', slot, ring, doorbell }));
+    outs.push(new Outbox({ to: 'rx', lane: 'mail', slot, ring, doorbell }));
   }
   return { inbox, outs, doorbell };
 }
@@ -117,6 +117,45 @@ describe('inbox', () => {
     const got: string[] = [];
     inbox.drain(Infinity, (env) => got.push(env.from));
     expect(got).to.deep.equal(['early']);
+  });
+
+  it('hands mail out one message at a time, sender by sender, and keeps it until released', () => {
+    const { inbox, outs } = wired(2);
+    for (let i = 0; i < 3; i++) outs[0]!.send(tell('a', i));
+    for (let i = 0; i < 2; i++) outs[1]!.send(tell('b', i));
+    const first = inbox.nextMail()!;
+    expect(`${first.from}${first.payload as number}`).to.equal('a0');
+    expect(inbox.depth()).to.equal(5); // not released yet
+    expect(() => inbox.nextMail()).to.throw(/before releaseMail/);
+    inbox.releaseMail();
+    const order: string[] = [];
+    for (let env = inbox.nextMail(); env; env = inbox.nextMail()) {
+      order.push(`${env.from}${env.payload as number}`);
+      inbox.releaseMail();
+    }
+    expect(order).to.deep.equal(['b0', 'a1', 'b1', 'a2']);
+    expect(inbox.depth()).to.equal(0);
+  });
+
+  it('reads the reply lane aside while a mail message is in flight', () => {
+    const doorbell = createDoorbell(2);
+    const inbox = new Inbox(doorbell, { spinMicros: 0 });
+    const mailRing = createRing(4096);
+    const replyRing = createRing(4096);
+    inbox.attach(0, mailRing, 'mail');
+    inbox.attach(1, replyRing, 'reply');
+    const mail = new Outbox({ to: 'rx', lane: 'mail', slot: 0, ring: mailRing, doorbell });
+    const reply = new Outbox({ to: 'rx', lane: 'reply', slot: 1, ring: replyRing, doorbell });
+    mail.send(tell('a', 1));
+    mail.send(tell('a', 2));
+    expect(inbox.nextMail()!.payload).to.equal(1);
+    reply.send({ kind: 'reply', from: 'b', to: 'rx', id: 9, payload: 'answer' });
+    const replies: unknown[] = [];
+    expect(inbox.drainReplies((env) => replies.push(env.payload))).to.equal(1);
+    expect(replies).to.deep.equal(['answer']);
+    expect(inbox.depth('mail')).to.equal(2);
+    inbox.releaseMail();
+    expect(inbox.nextMail()!.payload).to.equal(2);
   });
 
   it('validates its options and slots', () => {
