@@ -15,6 +15,12 @@ export const ErrorCodes = {
   ERR_DECODE: 'Bytes received could not be decoded as a message envelope.',
   ERR_INBOX_FULL: 'An inbox has no free sender slot left for a new sender.',
   ERR_NO_SUCH_ACTOR: 'No actor (or inbox) is registered under the id a message was addressed to.',
+  ERR_INVALID_TREE: 'A supervision tree spec is invalid; every problem is listed with the path of the field and the reason.',
+  ERR_ASK_TIMEOUT: 'An ask got no reply within its timeout.',
+  ERR_ACTOR_CRASHED: 'The actor crashed while handling the message (or it was dead-lettered as poison); carries the cause and incarnation.',
+  ERR_ACTOR_STOPPED: 'The actor is stopped (or the system is stopping) and will not handle the message.',
+  ERR_MODULE_LOAD: "An actor's module could not be loaded or does not export an actor made by defineActor().",
+  ERR_ESCALATED: 'A supervisor exceeded its restart intensity and failed; at the root this stops the system.',
   ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
 } as const;
 
@@ -116,5 +122,84 @@ export class NoSuchActorError extends RingmasterError {
     super('ERR_NO_SUCH_ACTOR', `${where}: no actor or inbox is registered as '${actor}'`);
     this.name = 'NoSuchActorError';
     this.actor = actor;
+  }
+}
+
+/** One problem in a tree spec: where it is and what is wrong. */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+export class InvalidTreeError extends RingmasterError {
+  readonly problems: readonly SpecProblem[];
+  constructor(problems: readonly SpecProblem[]) {
+    super('ERR_INVALID_TREE', `invalid supervision tree:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    this.name = 'InvalidTreeError';
+    this.problems = problems;
+  }
+}
+
+export class AskTimeoutError extends RingmasterError {
+  readonly actor: string;
+  readonly timeoutMs: number;
+  constructor(actor: string, timeoutMs: number) {
+    super('ERR_ASK_TIMEOUT', `ask to '${actor}' got no reply within ${timeoutMs} ms`);
+    this.name = 'AskTimeoutError';
+    this.actor = actor;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** How an incarnation ended abnormally. */
+export type CrashCause =
+  | 'exception'
+  | 'unhandled-rejection'
+  | 'exit'
+  | 'heartbeat'
+  | 'deadline'
+  | 'out-of-memory'
+  | 'init'
+  | 'module'
+  | 'escalated';
+
+export class ActorCrashedError extends RingmasterError {
+  readonly actor: string;
+  /** What ended the incarnation ('exception', 'heartbeat', …); `cause` stays the standard ErrorOptions field. */
+  readonly crash: CrashCause;
+  readonly reason: string;
+  readonly incarnation: number;
+  constructor(actor: string, crash: CrashCause, reason: string, incarnation: number, options?: ErrorOptions) {
+    super('ERR_ACTOR_CRASHED', `actor '${actor}' (incarnation ${incarnation}) crashed: ${crash}: ${reason}`, options);
+    this.name = 'ActorCrashedError';
+    this.actor = actor;
+    this.crash = crash;
+    this.reason = reason;
+    this.incarnation = incarnation;
+  }
+}
+
+export class ActorStoppedError extends RingmasterError {
+  readonly actor: string;
+  constructor(actor: string, detail = 'is stopped') {
+    super('ERR_ACTOR_STOPPED', `actor '${actor}' ${detail}`);
+    this.name = 'ActorStoppedError';
+    this.actor = actor;
+  }
+}
+
+export class ModuleLoadError extends RingmasterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_MODULE_LOAD', message, options);
+    this.name = 'ModuleLoadError';
+  }
+}
+
+export class EscalationError extends RingmasterError {
+  readonly supervisor: string;
+  constructor(supervisor: string, reason: string) {
+    super('ERR_ESCALATED', `supervisor '${supervisor}' exceeded its restart intensity and failed: ${reason}`);
+    this.name = 'EscalationError';
+    this.supervisor = supervisor;
   }
 }

@@ -14,7 +14,27 @@ export {
   InboxFullError,
   NoSuchActorError,
   NotOnMainThreadError,
+  InvalidTreeError,
+  AskTimeoutError,
+  ActorCrashedError,
+  ActorStoppedError,
+  ModuleLoadError,
+  EscalationError,
 } from './errors.js';
+export { defineActor } from './actor/define.js';
+export { DEFAULT_ASK_TIMEOUT_MS } from './actor/asks.js';
+export { DEFAULT_SEND_TIMEOUT_MS } from './actor/sender.js';
+export { ActorSystem, SYSTEM_ID, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS } from './system/system.js';
+export { ActorRef } from './system/ref.js';
+export {
+  DEFAULT_INTENSITY,
+  DEFAULT_PERIOD_MS,
+  DEFAULT_SHUTDOWN_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_MAX_REDELIVERIES,
+  DEFAULT_CHILD_RING_BYTES,
+} from './supervisor/spec.js';
 export {
   createRing,
   createDoorbell,
@@ -32,7 +52,22 @@ export {
 export { Codec, DEFAULT_MAX_MESSAGE_BYTES } from './codec/index.js';
 export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, DEFAULT_SPIN_MICROS } from './transport/index.js';
 
-export type { ErrorCode } from './errors.js';
+export type { ErrorCode, CrashCause, SpecProblem } from './errors.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './actor/define.js';
+export type { SystemOptions, ActorStatus } from './system/system.js';
+export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
+export type {
+  TreeSpec,
+  SupervisorSpec,
+  ChildSpec,
+  ChildTemplate,
+  RestartType,
+  Strategy,
+  AutoShutdown,
+  Shutdown,
+  BackoffOptions,
+  ResourceLimits,
+} from './supervisor/spec.js';
 export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
 export type { CodecOptions, Envelope, EnvelopeKind, Priority } from './codec/index.js';
 export type {

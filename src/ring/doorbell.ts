@@ -97,7 +97,7 @@ export class Doorbell {
    */
   park(timeoutMs: number): ParkResult {
     if (isMainThread) throw new NotOnMainThreadError('Doorbell.park');
-    const seq = this.#announcePark();
+    const seq = this.#announcePark(() => this.anyReady());
     if (seq === null) return 'ready';
     const r = Atomics.wait(this.#i32, DOORBELL_SEQ, seq, timeoutMs);
     Atomics.store(this.#i32, CONSUMER_PARKED, 0);
@@ -109,8 +109,8 @@ export class Doorbell {
    * Node 20 does not keep the loop alive for a pending `Atomics.waitAsync`, so
    * a timer is held for the duration of the wait.
    */
-  async parkAsync(timeoutMs: number): Promise<ParkResult> {
-    const seq = this.#announcePark();
+  async parkAsync(timeoutMs: number, ready: () => boolean = () => this.anyReady()): Promise<ParkResult> {
+    const seq = this.#announcePark(ready);
     if (seq === null) return 'ready';
     const waiter = Atomics.waitAsync(this.#i32, DOORBELL_SEQ, seq, timeoutMs);
     let r: string;
@@ -128,11 +128,16 @@ export class Doorbell {
     return r === 'timed-out' ? 'timed-out' : 'ready';
   }
 
-  /** Returns the sequence to sleep on, or null when work arrived meanwhile. */
-  #announcePark(): number | null {
+  /**
+   * Returns the sequence to sleep on, or null when work arrived meanwhile.
+   * `ready` is the re-check made after announcing: by default any ring
+   * ready; a caller waiting for one kind of frame may narrow it (and then
+   * wakes, harmlessly, for the other kinds too).
+   */
+  #announcePark(ready: () => boolean): number | null {
     Atomics.store(this.#i32, CONSUMER_PARKED, 1);
     const seq = Atomics.load(this.#i32, DOORBELL_SEQ);
-    if (this.anyReady()) {
+    if (ready()) {
       Atomics.store(this.#i32, CONSUMER_PARKED, 0);
       return null;
     }

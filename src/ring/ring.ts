@@ -50,6 +50,30 @@ export function createRing(capacityBytes = DEFAULT_RING_CAPACITY_BYTES): SharedA
   return sab;
 }
 
+/** Frames published into `buffer` and not yet released, read from the header alone. */
+export function ringDepth(buffer: SharedArrayBuffer): number {
+  const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
+  return (Atomics.load(hdr, FRAMES_WRITTEN) - Atomics.load(hdr, FRAMES_READ)) >>> 0;
+}
+
+/** The consumer's position: identifies the oldest unreleased frame (the one in flight, if any). */
+export function ringReadPos(buffer: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), READ_POS);
+}
+
+/**
+ * Mark the consumer side of `buffer` closed or open again, without a reader
+ * (the owner of a ring whose consumer is gone for good, or coming back).
+ */
+export function setConsumerClosed(buffer: SharedArrayBuffer, closed: boolean): void {
+  const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
+  Atomics.store(hdr, CONSUMER_CLOSED, closed ? 1 : 0);
+  if (closed) {
+    Atomics.add(hdr, SPACE_SEQ, 1);
+    Atomics.notify(hdr, SPACE_SEQ);
+  }
+}
+
 /** Views shared by both ends. */
 class RingView {
   readonly buffer: SharedArrayBuffer;

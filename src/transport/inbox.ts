@@ -185,6 +185,23 @@ export class Inbox {
     return this.doorbell.parkAsync(timeoutMs);
   }
 
+  /**
+   * Wait (without blocking the event loop) until a reply arrives, the doorbell
+   * is woken, or `timeoutMs` passes. Used while a handler awaits its own ask:
+   * unread mail must not count as a reason to return.
+   */
+  waitForRepliesAsync(timeoutMs: number): Promise<ParkResult> {
+    return this.doorbell.parkAsync(timeoutMs, () => this.#replyPending());
+  }
+
+  #replyPending(): boolean {
+    for (let s = 0; s < this.#readers.length; s++) {
+      const r = this.#readers[s];
+      if (r && this.#lanes[s] === 'reply' && r.depth() > 0) return true;
+    }
+    return false;
+  }
+
   #spin(): boolean {
     if (this.hasWork()) return true;
     if (this.#spinMs <= 0) return false;

@@ -1,7 +1,7 @@
 import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
-import { createRing } from '../ring/ring.js';
+import { createRing, setConsumerClosed } from '../ring/ring.js';
 import type { InboxDescriptor, Lane, RingGrant } from './protocol.js';
 
 export interface RegisterOptions {
@@ -82,6 +82,16 @@ export class Switchboard {
     const rec = this.#inboxes.get(to);
     const slot = rec?.bySender.get(`${lane}:${from}`);
     return slot === undefined ? undefined : rec!.rings[slot];
+  }
+
+  /**
+   * Close (or reopen) the consumer side of every ring into `id`: while closed,
+   * senders get 'closed' at once instead of filling a ring nobody reads.
+   */
+  setClosed(id: string, closed: boolean): void {
+    const rec = this.#inboxes.get(id);
+    if (!rec) return;
+    for (const { ring } of rec.rings) setConsumerClosed(ring, closed);
   }
 
   unregister(id: string): void {

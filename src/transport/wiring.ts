@@ -1,5 +1,6 @@
 import { RingmasterError } from '../errors.js';
 import type { ControlPort } from './endpoint.js';
+import type { Inbox } from './inbox.js';
 import { isTransportToMain, type InboxDescriptor, type TransportToWorker } from './protocol.js';
 import { Switchboard, type RegisterOptions } from './switchboard.js';
 
@@ -10,13 +11,22 @@ import { Switchboard, type RegisterOptions } from './switchboard.js';
 export class Wiring {
   readonly switchboard: Switchboard;
   readonly #ports = new Map<string, { port: ControlPort; listener: (m: unknown) => void }>();
+  readonly #local = new Map<string, Inbox>();
 
   constructor() {
     this.switchboard = new Switchboard((to, slot, ring, lane) => {
+      const local = this.#local.get(to);
+      if (local) return local.attach(slot, ring, lane);
       // A receiver with no thread bound right now (restarting) gets the ring
       // with the rest of its inbox when its next thread is bound.
       this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring, lane });
     });
+  }
+
+  /** Inbox `id` is read on this thread: new rings into it are attached directly. */
+  bindLocal(id: string, inbox: Inbox): void {
+    this.#local.set(id, inbox);
+    for (const { slot, ring, lane } of this.switchboard.describe(id).rings) inbox.attach(slot, ring, lane);
   }
 
   register(id: string, options?: RegisterOptions): InboxDescriptor {

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+
+/** Health an actor reports about itself (the `health` hook). */
+export interface ActorHealth {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  details?: Record<string, unknown>;
+}
+
+export interface AskOptions {
+  /** Milliseconds to wait for the reply; default DEFAULT_ASK_TIMEOUT_MS. */
+  timeout?: number;
+}
+
+/** What an actor's hooks get to act with. Lives in the actor's own worker thread. */
+export interface ActorContext<Config = unknown> {
+  /** This actor's id. */
+  readonly self: string;
+  /** The system's name. */
+  readonly system: string;
+  /** 1 for the first start, +1 for every restart. */
+  readonly incarnation: number;
+  /** The child's `config` from the tree (updated before `configure` runs). */
+  readonly config: Config;
+  /** Fire-and-forget to another actor. Never blocks; order per destination is kept. */
+  send(to: string, msg: unknown): void;
+  /** Request/response to another actor; settles with the reply or a RingmasterError. */
+  ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
+  /** Answer the ask being handled now (instead of returning the value from `receive`). */
+  reply(value: unknown): void;
+  /** End this actor normally after the current message: not a crash (see `transient`, `temporary`). */
+  stop(reason?: string): void;
+  /** pino logger carrying `system`, `actor` and `incarnation`. */
+  readonly log: Logger;
+}
+
+export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknown> {
+  /** Build the initial state. Throwing fails the start (a crash with cause 'init'). */
+  init: (ctx: ActorContext<Config>) => State | Promise<State>;
+  /**
+   * Handle one message. For an ask, the returned value (or `ctx.reply`) is the
+   * answer. Throwing crashes the actor: its supervisor decides what follows.
+   */
+  receive: (state: State, msg: Msg, ctx: ActorContext<Config>) => unknown;
+  health?: (state: State, ctx: ActorContext<Config>) => ActorHealth | Promise<ActorHealth>;
+  configure?: (state: State, config: Config, ctx: ActorContext<Config>) => void | Promise<void>;
+  /** Runs on a graceful stop (not after a crash). */
+  stop?: (state: State, ctx: ActorContext<Config>) => void | Promise<void>;
+}
+
+export const ACTOR_BRAND = Symbol.for('ringmaster.actor');
+
+export type DefinedActor<State = unknown, Msg = unknown, Config = unknown> = ActorDefinition<State, Msg, Config> & {
+  readonly [ACTOR_BRAND]: true;
+};
+
+/** Declare an actor; a module's default export must be the result. */
+export function defineActor<State, Msg = unknown, Config = unknown>(
+  def: ActorDefinition<State, Msg, Config>,
+): DefinedActor<State, Msg, Config> {
+  if (typeof def?.init !== 'function' || typeof def?.receive !== 'function') {
+    throw new TypeError('defineActor() needs at least init(ctx) and receive(state, msg, ctx) functions');
+  }
+  return Object.freeze({ ...def, [ACTOR_BRAND]: true as const });
+}
+
+export function isDefinedActor(v: unknown): v is DefinedActor {
+  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[ACTOR_BRAND] === true;
+}

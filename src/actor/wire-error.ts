@@ -1,0 +1,59 @@
+import {
+  ActorCrashedError,
+  ActorStoppedError,
+  AskTimeoutError,
+  NoSuchActorError,
+  RingmasterError,
+  type CrashCause,
+  type ErrorCode,
+} from '../errors.js';
+
+/** An error as it crosses a thread boundary (structured-clone and msgpack safe). */
+export interface WireError {
+  name: string;
+  code?: string;
+  message: string;
+  stack?: string;
+  actor?: string;
+  crash?: CrashCause;
+  reason?: string;
+  incarnation?: number;
+  timeoutMs?: number;
+}
+
+export function toWire(err: unknown): WireError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & Partial<WireError>;
+  const w: WireError = { name: e.name, message: e.message };
+  if (e.stack !== undefined) w.stack = e.stack;
+  if (typeof e.code === 'string') w.code = e.code;
+  for (const k of ['actor', 'crash', 'reason', 'incarnation', 'timeoutMs'] as const) {
+    if (e[k] !== undefined) (w as unknown as Record<string, unknown>)[k] = e[k];
+  }
+  return w;
+}
+
+/** Rebuild the typed error a WireError stands for (unknown kinds become a plain Error). */
+export function fromWire(w: WireError): Error {
+  switch (w.code) {
+    case 'ERR_ACTOR_CRASHED':
+      return new ActorCrashedError(w.actor ?? '?', w.crash ?? 'exception', w.reason ?? w.message, w.incarnation ?? 0);
+    case 'ERR_ACTOR_STOPPED':
+      return new ActorStoppedError(w.actor ?? '?', stripActor(w));
+    case 'ERR_NO_SUCH_ACTOR':
+      return new NoSuchActorError(w.actor ?? '?', 'ask');
+    case 'ERR_ASK_TIMEOUT':
+      return new AskTimeoutError(w.actor ?? '?', w.timeoutMs ?? 0);
+    default: {
+      const e = w.code ? new RingmasterError(w.code as ErrorCode, w.message) : new Error(w.message);
+      e.name = w.name;
+      if (w.stack) e.stack = w.stack;
+      return e;
+    }
+  }
+}
+
+function stripActor(w: WireError): string {
+  const prefix = `actor '${w.actor}' `;
+  return w.message.startsWith(prefix) ? w.message.slice(prefix.length) : w.message;
+}

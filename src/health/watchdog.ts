@@ -1,0 +1,105 @@
+import type { CrashCause } from '../errors.js';
+import { F64_BUSY_SINCE, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../host/liveness.js';
+
+/** A booting worker gets at least this long before missed heartbeats count (module import, init), ms. */
+export const BOOT_GRACE_MS = 5000;
+
+/** What the watchdog needs of an actor. */
+export interface Watched {
+  readonly id: string;
+  readonly liveness: Liveness;
+  readonly spec: { heartbeat: { intervalMs: number; misses: number } | null; deadlineMs: number };
+  stalled(incarnation: number, cause: CrashCause, reason: string): void;
+}
+
+interface Entry {
+  incarnation: number;
+  beat: number;
+  progress: number;
+  changedAt: number;
+  since: number;
+}
+
+/**
+ * Reads every watched actor's liveness counters from shared memory on one
+ * main-thread timer; it never asks a worker anything, so a worker whose event
+ * loop is blocked is still caught. Two diagnoses:
+ * - no heartbeat and no progress for `misses` periods: the event loop stalled
+ *   (busy state tells it was inside a handler);
+ * - a handler busy for longer than `deadlineMs`, even with the loop alive.
+ */
+export class Watchdog {
+  readonly #entries = new Map<Watched, Entry>();
+  #timer: NodeJS.Timeout | null = null;
+  #tickMs = 0;
+
+  watch(w: Watched, incarnation: number): void {
+    const now = performance.now();
+    this.#entries.set(w, { incarnation, beat: -1, progress: -1, changedAt: now, since: now });
+    this.#schedule();
+  }
+
+  unwatch(w: Watched): void {
+    this.#entries.delete(w);
+    if (this.#entries.size === 0) this.#stopTimer();
+  }
+
+  close(): void {
+    this.#entries.clear();
+    this.#stopTimer();
+  }
+
+  /** One pass over every watched actor (the timer calls it; tests may too). */
+  check(now = performance.now()): void {
+    const wall = performance.timeOrigin + now;
+    for (const [w, e] of this.#entries) {
+      const hb = w.spec.heartbeat;
+      const live = w.liveness;
+      if (hb) {
+        const beat = live.read(HEARTBEAT);
+        const progress = live.read(MSGS_STARTED) + live.read(MSGS_FINISHED);
+        if (beat !== e.beat || progress !== e.progress) {
+          e.beat = beat;
+          e.progress = progress;
+          e.changedAt = now;
+        } else {
+          const silent = now - e.changedAt;
+          const booting = live.read(STATE) === ActorState.booting;
+          const limit = hb.misses * hb.intervalMs;
+          if (silent > (booting ? Math.max(limit, BOOT_GRACE_MS) : limit)) {
+            const where = live.read(STATE) === ActorState.busy ? 'blocked inside a handler' : booting ? 'blocked while booting' : 'stalled';
+            this.#entries.delete(w);
+            w.stalled(e.incarnation, 'heartbeat', `event loop ${where}: no heartbeat for ${Math.round(silent)} ms (${hb.misses} × ${hb.intervalMs} ms)`);
+            continue;
+          }
+        }
+      }
+      const busySince = live.f64[F64_BUSY_SINCE]!;
+      if (w.spec.deadlineMs > 0 && busySince > 0 && wall - busySince > w.spec.deadlineMs) {
+        this.#entries.delete(w);
+        w.stalled(e.incarnation, 'deadline', `handler ran ${Math.round(wall - busySince)} ms, past its ${w.spec.deadlineMs} ms deadline`);
+      }
+    }
+  }
+
+  #schedule(): void {
+    let tick = Infinity;
+    for (const w of this.#entries.keys()) {
+      if (w.spec.heartbeat) tick = Math.min(tick, w.spec.heartbeat.intervalMs);
+      if (w.spec.deadlineMs > 0) tick = Math.min(tick, Math.max(5, w.spec.deadlineMs / 4));
+    }
+    if (!Number.isFinite(tick)) return this.#stopTimer();
+    tick = Math.max(5, Math.round(tick));
+    if (this.#timer && tick === this.#tickMs) return;
+    this.#stopTimer();
+    this.#tickMs = tick;
+    this.#timer = setInterval(() => this.check(), tick);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#tickMs = 0;
+  }
+}

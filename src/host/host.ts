@@ -1,0 +1,295 @@
+import { pino, type Logger } from 'pino';
+import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
+import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor } from '../actor/define.js';
+import { Sender } from '../actor/sender.js';
+import { fromWire, toWire } from '../actor/wire-error.js';
+import { Codec, type Envelope } from '../codec/envelope.js';
+import { ModuleLoadError, type CrashCause } from '../errors.js';
+import { Endpoint, type ControlPort } from '../transport/endpoint.js';
+import { ActorState, F64_BUSY_SINCE, F64_HANDLER_MS_SUM, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
+import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
+
+/** Longest a parked host sleeps before re-checking (control messages wake it sooner). */
+const PARK_MS = 1000;
+/** Handlers run back to back before the host yields to its event loop (timers, control messages). */
+const YIELD_EVERY_MSGS = 64;
+const YIELD_EVERY_MS = 5;
+
+/**
+ * The worker side of one actor incarnation: load the module, run `init`,
+ * then handle mail one message at a time until stopped or crashed.
+ */
+export class Host {
+  readonly #boot: HostBoot;
+  readonly #port: ControlPort;
+  readonly #live: Liveness;
+  readonly #endpoint: Endpoint;
+  readonly #sender: Sender;
+  readonly #asks = new AskTable();
+  readonly #log: Logger;
+  #def: DefinedActor | null = null;
+  #state: unknown;
+  #ctx!: ActorContext;
+  #config: unknown;
+  #current: Envelope | null = null;
+  #replied = false;
+  #dead = false;
+  #stop: { drain: boolean; reason: string; self: boolean } | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(boot: HostBoot, port: ControlPort) {
+    this.#boot = boot;
+    this.#port = port;
+    this.#config = boot.config;
+    this.#live = new Liveness(boot.liveness);
+    this.#log = pino(
+      { level: boot.logLevel, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } },
+      pino.destination({ dest: 1, sync: true }),
+    );
+    const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
+    this.#endpoint = new Endpoint(port, boot.inbox, {
+      codec,
+      spinMicros: boot.spinMicros,
+      onUndecodable: (_slot, err, raw) => this.#deadLetter({ kind: 'tell', from: '?', to: boot.id, id: 0, payload: raw }, err),
+      onRingCorrupt: (slot, err) => this.#log.error({ slot, err }, 'inbox ring corrupt; sender detached'),
+    });
+    this.#sender = new Sender(this.#endpoint, codec, (env, err) => this.#undeliverable(env, err), boot.sendTimeoutMs);
+    port.on('message', (m) => this.#control(m as MainToHost));
+  }
+
+  async run(): Promise<void> {
+    const b = this.#boot;
+    if (b.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => Atomics.add(this.#live.i32, HEARTBEAT, 1), b.heartbeatMs);
+    }
+    process.on('unhandledRejection', (reason) => this.#fatal('unhandled-rejection', reason));
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(b.moduleUrl)) as { default?: unknown };
+    } catch (err) {
+      this.#fatal('module', new ModuleLoadError(`actor '${b.id}': cannot load ${b.moduleUrl}: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    if (!isDefinedActor(mod.default)) {
+      this.#fatal('module', new ModuleLoadError(`actor '${b.id}': ${b.moduleUrl} has no default export made by defineActor()`));
+      return;
+    }
+    this.#def = mod.default;
+    this.#ctx = this.#makeContext();
+    try {
+      this.#state = await this.#def.init(this.#ctx);
+    } catch (err) {
+      this.#fatal('init', err);
+      return;
+    }
+    Atomics.store(this.#live.i32, STATE, ActorState.idle);
+    this.#post({ type: 'ready' });
+    await this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    const inbox = this.#endpoint.inbox;
+    const onReply = (env: Envelope): void => this.#reply(env);
+    let sinceYield = 0;
+    let yieldAt = performance.now() + YIELD_EVERY_MS;
+    while (!this.#dead) {
+      inbox.drainReplies(onReply);
+      if (this.#stop && !this.#stop.drain) break;
+      const env = inbox.nextMail();
+      if (env) {
+        const r = this.#handle(env);
+        if (r !== undefined) await this.#awaitHandler(r, onReply);
+        if (this.#dead) return;
+        inbox.releaseMail();
+        if (++sinceYield >= YIELD_EVERY_MSGS || performance.now() > yieldAt) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sinceYield = 0;
+          yieldAt = performance.now() + YIELD_EVERY_MS;
+        }
+        continue;
+      }
+      if (this.#stop) break; // draining, and the inbox is empty
+      await inbox.waitForWorkAsync(PARK_MS);
+      sinceYield = 0;
+      yieldAt = performance.now() + YIELD_EVERY_MS;
+    }
+    if (this.#dead) return;
+    await this.#finish();
+  }
+
+  /**
+   * While an async handler runs, keep reading the reply lane: the handler may
+   * be waiting on the answer to its own ask, which must not queue behind mail.
+   */
+  async #awaitHandler(pending: Promise<void>, onReply: (env: Envelope) => void): Promise<void> {
+    const inbox = this.#endpoint.inbox;
+    let settled = false;
+    const done = pending.finally(() => {
+      settled = true;
+      inbox.doorbell.wake();
+    });
+    while (!settled) {
+      inbox.drainReplies(onReply);
+      if (settled) break;
+      await inbox.waitForRepliesAsync(PARK_MS);
+    }
+    await done;
+  }
+
+  /** Handle one message; returns a promise only when the handler is async. */
+  #handle(env: Envelope): Promise<void> | undefined {
+    const i32 = this.#live.i32;
+    Atomics.store(i32, STATE, ActorState.busy);
+    Atomics.store(i32, IN_FLIGHT_SLOT, this.#endpoint.inbox.inFlightSlot);
+    const started = performance.timeOrigin + performance.now();
+    this.#live.f64[F64_BUSY_SINCE] = started;
+    Atomics.add(i32, MSGS_STARTED, 1);
+    this.#current = env;
+    this.#replied = false;
+    let result: unknown;
+    try {
+      result = this.#def!.receive(this.#state, env.payload, this.#ctx);
+    } catch (err) {
+      this.#fatal('exception', err);
+      return undefined;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v) => this.#done(env, v, started),
+        (err) => this.#fatal('exception', err),
+      );
+    }
+    this.#done(env, result, started);
+    return undefined;
+  }
+
+  #done(env: Envelope, value: unknown, started: number): void {
+    if (env.kind === 'ask' && !this.#replied) this.#sendReply(env, value);
+    this.#current = null;
+    const i32 = this.#live.i32;
+    this.#live.f64[F64_HANDLER_MS_SUM] += performance.timeOrigin + performance.now() - started;
+    this.#live.f64[F64_BUSY_SINCE] = 0;
+    Atomics.store(i32, IN_FLIGHT_SLOT, -1);
+    Atomics.add(i32, MSGS_FINISHED, 1);
+    Atomics.store(i32, STATE, this.#stop ? ActorState.stopping : ActorState.idle);
+  }
+
+  #sendReply(to: Envelope, value: unknown): void {
+    this.#replied = true;
+    Atomics.add(this.#live.i32, MSGS_SENT, 1);
+    this.#sender.send({ kind: 'reply', from: this.#boot.id, to: to.from, id: to.id, payload: value }, 'reply');
+  }
+
+  #reply(env: Envelope): void {
+    if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload);
+    else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as never));
+  }
+
+  async #finish(): Promise<void> {
+    const stop = this.#stop!;
+    Atomics.store(this.#live.i32, STATE, ActorState.stopping);
+    try {
+      await this.#def!.stop?.(this.#state, this.#ctx);
+    } catch (err) {
+      this.#log.error({ err }, 'stop hook threw');
+    }
+    await this.#sender.idle(); // replies and tells still waiting for a ring go out first
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    Atomics.store(this.#live.i32, STATE, ActorState.stopped);
+    this.#post({ type: 'stopped', reason: stop.reason, selfInitiated: stop.self });
+  }
+
+  #control(m: MainToHost): void {
+    switch (m.type) {
+      case 'stop':
+        this.#stop ??= { drain: m.drain, reason: 'shutdown', self: false };
+        this.#endpoint.inbox.doorbell.wake();
+        return;
+      case 'settle-ask':
+        this.#asks.reject(m.askId, fromWire(m.error));
+        return;
+      case 'configure':
+        void this.#configure(m.requestId, m.config);
+        return;
+      case 'health-request':
+        void this.#health(m.requestId);
+        return;
+      default:
+        return; // transport messages: the Endpoint handles them
+    }
+  }
+
+  async #configure(requestId: number, config: unknown): Promise<void> {
+    this.#config = config;
+    try {
+      await this.#def?.configure?.(this.#state, config, this.#ctx);
+      this.#post({ type: 'configured', requestId });
+    } catch (err) {
+      this.#post({ type: 'configured', requestId, error: toWire(err) });
+    }
+  }
+
+  async #health(requestId: number): Promise<void> {
+    try {
+      const h = this.#def?.health ? await this.#def.health(this.#state, this.#ctx) : null;
+      this.#post({ type: 'health', requestId, health: h });
+    } catch (err) {
+      this.#post({ type: 'health', requestId, health: null, error: toWire(err) });
+    }
+  }
+
+  #fatal(cause: CrashCause, err: unknown): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#post({ type: 'fatal', cause, error: toWire(err) });
+  }
+
+  #undeliverable(env: Envelope, err: Error): void {
+    if (env.kind === 'ask' && env.from === this.#boot.id) this.#asks.reject(env.id, err);
+    this.#deadLetter(env, err);
+  }
+
+  #deadLetter(env: Envelope, err: Error): void {
+    this.#post({ type: 'dead-letter', letter: { kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, error: toWire(err) } });
+  }
+
+  #post(m: HostToMain): void {
+    this.#port.postMessage(m);
+  }
+
+  #makeContext(): ActorContext {
+    const b = this.#boot;
+    const config = (): unknown => this.#config;
+    return {
+      self: b.id,
+      system: b.system,
+      incarnation: b.incarnation,
+      get config() {
+        return config();
+      },
+      log: this.#log,
+      send: (to: string, msg: unknown): void => {
+        Atomics.add(this.#live.i32, MSGS_SENT, 1);
+        this.#sender.send({ kind: 'tell', from: b.id, to, id: 0, payload: msg });
+      },
+      ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => {
+        const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
+        try {
+          Atomics.add(this.#live.i32, MSGS_SENT, 1);
+          this.#sender.send({ kind: 'ask', from: b.id, to, id, payload: msg });
+        } catch (err) {
+          this.#asks.reject(id, err as Error);
+        }
+        return promise;
+      },
+      reply: (value: unknown): void => {
+        const cur = this.#current;
+        if (!cur || cur.kind !== 'ask' || this.#replied) return;
+        this.#sendReply(cur, value);
+      },
+      stop: (reason = 'normal'): void => {
+        this.#stop ??= { drain: false, reason, self: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The liveness block: one SharedArrayBuffer per actor, owned by the system
+ * and handed to each incarnation. The host writes it; the main thread's
+ * watchdog reads it without asking the worker anything, so a worker whose
+ * event loop is stuck is still seen.
+ *
+ *   Int32 slot 0  STATE            host: one of ActorState below
+ *   Int32 slot 1  HEARTBEAT        host: +1 every heartbeat period, from a timer (the event loop is alive)
+ *   Int32 slot 2  MSGS_STARTED     host: +1 when a handler starts (progress)
+ *   Int32 slot 3  MSGS_FINISHED    host: +1 when a handler returns
+ *   Int32 slot 4  IN_FLIGHT_SLOT   host: inbox ring slot of the message being handled, -1 if none
+ *   Int32 slot 5  MSGS_SENT        host: +1 per message sent (tell, ask or reply)
+ *   Float64 at byte 32  BUSY_SINCE      host: epoch ms at which the current handler started (0 = idle)
+ *   Float64 at byte 40  HANDLER_MS_SUM  host: total handler time, ms
+ */
+
+export const STATE = 0;
+export const HEARTBEAT = 1;
+export const MSGS_STARTED = 2;
+export const MSGS_FINISHED = 3;
+export const IN_FLIGHT_SLOT = 4;
+export const MSGS_SENT = 5;
+export const INT_SLOTS = 8;
+
+export const F64_BUSY_SINCE = 4; // Float64 index (byte 32)
+export const F64_HANDLER_MS_SUM = 5; // Float64 index (byte 40)
+export const LIVENESS_BYTES = 64;
+
+export const ActorState = {
+  booting: 0,
+  idle: 1,
+  busy: 2,
+  stopping: 3,
+  stopped: 4,
+} as const;
+
+export function createLiveness(): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(LIVENESS_BYTES);
+  new Int32Array(sab, 0, INT_SLOTS)[IN_FLIGHT_SLOT] = -1;
+  return sab;
+}
+
+/** Typed views over one liveness block. */
+export class Liveness {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.i32 = new Int32Array(buffer, 0, INT_SLOTS);
+    this.f64 = new Float64Array(buffer, 0, LIVENESS_BYTES / 8);
+  }
+
+  read(slot: number): number {
+    return Atomics.load(this.i32, slot);
+  }
+
+  /** Zero what describes one incarnation before the next starts (counters that feed metrics stay). */
+  resetForIncarnation(): void {
+    Atomics.store(this.i32, STATE, ActorState.booting);
+    Atomics.store(this.i32, IN_FLIGHT_SLOT, -1);
+    this.f64[F64_BUSY_SINCE] = 0;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Control messages between the main thread and an actor's host worker, both
+ * directions, as one discriminated union each. Low rate: lifecycle, health,
+ * configuration and crash reports. Messages themselves go over the rings.
+ */
+import type { ActorHealth } from '../actor/define.js';
+import type { WireError } from '../actor/wire-error.js';
+import type { EnvelopeKind } from '../codec/envelope.js';
+import type { CrashCause } from '../errors.js';
+import type { InboxDescriptor, TransportToMain, TransportToWorker } from '../transport/protocol.js';
+
+/** The worker's `workerData`: everything one incarnation needs to boot. */
+export interface HostBoot {
+  system: string;
+  id: string;
+  /** file: URL of the actor's module. */
+  moduleUrl: string;
+  config: unknown;
+  incarnation: number;
+  inbox: InboxDescriptor;
+  liveness: SharedArrayBuffer;
+  /** Heartbeat period, ms; 0 = no heartbeat timer. */
+  heartbeatMs: number;
+  logLevel: string;
+  maxMessageBytes: number;
+  spinMicros: number;
+  sendTimeoutMs: number;
+}
+
+/** A dead letter as reported by a worker. */
+export interface DeadLetterReport {
+  kind: EnvelopeKind;
+  from: string;
+  to: string;
+  id: number;
+  payload: unknown;
+  error: WireError;
+}
+
+export type MainToHost =
+  | TransportToWorker
+  | { type: 'stop'; drain: boolean }
+  | { type: 'settle-ask'; askId: number; error: WireError }
+  | { type: 'configure'; requestId: number; config: unknown }
+  | { type: 'health-request'; requestId: number };
+
+export type HostToMain =
+  | TransportToMain
+  | { type: 'ready' }
+  | { type: 'fatal'; cause: CrashCause; error: WireError }
+  | { type: 'stopped'; reason: string; selfInitiated: boolean }
+  | { type: 'dead-letter'; letter: DeadLetterReport }
+  | { type: 'health'; requestId: number; health: ActorHealth | null; error?: WireError }
+  | { type: 'configured'; requestId: number; error?: WireError };

@@ -1,0 +1,256 @@
+import { EscalationError, type CrashCause } from '../errors.js';
+import { Backoff, RestartBudget } from './budget.js';
+import type { ResolvedSupervisorSpec, RestartType, Shutdown } from './spec.js';
+
+/** How a child ended when nobody asked it to. */
+export interface ExitInfo {
+  /** A normal end (the actor stopped itself, or a supervisor shut itself down): no crash. */
+  normal: boolean;
+  cause?: CrashCause;
+  reason: string;
+}
+
+/** What a supervisor needs of a child: a worker actor or a nested supervisor. */
+export interface SupervisedChild {
+  readonly id: string;
+  readonly restart: RestartType;
+  readonly significant: boolean;
+  readonly shutdown: Shutdown;
+  /** Start one incarnation; rejects (with the crash as the error) if it fails to start. */
+  start(): Promise<void>;
+  /** Deliberate stop: never reported through onExit, never counted as a crash. */
+  stop(reason: string, drain: boolean): Promise<void>;
+  /** The child ends for good (not restarted): release what it still holds. */
+  retire(reason: string): void;
+  /** Set by the supervisor; called when the child ends on its own (crash or normal exit). */
+  onExit: (info: ExitInfo) => void;
+  /** ms the current (or last) incarnation has been up. */
+  uptimeMs(): number;
+  /** Waiting out a backoff delay before the next start. */
+  markBackingOff(delayMs: number): void;
+  readonly backoff: Backoff | null;
+}
+
+export type SupervisorEvent =
+  | { type: 'restarting'; actor: string; delayMs: number; strategy: string }
+  | { type: 'escalated'; supervisor: string; reason: string }
+  | { type: 'auto-shutdown'; supervisor: string; reason: string };
+
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Returns true when `restart` says a child that ended like `info` comes back. */
+export function restartsAfter(restart: RestartType, info: ExitInfo): boolean {
+  return restart === 'permanent' || (restart === 'transient' && !info.normal);
+}
+
+/**
+ * One supervisor of the tree, applying its strategy, restart intensity and
+ * auto-shutdown to its children. Reactions to child exits run one at a time
+ * (a queue), so two crashes never interleave their restarts.
+ */
+export class Supervisor implements SupervisedChild {
+  readonly spec: ResolvedSupervisorSpec;
+  readonly children: SupervisedChild[] = [];
+  onExit: (info: ExitInfo) => void = () => {};
+  readonly backoff = null;
+  #state: SupervisorState = 'idle';
+  #budget: RestartBudget;
+  #queue: Promise<void> = Promise.resolve();
+  #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  #startedAt = 0;
+  readonly #emit: (e: SupervisorEvent) => void;
+
+  constructor(spec: ResolvedSupervisorSpec, emit: (e: SupervisorEvent) => void) {
+    this.spec = spec;
+    this.#budget = new RestartBudget(spec.intensity, spec.periodMs);
+    this.#emit = emit;
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+  get restart(): RestartType {
+    return this.spec.restart;
+  }
+  get significant(): boolean {
+    return this.spec.significant;
+  }
+  get shutdown(): Shutdown {
+    return this.spec.shutdown;
+  }
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** Restarts this supervisor may still make in the current period. */
+  remainingRestarts(): number {
+    return this.#budget.remaining(Date.now());
+  }
+
+  uptimeMs(): number {
+    return this.#startedAt ? Date.now() - this.#startedAt : 0;
+  }
+
+  markBackingOff(): void {}
+
+  adopt(child: SupervisedChild): void {
+    child.onExit = (info) => this.#enqueue(() => this.#childExited(child, info));
+    this.children.push(child);
+  }
+
+  /** Add and start a child while running (dynamic children). */
+  spawn(child: SupervisedChild): Promise<void> {
+    return this.#enqueueResult(async () => {
+      if (this.#state !== 'running') throw new EscalationError(this.id, `supervisor is ${this.#state}; cannot add '${child.id}'`);
+      this.adopt(child);
+      if (!(await this.#startChild(child))) throw new EscalationError(this.id, `'${child.id}' could not be started`);
+    });
+  }
+
+  /** Start every child in start order. Rejects with EscalationError if the restart budget runs out meanwhile. */
+  async start(): Promise<void> {
+    this.#state = 'starting';
+    this.#budget = new RestartBudget(this.spec.intensity, this.spec.periodMs);
+    this.#endedSignificant.clear();
+    this.#failure = '';
+    this.#startedAt = Date.now();
+    await this.#enqueueResult(async () => {
+      for (const c of [...this.children]) {
+        if (this.#state !== 'starting') return;
+        if (!(await this.#startChild(c))) throw new EscalationError(this.id, this.#failure);
+      }
+      this.#state = 'running';
+    });
+    if ((this.#state as SupervisorState) !== 'running') throw new EscalationError(this.id, this.#failure || 'stopped while starting');
+  }
+
+  async stop(reason: string, drain: boolean): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    for (const s of this.#sleeps) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    // Stop the children first: a reaction in the queue may be waiting on a
+    // child's start, which only a stop ends. Then let the queue settle (every
+    // reaction bails out once it sees 'stopping') and sweep again.
+    await this.#stopChildren(this.children, reason, drain);
+    await this.#queue;
+    await this.#stopChildren(this.children, reason, drain);
+    this.#state = 'stopped';
+  }
+
+  retire(reason: string): void {
+    for (const c of this.children) c.retire(reason);
+  }
+
+  #failure = '';
+
+  async #childExited(child: SupervisedChild, info: ExitInfo): Promise<void> {
+    if (this.#state !== 'running' || !this.children.includes(child)) return;
+    if (!restartsAfter(child.restart, info)) {
+      child.retire(info.reason);
+      if (child.restart === 'temporary') this.children.splice(this.children.indexOf(child), 1);
+      await this.#maybeAutoShutdown(child);
+      return;
+    }
+    if (!this.#budget.spend(Date.now())) {
+      await this.#escalate(`'${child.id}' ${info.normal ? 'exited' : `crashed (${info.cause}: ${info.reason})`}; more than ${this.spec.intensity} restarts in ${this.spec.periodMs} ms`);
+      return;
+    }
+    const strategy = this.spec.strategy;
+    let group: SupervisedChild[];
+    if (strategy === 'one_for_all') group = [...this.children];
+    else if (strategy === 'rest_for_one') group = this.children.slice(this.children.indexOf(child));
+    else group = [child];
+    // Siblings restarted with it stop deliberately, newest first; their
+    // unread messages stay in their inboxes for the next incarnation.
+    await this.#stopChildren(group.filter((c) => c !== child), `restart (${strategy} after '${child.id}')`, false);
+    for (const c of group) {
+      if (this.#state !== 'running') return;
+      const delay = c === child && c.backoff ? c.backoff.next(c.uptimeMs()) : 0;
+      this.#emit({ type: 'restarting', actor: c.id, delayMs: delay, strategy });
+      if (delay > 0) {
+        c.markBackingOff(delay);
+        await this.#sleep(delay);
+        if (this.#state !== 'running') return;
+      }
+      if (!(await this.#startChild(c))) return;
+    }
+  }
+
+  /** Start `c`, restarting it while starts fail and the budget lasts. False once the supervisor has failed. */
+  async #startChild(c: SupervisedChild): Promise<boolean> {
+    for (;;) {
+      try {
+        await c.start();
+        return true;
+      } catch (err) {
+        const reason = (err as Error).message;
+        if (this.#state !== 'running' && this.#state !== 'starting') return false;
+        if (!restartsAfter(c.restart, { normal: false, reason })) {
+          c.retire(reason);
+          return true;
+        }
+        if (!this.#budget.spend(Date.now())) {
+          await this.#escalate(`'${c.id}' failed to start (${reason}); more than ${this.spec.intensity} restarts in ${this.spec.periodMs} ms`);
+          return false;
+        }
+        const delay = c.backoff ? c.backoff.next(0) : 0;
+        this.#emit({ type: 'restarting', actor: c.id, delayMs: delay, strategy: this.spec.strategy });
+        if (delay > 0) {
+          c.markBackingOff(delay);
+          await this.#sleep(delay);
+        }
+      }
+    }
+  }
+
+  async #escalate(reason: string): Promise<void> {
+    const wasStarting = this.#state === 'starting';
+    this.#state = 'failed';
+    this.#failure = reason;
+    await this.#stopChildren(this.children, `escalation: ${reason}`, false);
+    this.#emit({ type: 'escalated', supervisor: this.id, reason });
+    // While starting, the caller of start() learns of it from the rejection.
+    if (!wasStarting) this.onExit({ normal: false, cause: 'escalated', reason });
+  }
+
+  async #maybeAutoShutdown(child: SupervisedChild): Promise<void> {
+    const mode = this.spec.autoShutdown;
+    if (!child.significant || mode === 'never') return;
+    this.#endedSignificant.add(child.id);
+    if (mode === 'all_significant' && this.children.some((c) => c.significant && !this.#endedSignificant.has(c.id))) return;
+    const reason = `auto_shutdown (${mode}) after significant child '${child.id}' ended`;
+    this.#state = 'stopping';
+    await this.#stopChildren(this.children, reason, true);
+    this.retire(reason);
+    this.#state = 'stopped';
+    this.#emit({ type: 'auto-shutdown', supervisor: this.id, reason });
+    this.onExit({ normal: true, reason });
+  }
+
+  /** Significant children that have ended and were not restarted (for all_significant). */
+  #endedSignificant = new Set<string>();
+
+  async #stopChildren(list: SupervisedChild[], reason: string, drain: boolean): Promise<void> {
+    for (const c of [...list].reverse()) await c.stop(reason, drain);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = { timer: setTimeout(() => (this.#sleeps.delete(s), resolve()), ms), resolve };
+      this.#sleeps.add(s);
+    });
+  }
+
+  #enqueue(op: () => Promise<void>): void {
+    this.#queue = this.#queue.then(op, op).catch(() => {});
+  }
+
+  #enqueueResult(op: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,311 @@
+import { Worker } from 'node:worker_threads';
+import type { ActorHealth } from '../actor/define.js';
+import { fromWire, type WireError } from '../actor/wire-error.js';
+import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause } from '../errors.js';
+import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../host/liveness.js';
+import type { HostBoot, HostToMain } from '../host/protocol.js';
+import { Backoff } from '../supervisor/budget.js';
+import type { ExitInfo, SupervisedChild } from '../supervisor/runtime.js';
+import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
+import { ringDepth, ringReadPos } from '../ring/ring.js';
+import type { CellServices } from './services.js';
+import { takePoison } from './inbox-ops.js';
+
+export type CellState = 'idle' | 'starting' | 'running' | 'backing-off' | 'stopping' | 'stopped' | 'crashed';
+
+/**
+ * One worker actor as the main thread sees it: its spec, its current
+ * incarnation's worker, and the inbox and liveness block that outlive every
+ * incarnation (they belong to the system).
+ */
+export class ActorCell implements SupervisedChild {
+  readonly spec: ResolvedChildSpec;
+  readonly parent: string;
+  readonly moduleUrl: string;
+  readonly liveness: Liveness;
+  readonly backoff: Backoff | null;
+  onExit: (info: ExitInfo) => void = () => {};
+  state: CellState = 'idle';
+  incarnation = 0;
+  restarts = 0;
+  lastExit: ExitInfo | null = null;
+  /** Ended for good (not restarted): its inbox is closed until a supervisor starts it again. */
+  retired = false;
+  #svc: CellServices;
+  #livenessBuffer: SharedArrayBuffer;
+  #worker: Worker | null = null;
+  #startedAt = 0;
+  #pendingStart: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  #stopping: { resolve: () => void } | null = null;
+  #onStopped: (() => void) | null = null;
+  #ended = false;
+  /** The frame the last crashes happened on (`slot:readPos`) and how many incarnations died on it. */
+  #poison = { key: '', deaths: 0 };
+  #requests = new Map<number, (m: HostToMain) => void>();
+  #nextRequest = 1;
+
+  constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
+    this.spec = spec;
+    this.parent = parent;
+    this.moduleUrl = moduleUrl;
+    this.#svc = svc;
+    this.#livenessBuffer = createLiveness();
+    this.liveness = new Liveness(this.#livenessBuffer);
+    this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
+    svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+  get restart(): RestartType {
+    return this.spec.restart;
+  }
+  get significant(): boolean {
+    return this.spec.significant;
+  }
+  get shutdown(): Shutdown {
+    return this.spec.shutdown;
+  }
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  uptimeMs(): number {
+    return this.#startedAt ? Date.now() - this.#startedAt : 0;
+  }
+
+  markBackingOff(): void {
+    this.state = 'backing-off';
+  }
+
+  start(): Promise<void> {
+    this.incarnation++;
+    if (this.incarnation > 1) this.restarts++;
+    this.state = 'starting';
+    this.retired = false;
+    this.#ended = false;
+    this.#startedAt = 0;
+    this.liveness.resetForIncarnation();
+    const svc = this.#svc;
+    svc.wiring.switchboard.setClosed(this.id, false); // retired before, coming back now
+    const boot: HostBoot = {
+      system: svc.systemName,
+      id: this.id,
+      moduleUrl: this.moduleUrl,
+      config: this.spec.config,
+      incarnation: this.incarnation,
+      inbox: svc.wiring.switchboard.describe(this.id),
+      liveness: this.#livenessBuffer,
+      heartbeatMs: this.spec.heartbeat?.intervalMs ?? 0,
+      logLevel: svc.logLevel,
+      maxMessageBytes: svc.maxMessageBytes,
+      spinMicros: svc.spinMicros,
+      sendTimeoutMs: svc.sendTimeoutMs,
+    };
+    const w = new Worker(svc.hostUrl, {
+      workerData: boot,
+      ...(this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {}),
+    });
+    this.#worker = w;
+    svc.wiring.bind(this.id, w);
+    const incarnation = this.incarnation;
+    w.on('message', (m: HostToMain) => this.#onMessage(m, incarnation));
+    w.on('error', (err: Error & { code?: string }) => {
+      const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.#crash(incarnation, oom ? 'out-of-memory' : 'exception', oom ? 'worker ran out of heap (resourceLimits)' : `${err.name}: ${err.message}`);
+    });
+    w.on('exit', (code) => {
+      if (this.#stopping) return this.#stopping.resolve();
+      this.#crash(incarnation, 'exit', `worker exited with code ${code}`);
+    });
+    svc.watchdog.watch(this, incarnation);
+    return new Promise<void>((resolve, reject) => {
+      this.#pendingStart = { resolve, reject };
+    });
+  }
+
+  /** Called by the watchdog: the incarnation stalled or overran its deadline. */
+  stalled(incarnation: number, cause: CrashCause, reason: string): void {
+    this.#crash(incarnation, cause, reason);
+  }
+
+  async stop(reason: string, drain: boolean): Promise<void> {
+    const w = this.#worker;
+    if (!w || this.state === 'stopped' || this.state === 'crashed') {
+      if (this.state !== 'stopped') this.#markStopped(reason);
+      return;
+    }
+    this.state = 'stopping';
+    this.#svc.watchdog.unwatch(this);
+    const exited = new Promise<void>((resolve) => (this.#stopping = { resolve }));
+    const shutdown = this.spec.shutdown;
+    if (shutdown !== 'brutal_kill' && this.#pendingStart === null) {
+      w.postMessage({ type: 'stop', drain });
+      const stoppedMsg = new Promise<void>((resolve) => (this.#onStopped = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const limit = shutdown === 'infinity' ? null : new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdown)));
+      await Promise.race([stoppedMsg, exited, ...(limit ? [limit] : [])]);
+      clearTimeout(timer);
+      this.#onStopped = null;
+    }
+    await w.terminate();
+    await exited;
+    this.#markStopped(reason);
+  }
+
+  retire(reason: string): void {
+    this.retired = true;
+    this.#svc.retireInbox(this.id, new ActorStoppedError(this.id, `is stopped (${reason})`));
+  }
+
+  /** Ask the incarnation for its `health` hook's answer (null when it has none or is not running). */
+  health(timeoutMs: number): Promise<ActorHealth | null> {
+    return this.#request<ActorHealth | null>({ type: 'health-request' }, timeoutMs, (m) => (m.type === 'health' ? m.health : null));
+  }
+
+  /** Hand the running incarnation a new config; resolves once its `configure` hook ran. */
+  configure(config: unknown, timeoutMs: number): Promise<void> {
+    this.spec.config = config;
+    return this.#request<void>({ type: 'configure', config } as { type: string }, timeoutMs, (m) => {
+      if (m.type === 'configured' && m.error) throw fromWire(m.error);
+    });
+  }
+
+  /** Post to the current incarnation (the system uses this to settle an ask on a peer's behalf). */
+  post(message: unknown): boolean {
+    if (!this.#worker || this.state === 'stopped' || this.state === 'crashed') return false;
+    this.#worker.postMessage(message);
+    return true;
+  }
+
+  inboxDepth(): number {
+    let n = 0;
+    for (const { ring, lane } of this.#svc.wiring.switchboard.describe(this.id).rings) if (lane === 'mail') n += ringDepth(ring);
+    return n;
+  }
+
+  handled(): number {
+    return this.liveness.read(MSGS_FINISHED);
+  }
+
+  #request<T>(msg: { type: string }, timeoutMs: number, map: (m: HostToMain) => T): Promise<T> {
+    if (!this.#worker || this.state !== 'running') return Promise.resolve(map({ type: 'health', requestId: 0, health: null }));
+    const requestId = this.#nextRequest++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#requests.delete(requestId);
+        reject(new RingmasterError('ERR_ASK_TIMEOUT', `actor '${this.id}' did not answer ${msg.type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#requests.set(requestId, (m) => {
+        clearTimeout(timer);
+        this.#requests.delete(requestId);
+        try {
+          resolve(map(m));
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      this.#worker!.postMessage({ ...msg, requestId });
+    });
+  }
+
+  #onMessage(m: HostToMain, incarnation: number): void {
+    if (incarnation !== this.incarnation) return;
+    switch (m.type) {
+      case 'ready':
+        this.state = 'running';
+        this.#startedAt = Date.now();
+        this.#svc.emit({ type: this.incarnation === 1 ? 'started' : 'restarted', actor: this.id, incarnation });
+        this.#pendingStart?.resolve();
+        this.#pendingStart = null;
+        return;
+      case 'fatal':
+        this.#crash(incarnation, m.cause, describe(m.error));
+        return;
+      case 'stopped':
+        if (this.#stopping) {
+          this.#onStopped?.();
+          return;
+        }
+        void this.#selfStopped(incarnation, m.reason);
+        return;
+      case 'dead-letter':
+        this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message }, m.letter.error);
+        return;
+      case 'health':
+      case 'configured':
+        this.#requests.get(m.requestId)?.(m);
+        return;
+      default:
+        return; // ring requests: the wiring answers them
+    }
+  }
+
+  /** The actor called ctx.stop(): a normal exit, reported to the supervisor. */
+  async #selfStopped(incarnation: number, reason: string): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#svc.watchdog.unwatch(this);
+    const w = this.#worker;
+    this.#stopping = { resolve: () => {} };
+    await w?.terminate();
+    this.#stopping = null;
+    this.#worker = null;
+    this.#svc.wiring.unbind(this.id);
+    this.state = 'stopped';
+    this.lastExit = { normal: true, reason };
+    this.#svc.emit({ type: 'stopped', actor: this.id, incarnation, reason });
+    this.onExit(this.lastExit);
+  }
+
+  #crash(incarnation: number, cause: CrashCause, reason: string): void {
+    if (incarnation !== this.incarnation || this.#ended || this.#stopping) return;
+    this.#ended = true;
+    this.state = 'crashed';
+    this.#svc.watchdog.unwatch(this);
+    const w = this.#worker;
+    const inFlight = this.liveness.read(IN_FLIGHT_SLOT);
+    void (async () => {
+      this.#stopping = { resolve: () => {} };
+      await w?.terminate();
+      this.#stopping = null;
+      this.#worker = null;
+      this.#svc.wiring.unbind(this.id);
+      const err = new ActorCrashedError(this.id, cause, reason, incarnation);
+      this.#checkPoison(inFlight, err);
+      this.lastExit = { normal: false, cause, reason };
+      this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason });
+      const pending = this.#pendingStart;
+      this.#pendingStart = null;
+      if (pending) pending.reject(err);
+      else this.onExit(this.lastExit);
+    })();
+  }
+
+  /** Count deaths on the in-flight message; past maxRedeliveries it leaves the inbox as poison. */
+  #checkPoison(slot: number, err: ActorCrashedError): void {
+    if (slot < 0) return;
+    const ring = this.#svc.wiring.switchboard.describe(this.id).rings.find((r) => r.slot === slot);
+    if (!ring) return;
+    const key = `${slot}:${ringReadPos(ring.ring)}`;
+    this.#poison = key === this.#poison.key ? { key, deaths: this.#poison.deaths + 1 } : { key, deaths: 1 };
+    if (this.#poison.deaths <= this.spec.maxRedeliveries) return;
+    this.#poison = { key: '', deaths: 0 };
+    takePoison(this.#svc, this.id, ring.ring, err);
+  }
+
+  #markStopped(reason: string): void {
+    const was = this.state;
+    this.state = 'stopped';
+    this.#worker = null;
+    this.#svc.wiring.unbind(this.id);
+    this.#pendingStart?.reject(new ActorStoppedError(this.id, `was stopped while starting (${reason})`));
+    this.#pendingStart = null;
+    if (was !== 'idle' && was !== 'stopped') this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: this.incarnation, reason });
+  }
+}
+
+function describe(e: WireError): string {
+  return `${e.name}: ${e.message}`;
+}

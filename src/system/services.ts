@@ -1,0 +1,25 @@
+import type { Codec } from '../codec/envelope.js';
+import type { Watchdog } from '../health/watchdog.js';
+import type { Wiring } from '../transport/wiring.js';
+import type { WireError } from '../actor/wire-error.js';
+import type { DeadLetter, EventInput } from './events.js';
+
+/** What the system lends each actor cell. */
+export interface CellServices {
+  systemName: string;
+  wiring: Wiring;
+  hostUrl: URL;
+  codec: Codec;
+  watchdog: Watchdog;
+  logLevel: string;
+  maxMessageBytes: number;
+  spinMicros: number;
+  sendTimeoutMs: number;
+  senderSlots: number;
+  emit(e: EventInput): void;
+  deadLetter(letter: Omit<DeadLetter, 'at'>, error?: WireError | Error): void;
+  /** Settle ask `askId` of `asker` (an actor id or the system) with `err`. */
+  settleAsk(asker: string, askId: number, err: Error): void;
+  /** The actor will not come back: dead-letter its unread mail and settle the asks in it. */
+  retireInbox(actor: string, err: Error): void;
+}

@@ -1,0 +1,355 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
+import type { AskOptions } from '../actor/define.js';
+import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
+import { toWire, type WireError } from '../actor/wire-error.js';
+import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
+import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
+import { Watchdog } from '../health/watchdog.js';
+import { Supervisor } from '../supervisor/runtime.js';
+import { resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
+import { Inbox, DEFAULT_SPIN_MICROS } from '../transport/inbox.js';
+import { Outbox } from '../transport/outbox.js';
+import type { Lane } from '../transport/protocol.js';
+import { Wiring } from '../transport/wiring.js';
+import { ActorCell, type CellState } from './cell.js';
+import { EventHub, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
+import { retireRings } from './inbox-ops.js';
+import { ActorRef } from './ref.js';
+import type { CellServices } from './services.js';
+
+/** The main thread's own address on the data plane. */
+export const SYSTEM_ID = '$system';
+/** Dead letters kept for inspection (the count goes on past it). */
+export const DEFAULT_DEAD_LETTER_LIMIT = 1000;
+/** Sender slots of each inbox: distinct (sender, lane) pairs that may write to one actor. */
+export const DEFAULT_INBOX_SENDER_SLOTS = 256;
+const SYSTEM_INBOX_SLOTS = 4096;
+
+export interface SystemOptions {
+  name: string;
+  /** The root supervisor. */
+  tree: TreeSpec;
+  /** Relative `module` paths are resolved from here; default process.cwd(). */
+  baseDir?: string;
+  log?: { level?: string };
+  maxMessageBytes?: number;
+  /** Workers' spin budget before parking, µs. */
+  spinMicros?: number;
+  sendTimeoutMs?: number;
+  /** Default timeout of `ask`, ms. */
+  askTimeoutMs?: number;
+  senderSlots?: number;
+  deadLetterLimit?: number;
+}
+
+export interface ActorStatus {
+  id: string;
+  parent: string | null;
+  kind: 'actor' | 'supervisor';
+  state: CellState | 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  incarnation: number;
+  restarts: number;
+  inboxDepth: number;
+  handled: number;
+  strategy?: string;
+  restartBudgetLeft?: number;
+}
+
+type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * A running actor system: the supervision tree, every actor's worker, and the
+ * main thread's own place on the data plane (for tells and asks from here).
+ */
+export class ActorSystem {
+  readonly name: string;
+  readonly log: Logger;
+  readonly #opts: Required<Omit<SystemOptions, 'tree' | 'log' | 'baseDir'>> & { baseDir: string; logLevel: string };
+  readonly #wiring = new Wiring();
+  readonly #codec: Codec;
+  readonly #inbox: Inbox;
+  readonly #outboxes = new Map<string, Outbox>();
+  readonly #sender: Sender;
+  readonly #asks = new AskTable();
+  readonly #events = new EventHub();
+  readonly #watchdog = new Watchdog();
+  readonly #cells = new Map<string, ActorCell>();
+  readonly #supervisors = new Map<string, Supervisor>();
+  readonly #parents = new Map<string, string | null>();
+  readonly #deadLetters: DeadLetter[] = [];
+  #deadLetterCount = 0;
+  #root!: Supervisor;
+  #state: SystemState = 'starting';
+  #stopping: Promise<void> | null = null;
+  #stopReason = '';
+  readonly #stopped: Promise<string>;
+  #resolveStopped!: (reason: string) => void;
+  readonly #svc: CellServices;
+
+  private constructor(options: SystemOptions) {
+    if (typeof options?.name !== 'string' || options.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
+    this.name = options.name;
+    this.#opts = {
+      name: options.name,
+      baseDir: options.baseDir ?? process.cwd(),
+      logLevel: options.log?.level ?? 'info',
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
+      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+      askTimeoutMs: options.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
+      senderSlots: options.senderSlots ?? DEFAULT_INBOX_SENDER_SLOTS,
+      deadLetterLimit: options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
+    };
+    this.log = pino({ level: this.#opts.logLevel, base: { system: this.name } });
+    this.#codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
+    this.#stopped = new Promise((r) => (this.#resolveStopped = r));
+    const desc = this.#wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: 64 * 1024 });
+    this.#inbox = new Inbox(desc.doorbell, { codec: this.#codec, spinMicros: 0 });
+    this.#wiring.bindLocal(SYSTEM_ID, this.#inbox);
+    this.#sender = new Sender(this.#localSource(), this.#codec, (env, err) => this.#undeliverable(env, err), this.#opts.sendTimeoutMs);
+    this.#svc = this.#services();
+  }
+
+  /** Validate the tree, start every actor in dependency order, and resolve once all are ready. */
+  static async start(options: SystemOptions): Promise<ActorSystem> {
+    const spec = resolveTree(options?.tree);
+    const system = new ActorSystem(options);
+    system.#root = system.#build(spec, null);
+    system.#root.onExit = (info) => void system.stop(info.normal ? info.reason : `escalated: ${info.reason}`);
+    void system.#pump();
+    try {
+      await system.#root.start();
+    } catch (err) {
+      await system.stop(`start failed: ${(err as Error).message}`);
+      throw err;
+    }
+    system.#state = 'running';
+    return system;
+  }
+
+  ref<Msg = unknown>(id: string): ActorRef<Msg> {
+    return new ActorRef<Msg>(id, { tell: (to, msg) => this.#tell(to, msg), ask: (to, msg, o) => this.#ask(to, msg, o) });
+  }
+
+  /** Add a child to supervisor `parentId` while running. For simple_one_for_one, pass `{ id, config? }`. */
+  async spawn<Msg = unknown>(parentId: string, childSpec: unknown): Promise<ActorRef<Msg>> {
+    const sup = this.#supervisors.get(parentId);
+    if (!sup) throw new NoSuchActorError(parentId, 'spawn');
+    const ids = new Set([...this.#cells.keys(), ...this.#supervisors.keys()]);
+    const spec = resolveDynamicChild(childSpec, sup.spec, ids);
+    const cell = this.#cell(spec, parentId);
+    await sup.spawn(cell);
+    return this.ref<Msg>(spec.id);
+  }
+
+  /** Graceful stop: each actor drains its inbox, stops in reverse start order; every pending ask settles. */
+  stop(reason = 'shutdown'): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  /** Resolves with the reason once the system has stopped (by stop(), or an escalation at the root). */
+  whenStopped(): Promise<string> {
+    return this.#stopped;
+  }
+
+  events(): AsyncIterableIterator<SystemEvent> {
+    return this.#events.iterate();
+  }
+
+  on<T extends SystemEventType>(type: T | '*', listener: (e: EventOf<T>) => void): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  status(): ActorStatus[] {
+    const out: ActorStatus[] = [];
+    const visit = (node: Supervisor): void => {
+      out.push({
+        id: node.id,
+        parent: this.#parents.get(node.id) ?? null,
+        kind: 'supervisor',
+        state: node.state,
+        incarnation: 0,
+        restarts: 0,
+        inboxDepth: 0,
+        handled: 0,
+        strategy: node.spec.strategy,
+        restartBudgetLeft: node.remainingRestarts(),
+      });
+      for (const c of node.children) {
+        if (c instanceof Supervisor) visit(c);
+        else if (c instanceof ActorCell) {
+          out.push({ id: c.id, parent: node.id, kind: 'actor', state: c.state, incarnation: c.incarnation, restarts: c.restarts, inboxDepth: c.inboxDepth(), handled: c.handled() });
+        }
+      }
+    };
+    if (this.#root) visit(this.#root);
+    return out;
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    return this.#deadLetters.slice();
+  }
+
+  get deadLetterCount(): number {
+    return this.#deadLetterCount;
+  }
+
+  get state(): SystemState {
+    return this.#state;
+  }
+
+  /** The supervision tree as it was resolved (defaults filled in). */
+  get tree(): ResolvedSupervisorSpec {
+    return this.#root.spec;
+  }
+
+  /** Internal: the live cell of actor `id` (health, configuration and tests use it). */
+  cell(id: string): ActorCell | undefined {
+    return this.#cells.get(id);
+  }
+
+  #build(spec: ResolvedNode, parent: string | null): Supervisor {
+    if (spec.kind !== 'supervisor') throw new InvalidOptionError('tree', 'root must be a supervisor');
+    const sup = new Supervisor(spec, (e) => this.#events.emit({ ...e }));
+    this.#supervisors.set(spec.id, sup);
+    this.#parents.set(spec.id, parent);
+    for (const child of spec.children) {
+      sup.adopt(child.kind === 'supervisor' ? this.#build(child, spec.id) : this.#cell(child, spec.id));
+    }
+    return sup;
+  }
+
+  #cell(spec: ResolvedNode & { kind: 'child' }, parent: string): ActorCell {
+    const url = spec.module.startsWith('file:') ? spec.module : pathToFileURL(isAbsolute(spec.module) ? spec.module : resolve(this.#opts.baseDir, spec.module)).href;
+    const cell = new ActorCell(spec, parent, url, this.#svc);
+    this.#cells.set(spec.id, cell);
+    this.#parents.set(spec.id, parent);
+    return cell;
+  }
+
+  #tell(to: string, msg: unknown): void {
+    const env: Envelope = { kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg };
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      this.#deadLetter({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, reason: `system is ${this.#state}` });
+      return;
+    }
+    this.#sender.send(env);
+  }
+
+  #ask<R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.reject(new ActorStoppedError(to, `cannot be asked: the system is ${this.#state}`));
+    const cell = this.#cells.get(to);
+    if (!cell) return Promise.reject(new NoSuchActorError(to, 'ask'));
+    if (cell.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.lastExit?.reason ?? 'retired'})`));
+    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#opts.askTimeoutMs);
+    try {
+      this.#sender.send({ kind: 'ask', from: SYSTEM_ID, to, id, payload: msg });
+    } catch (err) {
+      this.#asks.reject(id, err as Error);
+    }
+    return promise;
+  }
+
+  /** Read the main thread's inbox (replies to its asks) until the system stops, without blocking the loop. */
+  async #pump(): Promise<void> {
+    const onReply = (env: Envelope): void => {
+      if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload);
+    };
+    const onMail = (env: Envelope): void =>
+      this.#deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });
+    while (this.#state !== 'stopped') {
+      this.#inbox.drainReplies(onReply);
+      this.#inbox.drain(Infinity, onMail);
+      await this.#inbox.waitForWorkAsync(1000);
+    }
+  }
+
+  #localSource(): OutboxSource {
+    const get = (to: string, lane: Lane): Outbox | undefined => {
+      const key = `${lane}:${to}`;
+      let out = this.#outboxes.get(key);
+      if (!out && this.#wiring.switchboard.has(to)) {
+        out = new Outbox(this.#wiring.switchboard.connect(SYSTEM_ID, to, lane), this.#codec);
+        this.#outboxes.set(key, out);
+      }
+      return out;
+    };
+    return {
+      outboxIfReady: get,
+      outbox: (to, lane) => {
+        const out = get(to, lane);
+        return out ? Promise.resolve(out) : Promise.reject(new NoSuchActorError(to));
+      },
+    };
+  }
+
+  #undeliverable(env: Envelope, err: Error): void {
+    if (env.kind === 'ask' && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
+    this.#deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message });
+  }
+
+  #deadLetter(letter: Omit<DeadLetter, 'at'>): void {
+    const full: DeadLetter = { ...letter, at: Date.now() };
+    this.#deadLetterCount++;
+    this.#deadLetters.push(full);
+    if (this.#deadLetters.length > this.#opts.deadLetterLimit) this.#deadLetters.shift();
+    this.log.warn({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason }, 'dead letter');
+    this.#events.emit({ type: 'dead-letter', letter: full });
+  }
+
+  #settleAsk(asker: string, askId: number, err: Error): void {
+    if (asker === SYSTEM_ID) {
+      this.#asks.reject(askId, err);
+      return;
+    }
+    this.#cells.get(asker)?.post({ type: 'settle-ask', askId, error: toWire(err) });
+  }
+
+  #services(): CellServices {
+    return {
+      systemName: this.name,
+      wiring: this.#wiring,
+      hostUrl: new URL('../../workers/actor-host.js', import.meta.url),
+      codec: this.#codec,
+      watchdog: this.#watchdog,
+      logLevel: this.#opts.logLevel,
+      maxMessageBytes: this.#opts.maxMessageBytes,
+      spinMicros: this.#opts.spinMicros,
+      sendTimeoutMs: this.#opts.sendTimeoutMs,
+      senderSlots: this.#opts.senderSlots,
+      emit: (e) => {
+        this.#events.emit(e);
+        if (e.type === 'crashed') this.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason }, 'actor crashed');
+        if (e.type === 'escalated') this.log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
+      },
+      deadLetter: (letter: Omit<DeadLetter, 'at'>, _error?: WireError | Error) => this.#deadLetter(letter),
+      settleAsk: (asker, askId, err) => this.#settleAsk(asker, askId, err),
+      retireInbox: (actor, err) => {
+        this.#wiring.switchboard.setClosed(actor, true);
+        retireRings(this.#svc, actor, this.#wiring.switchboard.describe(actor).rings, err);
+      },
+    };
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    this.#state = 'stopping';
+    this.#stopReason = reason;
+    this.log.info({ reason }, 'system stopping');
+    if (this.#root) {
+      await this.#root.stop(reason, true);
+      for (const cell of this.#cells.values()) cell.retire(reason);
+    }
+    this.#asks.rejectAll((actor) => new ActorStoppedError(actor, `did not answer: the system stopped (${reason})`));
+    this.#watchdog.close();
+    this.#state = 'stopped';
+    this.#inbox.doorbell.wake();
+    this.#events.emit({ type: 'system-stopped', reason });
+    this.#events.close();
+    this.log.info({ reason, deadLetters: this.#deadLetterCount }, 'system stopped');
+    this.#resolveStopped(this.#stopReason);
+  }
+}
