@@ -99,6 +99,10 @@ export class Host {
       if (env) {
         const r = this.#handle(env);
         if (r !== undefined) await this.#awaitHandler(r, onReply);
+        // A message is done once what it sent is in the receivers' rings: were
+        // the actor to crash on a later message, those sends must not be lost
+        // with this thread's queue.
+        if (this.#sender.queued > 0) await this.#sender.idle();
         if (this.#dead) return;
         inbox.releaseMail();
         if (++sinceYield >= YIELD_EVERY_MSGS || performance.now() > yieldAt) {

@@ -302,7 +302,8 @@ export class ActorCell implements SupervisedChild {
     this.#svc.wiring.unbind(this.id);
     this.#pendingStart?.reject(new ActorStoppedError(this.id, `was stopped while starting (${reason})`));
     this.#pendingStart = null;
-    if (was !== 'idle' && was !== 'stopped') this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: this.incarnation, reason });
+    // Only a stop that ended a live incarnation is an event; an actor already down just stays down.
+    if (was === 'running' || was === 'starting' || was === 'stopping') this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: this.incarnation, reason });
   }
 }
 

@@ -263,7 +263,7 @@ export class ActorSystem {
       this.#deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });
     while (this.#state !== 'stopped') {
       this.#inbox.drainReplies(onReply);
-      this.#inbox.drain(Infinity, onMail);
+      this.#inbox.drain(Infinity, onMail, 'mail');
       await this.#inbox.waitForWorkAsync(1000);
     }
   }

@@ -111,9 +111,9 @@ export class Inbox {
     return this.#drain(max, fn, null);
   }
 
-  /** Like drainFrames, decoding each frame into an Envelope. */
-  drain(max: number, fn: EnvelopeHandler): number {
-    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, null));
+  /** Like drainFrames, decoding each frame into an Envelope; only `lane`'s rings when given. */
+  drain(max: number, fn: EnvelopeHandler, lane: Lane | null = null): number {
+    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, lane));
   }
 
   /** Drain only the reply lane: answers to this thread's own asks, taken aside from its mail. */

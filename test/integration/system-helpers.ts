@@ -24,11 +24,11 @@ export class Systems {
   }
 }
 
-/** Resolve once `events` holds an event matching `pred` (polling; no timing assertion). */
-export async function until<T>(probe: () => T | undefined | false, what: string, limitMs = 20_000): Promise<T> {
+/** Poll `probe` until it gives a truthy value (no timing is asserted; the limit only stops a hang). */
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, limitMs = 20_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));

@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActorSystem, type SystemEvent } from '../../src/index.js';
+import { actors, find, Systems, until } from './system-helpers.js';
+
+const incarnations = (system: ActorSystem, ids: string[]): number[] => ids.map((id) => system.status().find((s) => s.id === id)!.incarnation);
+
+describe('supervision (real workers)', function () {
+  this.timeout(60_000);
+  const systems = new Systems();
+  afterEach(() => systems.stopAll());
+
+  for (const [strategy, expected] of [
+    ['one_for_one', [1, 2, 1]],
+    ['one_for_all', [2, 2, 2]],
+    ['rest_for_one', [1, 2, 2]],
+  ] as const) {
+    it(`${strategy} restarts exactly the right children, in start order`, async () => {
+      const { system, events } = await systems.start({
+        id: 'root',
+        strategy,
+        children: [
+          { id: 'a', module: actors('echo') },
+          { id: 'b', module: actors('crasher'), maxRedeliveries: 0 },
+          { id: 'c', module: actors('echo') },
+        ],
+      });
+      system.ref('b').tell({ op: 'throw' });
+      await until(() => find(events, 'restarted', 'b'), 'b to restart');
+      await until(() => system.status().every((s) => s.state === 'running'), 'everyone running');
+      expect(incarnations(system, ['a', 'b', 'c'])).to.deep.equal(expected);
+      const restarted = events.filter((e) => e.type === 'restarted').map((e) => (e as { actor: string }).actor);
+      expect(restarted).to.deep.equal(['a', 'b', 'c'].filter((_, i) => expected[i] === 2));
+      const stopped = events.filter((e) => e.type === 'stopped').map((e) => (e as { actor: string }).actor);
+      expect(stopped).to.deep.equal(['c', 'a'].filter((id) => expected[id === 'a' ? 0 : 2] === 2));
+    });
+  }
+
+  it('escalates through two supervisor levels to the root, which stops the system with the reason', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      intensity: 0,
+      children: [
+        { id: 'first', module: actors('echo') },
+        {
+          id: 'mid',
+          strategy: 'one_for_one',
+          intensity: 1,
+          period: 60_000,
+          children: [
+            { id: 'x', module: actors('crasher'), maxRedeliveries: 0 },
+            { id: 'y', module: actors('echo') },
+          ],
+        },
+        { id: 'last', module: actors('echo') },
+      ],
+    });
+    system.ref('x').tell({ op: 'throw' });
+    await until(() => find(events, 'restarted', 'x'), 'x to restart once');
+    system.ref('x').tell({ op: 'throw' });
+    const reason = await system.whenStopped();
+    expect(reason).to.match(/^escalated: .*'mid' crashed \(escalated: .*'x' crashed/);
+    const escalated = events.filter((e): e is Extract<SystemEvent, { type: 'escalated' }> => e.type === 'escalated').map((e) => e.supervisor);
+    expect(escalated).to.deep.equal(['mid', 'root']);
+    const stopped = events.filter((e) => e.type === 'stopped').map((e) => (e as { actor: string }).actor);
+    // mid stops its children newest first; then the root stops the rest newest first.
+    expect(stopped).to.deep.equal(['y', 'last', 'first']);
+    expect(events.at(-1)!.type).to.equal('system-stopped');
+  });
+
+  it('delivers messages sent while an actor backs off to its next incarnation, in order', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'w', module: actors('echo'), backoff: { min: 400, max: 1000, randomFactor: 0 } }],
+    });
+    await system.ref('w').ask({ op: 'stop' }); // permanent: comes back after the backoff
+    await until(() => find(events, 'restarting', 'w'), 'the backoff to begin');
+    for (let i = 0; i < 200; i++) system.ref('w').tell({ op: 'record', seq: i });
+    const records = await system.ref('w').ask({ op: 'records' }, { timeout: 10_000 });
+    expect(records).to.deep.equal([...Array(200).keys()]);
+    expect(find(events, 'restarting', 'w')!.delayMs).to.equal(400);
+    expect(find(events, 'crashed', 'w')).to.equal(undefined); // a self-stop is not a crash
+  });
+
+  it('redelivers the message an actor died on, then dead-letters it as poison after maxRedeliveries', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      intensity: 10,
+      children: [{ id: 'p', module: actors('crasher'), maxRedeliveries: 2 }],
+    });
+    const ref = system.ref('p');
+    ref.tell({ op: 'crash-if', when: 3, seq: 1 });
+    ref.tell({ op: 'crash-if', when: 3, seq: 3 });
+    const after = ref.ask({ op: 'crash-if', when: 3, seq: 4 }, { timeout: 20_000 });
+    expect(await after).to.equal(4);
+    const crashes = events.filter((e) => e.type === 'crashed');
+    expect(crashes.map((e) => (e as { incarnation: number }).incarnation)).to.deep.equal([1, 2, 3]);
+    const letters = system.deadLetters();
+    expect(letters).to.have.length(1);
+    expect(letters[0]).to.deep.include({ to: 'p', kind: 'tell', payload: { op: 'crash-if', when: 3, seq: 3 } });
+    expect(letters[0]!.reason).to.match(/^poison: .*message 3/);
+  });
+
+  it('does not count a deliberate stop as a crash: transient ends, permanent comes back', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      intensity: 1, // as in OTP, bringing a permanent child back is a restart like any other
+      children: [
+        { id: 't', module: actors('echo'), restart: 'transient' },
+        { id: 'p', module: actors('echo'), restart: 'permanent' },
+      ],
+    });
+    await system.ref('t').ask({ op: 'stop', reason: 'job done' });
+    await system.ref('p').ask({ op: 'stop', reason: 'recycle' });
+    await until(() => find(events, 'restarted', 'p'), 'p to come back');
+    expect(find(events, 'stopped', 't')).to.deep.include({ reason: 'job done' });
+    expect(events.filter((e) => e.type === 'crashed')).to.deep.equal([]);
+    expect(system.status().find((s) => s.id === 't')).to.deep.include({ state: 'stopped', incarnation: 1 });
+  });
+
+  it('gives a graceful stop its timeout, and brutal_kill none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-stop-'));
+    try {
+      const marker = (n: string): string => join(dir, n);
+      const { system } = await systems.start({
+        id: 'root',
+        strategy: 'one_for_one',
+        children: [
+          { id: 'patient', module: actors('slow-stop'), shutdown: 5000, config: { stopMs: 200, marker: marker('patient') } },
+          { id: 'hurried', module: actors('slow-stop'), shutdown: 50, config: { stopMs: 2000, marker: marker('hurried') } },
+          { id: 'killed', module: actors('slow-stop'), shutdown: 'brutal_kill', config: { stopMs: 0, marker: marker('killed') } },
+        ],
+      });
+      await system.stop();
+      expect([existsSync(marker('patient')), existsSync(marker('hurried')), existsSync(marker('killed'))]).to.deep.equal([true, false, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('adds dynamic children to a simple_one_for_one supervisor and supervises them', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'pool', strategy: 'simple_one_for_one', template: { module: actors('echo'), config: { kind: 'worker' } }, children: [] }],
+    });
+    const w1 = await system.spawn('pool', { id: 'w1' });
+    const w2 = await system.spawn('pool', { id: 'w2', config: { kind: 'special' } });
+    expect(await w1.ask({ op: 'whoami' })).to.deep.include({ id: 'w1', config: { kind: 'worker' } });
+    expect(await w2.ask({ op: 'whoami' })).to.deep.include({ id: 'w2', config: { kind: 'special' } });
+    expect(system.status().filter((s) => s.parent === 'pool').map((s) => s.id)).to.deep.equal(['w1', 'w2']);
+    await w1.ask({ op: 'stop' }); // permanent by default: restarted
+    await until(() => find(events, 'restarted', 'w1'), 'w1 to restart');
+    await system.spawn('pool', { id: 'w1' }).then(
+      () => expect.fail('a duplicate id must be refused'),
+      (err: Error) => expect(err.message).to.match(/'w1' is already used/),
+    );
+  });
+});
