@@ -66,6 +66,7 @@ export class Codec {
   readonly #unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true });
   readonly #scratch: unknown[] = [0, NORMAL, '', '', 0, null];
   readonly #range = { start: 0, end: 0 };
+  #decodeScratch: Buffer = Buffer.allocUnsafeSlow(4096);
   /** Byte range of the last `encode` inside `encoded`; valid until the next call. */
   encodedStart = 0;
   encodedEnd = 0;
@@ -138,10 +139,22 @@ export class Codec {
   /** Decode one envelope from `bytes[offset..offset+length]`. Throws DecodeError for anything malformed. */
   decode(bytes: Uint8Array, offset: number, length: number): Envelope {
     let a: unknown;
+    let src = bytes;
+    if (bytes.buffer instanceof SharedArrayBuffer) {
+      // Decode a private copy: msgpackr hands longer strings to its native
+      // reader, which refuses shared memory and falls back only after
+      // building an error (~8 µs a frame); it also judges "short" by the end
+      // position in the buffer, so a frame deep in a ring always looks long.
+      // A 100-byte copy costs a fraction of a microsecond.
+      if (this.#decodeScratch.length < length) this.#decodeScratch = Buffer.allocUnsafeSlow(Math.max(length, this.#decodeScratch.length * 2));
+      Buffer.prototype.copy.call(bytes, this.#decodeScratch, 0, offset, offset + length);
+      src = this.#decodeScratch;
+      offset = 0;
+    }
     this.#range.start = offset;
     this.#range.end = offset + length;
     try {
-      a = this.#unpackr.unpack(bytes, this.#range);
+      a = this.#unpackr.unpack(src, this.#range);
     } catch (err) {
       throw new DecodeError(`frame of ${length} bytes is not valid msgpack: ${(err as Error).message}`, { cause: err });
     }

@@ -27,6 +27,12 @@ export interface HostBoot {
   sendTimeoutMs: number;
 }
 
+/** `workerData` of a standby worker: it loads the module, then waits for `activate`. */
+export interface StandbyBoot {
+  standby: true;
+  moduleUrl: string;
+}
+
 /** A dead letter as reported by a worker. */
 export interface DeadLetterReport {
   kind: EnvelopeKind;
@@ -39,6 +45,7 @@ export interface DeadLetterReport {
 
 export type MainToHost =
   | TransportToWorker
+  | { type: 'activate'; boot: HostBoot }
   | { type: 'stop'; drain: boolean }
   | { type: 'settle-ask'; askId: number; error: WireError }
   | { type: 'configure'; requestId: number; config: unknown }
@@ -47,6 +54,7 @@ export type MainToHost =
 export type HostToMain =
   | TransportToMain
   | { type: 'ready' }
+  | { type: 'standby-ready' }
   | { type: 'fatal'; cause: CrashCause; error: WireError }
   | { type: 'stopped'; reason: string; selfInitiated: boolean }
   | { type: 'dead-letter'; letter: DeadLetterReport }

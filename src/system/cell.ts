@@ -43,6 +43,7 @@ export class ActorCell implements SupervisedChild {
   #poison = { key: '', deaths: 0 };
   #requests = new Map<number, (m: HostToMain) => void>();
   #nextRequest = 1;
+  #standby: { worker: Worker; ready: boolean; detach: () => void } | null = null;
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
     this.spec = spec;
@@ -103,10 +104,19 @@ export class ActorCell implements SupervisedChild {
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,
     };
-    const w = new Worker(svc.hostUrl, {
-      workerData: boot,
-      ...(this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {}),
-    });
+    const sb = this.#standby;
+    let w: Worker;
+    if (sb?.ready) {
+      // A standby has loaded the host and the module already: hand it this incarnation.
+      this.#standby = null;
+      w = sb.worker;
+      // Only our own listeners: Worker keeps internal ones that start and
+      // stop its message port as 'message' listeners come and go.
+      sb.detach();
+      w.postMessage({ type: 'activate', boot });
+    } else {
+      w = new Worker(svc.hostUrl, { workerData: boot, ...this.#limits() });
+    }
     this.#worker = w;
     svc.wiring.bind(this.id, w);
     const incarnation = this.incarnation;
@@ -156,6 +166,9 @@ export class ActorCell implements SupervisedChild {
 
   retire(reason: string): void {
     this.retired = true;
+    const sb = this.#standby;
+    this.#standby = null;
+    void sb?.worker.terminate();
     this.#svc.retireInbox(this.id, new ActorStoppedError(this.id, `is stopped (${reason})`));
   }
 
@@ -189,6 +202,35 @@ export class ActorCell implements SupervisedChild {
     return this.liveness.read(MSGS_FINISHED);
   }
 
+  #limits(): { resourceLimits?: NonNullable<ResolvedChildSpec['resourceLimits']> } {
+    return this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {};
+  }
+
+  /** Boot a spare worker that loads the host and the module, then waits for the next incarnation. */
+  #prepareStandby(): void {
+    const w = new Worker(this.#svc.hostUrl, { workerData: { standby: true, moduleUrl: this.moduleUrl }, ...this.#limits() });
+    const onMessage = (m: HostToMain): void => {
+      if (m.type === 'standby-ready') sb.ready = true;
+    };
+    const onError = (): void => {}; // a spare that fails is dropped; the next start boots a fresh worker
+    const onExit = (): void => {
+      if (this.#standby === sb) this.#standby = null;
+    };
+    const sb = {
+      worker: w,
+      ready: false,
+      detach: () => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+      },
+    };
+    this.#standby = sb;
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+  }
+
   #request<T>(msg: { type: string }, timeoutMs: number, map: (m: HostToMain) => T): Promise<T> {
     if (!this.#worker || this.state !== 'running') return Promise.resolve(map({ type: 'health', requestId: 0, health: null }));
     const requestId = this.#nextRequest++;
@@ -219,6 +261,7 @@ export class ActorCell implements SupervisedChild {
         this.#svc.emit({ type: this.incarnation === 1 ? 'started' : 'restarted', actor: this.id, incarnation });
         this.#pendingStart?.resolve();
         this.#pendingStart = null;
+        if (this.spec.standby && !this.#standby) this.#prepareStandby();
         return;
       case 'fatal':
         this.#crash(incarnation, m.cause, describe(m.error));
