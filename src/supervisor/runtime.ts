@@ -28,6 +28,8 @@ export interface SupervisedChild {
   uptimeMs(): number;
   /** Waiting out a backoff delay before the next start. */
   markBackingOff(delayMs: number): void;
+  /** Optional: begin the slow part of starting (thread, module load) ahead of start(). */
+  prewarm?(): void;
   readonly backoff: Backoff | null;
 }
 
@@ -93,6 +95,10 @@ export class Supervisor implements SupervisedChild {
 
   markBackingOff(): void {}
 
+  prewarm(): void {
+    for (const c of this.children) c.prewarm?.();
+  }
+
   adopt(child: SupervisedChild): void {
     child.onExit = (info) => this.#enqueue(() => this.#childExited(child, info));
     this.children.push(child);
@@ -114,6 +120,9 @@ export class Supervisor implements SupervisedChild {
     this.#endedSignificant.clear();
     this.#failure = '';
     this.#startedAt = Date.now();
+    // Children boot their threads side by side; their init still runs one
+    // after another in start order, as OTP starts children.
+    this.prewarm();
     await this.#enqueueResult(async () => {
       for (const c of [...this.children]) {
         if (this.#state !== 'starting') return;

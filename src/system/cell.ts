@@ -43,7 +43,7 @@ export class ActorCell implements SupervisedChild {
   #poison = { key: '', deaths: 0 };
   #requests = new Map<number, (m: HostToMain) => void>();
   #nextRequest = 1;
-  #standby: { worker: Worker; ready: boolean; detach: () => void } | null = null;
+  #standby: { worker: Worker; ready: boolean; settled: Promise<void>; detach: () => void } | null = null;
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
     this.spec = spec;
@@ -80,7 +80,14 @@ export class ActorCell implements SupervisedChild {
     this.state = 'backing-off';
   }
 
-  start(): Promise<void> {
+  /** Boot a spare worker now (module loaded, waiting) so the next start only hands it the incarnation. */
+  prewarm(): void {
+    if (!this.#standby && !this.#worker) this.#prepareStandby();
+  }
+
+  async start(): Promise<void> {
+    // A spare still booting is nearer to ready than a new worker would be.
+    if (this.#standby && !this.#standby.ready) await this.#standby.settled;
     this.incarnation++;
     if (this.incarnation > 1) this.restarts++;
     this.state = 'starting';
@@ -120,6 +127,9 @@ export class ActorCell implements SupervisedChild {
     this.#worker = w;
     svc.wiring.bind(this.id, w);
     const incarnation = this.incarnation;
+    const started = new Promise<void>((resolve, reject) => {
+      this.#pendingStart = { resolve, reject };
+    });
     w.on('message', (m: HostToMain) => this.#onMessage(m, incarnation));
     w.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -130,9 +140,7 @@ export class ActorCell implements SupervisedChild {
       this.#crash(incarnation, 'exit', `worker exited with code ${code}`);
     });
     svc.watchdog.watch(this, incarnation);
-    return new Promise<void>((resolve, reject) => {
-      this.#pendingStart = { resolve, reject };
-    });
+    return started;
   }
 
   /** Called by the watchdog: the incarnation stalled or overran its deadline. */
@@ -209,16 +217,21 @@ export class ActorCell implements SupervisedChild {
   /** Boot a spare worker that loads the host and the module, then waits for the next incarnation. */
   #prepareStandby(): void {
     const w = new Worker(this.#svc.hostUrl, { workerData: { standby: true, moduleUrl: this.moduleUrl }, ...this.#limits() });
+    let settle: () => void = () => {};
     const onMessage = (m: HostToMain): void => {
       if (m.type === 'standby-ready') sb.ready = true;
+      settle();
     };
-    const onError = (): void => {}; // a spare that fails is dropped; the next start boots a fresh worker
+    // A spare that fails is dropped; the next start boots a fresh worker.
+    const onError = (): void => settle();
     const onExit = (): void => {
       if (this.#standby === sb) this.#standby = null;
+      settle();
     };
     const sb = {
       worker: w,
       ready: false,
+      settled: new Promise<void>((r) => (settle = r)),
       detach: () => {
         w.off('message', onMessage);
         w.off('error', onError);
