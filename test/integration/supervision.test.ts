@@ -162,4 +162,45 @@ describe('supervision (real workers)', function () {
       (err: Error) => expect(err.message).to.match(/'w1' is already used/),
     );
   });
+
+  it('shuts a supervisor down when its significant child ends, without a restart from its parent', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'keeper', module: actors('echo') },
+        {
+          id: 'job-sup',
+          strategy: 'one_for_one',
+          autoShutdown: 'any_significant',
+          restart: 'transient',
+          children: [
+            { id: 'helper', module: actors('echo') },
+            { id: 'job', module: actors('echo'), restart: 'transient', significant: true },
+          ],
+        },
+      ],
+    });
+    await system.ref('job').ask({ op: 'stop', reason: 'finished' });
+    await until(() => find(events, 'auto-shutdown'), 'the auto shutdown');
+    await until(() => find(events, 'stopped', 'helper'), 'helper to stop');
+    const byId = Object.fromEntries(system.status().map((s) => [s.id, s.state]));
+    expect(byId).to.deep.include({ keeper: 'running', helper: 'stopped', job: 'stopped' });
+    expect(events.filter((e) => e.type === 'crashed' || e.type === 'restarted')).to.deep.equal([]);
+    expect(await system.ref('keeper').ask({ op: 'echo', value: 'still here' })).to.equal('still here');
+  });
+
+  it('restarts from a standby worker with a fresh incarnation that keeps its inbox', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 's', module: actors('crasher'), standby: true, maxRedeliveries: 0 }],
+    });
+    await new Promise((r) => setTimeout(r, 500)); // give the spare time to boot
+    const ref = system.ref('s');
+    ref.tell({ op: 'throw' });
+    const answers = [1, 2, 3].map((v) => ref.ask({ op: 'echo', value: v }, { timeout: 10_000 }));
+    expect(await Promise.all(answers)).to.deep.equal([1, 2, 3]);
+    expect(find(events, 'restarted', 's')).to.deep.include({ incarnation: 2 });
+  });
 });
