@@ -56,6 +56,7 @@ export type { ErrorCode, CrashCause, SpecProblem } from './errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
+export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type {
   TreeSpec,
   SupervisorSpec,

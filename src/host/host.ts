@@ -6,7 +6,8 @@ import { fromWire, toWire } from '../actor/wire-error.js';
 import { Codec, type Envelope } from '../codec/envelope.js';
 import { ModuleLoadError, type CrashCause } from '../errors.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
-import { ActorState, F64_BUSY_SINCE, F64_HANDLER_MS_SUM, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
+import { getHeapStatistics } from 'node:v8';
+import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
 /** Longest a parked host sleeps before re-checking (control messages wake it sooner). */
@@ -60,7 +61,12 @@ export class Host {
   async run(): Promise<void> {
     const b = this.#boot;
     if (b.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => Atomics.add(this.#live.i32, HEARTBEAT, 1), b.heartbeatMs);
+      let beats = 0;
+      this.#heartbeat = setInterval(() => {
+        Atomics.add(this.#live.i32, HEARTBEAT, 1);
+        // Heap size for health and metrics, a few times a second at most.
+        if (beats++ % Math.max(1, Math.round(250 / b.heartbeatMs)) === 0) this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
+      }, b.heartbeatMs);
     }
     process.on('unhandledRejection', (reason) => this.#fatal('unhandled-rejection', reason));
     let mod: { default?: unknown };
@@ -171,7 +177,7 @@ export class Host {
     if (env.kind === 'ask' && !this.#replied) this.#sendReply(env, value);
     this.#current = null;
     const i32 = this.#live.i32;
-    this.#live.f64[F64_HANDLER_MS_SUM] += performance.timeOrigin + performance.now() - started;
+    this.#live.recordHandler(performance.timeOrigin + performance.now() - started);
     this.#live.f64[F64_BUSY_SINCE] = 0;
     Atomics.store(i32, IN_FLIGHT_SLOT, -1);
     Atomics.add(i32, MSGS_FINISHED, 1);

@@ -12,6 +12,8 @@
  *   Int32 slot 5  MSGS_SENT        host: +1 per message sent (tell, ask or reply)
  *   Float64 at byte 32  BUSY_SINCE      host: epoch ms at which the current handler started (0 = idle)
  *   Float64 at byte 40  HANDLER_MS_SUM  host: total handler time, ms
+ *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed on heartbeats
+ *   Int32 slots 16..    HANDLER_BUCKETS host: handlers that took ≤ HANDLER_BUCKETS_MS[i] (last: +Inf), not cumulative
  */
 
 export const STATE = 0;
@@ -20,11 +22,15 @@ export const MSGS_STARTED = 2;
 export const MSGS_FINISHED = 3;
 export const IN_FLIGHT_SLOT = 4;
 export const MSGS_SENT = 5;
-export const INT_SLOTS = 8;
+/** Upper bounds of the handler-duration buckets, ms (a last bucket takes the rest). */
+export const HANDLER_BUCKETS_MS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000] as const;
+export const HANDLER_BUCKETS = 16;
+export const INT_SLOTS = HANDLER_BUCKETS + HANDLER_BUCKETS_MS.length + 1;
 
 export const F64_BUSY_SINCE = 4; // Float64 index (byte 32)
 export const F64_HANDLER_MS_SUM = 5; // Float64 index (byte 40)
-export const LIVENESS_BYTES = 64;
+export const F64_HEAP_USED_MB = 6; // Float64 index (byte 48)
+export const LIVENESS_BYTES = INT_SLOTS * 4;
 
 export const ActorState = {
   booting: 0,
@@ -47,7 +53,22 @@ export class Liveness {
 
   constructor(buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer, 0, INT_SLOTS);
-    this.f64 = new Float64Array(buffer, 0, LIVENESS_BYTES / 8);
+    this.f64 = new Float64Array(buffer, 0, 8);
+  }
+
+  /** Count one handler run of `ms` (host side; one writer, so no atomic add). */
+  recordHandler(ms: number): void {
+    let i = 0;
+    while (i < HANDLER_BUCKETS_MS.length && ms > HANDLER_BUCKETS_MS[i]!) i++;
+    this.i32[HANDLER_BUCKETS + i]!++;
+    this.f64[F64_HANDLER_MS_SUM] += ms;
+  }
+
+  /** Per-bucket handler counts (not cumulative), the last one for slower than every bound. */
+  handlerBuckets(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i <= HANDLER_BUCKETS_MS.length; i++) out.push(Atomics.load(this.i32, HANDLER_BUCKETS + i));
+    return out;
   }
 
   read(slot: number): number {

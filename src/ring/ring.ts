@@ -56,6 +56,11 @@ export function ringDepth(buffer: SharedArrayBuffer): number {
   return (Atomics.load(hdr, FRAMES_WRITTEN) - Atomics.load(hdr, FRAMES_READ)) >>> 0;
 }
 
+/** Times a producer found `buffer` full. */
+export function ringFullEvents(buffer: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), FULL_EVENTS) >>> 0;
+}
+
 /** The consumer's position: identifies the oldest unreleased frame (the one in flight, if any). */
 export function ringReadPos(buffer: SharedArrayBuffer): number {
   return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), READ_POS);

@@ -113,6 +113,41 @@ export class Supervisor implements SupervisedChild {
     });
   }
 
+  /** Stop a child deliberately and start it again (an operator's restart: not a crash, not counted). */
+  restartChild(id: string): Promise<void> {
+    return this.#enqueueResult(async () => {
+      const c = this.#child(id);
+      await c.stop('restart requested', false);
+      if (!(await this.#startChild(c))) throw new EscalationError(this.id, this.#failure);
+    });
+  }
+
+  /** Stop a child for good (OTP's terminate_child): it stays listed, stopped, until restarted. */
+  terminateChild(id: string): Promise<void> {
+    return this.#enqueueResult(async () => {
+      const c = this.#child(id);
+      await c.stop('stop requested', true);
+      c.retire('stop requested');
+    });
+  }
+
+  /** Remove a child: stop it for good and forget it (a child deleted from the tree). */
+  removeChild(id: string): Promise<void> {
+    return this.#enqueueResult(async () => {
+      const c = this.#child(id);
+      await c.stop('removed from the tree', true);
+      c.retire('removed from the tree');
+      this.children.splice(this.children.indexOf(c), 1);
+    });
+  }
+
+  #child(id: string): SupervisedChild {
+    const c = this.children.find((x) => x.id === id);
+    if (!c) throw new EscalationError(this.id, `has no child '${id}'`);
+    if (this.#state !== 'running') throw new EscalationError(this.id, `is ${this.#state}`);
+    return c;
+  }
+
   /** Start every child in start order. Rejects with EscalationError if the restart budget runs out meanwhile. */
   async start(): Promise<void> {
     this.#state = 'starting';

@@ -7,7 +7,7 @@ import type { HostBoot, HostToMain } from '../host/protocol.js';
 import { Backoff } from '../supervisor/budget.js';
 import type { ExitInfo, SupervisedChild } from '../supervisor/runtime.js';
 import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
-import { ringDepth, ringReadPos } from '../ring/ring.js';
+import { ringDepth, ringFullEvents, ringReadPos } from '../ring/ring.js';
 import type { CellServices } from './services.js';
 import { takePoison } from './inbox-ops.js';
 
@@ -31,6 +31,8 @@ export class ActorCell implements SupervisedChild {
   lastExit: ExitInfo | null = null;
   /** Ended for good (not restarted): its inbox is closed until a supervisor starts it again. */
   retired = false;
+  /** Crashes by cause over the cell's life (restarts by cause, heartbeat misses). */
+  readonly crashes: Partial<Record<CrashCause, number>> = {};
   #svc: CellServices;
   #livenessBuffer: SharedArrayBuffer;
   #worker: Worker | null = null;
@@ -125,6 +127,7 @@ export class ActorCell implements SupervisedChild {
       w = new Worker(svc.hostUrl, { workerData: boot, ...this.#limits() });
     }
     this.#worker = w;
+    this.#elu = null;
     svc.wiring.bind(this.id, w);
     const incarnation = this.incarnation;
     const started = new Promise<void>((resolve, reject) => {
@@ -209,6 +212,25 @@ export class ActorCell implements SupervisedChild {
   handled(): number {
     return this.liveness.read(MSGS_FINISHED);
   }
+
+  /** Times a sender found one of this actor's rings full. */
+  ringFullEvents(): number {
+    let n = 0;
+    for (const { ring } of this.#svc.wiring.switchboard.describe(this.id).rings) n += ringFullEvents(ring);
+    return n;
+  }
+
+  /** Share of the last interval the current incarnation's event loop was busy (0..1), or 0 when not running. */
+  utilization(): number {
+    const w = this.#worker;
+    if (!w || this.state !== 'running') return 0;
+    const prev = this.#elu;
+    const u = prev ? w.performance.eventLoopUtilization(prev).utilization : w.performance.eventLoopUtilization().utilization;
+    this.#elu = w.performance.eventLoopUtilization();
+    return Math.min(1, Math.max(0, u));
+  }
+
+  #elu: ReturnType<Worker['performance']['eventLoopUtilization']> | null = null;
 
   #limits(): { resourceLimits?: NonNullable<ResolvedChildSpec['resourceLimits']> } {
     return this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {};
@@ -331,6 +353,7 @@ export class ActorCell implements SupervisedChild {
       const err = new ActorCrashedError(this.id, cause, reason, incarnation);
       this.#checkPoison(inFlight, err);
       this.lastExit = { normal: false, cause, reason };
+      this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
       this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason });
       const pending = this.#pendingStart;
       this.#pendingStart = null;

@@ -17,6 +17,7 @@ import { Wiring } from '../transport/wiring.js';
 import { ActorCell, type CellState } from './cell.js';
 import { EventHub, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
 import { retireRings } from './inbox-ops.js';
+import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHealth } from './snapshot.js';
 import { ActorRef } from './ref.js';
 import type { CellServices } from './services.js';
 
@@ -80,7 +81,9 @@ export class ActorSystem {
   readonly #supervisors = new Map<string, Supervisor>();
   readonly #parents = new Map<string, string | null>();
   readonly #deadLetters: DeadLetter[] = [];
+  readonly #deadLettersTo = new Map<string, number>();
   #deadLetterCount = 0;
+  #escalations = 0;
   #root!: Supervisor;
   #state: SystemState = 'starting';
   #stopping: Promise<void> | null = null;
@@ -207,6 +210,43 @@ export class ActorSystem {
     return this.#root.spec;
   }
 
+  /** Counters of every actor and of the system, read without asking any worker. */
+  metrics(): { actors: ActorMetrics[]; actorsByState: Record<string, number>; escalations: number; deadLetters: number } {
+    const actors = [...this.#cells.values()].map((c) => actorMetrics(c, this.#deadLettersTo.get(c.id) ?? 0));
+    const actorsByState: Record<string, number> = {};
+    for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
+    return { actors, actorsByState, escalations: this.#escalations, deadLetters: this.#deadLetterCount };
+  }
+
+  /** Health of every actor (its `health` hook when running) and of the system, in one report. */
+  async health(timeoutMs = 1000): Promise<SystemHealth> {
+    const cells = [...this.#cells.values()].filter((c) => !(c.retired && c.restart === 'temporary'));
+    const modules = await Promise.all(cells.map((c) => moduleHealth(c, timeoutMs)));
+    return aggregate(modules, cells, this.#state !== 'running');
+  }
+
+  /** True once every actor has started (and the system is not stopping). */
+  ready(): boolean {
+    return this.#state === 'running' && [...this.#cells.values()].every((c) => c.state === 'running' || c.retired);
+  }
+
+  /** An operator's restart of one actor (or supervisor subtree): graceful stop, then start; not a crash. */
+  async restartActor(id: string): Promise<void> {
+    await this.#parentOf(id).restartChild(id);
+  }
+
+  /** Stop one actor for good (until restarted): its unread mail is dead-lettered. */
+  async stopActor(id: string): Promise<void> {
+    await this.#parentOf(id).terminateChild(id);
+  }
+
+  #parentOf(id: string): Supervisor {
+    const parent = this.#parents.get(id);
+    const sup = parent ? this.#supervisors.get(parent) : undefined;
+    if (!sup) throw new NoSuchActorError(id, 'control');
+    return sup;
+  }
+
   /** Internal: the live cell of actor `id` (health, configuration and tests use it). */
   cell(id: string): ActorCell | undefined {
     return this.#cells.get(id);
@@ -214,7 +254,13 @@ export class ActorSystem {
 
   #build(spec: ResolvedNode, parent: string | null): Supervisor {
     if (spec.kind !== 'supervisor') throw new InvalidOptionError('tree', 'root must be a supervisor');
-    const sup = new Supervisor(spec, (e) => this.#events.emit({ ...e }));
+    const sup = new Supervisor(spec, (e) => {
+      if (e.type === 'escalated') {
+        this.#escalations++;
+        this.log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
+      }
+      this.#events.emit({ ...e });
+    });
     this.#supervisors.set(spec.id, sup);
     this.#parents.set(spec.id, parent);
     for (const child of spec.children) {
@@ -295,6 +341,7 @@ export class ActorSystem {
   #deadLetter(letter: Omit<DeadLetter, 'at'>): void {
     const full: DeadLetter = { ...letter, at: Date.now() };
     this.#deadLetterCount++;
+    this.#deadLettersTo.set(letter.to, (this.#deadLettersTo.get(letter.to) ?? 0) + 1);
     this.#deadLetters.push(full);
     if (this.#deadLetters.length > this.#opts.deadLetterLimit) this.#deadLetters.shift();
     this.log.warn({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason }, 'dead letter');
@@ -324,7 +371,6 @@ export class ActorSystem {
       emit: (e) => {
         this.#events.emit(e);
         if (e.type === 'crashed') this.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason }, 'actor crashed');
-        if (e.type === 'escalated') this.log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
       },
       deadLetter: (letter: Omit<DeadLetter, 'at'>, _error?: WireError | Error) => this.#deadLetter(letter),
       settleAsk: (asker, askId, err) => this.#settleAsk(asker, askId, err),

@@ -1,0 +1,114 @@
+import type { ActorHealth } from '../actor/define.js';
+import type { CrashCause } from '../errors.js';
+import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT } from '../host/liveness.js';
+import type { ActorCell } from './cell.js';
+
+/** One actor's counters, read from shared memory and the cell (no worker is asked). */
+export interface ActorMetrics {
+  id: string;
+  parent: string;
+  state: string;
+  incarnation: number;
+  restarts: number;
+  /** Crashes over the actor's life by cause (each restart after a crash has one). */
+  crashesByCause: Partial<Record<CrashCause, number>>;
+  /** Messages handled (all incarnations). */
+  received: number;
+  /** Messages sent: tells, asks and replies. */
+  sent: number;
+  inboxDepth: number;
+  ringFullEvents: number;
+  heartbeatMisses: number;
+  deadLetters: number;
+  /** Handler durations: upper bounds in seconds, per-bucket counts (last = +Inf), total seconds. */
+  handler: { boundsSeconds: readonly number[]; counts: number[]; sumSeconds: number };
+  uptimeMs: number;
+  heapUsedMb: number;
+  /** Event-loop utilisation since the previous snapshot, percent. */
+  cpuPct: number;
+}
+
+export interface ModuleHealth {
+  moduleId: string;
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  uptime: number;
+  restarts: number;
+  inboxDepth: number;
+  metrics: { cpu: number; memory: number };
+  state: string;
+  details?: Record<string, unknown>;
+}
+
+export interface SystemHealth {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  timestamp: number;
+  modules: ModuleHealth[];
+  aggregateMetrics: { totalModules: number; healthyModules: number };
+}
+
+export function actorMetrics(cell: ActorCell, deadLetters: number): ActorMetrics {
+  const live = cell.liveness;
+  return {
+    id: cell.id,
+    parent: cell.parent,
+    state: cell.state,
+    incarnation: cell.incarnation,
+    restarts: cell.restarts,
+    crashesByCause: { ...cell.crashes },
+    received: live.read(MSGS_FINISHED),
+    sent: live.read(MSGS_SENT),
+    inboxDepth: cell.inboxDepth(),
+    ringFullEvents: cell.ringFullEvents(),
+    heartbeatMisses: cell.crashes.heartbeat ?? 0,
+    deadLetters,
+    handler: { boundsSeconds: HANDLER_BUCKETS_MS.map((ms) => ms / 1000), counts: live.handlerBuckets(), sumSeconds: live.f64[F64_HANDLER_MS_SUM]! / 1000 },
+    uptimeMs: cell.uptimeMs(),
+    heapUsedMb: Math.round(live.f64[F64_HEAP_USED_MB]! * 10) / 10,
+    cpuPct: Math.round(cell.utilization() * 1000) / 10,
+  };
+}
+
+/**
+ * Health of one actor: down (not running) is unhealthy; running defers to the
+ * actor's own `health` hook when it has one.
+ */
+export async function moduleHealth(cell: ActorCell, timeoutMs: number): Promise<ModuleHealth> {
+  const m = actorMetrics(cell, 0);
+  let status: ModuleHealth['status'] = cell.state === 'running' ? 'healthy' : 'unhealthy';
+  let details: Record<string, unknown> | undefined;
+  if (cell.state === 'running') {
+    try {
+      const h: ActorHealth | null = await cell.health(timeoutMs);
+      if (h) {
+        status = h.status;
+        details = h.details;
+      }
+    } catch (err) {
+      status = 'degraded';
+      details = { error: (err as Error).message };
+    }
+  }
+  const out: ModuleHealth = {
+    moduleId: cell.id,
+    status,
+    uptime: m.uptimeMs,
+    restarts: m.restarts,
+    inboxDepth: m.inboxDepth,
+    metrics: { cpu: m.cpuPct, memory: m.heapUsedMb },
+    state: cell.state,
+  };
+  if (details) out.details = details;
+  return out;
+}
+
+/**
+ * The system is unhealthy when it is stopping or a permanent actor is down,
+ * degraded when any actor is not healthy, else healthy.
+ */
+export function aggregate(modules: ModuleHealth[], cells: ActorCell[], stopping: boolean): SystemHealth {
+  const byId = new Map(cells.map((c) => [c.id, c]));
+  const permanentDown = modules.some((m) => m.status === 'unhealthy' && byId.get(m.moduleId)?.spec.restart === 'permanent');
+  const healthy = modules.filter((m) => m.status === 'healthy').length;
+  const status = stopping || permanentDown ? 'unhealthy' : healthy === modules.length ? 'healthy' : 'degraded';
+  return { status, timestamp: Date.now(), modules, aggregateMetrics: { totalModules: modules.length, healthyModules: healthy } };
+}
