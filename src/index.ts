@@ -57,6 +57,7 @@ export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedAct
 export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
+export type { TreeChange } from './supervisor/diff.js';
 export type {
   TreeSpec,
   SupervisorSpec,
@@ -68,6 +69,9 @@ export type {
   Shutdown,
   BackoffOptions,
   ResourceLimits,
+  ResolvedSupervisorSpec,
+  ResolvedChildSpec,
+  ResolvedNode,
 } from './supervisor/spec.js';
 export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
 export type { CodecOptions, Envelope, EnvelopeKind, Priority } from './codec/index.js';

@@ -224,6 +224,9 @@ export class Host {
       case 'health-request':
         void this.#health(m.requestId);
         return;
+      case 'log-level':
+        this.#log.level = m.level;
+        return;
       default:
         return; // transport messages: the Endpoint handles them
     }

@@ -49,6 +49,7 @@ export type MainToHost =
   | { type: 'stop'; drain: boolean }
   | { type: 'settle-ask'; askId: number; error: WireError }
   | { type: 'configure'; requestId: number; config: unknown }
+  | { type: 'log-level'; level: string }
   | { type: 'health-request'; requestId: number };
 
 export type HostToMain =

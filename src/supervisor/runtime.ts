@@ -51,7 +51,7 @@ export function restartsAfter(restart: RestartType, info: ExitInfo): boolean {
  * (a queue), so two crashes never interleave their restarts.
  */
 export class Supervisor implements SupervisedChild {
-  readonly spec: ResolvedSupervisorSpec;
+  spec: ResolvedSupervisorSpec;
   readonly children: SupervisedChild[] = [];
   onExit: (info: ExitInfo) => void = () => {};
   readonly backoff = null;
@@ -111,6 +111,12 @@ export class Supervisor implements SupervisedChild {
       this.adopt(child);
       if (!(await this.#startChild(child))) throw new EscalationError(this.id, `'${child.id}' could not be started`);
     });
+  }
+
+  /** Take changed supervisor fields (hot reload); the restart budget starts afresh. */
+  updateSpec(spec: ResolvedSupervisorSpec): void {
+    this.spec = { ...spec, children: this.spec.children };
+    this.#budget = new RestartBudget(spec.intensity, spec.periodMs);
   }
 
   /** Stop a child deliberately and start it again (an operator's restart: not a crash, not counted). */

@@ -58,6 +58,7 @@ const childFields = {
   maxRedeliveries: z.number().int().min(0).optional(),
   ringBytes: z.number().int().optional(),
   standby: z.boolean().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 };
 
 const childSchema = z.strictObject({ id, ...childFields });
@@ -117,6 +118,8 @@ export interface ResolvedChildSpec {
   maxRedeliveries: number;
   ringBytes: number;
   standby: boolean;
+  /** pino level for this actor; undefined = the system's. */
+  logLevel: string | undefined;
 }
 
 export interface ResolvedSupervisorSpec {
@@ -166,6 +169,7 @@ export function resolveChild(raw: ChildSpec | (ChildTemplate & { id: string }), 
     maxRedeliveries: raw.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
     ringBytes: raw.ringBytes ?? DEFAULT_CHILD_RING_BYTES,
     standby: raw.standby ?? false,
+    logLevel: raw.logLevel,
   };
 }
 

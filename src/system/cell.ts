@@ -19,11 +19,11 @@ export type CellState = 'idle' | 'starting' | 'running' | 'backing-off' | 'stopp
  * incarnation (they belong to the system).
  */
 export class ActorCell implements SupervisedChild {
-  readonly spec: ResolvedChildSpec;
+  spec: ResolvedChildSpec;
   readonly parent: string;
-  readonly moduleUrl: string;
+  moduleUrl: string;
   readonly liveness: Liveness;
-  readonly backoff: Backoff | null;
+  backoff: Backoff | null;
   onExit: (info: ExitInfo) => void = () => {};
   state: CellState = 'idle';
   incarnation = 0;
@@ -55,7 +55,25 @@ export class ActorCell implements SupervisedChild {
     this.#livenessBuffer = createLiveness();
     this.liveness = new Liveness(this.#livenessBuffer);
     this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
-    svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
+    // An actor removed from the tree and added again keeps its inbox: peers
+    // may hold rings into it, and those must lead to the new incarnation.
+    if (!svc.wiring.switchboard.has(spec.id)) svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
+  }
+
+  /** Take a changed spec (hot reload); it applies from the next incarnation. */
+  replaceSpec(spec: ResolvedChildSpec, moduleUrl: string): void {
+    this.spec = spec;
+    this.moduleUrl = moduleUrl;
+    this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
+    const sb = this.#standby; // a spare loaded the old module
+    this.#standby = null;
+    void sb?.worker.terminate();
+  }
+
+  /** Change the running incarnation's log level (and every later one's). */
+  setLogLevel(level: string | undefined): void {
+    this.spec.logLevel = level;
+    this.post({ type: 'log-level', level: level ?? this.#svc.logLevel });
   }
 
   get id(): string {
@@ -108,7 +126,7 @@ export class ActorCell implements SupervisedChild {
       inbox: svc.wiring.switchboard.describe(this.id),
       liveness: this.#livenessBuffer,
       heartbeatMs: this.spec.heartbeat?.intervalMs ?? 0,
-      logLevel: svc.logLevel,
+      logLevel: this.spec.logLevel ?? svc.logLevel,
       maxMessageBytes: svc.maxMessageBytes,
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,

@@ -6,8 +6,9 @@ import type { AskOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { toWire, type WireError } from '../actor/wire-error.js';
 import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
+import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
 import { resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
 import { Inbox, DEFAULT_SPIN_MICROS } from '../transport/inbox.js';
@@ -205,9 +206,72 @@ export class ActorSystem {
     return this.#state;
   }
 
-  /** The supervision tree as it was resolved (defaults filled in). */
+  /** The supervision tree as it runs now: defaults filled in, dynamic children and applied changes included. */
   get tree(): ResolvedSupervisorSpec {
-    return this.#root.spec;
+    return this.#snapshot(this.#root);
+  }
+
+  /**
+   * Turn the running tree into `raw` (hot reload). The new tree is validated
+   * as a whole first (InvalidTreeError, nothing applied). Then: removed nodes
+   * stop (newest first); a changed `config` reaches the actor's `configure`
+   * hook and a changed `logLevel` its logger, without a restart; any other
+   * changed child field restarts that child under its supervisor; changed
+   * supervisor fields apply in place; added nodes start in start order.
+   */
+  async applyTree(raw: unknown): Promise<TreeChange[]> {
+    if (this.#state !== 'running') throw new ActorStoppedError(SYSTEM_ID, `cannot change the tree: the system is ${this.#state}`);
+    const next = resolveTree(raw);
+    const current = this.tree;
+    if (next.id !== current.id) {
+      throw new InvalidTreeError([{ path: 'tree.id', message: `the root cannot be renamed while running ('${current.id}' → '${next.id}')` }]);
+    }
+    const changes = diffTrees(current, next);
+    for (const ch of changes) await this.#apply(ch);
+    return changes;
+  }
+
+  async #apply(ch: TreeChange): Promise<void> {
+    switch (ch.kind) {
+      case 'remove':
+        await this.#supervisors.get(ch.parent)!.removeChild(ch.id);
+        this.#forget(ch.id);
+        return;
+      case 'configure':
+        await this.#cells.get(ch.id)!.configure(ch.config, this.#opts.askTimeoutMs);
+        return;
+      case 'log-level':
+        this.#cells.get(ch.id)!.setLogLevel(ch.level);
+        return;
+      case 'restart':
+        this.#cells.get(ch.id)!.replaceSpec(ch.spec, this.#moduleUrl(ch.spec.module));
+        await this.#parentOf(ch.id).restartChild(ch.id);
+        return;
+      case 'supervisor':
+        this.#supervisors.get(ch.id)!.updateSpec(ch.spec);
+        return;
+      case 'add': {
+        const child = ch.node.kind === 'supervisor' ? this.#build(ch.node, ch.parent) : this.#cell(ch.node, ch.parent);
+        await this.#supervisors.get(ch.parent)!.spawn(child);
+        return;
+      }
+    }
+  }
+
+  #forget(id: string): void {
+    const sup = this.#supervisors.get(id);
+    if (sup) for (const c of sup.children) this.#forget(c.id);
+    this.#supervisors.delete(id);
+    this.#cells.delete(id);
+    this.#parents.delete(id);
+  }
+
+  #snapshot(sup: Supervisor): ResolvedSupervisorSpec {
+    return { ...sup.spec, children: sup.children.map((c) => (c instanceof Supervisor ? this.#snapshot(c) : (c as ActorCell).spec)) };
+  }
+
+  #moduleUrl(module: string): string {
+    return module.startsWith('file:') ? module : pathToFileURL(isAbsolute(module) ? module : resolve(this.#opts.baseDir, module)).href;
   }
 
   /** Counters of every actor and of the system, read without asking any worker. */
@@ -270,8 +334,7 @@ export class ActorSystem {
   }
 
   #cell(spec: ResolvedNode & { kind: 'child' }, parent: string): ActorCell {
-    const url = spec.module.startsWith('file:') ? spec.module : pathToFileURL(isAbsolute(spec.module) ? spec.module : resolve(this.#opts.baseDir, spec.module)).href;
-    const cell = new ActorCell(spec, parent, url, this.#svc);
+    const cell = new ActorCell(spec, parent, this.#moduleUrl(spec.module), this.#svc);
     this.#cells.set(spec.id, cell);
     this.#parents.set(spec.id, parent);
     return cell;

@@ -27,7 +27,7 @@ describe('actor system: messaging and crash causes (real workers)', function () 
     });
     expect(await system.ref('a').ask({ op: 'echo', value: { deep: [1, 'two'] } })).to.deep.equal({ deep: [1, 'two'] });
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ id: 'a', incarnation: 1, config: { role: 'front' } });
-    expect(await system.ref('a').ask({ op: 'ask', to: 'b', msg: { op: 'whoami' } })).to.deep.include({ ok: { id: 'b', incarnation: 1, config: undefined, handled: 1 } });
+    expect(await system.ref('a').ask({ op: 'ask', to: 'b', msg: { op: 'whoami' } })).to.deep.include({ ok: { id: 'b', incarnation: 1, config: undefined, handled: 1, reconfigured: 0 } });
     for (let i = 0; i < 100; i++) system.ref('b').tell({ op: 'record', seq: i });
     expect(await system.ref('b').ask({ op: 'records' })).to.deep.equal([...Array(100).keys()]);
     const status = system.status();

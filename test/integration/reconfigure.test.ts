@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { InvalidTreeError, type TreeSpec } from '../../src/index.js';
+import { actors, find, Systems, until } from './system-helpers.js';
+
+const tree = (children: TreeSpec[]): TreeSpec => ({ id: 'root', strategy: 'one_for_one', children });
+
+describe('applying a changed tree to a running system (hot reload)', function () {
+  this.timeout(60_000);
+  const systems = new Systems();
+  afterEach(() => systems.stopAll());
+
+  it('hands a changed config to the actor without a restart, and restarts a child whose spec changed', async () => {
+    const { system, events } = await systems.start(
+      tree([
+        { id: 'a', module: actors('echo'), config: { limit: 1 } },
+        { id: 'b', module: actors('echo') },
+      ]),
+    );
+    const changes = await system.applyTree(
+      tree([
+        { id: 'a', module: actors('echo'), config: { limit: 2 } },
+        { id: 'b', module: actors('echo'), heartbeat: { intervalMs: 100, misses: 5 } },
+      ]),
+    );
+    expect(changes.map((c) => `${c.kind}:${c.id}`)).to.deep.equal(['configure:a', 'restart:b']);
+    expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ incarnation: 1, config: { limit: 2 }, reconfigured: 1 });
+    expect(await system.ref('b').ask({ op: 'whoami' })).to.deep.include({ incarnation: 2 });
+    expect(events.filter((e) => e.type === 'crashed')).to.deep.equal([]);
+    expect(system.tree.children.find((c) => c.id === 'b')).to.deep.include({ heartbeat: { intervalMs: 100, misses: 5 } });
+  });
+
+  it('starts added actors after their dependencies and stops removed ones', async () => {
+    const { system } = await systems.start(tree([{ id: 'a', module: actors('echo') }, { id: 'gone', module: actors('echo') }]));
+    const changes = await system.applyTree(
+      tree([
+        { id: 'a', module: actors('echo') },
+        { id: 'late', module: actors('echo'), dependencies: ['new'] },
+        { id: 'new', module: actors('echo') },
+      ]),
+    );
+    expect(changes.map((c) => `${c.kind}:${c.id}`)).to.deep.equal(['remove:gone', 'add:new', 'add:late']);
+    expect(system.status().map((s) => s.id)).to.deep.equal(['root', 'a', 'new', 'late']);
+    expect(await system.ref('late').ask({ op: 'ask', to: 'new', msg: { op: 'echo', value: 'hi' } })).to.deep.equal({ ok: 'hi' });
+    expect(await system.ref('gone').ask({ op: 'echo', value: 1 }).catch((e: Error) => e.name)).to.equal('NoSuchActorError');
+  });
+
+  it('rejects an invalid tree as a whole and keeps running the old one', async () => {
+    const { system } = await systems.start(tree([{ id: 'a', module: actors('echo'), config: { v: 1 } }]));
+    const err = await system.applyTree(tree([{ id: 'a', module: actors('echo'), config: { v: 2 } }, { id: 'b', module: '', restart: 'bad' } as never])).catch((e) => e);
+    expect(err).to.be.instanceOf(InvalidTreeError);
+    expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ config: { v: 1 }, reconfigured: 0 });
+    expect(system.status().map((s) => s.id)).to.deep.equal(['root', 'a']);
+  });
+
+  it('changes an actor’s log level without a restart and a supervisor’s intensity in place', async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', intensity: 0, children: [{ id: 'c', module: actors('crasher'), maxRedeliveries: 0 }] });
+    const changes = await system.applyTree({ id: 'root', strategy: 'one_for_one', intensity: 5, children: [{ id: 'c', module: actors('crasher'), maxRedeliveries: 0, logLevel: 'debug' }] });
+    expect(changes.map((c) => `${c.kind}:${c.id}`)).to.deep.equal(['supervisor:root', 'log-level:c']);
+    system.ref('c').tell({ op: 'throw' }); // with intensity 0 this would have stopped the system
+    await until(() => find(events, 'restarted', 'c'), 'c to restart');
+    expect(system.state).to.equal('running');
+  });
+});
