@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
 import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor } from '../actor/define.js';
 import { Sender } from '../actor/sender.js';
@@ -43,10 +44,7 @@ export class Host {
     this.#port = port;
     this.#config = boot.config;
     this.#live = new Liveness(boot.liveness);
-    this.#log = pino(
-      { level: boot.logLevel, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } },
-      pino.destination({ dest: 1, sync: true }),
-    );
+    this.#log = createLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
     this.#endpoint = new Endpoint(port, boot.inbox, {
       codec,

@@ -22,6 +22,7 @@ export interface HostBoot {
   /** Heartbeat period, ms; 0 = no heartbeat timer. */
   heartbeatMs: number;
   logLevel: string;
+  logPretty: boolean;
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;

@@ -127,6 +127,7 @@ export class ActorCell implements SupervisedChild {
       liveness: this.#livenessBuffer,
       heartbeatMs: this.spec.heartbeat?.intervalMs ?? 0,
       logLevel: this.spec.logLevel ?? svc.logLevel,
+      logPretty: svc.logPretty,
       maxMessageBytes: svc.maxMessageBytes,
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,

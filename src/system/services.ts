@@ -12,6 +12,7 @@ export interface CellServices {
   codec: Codec;
   watchdog: Watchdog;
   logLevel: string;
+  logPretty: boolean;
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;

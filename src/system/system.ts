@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../log/logger.js';
 import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
 import type { AskOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
@@ -36,7 +37,8 @@ export interface SystemOptions {
   tree: TreeSpec;
   /** Relative `module` paths are resolved from here; default process.cwd(). */
   baseDir?: string;
-  log?: { level?: string };
+  /** Level for the system and every actor (a child's `logLevel` overrides); pretty: human-readable lines (default: when stdout is a terminal). */
+  log?: { level?: string; pretty?: boolean };
   maxMessageBytes?: number;
   /** Workers' spin budget before parking, µs. */
   spinMicros?: number;
@@ -69,7 +71,7 @@ type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
 export class ActorSystem {
   readonly name: string;
   readonly log: Logger;
-  readonly #opts: Required<Omit<SystemOptions, 'tree' | 'log' | 'baseDir'>> & { baseDir: string; logLevel: string };
+  readonly #opts: Required<Omit<SystemOptions, 'tree' | 'log' | 'baseDir'>> & { baseDir: string; logLevel: string; logPretty: boolean };
   readonly #wiring = new Wiring();
   readonly #codec: Codec;
   readonly #inbox: Inbox;
@@ -100,6 +102,7 @@ export class ActorSystem {
       name: options.name,
       baseDir: options.baseDir ?? process.cwd(),
       logLevel: options.log?.level ?? 'info',
+      logPretty: options.log?.pretty ?? process.stdout.isTTY === true,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
       sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
@@ -107,7 +110,7 @@ export class ActorSystem {
       senderSlots: options.senderSlots ?? DEFAULT_INBOX_SENDER_SLOTS,
       deadLetterLimit: options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
     };
-    this.log = pino({ level: this.#opts.logLevel, base: { system: this.name } });
+    this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     this.#codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
     const desc = this.#wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: 64 * 1024 });
@@ -427,6 +430,7 @@ export class ActorSystem {
       codec: this.#codec,
       watchdog: this.#watchdog,
       logLevel: this.#opts.logLevel,
+      logPretty: this.#opts.logPretty,
       maxMessageBytes: this.#opts.maxMessageBytes,
       spinMicros: this.#opts.spinMicros,
       sendTimeoutMs: this.#opts.sendTimeoutMs,
