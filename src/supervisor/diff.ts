@@ -55,14 +55,11 @@ export function diffTrees(from: ResolvedSupervisorSpec, to: ResolvedSupervisorSp
     const b = after.get(id);
     return !!a && !!b && (a.parent !== b.parent || a.node.kind !== b.node.kind);
   };
-  const removals: TreeChange[] = [];
-  for (const id of order(from).reverse()) {
-    const b = before.get(id)!;
-    if (b.parent === null) continue;
-    // Children of a removed supervisor go with it.
-    if (removals.some((r) => r.kind === 'remove' && isUnder(before, id, r.id))) continue;
-    if (!after.has(id) || moved(id)) removals.push({ kind: 'remove', id, parent: b.parent });
-  }
+  const gone = order(from).filter((id) => before.get(id)!.parent !== null && (!after.has(id) || moved(id)));
+  const removals: TreeChange[] = gone
+    .filter((id) => !gone.some((g) => isUnder(before, id, g))) // children of a removed supervisor go with it
+    .reverse()
+    .map((id) => ({ kind: 'remove', id, parent: before.get(id)!.parent! }));
   const updates: TreeChange[] = [];
   for (const id of order(to)) {
     const a = before.get(id);
