@@ -26,6 +26,8 @@ export { DEFAULT_ASK_TIMEOUT_MS } from './actor/asks.js';
 export { DEFAULT_SEND_TIMEOUT_MS } from './actor/sender.js';
 export { ActorSystem, SYSTEM_ID, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS } from './system/system.js';
 export { ActorRef } from './system/ref.js';
+export { startHttp, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HTTP_CLOSE_GRACE_MS } from './http/server.js';
+export { createMetricsRegistry, METRIC_PREFIX } from './metrics/registry.js';
 export {
   DEFAULT_INTENSITY,
   DEFAULT_PERIOD_MS,
@@ -58,6 +60,8 @@ export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';
+export type { HttpOptions, HttpServer } from './http/server.js';
+export type { MetricsOptions, MetricsSource, ReloadCounts } from './metrics/registry.js';
 export type {
   TreeSpec,
   SupervisorSpec,

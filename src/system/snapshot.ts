@@ -55,8 +55,9 @@ export function actorMetrics(cell: ActorCell, deadLetters: number): ActorMetrics
     incarnation: cell.incarnation,
     restarts: cell.restarts,
     crashesByCause: { ...cell.crashes },
-    received: live.read(MSGS_FINISHED),
-    sent: live.read(MSGS_SENT),
+    // Unsigned: the 32-bit counters read as 0..2^32-1 before they wrap.
+    received: live.read(MSGS_FINISHED) >>> 0,
+    sent: live.read(MSGS_SENT) >>> 0,
     inboxDepth: cell.inboxDepth(),
     ringFullEvents: cell.ringFullEvents(),
     heartbeatMisses: cell.crashes.heartbeat ?? 0,

@@ -308,6 +308,7 @@ export class ActorSystem {
   }
 
   #parentOf(id: string): Supervisor {
+    if (id === this.#root.id) throw new InvalidOptionError(`actor '${id}'`, 'is the root supervisor: stop the system instead');
     const parent = this.#parents.get(id);
     const sup = parent ? this.#supervisors.get(parent) : undefined;
     if (!sup) throw new NoSuchActorError(id, 'control');

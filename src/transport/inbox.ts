@@ -80,7 +80,9 @@ export class Inbox {
     }
     this.#readers[slot] = new RingReader(ring);
     this.#lanes[slot] = lane;
-    this.doorbell.markReady(slot);
+    // Ring, not just mark: a sender may have rung before the ring was
+    // attached, and this thread may be parked right now.
+    this.doorbell.ring(slot);
   }
 
   detach(slot: number): void {

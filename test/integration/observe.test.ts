@@ -43,7 +43,10 @@ describe('metrics, health and operator actions (real workers)', function () {
     const h = await system.health();
     expect(h.status).to.equal('healthy');
     expect(h.aggregateMetrics).to.deep.equal({ totalModules: 2, healthyModules: 2 });
-    expect(h.modules.find((x) => x.moduleId === 'a')).to.deep.include({ status: 'healthy', restarts: 0, inboxDepth: 0, details: { handled: 1 } });
+    const a = h.modules.find((x) => x.moduleId === 'a')!;
+    // The message last answered may still count in inboxDepth: it is released just after its reply goes out.
+    expect(a).to.deep.include({ status: 'healthy', restarts: 0, details: { handled: 1 } });
+    expect(a.inboxDepth).to.be.within(0, 1);
     expect(system.ready()).to.equal(true);
     await system.stopActor('b');
     const after = await system.health();

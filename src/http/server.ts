@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { InvalidOptionError } from '../errors.js';
+import { createMetricsRegistry, type ReloadCounts } from '../metrics/registry.js';
+import type { ActorSystem } from '../system/system.js';
+import { sendError, sendReply, toHttpError } from './respond.js';
+import { buildRoutes, findRoute, requireToken } from './routes.js';
+
+/** Loopback only unless asked otherwise: the endpoints describe (and may control) the whole system. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+/** 0 lets the OS choose a free port; the chosen one is in the result. */
+export const DEFAULT_HTTP_PORT = 0;
+/** How long close() lets requests already being answered finish before their sockets are cut. */
+export const HTTP_CLOSE_GRACE_MS = 2000;
+
+export interface HttpOptions {
+  host?: string;
+  port?: number;
+  /** Bearer token that restart, stop and reload require; without one those routes answer 403. */
+  token?: string;
+  /** Config reloads so far, exposed as `ringmaster_config_reloads_total`. */
+  reloads?: () => ReloadCounts;
+  /** Runs on `POST /api/config/reload`; its result is the response's `result`. Without it the route is 404. */
+  onReload?: () => Promise<unknown>;
+}
+
+export interface HttpServer {
+  /** e.g. `http://127.0.0.1:39123` */
+  url: string;
+  port: number;
+  /** Stop listening, finish or cut open requests, and close every socket (keep-alive ones too). */
+  close(): Promise<void>;
+}
+
+function validate(options: HttpOptions): Required<Pick<HttpOptions, 'host' | 'port'>> & HttpOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
+  const { host = DEFAULT_HTTP_HOST, port = DEFAULT_HTTP_PORT, token, reloads, onReload } = options;
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'must be a non-empty string (an address or host name)');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError('port', `must be an integer from 0 to 65535, got ${String(port)}`);
+  if (token !== undefined && (typeof token !== 'string' || !/^\S+$/.test(token))) throw new InvalidOptionError('token', 'must be a non-empty string without whitespace');
+  if (reloads !== undefined && typeof reloads !== 'function') throw new InvalidOptionError('reloads', 'must be a function returning { applied, rejected }');
+  if (onReload !== undefined && typeof onReload !== 'function') throw new InvalidOptionError('onReload', 'must be a function returning a promise');
+  return { ...options, host, port };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * Serve the system's health, readiness, Prometheus metrics, tree and
+ * per-actor status over HTTP, plus token-guarded operator actions (restart,
+ * stop, config reload). Every answer, errors included, is JSON except
+ * /metrics; a failing handler answers 500 and the server keeps serving.
+ */
+export async function startHttp(system: ActorSystem, options: HttpOptions = {}): Promise<HttpServer> {
+  const opts = validate(options);
+  const log = system.log.child({ component: 'http' });
+  const registry = createMetricsRegistry(system, opts.reloads ? { reloads: opts.reloads } : {});
+  const routes = buildRoutes(opts.onReload ? { system, registry, onReload: opts.onReload } : { system, registry });
+  let closing = false;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // An answer sent while closing tells the client not to reuse the socket, so the socket ends with it.
+    const headers = (): Record<string, string> => (closing ? { connection: 'close' } : {});
+    try {
+      // Taken as sent, not through new URL(): that would read `//host/path` as a host and `/a/../b` as `/b`.
+      const path = (req.url ?? '/').split('?', 1)[0]!;
+      const { route, params } = findRoute(routes, req.method ?? 'GET', path);
+      if (route.action) requireToken(req.headers.authorization, opts.token);
+      const reply = await route.handle(params);
+      sendReply(res, reply, headers());
+      if (route.action) log.info({ method: req.method, path }, 'operator action done');
+    } catch (err) {
+      const httpErr = toHttpError(err, (e) => log.error({ err: e, method: req.method, url: req.url }, 'http handler failed'));
+      if (res.headersSent) res.destroy();
+      else sendError(res, httpErr, headers());
+    }
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'http response failed');
+      res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log.error({ err }, 'http server error'));
+
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
+  if (!LOOPBACK.test(opts.host)) log.warn({ url }, 'HTTP endpoints listen beyond loopback: health, metrics and the tree (with child configs) need no token');
+  log.info({ url, actions: opts.token ? 'enabled' : 'disabled' }, 'http listening');
+
+  let closed: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closed ??= new Promise<void>((resolve) => {
+      closing = true;
+      const cut = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+      server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      server.closeIdleConnections();
+    }));
+  return { url, port, close };
+}
