@@ -1,7 +1,9 @@
-import { AskTimeoutError } from '../errors.js';
+import { AskTimeoutError, InvalidOptionError } from '../errors.js';
 
 /** Default time an ask waits for its reply, ms. */
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
+/** Longest timeout a timer takes (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 interface Pending {
   actor: string;
@@ -17,10 +19,17 @@ interface Pending {
  */
 export class AskTable {
   readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  /**
+   * Ids start at a random point: reply rings outlive incarnations, so a late
+   * reply meant for a dead incarnation must not match a fresh ask of the next.
+   */
+  #nextId = 1 + Math.floor(Math.random() * 0x3fffffff);
 
   /** Register an ask to `actor`; returns its correlation id and the promise. */
   open<R>(actor: string, timeoutMs: number): { id: number; promise: Promise<R> } {
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+      throw new InvalidOptionError('ask timeout', `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`);
+    }
     const id = this.#nextId++;
     if (this.#nextId > 0x7fffffff) this.#nextId = 1;
     const promise = new Promise<R>((resolve, reject) => {
@@ -33,7 +42,9 @@ export class AskTable {
     return { id, promise };
   }
 
-  resolve(id: number, value: unknown): boolean {
+  /** Settle ask `id` with its reply; a reply from another actor than the one asked is ignored. */
+  resolve(id: number, value: unknown, from?: string): boolean {
+    if (from !== undefined && this.#pending.get(id)?.actor !== from) return false;
     const p = this.#take(id);
     p?.resolve(value);
     return p !== undefined;

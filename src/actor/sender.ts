@@ -1,5 +1,6 @@
 import type { Codec, Envelope } from '../codec/envelope.js';
 import { ActorStoppedError, RingTimeoutError } from '../errors.js';
+import type { WriteResult } from '../ring/ring.js';
 import type { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
 
@@ -44,7 +45,8 @@ export class Sender {
 
   /** Send `env` on `lane`. Throws only for a message that can never be sent (too large, not encodable). */
   send(env: Envelope, lane: Lane = 'mail'): void {
-    const key = lane === 'mail' ? env.to : `${lane}:${env.to}`;
+    // NUL cannot occur in an actor id, so a mail key never meets a reply key.
+    const key = `${lane}\u0000${env.to}`;
     let q = this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
@@ -81,32 +83,42 @@ export class Sender {
   }
 
   async #flush(key: string, to: string, lane: Lane, q: Queued[]): Promise<void> {
-    let out: Outbox;
     try {
-      out = await this.#source.outbox(to, lane);
-    } catch (err) {
-      this.#queues.delete(key);
-      for (const item of q) this.#onUndeliverable(item.env, err as Error);
-      return;
-    }
-    while (q.length > 0) {
-      const head = q[0]!;
-      const r = out.writer.tryWrite(head.bytes);
-      if (r === 'written') {
-        q.shift();
-        continue;
-      }
-      if (r === 'closed') {
-        this.#queues.delete(key);
-        for (const item of q) this.#onUndeliverable(item.env, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
+      let out: Outbox;
+      try {
+        out = await this.#source.outbox(to, lane);
+      } catch (err) {
+        for (const item of q.splice(0)) this.#onUndeliverable(item.env, err as Error);
         return;
       }
-      const s = await out.writer.waitForSpaceAsync(head.bytes.byteLength, this.#timeoutMs);
-      if (s === 'timed-out') {
-        q.shift();
-        this.#onUndeliverable(head.env, new RingTimeoutError(`send to '${to}': no room in its ring within ${this.#timeoutMs} ms`));
+      while (q.length > 0) {
+        const head = q[0]!;
+        let r: WriteResult;
+        try {
+          r = out.writer.tryWrite(head.bytes);
+        } catch (err) {
+          // Larger than this ring can ever hold: that message only is undeliverable.
+          q.shift();
+          this.#onUndeliverable(head.env, err as Error);
+          continue;
+        }
+        if (r === 'written') {
+          q.shift();
+          continue;
+        }
+        if (r === 'closed') {
+          for (const item of q.splice(0)) this.#onUndeliverable(item.env, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
+          return;
+        }
+        const s = await out.writer.waitForSpaceAsync(head.bytes.byteLength, this.#timeoutMs);
+        if (s === 'timed-out') {
+          q.shift();
+          this.#onUndeliverable(head.env, new RingTimeoutError(`send to '${to}': no room in its ring within ${this.#timeoutMs} ms`));
+        }
       }
+    } finally {
+      this.#queues.delete(key);
+      for (const item of q.splice(0)) this.#onUndeliverable(item.env, new ActorStoppedError(to, 'could not be reached'));
     }
-    this.#queues.delete(key);
   }
 }

@@ -81,7 +81,8 @@ export class Host {
     this.#def = mod.default;
     this.#ctx = this.#makeContext();
     try {
-      this.#state = await this.#def.init(this.#ctx);
+      // An init may ask other actors: keep reading replies while it runs.
+      this.#state = await this.#withReplies(Promise.resolve().then(() => this.#def!.init(this.#ctx)));
     } catch (err) {
       this.#fatal('init', err);
       return;
@@ -102,7 +103,7 @@ export class Host {
       const env = inbox.nextMail();
       if (env) {
         const r = this.#handle(env);
-        if (r !== undefined) await this.#awaitHandler(r, onReply);
+        if (r !== undefined) await this.#withReplies(r);
         // A message is done once what it sent is in the receivers' rings: were
         // the actor to crash on a later message, those sends must not be lost
         // with this thread's queue.
@@ -126,22 +127,26 @@ export class Host {
   }
 
   /**
-   * While an async handler runs, keep reading the reply lane: the handler may
-   * be waiting on the answer to its own ask, which must not queue behind mail.
+   * While an async hook runs (a handler, init, stop), keep reading the reply
+   * lane: it may be waiting on the answer to its own ask, which must not
+   * queue behind mail.
    */
-  async #awaitHandler(pending: Promise<void>, onReply: (env: Envelope) => void): Promise<void> {
+  async #withReplies<T>(pending: Promise<T>): Promise<T> {
     const inbox = this.#endpoint.inbox;
+    const onReply = (env: Envelope): void => this.#reply(env);
     let settled = false;
     const done = pending.finally(() => {
       settled = true;
       inbox.doorbell.wake();
     });
+    // Its rejection is taken below, after the loop: until then it must not count as unhandled.
+    done.catch(() => {});
     while (!settled) {
       inbox.drainReplies(onReply);
       if (settled) break;
       await inbox.waitForRepliesAsync(PARK_MS);
     }
-    await done;
+    return done;
   }
 
   /** Handle one message; returns a promise only when the handler is async. */
@@ -189,7 +194,7 @@ export class Host {
   }
 
   #reply(env: Envelope): void {
-    if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload);
+    if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
     else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as never));
   }
 
@@ -197,7 +202,7 @@ export class Host {
     const stop = this.#stop!;
     Atomics.store(this.#live.i32, STATE, ActorState.stopping);
     try {
-      await this.#def!.stop?.(this.#state, this.#ctx);
+      await this.#withReplies(Promise.resolve().then(() => this.#def!.stop?.(this.#state, this.#ctx)));
     } catch (err) {
       this.#log.error({ err }, 'stop hook threw');
     }

@@ -8,6 +8,8 @@ export interface ExitInfo {
   normal: boolean;
   cause?: CrashCause;
   reason: string;
+  /** Which start of the child ended (its incarnation); a supervisor ignores exits of one it already replaced. */
+  generation?: number;
 }
 
 /** What a supervisor needs of a child: a worker actor or a nested supervisor. */
@@ -18,6 +20,10 @@ export interface SupervisedChild {
   readonly shutdown: Shutdown;
   /** Start one incarnation; rejects (with the crash as the error) if it fails to start. */
   start(): Promise<void>;
+  /** Counts starts: the incarnation of an actor, the number of starts of a supervisor. */
+  readonly generation: number;
+  /** Has a live incarnation (running, starting or stopping). */
+  alive(): boolean;
   /** Deliberate stop: never reported through onExit, never counted as a crash. */
   stop(reason: string, drain: boolean): Promise<void>;
   /** The child ends for good (not restarted): release what it still holds. */
@@ -60,6 +66,7 @@ export class Supervisor implements SupervisedChild {
   #queue: Promise<void> = Promise.resolve();
   #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   #startedAt = 0;
+  #generation = 0;
   readonly #emit: (e: SupervisorEvent) => void;
 
   constructor(spec: ResolvedSupervisorSpec, emit: (e: SupervisorEvent) => void) {
@@ -83,6 +90,13 @@ export class Supervisor implements SupervisedChild {
   get state(): SupervisorState {
     return this.#state;
   }
+  get generation(): number {
+    return this.#generation;
+  }
+
+  alive(): boolean {
+    return this.#state === 'running' || this.#state === 'starting' || this.#state === 'stopping';
+  }
 
   /** Restarts this supervisor may still make in the current period. */
   remainingRestarts(): number {
@@ -104,12 +118,22 @@ export class Supervisor implements SupervisedChild {
     this.children.push(child);
   }
 
-  /** Add and start a child while running (dynamic children). */
+  /**
+   * Add and start a child while running (dynamic children). As OTP's
+   * start_child: a child that fails to start is not added, the error goes to
+   * the caller, and the restart budget is not touched.
+   */
   spawn(child: SupervisedChild): Promise<void> {
     return this.#enqueueResult(async () => {
       if (this.#state !== 'running') throw new EscalationError(this.id, `supervisor is ${this.#state}; cannot add '${child.id}'`);
       this.adopt(child);
-      if (!(await this.#startChild(child))) throw new EscalationError(this.id, `'${child.id}' could not be started`);
+      try {
+        await child.start();
+      } catch (err) {
+        this.children.splice(this.children.indexOf(child), 1);
+        child.retire((err as Error).message);
+        throw err;
+      }
     });
   }
 
@@ -157,6 +181,7 @@ export class Supervisor implements SupervisedChild {
   /** Start every child in start order. Rejects with EscalationError if the restart budget runs out meanwhile. */
   async start(): Promise<void> {
     this.#state = 'starting';
+    this.#generation++;
     this.#budget = new RestartBudget(this.spec.intensity, this.spec.periodMs);
     this.#endedSignificant.clear();
     this.#failure = '';
@@ -198,6 +223,9 @@ export class Supervisor implements SupervisedChild {
 
   async #childExited(child: SupervisedChild, info: ExitInfo): Promise<void> {
     if (this.#state !== 'running' || !this.children.includes(child)) return;
+    // An exit of an incarnation that was already replaced (say, restarted
+    // with a sibling meanwhile) is old news.
+    if (info.generation !== undefined && info.generation !== child.generation) return;
     if (!restartsAfter(child.restart, info)) {
       child.retire(info.reason);
       if (child.restart === 'temporary') this.children.splice(this.children.indexOf(child), 1);
@@ -216,17 +244,35 @@ export class Supervisor implements SupervisedChild {
     // Siblings restarted with it stop deliberately, newest first; their
     // unread messages stay in their inboxes for the next incarnation.
     await this.#stopChildren(group.filter((c) => c !== child), `restart (${strategy} after '${child.id}')`, false);
+    const delay = child.backoff ? child.backoff.next(child.uptimeMs()) : 0;
+    for (const c of group) this.#emit({ type: 'restarting', actor: c.id, delayMs: c === child ? delay : 0, strategy });
+    if (delay > 0) {
+      // Wait out the backoff off the reaction queue, so siblings' restarts
+      // and operator actions are not held up behind it.
+      child.markBackingOff(delay);
+      this.#later(delay, () => this.#enqueue(() => this.#startGroup(group)));
+      return;
+    }
+    await this.#startGroup(group);
+  }
+
+  async #startGroup(group: SupervisedChild[]): Promise<void> {
     for (const c of group) {
       if (this.#state !== 'running') return;
-      const delay = c === child && c.backoff ? c.backoff.next(c.uptimeMs()) : 0;
-      this.#emit({ type: 'restarting', actor: c.id, delayMs: delay, strategy });
-      if (delay > 0) {
-        c.markBackingOff(delay);
-        await this.#sleep(delay);
-        if (this.#state !== 'running') return;
-      }
+      if (!this.children.includes(c) || c.alive()) continue;
       if (!(await this.#startChild(c))) return;
     }
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const s = {
+      timer: setTimeout(() => {
+        this.#sleeps.delete(s);
+        fn();
+      }, ms),
+      resolve: () => {},
+    };
+    this.#sleeps.add(s);
   }
 
   /** Start `c`, restarting it while starts fail and the budget lasts. False once the supervisor has failed. */
@@ -251,6 +297,7 @@ export class Supervisor implements SupervisedChild {
         if (delay > 0) {
           c.markBackingOff(delay);
           await this.#sleep(delay);
+          if (this.#state !== 'running' && this.#state !== 'starting') return false;
         }
       }
     }
@@ -263,7 +310,7 @@ export class Supervisor implements SupervisedChild {
     await this.#stopChildren(this.children, `escalation: ${reason}`, false);
     this.#emit({ type: 'escalated', supervisor: this.id, reason });
     // While starting, the caller of start() learns of it from the rejection.
-    if (!wasStarting) this.onExit({ normal: false, cause: 'escalated', reason });
+    if (!wasStarting) this.onExit({ normal: false, cause: 'escalated', reason, generation: this.#generation });
   }
 
   async #maybeAutoShutdown(child: SupervisedChild): Promise<void> {
@@ -277,7 +324,7 @@ export class Supervisor implements SupervisedChild {
     this.retire(reason);
     this.#state = 'stopped';
     this.#emit({ type: 'auto-shutdown', supervisor: this.id, reason });
-    this.onExit({ normal: true, reason });
+    this.onExit({ normal: true, reason, generation: this.#generation });
   }
 
   /** Significant children that have ended and were not restarted (for all_significant). */

@@ -35,12 +35,11 @@ export class ActorCell implements SupervisedChild {
   readonly crashes: Partial<Record<CrashCause, number>> = {};
   #svc: CellServices;
   #livenessBuffer: SharedArrayBuffer;
-  #worker: Worker | null = null;
+  /** The current incarnation's worker and lifecycle; null while none runs. */
+  #inc: Incarnation | null = null;
   #startedAt = 0;
-  #pendingStart: { resolve: () => void; reject: (e: Error) => void } | null = null;
-  #stopping: { resolve: () => void } | null = null;
-  #onStopped: (() => void) | null = null;
-  #ended = false;
+  /** A stop in progress, shared by every caller. */
+  #stopping: Promise<void> | null = null;
   /** The frame the last crashes happened on (`slot:readPos`) and how many incarnations died on it. */
   #poison = { key: '', deaths: 0 };
   #requests = new Map<number, (m: HostToMain) => void>();
@@ -102,17 +101,28 @@ export class ActorCell implements SupervisedChild {
 
   /** Boot a spare worker now (module loaded, waiting) so the next start only hands it the incarnation. */
   prewarm(): void {
-    if (!this.#standby && !this.#worker) this.#prepareStandby();
+    if (!this.#standby && !this.#inc) this.#prepareStandby();
+  }
+
+  get generation(): number {
+    return this.incarnation;
+  }
+
+  alive(): boolean {
+    return this.#inc !== null;
   }
 
   async start(): Promise<void> {
+    // The previous incarnation's crash handling (termination, poison check)
+    // finishes before a new one may touch the rings.
+    await this.#inc?.ending;
+    if (this.#stopping) await this.#stopping;
     // A spare still booting is nearer to ready than a new worker would be.
     if (this.#standby && !this.#standby.ready) await this.#standby.settled;
     this.incarnation++;
     if (this.incarnation > 1) this.restarts++;
     this.state = 'starting';
     this.retired = false;
-    this.#ended = false;
     this.#startedAt = 0;
     this.liveness.resetForIncarnation();
     const svc = this.#svc;
@@ -145,53 +155,65 @@ export class ActorCell implements SupervisedChild {
     } else {
       w = new Worker(svc.hostUrl, { workerData: boot, ...this.#limits() });
     }
-    this.#worker = w;
+    let exited!: () => void;
+    const inc: Incarnation = {
+      n: this.incarnation,
+      worker: w,
+      pendingStart: null,
+      ending: null,
+      deliberate: false,
+      onStopped: null,
+      exited: new Promise<void>((r) => (exited = r)),
+    };
+    this.#inc = inc;
     this.#elu = null;
     svc.wiring.bind(this.id, w);
-    const incarnation = this.incarnation;
-    const started = new Promise<void>((resolve, reject) => {
-      this.#pendingStart = { resolve, reject };
-    });
-    w.on('message', (m: HostToMain) => this.#onMessage(m, incarnation));
+    const started = new Promise<void>((resolve, reject) => (inc.pendingStart = { resolve, reject }));
+    w.on('message', (m: HostToMain) => this.#onMessage(m, inc));
     w.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.#crash(incarnation, oom ? 'out-of-memory' : 'exception', oom ? 'worker ran out of heap (resourceLimits)' : `${err.name}: ${err.message}`);
+      this.#crash(inc, oom ? 'out-of-memory' : 'exception', oom ? 'worker ran out of heap (resourceLimits)' : `${err.name}: ${err.message}`);
     });
     w.on('exit', (code) => {
-      if (this.#stopping) return this.#stopping.resolve();
-      this.#crash(incarnation, 'exit', `worker exited with code ${code}`);
+      exited();
+      this.#crash(inc, 'exit', `worker exited with code ${code}`);
     });
-    svc.watchdog.watch(this, incarnation);
+    svc.watchdog.watch(this, inc.n);
     return started;
   }
 
   /** Called by the watchdog: the incarnation stalled or overran its deadline. */
   stalled(incarnation: number, cause: CrashCause, reason: string): void {
-    this.#crash(incarnation, cause, reason);
+    if (this.#inc?.n === incarnation) this.#crash(this.#inc, cause, reason);
   }
 
-  async stop(reason: string, drain: boolean): Promise<void> {
-    const w = this.#worker;
-    if (!w || this.state === 'stopped' || this.state === 'crashed') {
-      if (this.state !== 'stopped') this.#markStopped(reason);
+  stop(reason: string, drain: boolean): Promise<void> {
+    this.#stopping ??= this.#stop(reason, drain).finally(() => (this.#stopping = null));
+    return this.#stopping;
+  }
+
+  async #stop(reason: string, drain: boolean): Promise<void> {
+    await this.#inc?.ending; // a crash or self-stop being handled finishes first
+    const inc = this.#inc;
+    if (!inc) {
+      if (this.state !== 'stopped') this.#markStopped(reason, null);
       return;
     }
+    inc.deliberate = true;
     this.state = 'stopping';
     this.#svc.watchdog.unwatch(this);
-    const exited = new Promise<void>((resolve) => (this.#stopping = { resolve }));
     const shutdown = this.spec.shutdown;
-    if (shutdown !== 'brutal_kill' && this.#pendingStart === null) {
-      w.postMessage({ type: 'stop', drain });
-      const stoppedMsg = new Promise<void>((resolve) => (this.#onStopped = resolve));
+    if (shutdown !== 'brutal_kill' && inc.pendingStart === null) {
+      inc.worker.postMessage({ type: 'stop', drain });
+      const stoppedMsg = new Promise<void>((resolve) => (inc.onStopped = resolve));
       let timer: NodeJS.Timeout | undefined;
       const limit = shutdown === 'infinity' ? null : new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdown)));
-      await Promise.race([stoppedMsg, exited, ...(limit ? [limit] : [])]);
+      await Promise.race([stoppedMsg, inc.exited, ...(limit ? [limit] : [])]);
       clearTimeout(timer);
-      this.#onStopped = null;
     }
-    await w.terminate();
-    await exited;
-    this.#markStopped(reason);
+    await inc.worker.terminate();
+    await inc.exited;
+    this.#markStopped(reason, inc);
   }
 
   retire(reason: string): void {
@@ -217,8 +239,9 @@ export class ActorCell implements SupervisedChild {
 
   /** Post to the current incarnation (the system uses this to settle an ask on a peer's behalf). */
   post(message: unknown): boolean {
-    if (!this.#worker || this.state === 'stopped' || this.state === 'crashed') return false;
-    this.#worker.postMessage(message);
+    const inc = this.#inc;
+    if (!inc || inc.ending || inc.deliberate) return false;
+    inc.worker.postMessage(message);
     return true;
   }
 
@@ -241,7 +264,7 @@ export class ActorCell implements SupervisedChild {
 
   /** Share of the last interval the current incarnation's event loop was busy (0..1), or 0 when not running. */
   utilization(): number {
-    const w = this.#worker;
+    const w = this.#inc?.worker;
     if (!w || this.state !== 'running') return 0;
     const prev = this.#elu;
     const u = prev ? w.performance.eventLoopUtilization(prev).utilization : w.performance.eventLoopUtilization().utilization;
@@ -286,7 +309,8 @@ export class ActorCell implements SupervisedChild {
   }
 
   #request<T>(msg: { type: string }, timeoutMs: number, map: (m: HostToMain) => T): Promise<T> {
-    if (!this.#worker || this.state !== 'running') return Promise.resolve(map({ type: 'health', requestId: 0, health: null }));
+    const inc = this.#inc;
+    if (!inc || this.state !== 'running') return Promise.resolve(map({ type: 'health', requestId: 0, health: null }));
     const requestId = this.#nextRequest++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -302,30 +326,28 @@ export class ActorCell implements SupervisedChild {
           reject(err as Error);
         }
       });
-      this.#worker!.postMessage({ ...msg, requestId });
+      inc.worker.postMessage({ ...msg, requestId });
     });
   }
 
-  #onMessage(m: HostToMain, incarnation: number): void {
-    if (incarnation !== this.incarnation) return;
+  #onMessage(m: HostToMain, inc: Incarnation): void {
+    if (inc !== this.#inc) return;
     switch (m.type) {
       case 'ready':
+        if (inc.ending || inc.deliberate) return;
         this.state = 'running';
         this.#startedAt = Date.now();
-        this.#svc.emit({ type: this.incarnation === 1 ? 'started' : 'restarted', actor: this.id, incarnation });
-        this.#pendingStart?.resolve();
-        this.#pendingStart = null;
+        this.#svc.emit({ type: inc.n === 1 ? 'started' : 'restarted', actor: this.id, incarnation: inc.n });
+        inc.pendingStart?.resolve();
+        inc.pendingStart = null;
         if (this.spec.standby && !this.#standby) this.#prepareStandby();
         return;
       case 'fatal':
-        this.#crash(incarnation, m.cause, describe(m.error));
+        this.#crash(inc, m.cause, describe(m.error));
         return;
       case 'stopped':
-        if (this.#stopping) {
-          this.#onStopped?.();
-          return;
-        }
-        void this.#selfStopped(incarnation, m.reason);
+        if (inc.deliberate) inc.onStopped?.();
+        else this.#end(inc, { normal: true, reason: m.reason });
         return;
       case 'dead-letter':
         this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message }, m.letter.error);
@@ -339,44 +361,39 @@ export class ActorCell implements SupervisedChild {
     }
   }
 
-  /** The actor called ctx.stop(): a normal exit, reported to the supervisor. */
-  async #selfStopped(incarnation: number, reason: string): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#svc.watchdog.unwatch(this);
-    const w = this.#worker;
-    this.#stopping = { resolve: () => {} };
-    await w?.terminate();
-    this.#stopping = null;
-    this.#worker = null;
-    this.#svc.wiring.unbind(this.id);
-    this.state = 'stopped';
-    this.lastExit = { normal: true, reason };
-    this.#svc.emit({ type: 'stopped', actor: this.id, incarnation, reason });
-    this.onExit(this.lastExit);
+  #crash(inc: Incarnation, cause: CrashCause, reason: string): void {
+    this.#end(inc, { normal: false, cause, reason });
   }
 
-  #crash(incarnation: number, cause: CrashCause, reason: string): void {
-    if (incarnation !== this.incarnation || this.#ended || this.#stopping) return;
-    this.#ended = true;
-    this.state = 'crashed';
+  /**
+   * The incarnation ended on its own (crash, or the actor stopped itself).
+   * Handled once per incarnation, never for one being stopped deliberately;
+   * the worker is terminated before anything else touches its rings.
+   */
+  #end(inc: Incarnation, info: ExitInfo): void {
+    if (inc.ending || inc.deliberate || inc !== this.#inc) return;
+    this.state = info.normal ? 'stopping' : 'crashed';
     this.#svc.watchdog.unwatch(this);
-    const w = this.#worker;
     const inFlight = this.liveness.read(IN_FLIGHT_SLOT);
-    void (async () => {
-      this.#stopping = { resolve: () => {} };
-      await w?.terminate();
-      this.#stopping = null;
-      this.#worker = null;
+    inc.ending = (async () => {
+      await inc.worker.terminate();
+      await inc.exited;
+      // The old worker can no longer touch any ring: the main thread may act as their reader.
+      this.#inc = null;
       this.#svc.wiring.unbind(this.id);
-      const err = new ActorCrashedError(this.id, cause, reason, incarnation);
-      this.#checkPoison(inFlight, err);
-      this.lastExit = { normal: false, cause, reason };
-      this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
-      this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason });
-      const pending = this.#pendingStart;
-      this.#pendingStart = null;
-      if (pending) pending.reject(err);
+      const err = info.normal ? null : new ActorCrashedError(this.id, info.cause!, info.reason, inc.n);
+      if (err) {
+        this.#checkPoison(inFlight, err);
+        this.crashes[info.cause!] = (this.crashes[info.cause!] ?? 0) + 1;
+        this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: inc.n, cause: info.cause!, reason: info.reason });
+      } else {
+        this.state = 'stopped';
+        this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: inc.n, reason: info.reason });
+      }
+      this.lastExit = { ...info, generation: inc.n };
+      const pending = inc.pendingStart;
+      inc.pendingStart = null;
+      if (pending) pending.reject(err ?? new ActorStoppedError(this.id, `stopped itself while starting (${info.reason})`));
       else this.onExit(this.lastExit);
     })();
   }
@@ -393,16 +410,29 @@ export class ActorCell implements SupervisedChild {
     takePoison(this.#svc, this.id, ring.ring, err);
   }
 
-  #markStopped(reason: string): void {
+  #markStopped(reason: string, inc: Incarnation | null): void {
     const was = this.state;
     this.state = 'stopped';
-    this.#worker = null;
+    if (inc && this.#inc === inc) this.#inc = null;
     this.#svc.wiring.unbind(this.id);
-    this.#pendingStart?.reject(new ActorStoppedError(this.id, `was stopped while starting (${reason})`));
-    this.#pendingStart = null;
+    inc?.pendingStart?.reject(new ActorStoppedError(this.id, `was stopped while starting (${reason})`));
+    if (inc) inc.pendingStart = null;
     // Only a stop that ended a live incarnation is an event; an actor already down just stays down.
     if (was === 'running' || was === 'starting' || was === 'stopping') this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: this.incarnation, reason });
   }
+}
+
+/** One incarnation's worker and where its life stands. */
+interface Incarnation {
+  n: number;
+  worker: Worker;
+  pendingStart: { resolve: () => void; reject: (e: Error) => void } | null;
+  /** Set once the incarnation ended on its own; resolves when that is fully handled. */
+  ending: Promise<void> | null;
+  /** A stop was asked for: its end is not a crash and is not reported to the supervisor. */
+  deliberate: boolean;
+  onStopped: (() => void) | null;
+  exited: Promise<void>;
 }
 
 function describe(e: WireError): string {

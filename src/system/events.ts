@@ -42,8 +42,8 @@ export class EventHub {
   emit(input: EventInput): void {
     if (this.#closed) return;
     const e = { ...input, at: Date.now() } as SystemEvent;
-    for (const l of this.#listeners.get(e.type) ?? []) l(e);
-    for (const l of this.#listeners.get('*') ?? []) l(e);
+    for (const l of this.#listeners.get(e.type) ?? []) this.#call(l, e);
+    for (const l of this.#listeners.get('*') ?? []) this.#call(l, e);
     for (const it of this.#iterators) it.push(e);
   }
 
@@ -87,6 +87,15 @@ export class EventHub {
         return this;
       },
     };
+  }
+
+  /** A listener that throws must not break the system's own bookkeeping. */
+  #call(l: Listener, e: SystemEvent): void {
+    try {
+      l(e);
+    } catch (err) {
+      process.emitWarning(`a listener for '${e.type}' events threw: ${(err as Error)?.message ?? String(err)}`, 'RingmasterListenerWarning');
+    }
   }
 
   close(): void {

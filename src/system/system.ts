@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
-import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
+import { AskTable, DEFAULT_ASK_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../actor/asks.js';
 import type { AskOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { toWire, type WireError } from '../actor/wire-error.js';
@@ -110,6 +110,10 @@ export class ActorSystem {
       senderSlots: options.senderSlots ?? DEFAULT_INBOX_SENDER_SLOTS,
       deadLetterLimit: options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
     };
+    for (const k of ['askTimeoutMs', 'sendTimeoutMs'] as const) {
+      const v = this.#opts[k];
+      if (!(v > 0 && v <= MAX_TIMEOUT_MS)) throw new InvalidOptionError(k, `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${v}`);
+    }
     this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     this.#codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
@@ -148,7 +152,12 @@ export class ActorSystem {
     const ids = new Set([...this.#cells.keys(), ...this.#supervisors.keys()]);
     const spec = resolveDynamicChild(childSpec, sup.spec, ids);
     const cell = this.#cell(spec, parentId);
-    await sup.spawn(cell);
+    try {
+      await sup.spawn(cell);
+    } catch (err) {
+      this.#forget(spec.id); // the id is free again for a corrected spawn
+      throw err;
+    }
     return this.ref<Msg>(spec.id);
   }
 
@@ -370,10 +379,12 @@ export class ActorSystem {
   /** Read the main thread's inbox (replies to its asks) until the system stops, without blocking the loop. */
   async #pump(): Promise<void> {
     const onReply = (env: Envelope): void => {
-      if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload);
+      if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
     };
-    const onMail = (env: Envelope): void =>
+    const onMail = (env: Envelope): void => {
       this.#deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });
+      if (env.kind === 'ask') this.#settleAsk(env.from, env.id, new NoSuchActorError(SYSTEM_ID, 'ask'));
+    };
     while (this.#state !== 'stopped') {
       this.#inbox.drainReplies(onReply);
       this.#inbox.drain(Infinity, onMail, 'mail');
@@ -382,20 +393,27 @@ export class ActorSystem {
   }
 
   #localSource(): OutboxSource {
-    const get = (to: string, lane: Lane): Outbox | undefined => {
-      const key = `${lane}:${to}`;
+    const get = (to: string, lane: Lane): Outbox | Error => {
+      const key = `${lane}\u0000${to}`;
       let out = this.#outboxes.get(key);
-      if (!out && this.#wiring.switchboard.has(to)) {
+      if (out) return out;
+      if (!this.#wiring.switchboard.has(to)) return new NoSuchActorError(to);
+      try {
         out = new Outbox(this.#wiring.switchboard.connect(SYSTEM_ID, to, lane), this.#codec);
-        this.#outboxes.set(key, out);
+      } catch (err) {
+        return err as Error; // e.g. the inbox has no sender slot left: a dead letter, not a throw from tell()
       }
+      this.#outboxes.set(key, out);
       return out;
     };
     return {
-      outboxIfReady: get,
+      outboxIfReady: (to, lane) => {
+        const out = get(to, lane);
+        return out instanceof Error ? undefined : out;
+      },
       outbox: (to, lane) => {
         const out = get(to, lane);
-        return out ? Promise.resolve(out) : Promise.reject(new NoSuchActorError(to));
+        return out instanceof Error ? Promise.reject(out) : Promise.resolve(out);
       },
     };
   }

@@ -41,12 +41,12 @@ export class Endpoint {
 
   /** The outbox to `to` on `lane` if it is wired already (no await on the hot path). */
   outboxIfReady(to: string, lane: Lane = 'mail'): Outbox | undefined {
-    return this.#outboxes.get(lane === 'mail' ? to : `${lane}:${to}`);
+    return this.#outboxes.get(`${lane}\u0000${to}`);
   }
 
   /** The outbox to `to` on `lane`, asking the main thread for a ring the first time. */
   outbox(to: string, lane: Lane = 'mail'): Promise<Outbox> {
-    const key = lane === 'mail' ? to : `${lane}:${to}`;
+    const key = `${lane}\u0000${to}`;
     const ready = this.#outboxes.get(key);
     if (ready) return Promise.resolve(ready);
     let p = this.#connecting.get(key);
@@ -81,7 +81,7 @@ export class Endpoint {
         if (!req) return;
         this.#requests.delete(m.requestId);
         const out = new Outbox(m.grant, this.#codec);
-        const key = m.grant.lane === 'mail' ? m.grant.to : `${m.grant.lane}:${m.grant.to}`;
+        const key = `${m.grant.lane}\u0000${m.grant.to}`;
         this.#outboxes.set(key, out);
         this.#connecting.delete(key);
         req.resolve(out);

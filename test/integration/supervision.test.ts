@@ -203,4 +203,50 @@ describe('supervision (real workers)', function () {
     expect(await Promise.all(answers)).to.deep.equal([1, 2, 3]);
     expect(find(events, 'restarted', 's')).to.deep.include({ incarnation: 2 });
   });
+
+  it('keeps watching an actor after it was restarted along with a sibling', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_all',
+      intensity: 10,
+      children: [
+        { id: 'a', module: actors('crasher'), maxRedeliveries: 0 },
+        { id: 'b', module: actors('crasher'), maxRedeliveries: 0 },
+      ],
+    });
+    system.ref('a').tell({ op: 'throw' });
+    await until(() => events.filter((e) => e.type === 'restarted').length === 2, 'both to restart');
+    system.ref('b').tell({ op: 'exit', code: 3 }); // b was stopped and started by a's crash: its end must still be seen
+    await until(() => find(events, 'crashed', 'b'), "b's crash");
+    await until(() => events.filter((e) => e.type === 'restarted').length === 4, 'both to restart again');
+    expect(await system.ref('b').ask({ op: 'echo', value: 'back' })).to.equal('back');
+    expect(incarnations(system, ['a', 'b'])).to.deep.equal([3, 3]);
+  });
+
+  it('lets an actor ask another while its init runs', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'settings', module: actors('echo') },
+        { id: 'user', module: actors('init-asker'), dependencies: ['settings'] },
+      ],
+    });
+    expect(await system.ref('user').ask({})).to.deep.equal({ limit: 42 });
+  });
+
+  it('dead-letters a queued message too large for its ring, and keeps delivering to that actor', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'small', module: actors('echo'), ringBytes: 4096 },
+        { id: 'sender', module: actors('echo') },
+      ],
+    });
+    // The sender's first message to 'small' waits for its ring; then it turns out larger than the ring holds.
+    await system.ref('sender').ask({ op: 'tell', to: 'small', msg: { op: 'echo', value: 'x'.repeat(3000) } });
+    await until(() => system.deadLetters().some((d) => d.to === 'small' && /exceeds the limit/.test(d.reason)), 'the dead letter');
+    expect(await system.ref('sender').ask({ op: 'ask', to: 'small', msg: { op: 'echo', value: 'ok' } })).to.deep.equal({ ok: 'ok' });
+  });
 });

@@ -19,6 +19,12 @@ class FakeChild implements SupervisedChild {
     readonly significant = false,
   ) {}
   readonly shutdown = 100;
+  get generation(): number {
+    return this.incarnation;
+  }
+  alive(): boolean {
+    return this.running;
+  }
   async start(): Promise<void> {
     await Promise.resolve();
     if (this.failStarts > 0) {
@@ -46,11 +52,11 @@ class FakeChild implements SupervisedChild {
   markBackingOff(): void {}
   crash(): void {
     this.running = false;
-    this.onExit({ normal: false, cause: 'exception', reason: 'boom' });
+    this.onExit({ normal: false, cause: 'exception', reason: 'boom', generation: this.incarnation });
   }
   exitNormally(): void {
     this.running = false;
-    this.onExit({ normal: true, reason: 'done' });
+    this.onExit({ normal: true, reason: 'done', generation: this.incarnation });
   }
 }
 
@@ -175,7 +181,7 @@ describe('supervisor strategies (scripted children)', () => {
     job.exitNormally();
     await settle();
     expect(worker.running).to.equal(false);
-    expect(exits).to.deep.equal([{ normal: true, reason: "auto_shutdown (any_significant) after significant child 'job' ended" }]);
+    expect(exits).to.deep.equal([{ normal: true, reason: "auto_shutdown (any_significant) after significant child 'job' ended", generation: 1 }]);
     expect(events.map((e) => e.type)).to.include('auto-shutdown');
   });
 
@@ -228,5 +234,39 @@ describe('supervisor strategies (scripted children)', () => {
     await sup.stop('bye', false);
     await new Promise((r) => setTimeout(r, 100));
     expect(kids[0]!.incarnation).to.equal(2);
+  });
+
+  it('ignores the exit of an incarnation that was already replaced', async () => {
+    const { sup, kids, log } = make('one_for_all', ['a', 'b']);
+    await sup.start();
+    log.length = 0;
+    kids[0]!.crash();
+    const stale = { normal: false, cause: 'exception' as const, reason: 'late news', generation: 1 };
+    kids[1]!.onExit(stale); // b's first incarnation, reported after a's crash took everyone down
+    await settle();
+    expect(log).to.deep.equal(['stop b', 'start a#2', 'start b#2']);
+  });
+
+  it('does not hold siblings up while one child waits out its backoff', async () => {
+    const { sup, kids } = make('one_for_one', ['slow', 'quick']);
+    kids[0]!.backoff = new Backoff({ minMs: 60_000, maxMs: 60_000, randomFactor: 0, resetAfterMs: 10_000 }, () => 0);
+    await sup.start();
+    kids[0]!.crash();
+    kids[1]!.crash();
+    await settle();
+    expect([kids[0]!.incarnation, kids[1]!.incarnation]).to.deep.equal([1, 2]);
+    await sup.stop('bye', false);
+  });
+
+  it('refuses a dynamic child that fails to start without spending the budget', async () => {
+    const { sup, events } = make('one_for_one', ['a'], { intensity: 0 });
+    await sup.start();
+    const bad = new FakeChild('bad', []);
+    bad.failStarts = 1;
+    const err = await sup.spawn(bad).catch((e: Error) => e);
+    expect(err).to.be.instanceOf(Error);
+    expect(sup.children.map((c) => c.id)).to.deep.equal(['a']);
+    expect(sup.state).to.equal('running');
+    expect(events.some((e) => e.type === 'escalated')).to.equal(false);
   });
 });
