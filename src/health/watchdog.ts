@@ -85,7 +85,8 @@ export class Watchdog {
   #schedule(): void {
     let tick = Infinity;
     for (const w of this.#entries.keys()) {
-      if (w.spec.heartbeat) tick = Math.min(tick, w.spec.heartbeat.intervalMs);
+      // Half a period: a stall is then seen within misses × period plus half a period.
+      if (w.spec.heartbeat) tick = Math.min(tick, w.spec.heartbeat.intervalMs / 2);
       if (w.spec.deadlineMs > 0) tick = Math.min(tick, Math.max(5, w.spec.deadlineMs / 4));
     }
     if (!Number.isFinite(tick)) return this.#stopTimer();

@@ -53,6 +53,8 @@ export class Inbox {
   readonly #queued: Uint8Array;
   /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
   #inFlight = -1;
+  /** Work was taken since the consumer last parked: only then is spinning worth a core. */
+  #busySincePark = false;
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
     const env = this.#decode(bytes, offset, length, slot);
@@ -152,6 +154,7 @@ export class Inbox {
       q.splice(i, 1);
       q.push(slot);
       this.#inFlight = slot;
+      this.#busySincePark = true;
       return env;
     }
     return null;
@@ -204,9 +207,17 @@ export class Inbox {
     return false;
   }
 
+  /**
+   * Spin only while traffic is recent: right after taking work, the next
+   * frame is likely microseconds away and waking from a park costs ~40 µs;
+   * after a quiet wake-up (a timeout, a control message) it is not, and an
+   * idle actor must not burn a core.
+   */
   #spin(): boolean {
     if (this.hasWork()) return true;
-    if (this.#spinMs <= 0) return false;
+    const recent = this.#busySincePark;
+    this.#busySincePark = false;
+    if (this.#spinMs <= 0 || !recent) return false;
     const until = performance.now() + this.#spinMs;
     do {
       // Check the bitmap a few times between clock reads: a clock read costs
@@ -263,6 +274,7 @@ export class Inbox {
       if (!progressed) break;
       this.#collect();
     }
+    if (n > 0) this.#busySincePark = true;
     return n;
   }
 
