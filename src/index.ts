@@ -29,6 +29,29 @@ export { ActorRef } from './system/ref.js';
 export { startHttp, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HTTP_CLOSE_GRACE_MS } from './http/server.js';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics/registry.js';
 export {
+  loadConfig,
+  parseConfig,
+  ConfigError,
+  formatProblem,
+  configDefaults,
+  toSystemOptions,
+  LOG_LEVELS,
+  DEFAULT_CONFIG_HTTP_HOST,
+  DEFAULT_CONFIG_HTTP_PORT,
+  DEFAULT_CONFIG_LOG_LEVEL,
+  OVERRIDES,
+  describeOrigin,
+  ConfigManager,
+  configRoutes,
+  DEFAULT_VERSION_HISTORY,
+  FileWatcher,
+  DEFAULT_RELOAD_DEBOUNCE_MS,
+  DEFAULT_RELOAD_POLL_MS,
+  describeConfig,
+  renderConfig,
+  REDACTED,
+} from './config/index.js';
+export {
   DEFAULT_INTENSITY,
   DEFAULT_PERIOD_MS,
   DEFAULT_SHUTDOWN_MS,
@@ -61,6 +84,22 @@ export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.j
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';
 export type { HttpOptions, HttpServer } from './http/server.js';
+export type { ConfigRouteHandlers } from './http/routes.js';
+export type {
+  LoadOptions,
+  LoadedConfig,
+  ConfigProblem,
+  LogLevel,
+  RingmasterConfig,
+  ConfigFlags,
+  Origin,
+  ConfigManagerOptions,
+  ConfigRoutes,
+  ConfigVersion,
+  ReloadOutcome,
+  VersionSummary,
+  ConfigEntry,
+} from './config/index.js';
 export type { MetricsOptions, MetricsSource, ReloadCounts } from './metrics/registry.js';
 export type {
   TreeSpec,

@@ -12,13 +12,20 @@ export interface Route {
   path: string;
   /** Changes state, so it needs the bearer token. */
   action: boolean;
-  handle(params: Record<string, string>): Promise<Reply>;
+  handle(params: Record<string, string>, body: unknown): Promise<Reply>;
+}
+
+/** What the configuration layer offers over HTTP (versions and rollback). */
+export interface ConfigRouteHandlers {
+  versions(): unknown;
+  rollback(version?: number): Promise<unknown>;
 }
 
 export interface RouteDeps {
   system: ActorSystem;
   registry: Registry;
   onReload?: () => Promise<unknown>;
+  config?: ConfigRouteHandlers;
 }
 
 function statusOf(system: ActorSystem, id: string): ActorStatus {
@@ -27,7 +34,7 @@ function statusOf(system: ActorSystem, id: string): ActorStatus {
   return status;
 }
 
-export function buildRoutes({ system, registry, onReload }: RouteDeps): Route[] {
+export function buildRoutes({ system, registry, onReload, config }: RouteDeps): Route[] {
   const routes: Route[] = [
     {
       method: 'GET',
@@ -95,6 +102,21 @@ export function buildRoutes({ system, registry, onReload }: RouteDeps): Route[] 
       action: true,
       handle: async () => ({ status: 200, json: { ok: true, result: (await onReload()) ?? null } }),
     });
+  }
+  if (config) {
+    routes.push(
+      { method: 'GET', path: '/api/config/versions', action: false, handle: async () => ({ status: 200, json: config.versions() }) },
+      {
+        method: 'POST',
+        path: '/api/config/rollback',
+        action: true,
+        handle: async (_params, body) => {
+          const version = (body as { version?: unknown } | null)?.version;
+          if (version !== undefined && version !== null && typeof version !== 'number') throw new HttpError(400, 'ERR_BAD_REQUEST', 'version must be a number');
+          return { status: 200, json: await config.rollback(version ?? undefined) };
+        },
+      },
+    );
   }
   return routes;
 }

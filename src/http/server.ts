@@ -3,8 +3,8 @@ import { isIP, type AddressInfo } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
 import { createMetricsRegistry, type ReloadCounts } from '../metrics/registry.js';
 import type { ActorSystem } from '../system/system.js';
-import { sendError, sendReply, toHttpError } from './respond.js';
-import { buildRoutes, findRoute, requireToken } from './routes.js';
+import { HttpError, sendError, sendReply, toHttpError } from './respond.js';
+import { buildRoutes, type ConfigRouteHandlers, findRoute, requireToken } from './routes.js';
 
 /** Loopback only unless asked otherwise: the endpoints describe (and may control) the whole system. */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
@@ -22,6 +22,8 @@ export interface HttpOptions {
   reloads?: () => ReloadCounts;
   /** Runs on `POST /api/config/reload`; its result is the response's `result`. Without it the route is 404. */
   onReload?: () => Promise<unknown>;
+  /** Versions and rollback of the configuration: `GET /api/config/versions`, `POST /api/config/rollback`. */
+  config?: ConfigRouteHandlers;
 }
 
 export interface HttpServer {
@@ -55,7 +57,12 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
   const opts = validate(options);
   const log = system.log.child({ component: 'http' });
   const registry = createMetricsRegistry(system, opts.reloads ? { reloads: opts.reloads } : {});
-  const routes = buildRoutes(opts.onReload ? { system, registry, onReload: opts.onReload } : { system, registry });
+  const routes = buildRoutes({
+    system,
+    registry,
+    ...(opts.onReload ? { onReload: opts.onReload } : {}),
+    ...(options.config ? { config: options.config } : {}),
+  });
   let closing = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -66,7 +73,7 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       const path = (req.url ?? '/').split('?', 1)[0]!;
       const { route, params } = findRoute(routes, req.method ?? 'GET', path);
       if (route.action) requireToken(req.headers.authorization, opts.token);
-      const reply = await route.handle(params);
+      const reply = await route.handle(params, route.method === 'POST' ? await readJson(req) : null);
       sendReply(res, reply, headers());
       if (route.action) log.info({ method: req.method, path }, 'operator action done');
     } catch (err) {
@@ -108,4 +115,23 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       server.closeIdleConnections();
     }));
   return { url, port, close };
+}
+
+/** Largest request body taken, bytes: the actions carry a few fields at most. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BAD_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (size === 0) return null;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'ERR_BAD_REQUEST', 'request body is not JSON');
+  }
 }

@@ -47,7 +47,21 @@ function order(root: ResolvedSupervisorSpec): string[] {
  * another parent, or changed between actor and supervisor, is removed and
  * added. Changing only `config` or `logLevel` needs no restart.
  */
-export function diffTrees(from: ResolvedSupervisorSpec, to: ResolvedSupervisorSpec): TreeChange[] {
+export function diffTrees(running: ResolvedSupervisorSpec, to: ResolvedSupervisorSpec): TreeChange[] {
+  // Children spawned under a simple_one_for_one supervisor are not part of
+  // any file: while it stays simple_one_for_one they are left as they are.
+  const keep = new Set<string>();
+  const visitTo = (n: ResolvedNode): void => {
+    if (n.kind !== 'supervisor') return;
+    if (n.strategy === 'simple_one_for_one') keep.add(n.id);
+    n.children.forEach(visitTo);
+  };
+  visitTo(to);
+  const strip = (n: ResolvedSupervisorSpec): ResolvedSupervisorSpec => ({
+    ...n,
+    children: n.strategy === 'simple_one_for_one' && keep.has(n.id) ? [] : n.children.map((c) => (c.kind === 'supervisor' ? strip(c) : c)),
+  });
+  const from = strip(running);
   const before = index(from);
   const after = index(to);
   const moved = (id: string): boolean => {

@@ -45,4 +45,11 @@ describe('tree diff', () => {
     expect(kinds(changes)).to.deep.equal(['supervisor:root', 'add:sub']);
     expect(changes[0]).to.deep.include({ fields: ['intensity'] });
   });
+
+  it('leaves children spawned under a simple_one_for_one supervisor alone', () => {
+    const running = t([{ id: 'pool', strategy: 'simple_one_for_one', template: { module: 'w' }, children: [] }]);
+    (running.children[0] as { children: unknown[] }).children.push({ ...resolveTree({ id: 'x', strategy: 'one_for_one', children: [{ id: 'w1', module: 'w' }] }).children[0] });
+    const to = t([{ id: 'pool', strategy: 'simple_one_for_one', template: { module: 'w' }, children: [] }, { id: 'a', module: 'm' }]);
+    expect(kinds(diffTrees(running, to))).to.deep.equal(['add:a']);
+  });
 });

@@ -1,0 +1,124 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ConfigFlags } from '../config/index.js';
+
+export const EXIT_OK = 0;
+/** The command ran and the answer is no: invalid config, unreachable system, refused rollback. */
+export const EXIT_FAILURE = 1;
+/** The command could not run as typed: unknown command or flag, missing argument or file. */
+export const EXIT_USAGE = 2;
+/** A second SIGINT/SIGTERM cut a graceful stop short (128 + SIGINT, as shells report it). */
+export const EXIT_FORCED = 130;
+
+export class UsageError extends Error {
+  readonly command: string;
+  constructor(command: string, message: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.command = command;
+  }
+}
+
+/** The flags that override a config file; every command that reads one takes them. */
+export const CONFIG_OPTIONS = {
+  name: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  token: { type: 'string' },
+  'log-level': { type: 'string' },
+  pretty: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true; allowNegative: true }>>;
+
+/** Strict parsing: an unknown flag, a missing value or a stray argument is a UsageError naming it. */
+export function parse<O extends Options>(command: string, args: string[], options: O, maxPositionals: number): Parsed<O> {
+  let parsed: Parsed<O>;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true, allowNegative: true });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (!e.code?.startsWith('ERR_PARSE_ARGS')) throw err;
+    const unknown = /Unknown option '([^']+)'/.exec(e.message);
+    throw new UsageError(command, unknown ? `unknown option '${unknown[1]}'` : (e.message.split('. ', 1)[0] ?? e.message));
+  }
+  if (parsed.positionals.length > maxPositionals) throw new UsageError(command, `unexpected argument '${parsed.positionals[maxPositionals]}'`);
+  return parsed;
+}
+
+/** The config-override flags as the loader takes them. */
+export function configFlags(values: Record<string, string | boolean | (string | boolean)[] | undefined>): ConfigFlags {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const flags: ConfigFlags = {};
+  if (str('name') !== undefined) flags.name = str('name');
+  if (str('host') !== undefined) flags.host = str('host');
+  if (str('port') !== undefined) flags.port = str('port');
+  if (str('token') !== undefined) flags.token = str('token');
+  if (str('log-level') !== undefined) flags.logLevel = str('log-level');
+  if (typeof values.pretty === 'boolean') flags.pretty = values.pretty;
+  return flags;
+}
+
+export function requireFile(command: string, positionals: string[]): string {
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError(command, 'missing the config file argument (a .yaml, .yml or .json file)');
+  return file;
+}
+
+const CONFIG_FLAGS_HELP = `Config overrides (each beats the environment, which beats the file):
+  --name <name>          system name                (RINGMASTER_NAME)
+  --host <address>       HTTP listen address         (RINGMASTER_HTTP_HOST)
+  --port <port>          HTTP port; 0 = any free one  (RINGMASTER_HTTP_PORT)
+  --token <token>        bearer token for actions    (RINGMASTER_HTTP_TOKEN)
+  --log-level <level>    fatal|error|warn|info|debug|trace|silent (RINGMASTER_LOG_LEVEL)
+  --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)`;
+
+export const HELP: Record<string, string> = {
+  main: `Usage: ringmaster <command> [options]
+
+Commands:
+  start <file>               start the system a config file describes, serve HTTP, hot-reload the file
+  validate <file>            check a config file; every problem with its line
+  config --print <file>      the merged configuration and where each value came from
+  config rollback [version]  ask a running system to go back to an earlier config version
+  status                     the live tree of a running system
+  bench                      run the benchmarks
+
+Run 'ringmaster <command> --help' for a command's options.
+Exit codes: 0 ok, 1 failed (invalid config, unreachable system, …), 2 usage error, 130 forced stop.`,
+  start: `Usage: ringmaster start <file> [options]
+
+Starts the system, the HTTP endpoints (if the config has an http section or
+--port), and watches the file: valid changes are applied live, invalid ones
+rejected. SIGINT/SIGTERM stop it gracefully (exit 0); a second one forces
+exit 130. If the system stops by itself (an escalation at the root) it exits 1.
+
+${CONFIG_FLAGS_HELP}`,
+  validate: `Usage: ringmaster validate <file> [options]
+
+Checks the file merged with the environment and flags, without starting
+anything. Exit 0 with an OK line, or 1 with every problem (where, field, why).
+
+${CONFIG_FLAGS_HELP}`,
+  config: `Usage: ringmaster config --print <file> [--json] [options]
+       ringmaster config rollback [version] [--url <url>] [--token <token>]
+
+--print     the merged configuration, one value a line, with where it came
+            from (default, file:line, env NAME, flag --x); --json for JSON.
+            Secrets (http.token) are redacted.
+rollback    POST <url>/api/config/rollback on a running system: re-apply
+            version [version] (default: the one before the current one).
+            --url defaults to http://127.0.0.1:9464; --token to
+            $RINGMASTER_HTTP_TOKEN.
+
+${CONFIG_FLAGS_HELP}`,
+  status: `Usage: ringmaster status [--url <url>]
+
+Shows the running tree: each actor's state, incarnation, restarts, inbox
+depth and message rate (from two samples about a second apart), indented by
+supervisor. --url defaults to http://127.0.0.1:9464.`,
+  bench: `Usage: ringmaster bench
+
+Runs every benchmark (node dist/bench/run-all.js) and exits with its code.`,
+};

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { DEFAULT_ASK_TIMEOUT_MS } from '../../src/index.js';
+import { describeConfig, describeOrigin, parseConfig, toSystemOptions, type LoadOptions } from '../../src/config/index.js';
+
+const quiet: LoadOptions = { env: {}, flags: {}, stdoutIsTty: false, checkModules: false };
+
+const yaml = `name: from-file
+tree:
+  id: root
+  strategy: one_for_one
+  children:
+    - id: risk
+      module: ./risk.js
+      config: { limit: 5 }
+http:
+  host: 10.0.0.1
+  port: 1000
+log:
+  level: warn
+system:
+  askTimeoutMs: 250
+`;
+
+function originOf(text: string, file: string, path: string, options: LoadOptions = quiet): string {
+  const loaded = parseConfig(text, file, options);
+  const o = loaded.origins.get(path);
+  return o ? describeOrigin(o) : 'none';
+}
+
+describe('config: sources and precedence', () => {
+  it('layers defaults < file < environment < flags and says where each value came from', () => {
+    const env = { RINGMASTER_NAME: 'from-env', RINGMASTER_HTTP_PORT: '2000', RINGMASTER_LOG_LEVEL: 'error', RINGMASTER_LOG_PRETTY: 'true' };
+    const loaded = parseConfig(yaml, 'sys.yaml', { ...quiet, env, flags: { name: 'from-flag', pretty: false } });
+    const { config } = loaded;
+    expect(config.name).to.equal('from-flag');
+    expect(config.http).to.deep.equal({ host: '10.0.0.1', port: 2000 });
+    expect(config.log).to.deep.equal({ level: 'error', pretty: false });
+    expect(config.system.askTimeoutMs).to.equal(250);
+    expect(config.system.sendTimeoutMs).to.equal(10_000);
+    const where = Object.fromEntries(describeConfig(loaded).entries.map((e) => [e.path, e.origin]));
+    expect(where).to.include({
+      name: 'flag --name',
+      'http.host': 'sys.yaml:10',
+      'http.port': 'env RINGMASTER_HTTP_PORT',
+      'log.level': 'env RINGMASTER_LOG_LEVEL',
+      'log.pretty': 'flag --no-pretty',
+      'system.askTimeoutMs': 'sys.yaml:15',
+      'system.sendTimeoutMs': 'default',
+      'tree.children[0].module': 'sys.yaml:7',
+      'tree.children[0].config.limit': 'sys.yaml:8',
+    });
+  });
+
+  it('fills defaults: name from the file name, info level, no HTTP unless some source asks for it', () => {
+    const bare = 'tree: { id: root, strategy: one_for_one, children: [] }\n';
+    const { config } = parseConfig(bare, '/etc/ringmaster/pricing.yml', quiet);
+    expect(config).to.deep.include({ name: 'pricing', http: null, log: { level: 'info', pretty: false }, baseDir: '/etc/ringmaster' });
+    expect(config.system.askTimeoutMs).to.equal(DEFAULT_ASK_TIMEOUT_MS);
+    expect(originOf(bare, 'pricing.yml', 'name')).to.equal('default');
+
+    const viaEnv = parseConfig(bare, 'p.yaml', { ...quiet, env: { RINGMASTER_HTTP_PORT: '0', RINGMASTER_HTTP_TOKEN: 't0k' } }).config;
+    expect(viaEnv.http).to.deep.equal({ host: '127.0.0.1', port: 0, token: 't0k' });
+    const viaSection = parseConfig(`${bare}http: {}\n`, 'p.yaml', quiet).config;
+    expect(viaSection.http).to.deep.equal({ host: '127.0.0.1', port: 9464 });
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    const { config } = parseConfig(yaml, 'sys.yaml', { ...quiet, env: { RINGMASTER_HTTP_PORT: '', RINGMASTER_NAME: '' } });
+    expect(config.http?.port).to.equal(1000);
+    expect(config.name).to.equal('from-file');
+  });
+
+  it('reads JSON and YAML to the same configuration, with lines for both', () => {
+    const json = JSON.stringify(
+      { name: 'from-file', tree: { id: 'root', strategy: 'one_for_one', children: [{ id: 'risk', module: './risk.js', config: { limit: 5 } }] }, http: { host: '10.0.0.1', port: 1000 }, log: { level: 'warn' }, system: { askTimeoutMs: 250 } },
+      null,
+      2,
+    );
+    const a = parseConfig(yaml, 'sys.yaml', quiet).config;
+    const b = parseConfig(json, 'sys.json', quiet).config;
+    expect({ ...b, file: a.file }).to.deep.equal(a);
+    expect(originOf(json, 'sys.json', 'http.port')).to.equal('sys.json:18');
+  });
+
+  it('builds the ActorSystem options, with relative modules resolving from the file’s directory', () => {
+    const opts = toSystemOptions(parseConfig(yaml, '/srv/app/sys.yaml', quiet).config);
+    expect(opts).to.deep.include({ name: 'from-file', baseDir: '/srv/app', askTimeoutMs: 250, log: { level: 'warn', pretty: false } });
+    expect(opts.tree).to.deep.include({ id: 'root' });
+  });
+
+  it('redacts the token in the listing but keeps where it came from', () => {
+    const loaded = parseConfig(yaml, 'sys.yaml', { ...quiet, flags: { token: 's3cret' } });
+    const { config, entries } = describeConfig(loaded);
+    expect(JSON.stringify(config)).to.not.include('s3cret');
+    expect(entries.find((e) => e.path === 'http.token')).to.deep.equal({ path: 'http.token', value: '<redacted>', origin: 'flag --token' });
+    expect(loaded.config.http?.token).to.equal('s3cret');
+  });
+});
