@@ -190,7 +190,13 @@ export class Host {
   #sendReply(to: Envelope, value: unknown): void {
     this.#replied = true;
     Atomics.add(this.#live.i32, MSGS_SENT, 1);
-    this.#sender.send({ kind: 'reply', from: this.#boot.id, to: to.from, id: to.id, payload: value }, 'reply');
+    try {
+      this.#sender.send({ kind: 'reply', from: this.#boot.id, to: to.from, id: to.id, payload: value }, 'reply');
+    } catch (err) {
+      // A reply that can never be sent (too large, not encodable) fails the
+      // ask at once with the reason, rather than leaving it to time out.
+      this.#sender.send({ kind: 'error', from: this.#boot.id, to: to.from, id: to.id, payload: toWire(err) }, 'reply');
+    }
   }
 
   #reply(env: Envelope): void {

@@ -383,9 +383,9 @@ export class ActorCell implements SupervisedChild {
       this.#svc.wiring.unbind(this.id);
       const err = info.normal ? null : new ActorCrashedError(this.id, info.cause!, info.reason, inc.n);
       if (err) {
-        this.#checkPoison(inFlight, err);
         this.crashes[info.cause!] = (this.crashes[info.cause!] ?? 0) + 1;
         this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: inc.n, cause: info.cause!, reason: info.reason });
+        this.#checkPoison(inFlight, err);
       } else {
         this.state = 'stopped';
         this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: inc.n, reason: info.reason });

@@ -5,13 +5,13 @@ import { createLogger } from '../log/logger.js';
 import { AskTable, DEFAULT_ASK_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../actor/asks.js';
 import type { AskOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
-import { toWire, type WireError } from '../actor/wire-error.js';
+import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
 import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
-import { resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
+import { DEFAULT_CHILD_RING_BYTES, resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
 import { Inbox, DEFAULT_SPIN_MICROS } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
@@ -117,7 +117,7 @@ export class ActorSystem {
     this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     this.#codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
-    const desc = this.#wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: 64 * 1024 });
+    const desc = this.#wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: DEFAULT_CHILD_RING_BYTES });
     this.#inbox = new Inbox(desc.doorbell, { codec: this.#codec, spinMicros: 0 });
     this.#wiring.bindLocal(SYSTEM_ID, this.#inbox);
     this.#sender = new Sender(this.#localSource(), this.#codec, (env, err) => this.#undeliverable(env, err), this.#opts.sendTimeoutMs);
@@ -380,6 +380,7 @@ export class ActorSystem {
   async #pump(): Promise<void> {
     const onReply = (env: Envelope): void => {
       if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
+      else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as WireError));
     };
     const onMail = (env: Envelope): void => {
       this.#deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });

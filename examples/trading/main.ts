@@ -1,0 +1,113 @@
+/**
+ * A trading pipeline under supervision: feed → strategy → risk → execution →
+ * portfolio, each stage an actor in its own worker thread, with risk and
+ * execution made to crash and hang now and then. Runs until Ctrl-C (or for
+ * RINGMASTER_DEMO_SECONDS), drains, stops, and checks that every order the
+ * strategy sent was filled, rejected or dead-lettered. Exit code 1 if not.
+ */
+import { fileURLToPath } from 'node:url';
+import { ConfigError, ConfigManager, configRoutes, loadConfig, startHttp, toSystemOptions, type ActorSystem, type HttpServer, type SystemEvent } from '../../src/index.js';
+import { defaultConfig } from './config.js';
+import { runTrading, type TradingReport } from './run.js';
+import type { FaultSpec, Order } from './shared.js';
+
+const pct = (x: number | undefined): string => `${+((x ?? 0) * 100).toFixed(2)}%`;
+const money = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const listOf = (xs: string[], max = 5): string => (xs.length === 0 ? '' : `  (${xs.slice(0, max).join(', ')}${xs.length > max ? ', …' : ''})`);
+
+function describeFault(stage: string, f: FaultSpec): string {
+  const parts = [f.crashRate && `crash ${pct(f.crashRate)}`, f.poisonRate && `poison ${pct(f.poisonRate)}`, f.hangRate && `hang ${pct(f.hangRate)}`];
+  return `${stage} ${parts.filter(Boolean).join(' + ')}`;
+}
+
+function onEvent(e: SystemEvent): void {
+  if (e.type === 'crashed') console.log(`  ✗ ${e.actor} #${e.incarnation} crashed (${e.cause}): ${e.reason}`);
+  else if (e.type === 'restarted') console.log(`  ↻ ${e.actor} is back as incarnation ${e.incarnation}`);
+  else if (e.type === 'escalated') console.log(`  ⚠ ${e.supervisor} gave up: ${e.reason}`);
+  else if (e.type === 'dead-letter' && (e.letter.payload as Order | null)?.type === 'order') {
+    console.log(`  ✉ order ${(e.letter.payload as Order).id} dead-lettered in ${e.letter.to} (${e.letter.reason.split(':')[0]})`);
+  }
+}
+
+function print(r: TradingReport): void {
+  console.log(`\nstopped (${r.why}) after ${r.ticks} ticks`);
+  if (r.ledger) {
+    const l = r.ledger;
+    const reasons = Object.entries(l.rejectReasons).map(([k, n]) => `${k} ${n}`).join(', ');
+    console.log(`ledger: ${l.sent} orders sent`);
+    console.log(`  filled         ${String(l.filled).padStart(6)}`);
+    console.log(`  rejected       ${String(l.rejected).padStart(6)}${reasons ? `  (${reasons})` : ''}`);
+    console.log(`  dead-lettered  ${String(r.deadLettered.length).padStart(6)}${listOf(r.deadLettered)}`);
+    console.log(`  unaccounted    ${String(r.unaccounted.length).padStart(6)}${listOf(r.unaccounted)}`);
+    if (l.duplicates > 0) console.log(`  (${l.duplicates} outcomes reported twice after a redelivery, counted once)`);
+  }
+  const byActor = (m: Record<string, number>): string => Object.entries(m).map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
+  console.log(`supervision: crashes ${byActor(r.crashes)} · restarts ${byActor(r.restarts)} · other dead letters ${r.otherDeadLetters}`);
+  if (r.portfolio) {
+    const p = r.portfolio;
+    const positions = Object.entries(p.positions)
+      .filter(([, x]) => x.qty !== 0)
+      .map(([s, x]) => `${s} ${x.qty > 0 ? '+' : ''}${x.qty} @ ${x.avgPx}`)
+      .join(', ');
+    console.log(`portfolio: ${p.fills} partial fills · equity ${money(p.equity)} · realised ${money(p.realised)} · unrealised ${money(p.unrealised)}`);
+    console.log(`  positions: ${positions || 'flat'}`);
+  }
+  if (r.problem) console.log(`problem: ${r.problem}`);
+  console.log(r.balanced ? 'balanced: every order is filled, rejected or dead-lettered ✓' : 'NOT balanced ✗');
+}
+
+// The system comes from its config file (with RINGMASTER_* environment overrides), watched for hot reload.
+const CONFIG_FILE = process.env.RINGMASTER_CONFIG ?? fileURLToPath(new URL('../../../examples/trading/trading.yaml', import.meta.url));
+const loaded = await loadConfig(CONFIG_FILE).catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});
+const live: { http: HttpServer | null; manager: ConfigManager | null } = { http: null, manager: null };
+const serve = async (system: ActorSystem): Promise<void> => {
+  const m = (live.manager = new ConfigManager(system, loaded));
+  await m.watch();
+  const h = loaded.config.http;
+  if (h) {
+    const http = (live.http = await startHttp(system, { host: h.host, port: h.port, ...(h.token ? { token: h.token } : {}), reloads: () => m.counts(), config: configRoutes(m) }));
+    console.log(`watching ${CONFIG_FILE} (edit a fault rate: applied live)`);
+    console.log(`health ${http.url}/health · metrics ${http.url}/metrics · tree ${http.url}/api/tree · node dist/src/cli/main.js status --url ${http.url}`);
+  }
+};
+let serving: Promise<void> = Promise.resolve();
+
+const faults = defaultConfig.faults;
+const faultText = Object.entries(faults).map(([s, f]) => describeFault(s, f)).join('; ');
+console.log('trading desk: feed → strategy → risk → execution → portfolio, each in its own worker thread');
+console.log(`faults per message: ${faultText || 'none'} · hangs are caught by the heartbeat after ${defaultConfig.supervision.heartbeat.intervalMs * defaultConfig.supervision.heartbeat.misses} ms`);
+console.log('Ctrl-C stops it (a second Ctrl-C forces exit); status every 2 s:');
+
+const abort = new AbortController();
+let signals = 0;
+const onSignal = (sig: string): void => {
+  if (++signals > 1) {
+    console.log(`\n${sig} again: exiting without waiting for the drain`);
+    process.exit(130);
+  }
+  console.log(`\n${sig}: stopping the feed and draining the pipeline…`);
+  abort.abort(sig);
+};
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+const seconds = Number(process.env.RINGMASTER_DEMO_SECONDS ?? 0);
+const report = await runTrading({
+  ...(seconds > 0 ? { seconds } : {}),
+  signal: abort.signal,
+  faults,
+  start: toSystemOptions(loaded.config),
+  onStarted: (system) => {
+    serving = serve(system).catch((err: unknown) => console.error(`HTTP or watcher failed: ${(err as Error).message}`));
+  },
+  onStatus: (line) => console.log(line),
+  onEvent,
+});
+await serving;
+await live.manager?.close();
+await live.http?.close();
+print(report);
+process.exitCode = report.balanced ? 0 : 1;

@@ -1,0 +1,167 @@
+/**
+ * One run of the trading system: start it, let it trade until time is up or
+ * the caller aborts, shut it down so that every order ends somewhere, and
+ * reconcile the ledger against the system's dead letters.
+ */
+import { ActorSystem, type DeadLetter, type SystemEvent, type SystemOptions } from '../../src/index.js';
+import { defaultConfig, tradingTree, type TradingConfig } from './config.js';
+import type { LedgerCounts, LedgerStatus } from './ledger.js';
+import type { PortfolioSnapshot } from './portfolio.js';
+import type { Faults, Order } from './shared.js';
+
+export interface RunOptions {
+  /** Trade this long; without it the run lasts until `signal` aborts. */
+  seconds?: number;
+  signal?: AbortSignal;
+  faults?: Faults;
+  config?: Partial<TradingConfig>;
+  logLevel?: string;
+  statusEveryMs?: number;
+  onStatus?: (line: string) => void;
+  onEvent?: (e: SystemEvent) => void;
+  /** Handed the system as soon as it runs (a test keeps it to stop it whatever happens). */
+  onStarted?: (system: ActorSystem) => void;
+  /** Start the system from these options (a loaded config file) instead of the built-in tree. */
+  start?: SystemOptions;
+  /** How long the pipeline may take to drain once the feed is stopped. */
+  drainMs?: number;
+}
+
+export interface TradingReport {
+  why: string;
+  ticks: number;
+  ledger: LedgerCounts | null;
+  /** Orders sent and never filled or rejected because they died as dead letters. */
+  deadLettered: string[];
+  /** Orders sent that neither the ledger nor the dead letters account for: must be empty. */
+  unaccounted: string[];
+  /** Dead letters that are not orders (notes, ticks): shown, not reconciled. */
+  otherDeadLetters: number;
+  crashes: Record<string, number>;
+  restarts: Record<string, number>;
+  portfolio: PortfolioSnapshot | null;
+  events: SystemEvent[];
+  balanced: boolean;
+  problem?: string;
+}
+
+const PIPELINE = ['strategy', 'risk', 'execution'] as const;
+const isOrder = (d: DeadLetter): boolean => (d.payload as Order | null)?.type === 'order';
+
+async function ledgerIds(system: ActorSystem, status: LedgerStatus): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const page = await system.ref('ledger').ask<{ total: number; ids: string[] }>({ type: 'ids', status, offset: out.length }, { timeout: 2000 });
+    out.push(...page.ids);
+    if (page.ids.length === 0 || out.length >= page.total) return out;
+  }
+}
+
+const counts = (system: ActorSystem): Promise<LedgerCounts> => system.ref('ledger').ask<LedgerCounts>({ type: 'counts' }, { timeout: 2000 });
+const deadOrderIds = (system: ActorSystem): Set<string> => new Set(system.deadLetters().filter(isOrder).map((d) => (d.payload as Order).id));
+
+/**
+ * Wait until every open order is either dead-lettered or settled and no stage
+ * holds mail, twice in a row (a restart in progress can look idle once).
+ */
+async function drain(system: ActorSystem, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  let quietPolls = 0;
+  while (Date.now() < deadline && quietPolls < 2) {
+    await new Promise((r) => setTimeout(r, 100));
+    const c = await counts(system);
+    const stages = system.status().filter((s) => (PIPELINE as readonly string[]).includes(s.id));
+    const idle = stages.every((s) => s.inboxDepth === 0 && s.state === 'running');
+    quietPolls = idle && c.open <= deadOrderIds(system).size ? quietPolls + 1 : 0;
+  }
+}
+
+export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> {
+  const cfg: TradingConfig = { ...defaultConfig, ...opts.config, faults: opts.faults ?? opts.config?.faults ?? defaultConfig.faults };
+  // Keep every dead letter: reconciliation needs each dead order, not the last thousand.
+  const base: SystemOptions = opts.start ?? { name: 'trading', tree: tradingTree(cfg), log: { level: opts.logLevel ?? 'error' } };
+  const system = await ActorSystem.start({ ...base, deadLetterLimit: 1_000_000 });
+  opts.onStarted?.(system);
+  const events: SystemEvent[] = [];
+  const crashes: Record<string, number> = {};
+  system.on('*', (e) => {
+    events.push(e);
+    if (e.type === 'crashed') crashes[e.actor] = (crashes[e.actor] ?? 0) + 1;
+    opts.onEvent?.(e);
+  });
+
+  let ticks = 0;
+  let trading = true;
+  const startedAt = Date.now();
+  const status = setInterval(() => {
+    if (!trading || !opts.onStatus) return;
+    void Promise.all([system.ref('feed').ask<{ ticks: number }>({ type: 'stats' }, { timeout: 1000 }), counts(system)]).then(
+      ([feed, c]) => {
+        ticks = feed.ticks;
+        const restarts = system.status().reduce((n, s) => n + s.restarts, 0);
+        const crashed = Object.entries(crashes).map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
+        const t = ((Date.now() - startedAt) / 1000).toFixed(0).padStart(3);
+        opts.onStatus?.(
+          `[${t}s] ticks ${feed.ticks} · orders ${c.sent}: filled ${c.filled}, rejected ${c.rejected}, open ${c.open} · crashes: ${crashed} · restarts ${restarts} · dead letters ${system.deadLetterCount}`,
+        );
+      },
+      () => {}, // a stage busy restarting just skips a line
+    );
+  }, opts.statusEveryMs ?? 2000);
+
+  let why = 'stopped';
+  let ledger: LedgerCounts | null = null;
+  let open: string[] = [];
+  let portfolio: PortfolioSnapshot | null = null;
+  let problem: string | undefined;
+  try {
+    why = await new Promise<string>((resolve) => {
+      if (opts.seconds !== undefined) setTimeout(() => resolve('time up'), opts.seconds * 1000).unref();
+      if (opts.signal?.aborted) resolve(String(opts.signal.reason));
+      opts.signal?.addEventListener('abort', () => resolve(String(opts.signal?.reason)), { once: true });
+      void system.whenStopped().then((r) => resolve(`the system stopped itself: ${r}`));
+    });
+    trading = false;
+    if (system.state !== 'running') throw new Error(why);
+    ticks = (await system.ref('feed').ask<{ ticks: number }>({ type: 'stats' }, { timeout: 1000 }).catch(() => ({ ticks }))).ticks;
+    // Feed first, so no new orders are made while the rest drains.
+    await system.stopActor('feed');
+    await drain(system, opts.drainMs ?? 5000);
+    // Stopping the stages upstream-first, each after draining its inbox, leaves nothing that
+    // could still reach the ledger; asks are refused once system.stop() begins, so this is
+    // the last moment the ledger can be read.
+    for (const id of PIPELINE) await system.stopActor(id);
+    ledger = await counts(system);
+    open = await ledgerIds(system, 'open');
+    portfolio = await system.ref('portfolio').ask<PortfolioSnapshot>({ type: 'snapshot' }, { timeout: 2000 });
+  } catch (err) {
+    problem = (err as Error).message;
+  } finally {
+    trading = false;
+    clearInterval(status);
+    await system.stop(why);
+  }
+
+  // Orders that died in a stage (poison, or stopped with mail still queued) are dead letters.
+  const dead = deadOrderIds(system);
+  const letters = system.deadLetters();
+  if (letters.length < system.deadLetterCount) problem ??= `only ${letters.length} of ${system.deadLetterCount} dead letters were kept`;
+  if (ledger && ledger.orphans > 0) problem ??= `${ledger.orphans} outcomes for orders never reported sent`;
+  const deadLettered = open.filter((id) => dead.has(id));
+  const unaccounted = open.filter((id) => !dead.has(id));
+  const restarts = Object.fromEntries(system.status().filter((s) => s.restarts > 0).map((s) => [s.id, s.restarts]));
+  return {
+    why,
+    ticks,
+    ledger,
+    deadLettered,
+    unaccounted,
+    otherDeadLetters: letters.filter((d) => !isOrder(d)).length,
+    crashes,
+    restarts,
+    portfolio,
+    events,
+    balanced: ledger !== null && problem === undefined && unaccounted.length === 0,
+    ...(problem === undefined ? {} : { problem }),
+  };
+}
