@@ -1,5 +1,5 @@
 // Sends a numbered job to the worker every `everyMs` and keeps count of the answers.
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 
 interface Config {
   everyMs: number;

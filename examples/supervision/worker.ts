@@ -1,5 +1,5 @@
 // Squares numbers; crashes on every multiple of `crashEvery` (a bug in the wild).
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 
 interface Config {
   crashEvery: number;

@@ -5,7 +5,7 @@
  * ledger hears once per order, after the last slice, so it counts orders and
  * not slices.
  */
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 import { incarnationRng, maybeFault, type FaultSpec, type Fill, type Order } from './shared.js';
 
 export interface ExecutionConfig {

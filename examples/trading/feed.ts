@@ -3,7 +3,7 @@
  * (for signals) and to the portfolio (to mark positions). A timer paces it,
  * so the feed keeps ticking while no message arrives.
  */
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 import { mulberry32, type Tick } from './shared.js';
 
 export interface FeedConfig {

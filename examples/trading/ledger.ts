@@ -4,7 +4,7 @@
  * against. Notes from different stages may arrive in any order (each sender
  * has its own ring), so an outcome can come before its "sent" note.
  */
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 import type { LedgerNote } from './shared.js';
 
 export type LedgerStatus = 'open' | 'filled' | 'rejected' | 'orphan';

@@ -3,7 +3,7 @@
  * ticks only re-mark it. Never faulted, so risk can rebuild its view from it
  * after a restart.
  */
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 import type { Fill, Tick } from './shared.js';
 
 export interface PortfolioConfig {

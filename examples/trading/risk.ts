@@ -6,7 +6,7 @@
  * behind; only a restarted risk, rebuilt from the portfolio, briefly misses
  * the orders still in execution.
  */
-import { defineActor, type ActorContext } from '../../src/index.js';
+import { defineActor, type ActorContext } from '../../src/actor/index.js';
 import type { PortfolioSnapshot } from './portfolio.js';
 import { incarnationRng, maybeFault, type FaultSpec, type Order } from './shared.js';
 

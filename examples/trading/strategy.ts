@@ -3,7 +3,7 @@
  * opens an order in its direction; while the trend lasts the strategy adds to
  * it every `addEvery` ticks, which is what eventually runs into risk limits.
  */
-import { defineActor } from '../../src/index.js';
+import { defineActor } from '../../src/actor/index.js';
 import { incarnationRng, maybeFault, type FaultSpec, type Order, type Side, type Tick } from './shared.js';
 
 export interface StrategyConfig {

@@ -1,0 +1,6 @@
+// The entry for actor modules (`ringmaster/actor`): what runs inside a worker
+// thread needs only defineActor and its types. Importing the main entry from
+// an actor would load the whole library (HTTP, metrics, config) into every
+// worker, adding ~190 ms to each boot and restart.
+export { defineActor } from './define.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './define.js';
