@@ -11,8 +11,12 @@ import { getHeapStatistics } from 'node:v8';
 import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
-/** Longest a parked host sleeps before re-checking (control messages wake it sooner). */
-const PARK_MS = 1000;
+/**
+ * Longest a parked host sleeps before re-checking. Senders and control
+ * messages wake it; the heartbeat timer keeps liveness without waking the
+ * loop, so an idle actor wakes once per heartbeat and not more.
+ */
+const PARK_MS = 30_000;
 /** Handlers run back to back before the host yields to its event loop (timers, control messages). */
 const YIELD_EVERY_MSGS = 64;
 const YIELD_EVERY_MS = 5;

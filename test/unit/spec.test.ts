@@ -19,7 +19,7 @@ describe('tree spec', () => {
     expect(t.intensity).to.equal(DEFAULT_INTENSITY);
     const a = t.children[0]!;
     expect(a).to.deep.include({ kind: 'child', restart: 'permanent', shutdown: 5000, significant: false, deadlineMs: 0, maxRedeliveries: 1, backoff: null });
-    expect(a.kind === 'child' && a.heartbeat).to.deep.equal({ intervalMs: DEFAULT_HEARTBEAT_MS, misses: 4 });
+    expect(a.kind === 'child' && a.heartbeat).to.deep.equal({ intervalMs: DEFAULT_HEARTBEAT_MS, misses: 3 });
   });
 
   it('names the path and the reason of every bad field, all at once', () => {
