@@ -85,12 +85,12 @@ export class Watchdog {
   #schedule(): void {
     let tick = Infinity;
     for (const w of this.#entries.keys()) {
-      // Half a period: a stall is then seen within misses × period plus half a period.
-      if (w.spec.heartbeat) tick = Math.min(tick, w.spec.heartbeat.intervalMs / 2);
+      // A quarter period: a stall is then seen within misses × period plus a quarter period.
+      if (w.spec.heartbeat) tick = Math.min(tick, w.spec.heartbeat.intervalMs / 4);
       if (w.spec.deadlineMs > 0) tick = Math.min(tick, Math.max(5, w.spec.deadlineMs / 4));
     }
     if (!Number.isFinite(tick)) return this.#stopTimer();
-    tick = Math.max(5, Math.round(tick));
+    tick = Math.max(2, Math.round(tick));
     if (this.#timer && tick === this.#tickMs) return;
     this.#stopTimer();
     this.#tickMs = tick;

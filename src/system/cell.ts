@@ -375,6 +375,11 @@ export class ActorCell implements SupervisedChild {
     this.state = info.normal ? 'stopping' : 'crashed';
     this.#svc.watchdog.unwatch(this);
     const inFlight = this.liveness.read(IN_FLIGHT_SLOT);
+    if (!info.normal) {
+      // Reported when detected; the worker's termination and the poison check follow.
+      this.crashes[info.cause!] = (this.crashes[info.cause!] ?? 0) + 1;
+      this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: inc.n, cause: info.cause!, reason: info.reason });
+    }
     inc.ending = (async () => {
       await inc.worker.terminate();
       await inc.exited;
@@ -383,8 +388,6 @@ export class ActorCell implements SupervisedChild {
       this.#svc.wiring.unbind(this.id);
       const err = info.normal ? null : new ActorCrashedError(this.id, info.cause!, info.reason, inc.n);
       if (err) {
-        this.crashes[info.cause!] = (this.crashes[info.cause!] ?? 0) + 1;
-        this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: inc.n, cause: info.cause!, reason: info.reason });
         this.#checkPoison(inFlight, err);
       } else {
         this.state = 'stopped';
