@@ -45,12 +45,6 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
     throw err;
   }
 
-  const actors = system.status().filter((s) => s.kind === 'actor');
-  io.err(`ringmaster: system '${system.name}' running: ${actors.length} actor${actors.length === 1 ? '' : 's'} started (${actors.map((a) => a.id).join(', ')})`);
-  const actions = config.http?.token ? 'restart/stop/reload need the bearer token' : 'actions off: no token';
-  io.err(http ? `ringmaster: listening on ${http.url} (${HTTP_PATHS.join(' ')}; ${actions})` : 'ringmaster: no HTTP listener (add an http section or --port to serve /health and /metrics)');
-  io.err(`ringmaster: watching ${config.file} for changes`);
-  io.err(`ringmaster: Ctrl-C or 'kill -INT ${process.pid}' stops it gracefully`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -76,6 +70,14 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // The summary comes only now: whoever reads it may signal at once, and a
+    // signal before the handlers exist would kill the process outright.
+    const actors = system.status().filter((s) => s.kind === 'actor');
+    io.err(`ringmaster: system '${system.name}' running: ${actors.length} actor${actors.length === 1 ? '' : 's'} started (${actors.map((a) => a.id).join(', ')})`);
+    const actions = config.http?.token ? 'restart/stop/reload need the bearer token' : 'actions off: no token';
+    io.err(http ? `ringmaster: listening on ${http.url} (${HTTP_PATHS.join(' ')}; ${actions})` : 'ringmaster: no HTTP listener (add an http section or --port to serve /health and /metrics)');
+    io.err(`ringmaster: watching ${config.file} for changes`);
+    io.err(`ringmaster: Ctrl-C or 'kill -INT ${process.pid}' stops it gracefully`);
     void system.whenStopped().then(async (reason) => {
       if (stopping) return;
       stopping = true;
