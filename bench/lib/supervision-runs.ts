@@ -3,25 +3,19 @@
  * started and stopped inside the measure, so no measure inherits another's
  * workers.
  */
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ActorSystem, type ChildSpec, type SystemEvent, type SystemOptions } from '../../src/index.js';
 import type { BenchMsg } from '../actors/bench-actor.js';
 import { track } from './peer.js';
-import { round2 } from './stats.js';
 
 export const BENCH_ACTOR = new URL('../actors/bench-actor.js', import.meta.url).href;
 export const BENCH_ACTOR_DIRECT = new URL('../actors/bench-actor-direct.js', import.meta.url).href;
-const BARE_CRASHER = new URL('../workers/bare-crasher.js', import.meta.url);
+/** A bare worker: reports once running, idles, and dies of an uncaught exception on any message. */
+export const BARE_CRASHER = new URL('../workers/bare-crasher.js', import.meta.url);
 /** Longer than any restart here takes: a wait this long means the measure hung, so it fails instead. */
 const EVENT_TIMEOUT_MS = 10_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-setFlagsFromString('--expose-gc');
-/** The main thread's full GC, without needing --expose-gc on the command line. */
-const gc = runInNewContext('gc') as () => void;
 
 type Timed<E> = Promise<{ t: number; e: E }>;
 
@@ -49,7 +43,7 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
-const options = (tree: SystemOptions['tree']): SystemOptions => ({ name: 'bench-supervision', log: { level: 'silent' }, tree });
+export const options = (tree: SystemOptions['tree']): SystemOptions => ({ name: 'bench-supervision', log: { level: 'silent' }, tree });
 
 export interface FaultPlan {
   /** Faults recorded, after `warmup` unrecorded ones (first-time code paths on the main thread). */
@@ -134,112 +128,4 @@ export async function bareRespawnLoop(plan: FaultPlan): Promise<number[]> {
   }
   await cur.w.terminate();
   return out;
-}
-
-export interface FleetPlan {
-  actors: number;
-  /** Quiet time after start before memory and CPU are read. */
-  settleMs: number;
-  idleMs: number;
-}
-
-export interface FleetResult {
-  actors: number;
-  startMs: number;
-  /** CPU the process (every thread) used while start() ran: mostly the workers loading their modules. */
-  startCpuMs: { user: number; system: number };
-  stopMs: number;
-  idleCpuPctOfCore: number;
-  idleCpuMsPerSec: number;
-  /** The same, second by second: shows a transient (a GC round in the workers) apart from the steady state. */
-  idleCpuPctPerSecond: number[];
-  idleCpuPctMedianSecond: number;
-  rssBeforeMb: number;
-  rssAfterStartMb: number;
-  rssAfterIdleMb: number;
-  rssPerActorMb: number;
-  /** Restarts while start() ran, and crashes (by cause) from then until the idle window ended. */
-  restartsDuringStart: number;
-  crashesAfterStart: Record<string, number>;
-}
-
-const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
-
-async function settledRssMb(ms: number): Promise<number> {
-  gc();
-  await sleep(ms);
-  gc();
-  return rssMb();
-}
-
-/** Start `actors` echo actors under one supervisor; time it, then read the idle fleet's CPU and memory. */
-export async function fleet(plan: FleetPlan): Promise<FleetResult> {
-  const ids = Array.from({ length: plan.actors }, (_, i) => `echo-${i}`);
-  const children = ids.map((id) => ({ id, module: BENCH_ACTOR, standby: false }));
-  const rssBeforeMb = await settledRssMb(300);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  // A starved machine can make idle actors miss heartbeats; a generous budget keeps the root from
-  // escalating (and the system from stopping) over that, and the crashes are reported instead.
-  const system = await ActorSystem.start(options({ id: 'root', strategy: 'one_for_one', intensity: 100_000, period: 1000, children }));
-  const startMs = performance.now() - t0;
-  const startCpu = process.cpuUsage(c0);
-  const restartsDuringStart = system.status().reduce((n, s) => n + s.restarts, 0);
-  const crashesAfterStart: Record<string, number> = {};
-  const off = system.on('crashed', (e) => (crashesAfterStart[e.cause] = (crashesAfterStart[e.cause] ?? 0) + 1));
-  let idle: Awaited<ReturnType<typeof idleFleet>>;
-  let stopMs: number;
-  try {
-    idle = await idleFleet(system, ids, plan);
-  } finally {
-    off();
-    const s0 = performance.now();
-    await system.stop();
-    stopMs = performance.now() - s0;
-  }
-  return {
-    actors: plan.actors,
-    startMs: round2(startMs),
-    startCpuMs: { user: round2(startCpu.user / 1000), system: round2(startCpu.system / 1000) },
-    stopMs: round2(stopMs),
-    idleCpuPctOfCore: round2((idle.cpuMs / idle.wallMs) * 100),
-    idleCpuMsPerSec: round2((idle.cpuMs / idle.wallMs) * 1000),
-    idleCpuPctPerSecond: idle.perSecondPct,
-    idleCpuPctMedianSecond: [...idle.perSecondPct].sort((a, b) => a - b)[idle.perSecondPct.length >> 1]!,
-    rssBeforeMb: round2(rssBeforeMb),
-    rssAfterStartMb: round2(idle.rssAfterStartMb),
-    rssAfterIdleMb: round2(idle.rssAfterIdleMb),
-    rssPerActorMb: round2((idle.rssAfterStartMb - rssBeforeMb) / plan.actors),
-    restartsDuringStart,
-    crashesAfterStart,
-  };
-}
-
-interface IdleReading {
-  cpuMs: number;
-  wallMs: number;
-  perSecondPct: number[];
-  rssAfterStartMb: number;
-  rssAfterIdleMb: number;
-}
-
-async function idleFleet(system: ActorSystem, ids: string[], plan: FleetPlan): Promise<IdleReading> {
-  const rssAfterStartMb = await settledRssMb(plan.settleMs);
-  // Nothing is sent before the idle window: the fleet is exactly as start left it.
-  const c0 = process.cpuUsage();
-  const w0 = performance.now();
-  const perSecondPct: number[] = [];
-  for (let left = plan.idleMs; left > 0; left -= 1000) {
-    const c = process.cpuUsage();
-    const w = performance.now();
-    await sleep(Math.min(1000, left));
-    const d = process.cpuUsage(c);
-    perSecondPct.push(round2(((d.user + d.system) / 1000 / (performance.now() - w)) * 100));
-  }
-  const cpu = process.cpuUsage(c0);
-  const wallMs = performance.now() - w0;
-  const rssAfterIdleMb = await settledRssMb(100);
-  const answers = await Promise.all(ids.map((id, i) => system.ref<BenchMsg>(id).ask({ op: 'echo', value: i }, { timeout: 5000 })));
-  if (answers.some((a, i) => a !== i)) throw new Error('an idle actor answered wrong');
-  return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, perSecondPct, rssAfterStartMb, rssAfterIdleMb };
 }

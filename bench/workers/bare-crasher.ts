@@ -1,5 +1,6 @@
-// Baseline for restart timing, with no runtime around it: announces itself
-// once running, then dies of an uncaught exception on any message.
+// A worker with no runtime around it, the baseline for restarts and idle
+// cost: announces itself once running, then waits on its port; any message
+// kills it with an uncaught exception.
 import { parentPort } from 'node:worker_threads';
 
 const port = parentPort!;
