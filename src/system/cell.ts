@@ -112,6 +112,11 @@ export class ActorCell implements SupervisedChild {
     return this.#inc !== null;
   }
 
+  /** The spare worker: none, still loading the host and module, or ready to take the next incarnation. */
+  standbyState(): 'none' | 'booting' | 'ready' {
+    return !this.#standby ? 'none' : this.#standby.ready ? 'ready' : 'booting';
+  }
+
   async start(): Promise<void> {
     // The previous incarnation's crash handling (termination, poison check)
     // finishes before a new one may touch the rings.

@@ -60,6 +60,8 @@ export interface ActorStatus {
   handled: number;
   strategy?: string;
   restartBudgetLeft?: number;
+  /** Actors only: the spare worker of a `standby: true` child. */
+  standby?: 'none' | 'booting' | 'ready';
 }
 
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -198,7 +200,17 @@ export class ActorSystem {
       for (const c of node.children) {
         if (c instanceof Supervisor) visit(c);
         else if (c instanceof ActorCell) {
-          out.push({ id: c.id, parent: node.id, kind: 'actor', state: c.state, incarnation: c.incarnation, restarts: c.restarts, inboxDepth: c.inboxDepth(), handled: c.handled() });
+          out.push({
+            id: c.id,
+            parent: node.id,
+            kind: 'actor',
+            state: c.state,
+            incarnation: c.incarnation,
+            restarts: c.restarts,
+            inboxDepth: c.inboxDepth(),
+            handled: c.handled(),
+            standby: c.standbyState(),
+          });
         }
       }
     };

@@ -196,7 +196,7 @@ describe('supervision (real workers)', function () {
       strategy: 'one_for_one',
       children: [{ id: 's', module: actors('crasher'), standby: true, maxRedeliveries: 0 }],
     });
-    await new Promise((r) => setTimeout(r, 500)); // give the spare time to boot
+    await until(() => system.status().find((x) => x.id === 's')?.standby === 'ready', 'the spare to be ready');
     const ref = system.ref('s');
     ref.tell({ op: 'throw' });
     const answers = [1, 2, 3].map((v) => ref.ask({ op: 'echo', value: v }, { timeout: 10_000 }));
