@@ -46,8 +46,9 @@ export class Sender {
   /** Send `env` on `lane`. Throws only for a message that can never be sent (too large, not encodable). */
   send(env: Envelope, lane: Lane = 'mail'): void {
     // NUL cannot occur in an actor id, so a mail key never meets a reply key.
-    const key = `${lane}\u0000${env.to}`;
-    let q = this.#queues.get(key);
+    // No string is built and no map consulted on the fast path (nothing queued).
+    const key = this.#queues.size === 0 ? '' : `${lane}\u0000${env.to}`;
+    let q = key === '' ? undefined : this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
       if (out) {
@@ -65,8 +66,9 @@ export class Sender {
       return;
     }
     q = [item];
-    this.#queues.set(key, q);
-    const f = this.#flush(key, env.to, lane, q).finally(() => this.#flushing.delete(f));
+    const queueKey = key || `${lane}\u0000${env.to}`;
+    this.#queues.set(queueKey, q);
+    const f = this.#flush(queueKey, env.to, lane, q).finally(() => this.#flushing.delete(f));
     this.#flushing.add(f);
   }
 

@@ -22,7 +22,8 @@ export class Endpoint {
   readonly inbox: Inbox;
   readonly #port: ControlPort;
   readonly #codec: Codec;
-  readonly #outboxes = new Map<string, Outbox>();
+  /** Wired outboxes per lane and receiver: looked up on every send, so no key string is built. */
+  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { mail: new Map(), reply: new Map() };
   readonly #connecting = new Map<string, Promise<Outbox>>();
   readonly #requests = new Map<number, { resolve: (o: Outbox) => void; reject: (e: Error) => void }>();
   #nextRequest = 1;
@@ -41,13 +42,13 @@ export class Endpoint {
 
   /** The outbox to `to` on `lane` if it is wired already (no await on the hot path). */
   outboxIfReady(to: string, lane: Lane = 'mail'): Outbox | undefined {
-    return this.#outboxes.get(`${lane}\u0000${to}`);
+    return this.#outboxes[lane].get(to);
   }
 
   /** The outbox to `to` on `lane`, asking the main thread for a ring the first time. */
   outbox(to: string, lane: Lane = 'mail'): Promise<Outbox> {
     const key = `${lane}\u0000${to}`;
-    const ready = this.#outboxes.get(key);
+    const ready = this.#outboxes[lane].get(to);
     if (ready) return Promise.resolve(ready);
     let p = this.#connecting.get(key);
     if (!p) {
@@ -82,7 +83,7 @@ export class Endpoint {
         this.#requests.delete(m.requestId);
         const out = new Outbox(m.grant, this.#codec);
         const key = `${m.grant.lane}\u0000${m.grant.to}`;
-        this.#outboxes.set(key, out);
+        this.#outboxes[m.grant.lane].set(m.grant.to, out);
         this.#connecting.delete(key);
         req.resolve(out);
         return;
