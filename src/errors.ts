@@ -22,6 +22,8 @@ export const ErrorCodes = {
   ERR_MODULE_LOAD: "An actor's module could not be loaded or does not export an actor made by defineActor().",
   ERR_ESCALATED: 'A supervisor exceeded its restart intensity and failed; at the root this stops the system.',
   ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
+  ERR_MAILBOX_FULL: "An actor's mailbox was at its capacity: the message was dropped by the overflow policy (counted and dead-lettered) or the sender was refused.",
+  ERR_NO_RESPONDERS: 'A request was published to a topic that no actor subscribes to.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -201,5 +203,27 @@ export class EscalationError extends RingmasterError {
     super('ERR_ESCALATED', `supervisor '${supervisor}' exceeded its restart intensity and failed: ${reason}`);
     this.name = 'EscalationError';
     this.supervisor = supervisor;
+  }
+}
+
+export type OverflowPolicy = 'backpressure' | 'drop-newest' | 'drop-oldest' | 'fail';
+
+export class MailboxFullError extends RingmasterError {
+  readonly actor: string;
+  readonly policy: OverflowPolicy;
+  constructor(actor: string, policy: OverflowPolicy, detail: string) {
+    super('ERR_MAILBOX_FULL', `actor '${actor}' mailbox is full (${policy}): ${detail}`);
+    this.name = 'MailboxFullError';
+    this.actor = actor;
+    this.policy = policy;
+  }
+}
+
+export class NoRespondersError extends RingmasterError {
+  readonly topic: string;
+  constructor(topic: string) {
+    super('ERR_NO_RESPONDERS', `request to '${topic}': no actor subscribes to it`);
+    this.name = 'NoRespondersError';
+    this.topic = topic;
   }
 }

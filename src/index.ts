@@ -20,6 +20,8 @@ export {
   ActorStoppedError,
   ModuleLoadError,
   EscalationError,
+  MailboxFullError,
+  NoRespondersError,
 } from './errors.js';
 export { defineActor } from './actor/define.js';
 export { DEFAULT_ASK_TIMEOUT_MS } from './actor/asks.js';
@@ -77,8 +79,8 @@ export {
 export { Codec, DEFAULT_MAX_MESSAGE_BYTES } from './codec/index.js';
 export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, DEFAULT_SPIN_MICROS } from './transport/index.js';
 
-export type { ErrorCode, CrashCause, SpecProblem } from './errors.js';
-export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './actor/define.js';
+export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy } from './errors.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';

@@ -6,7 +6,15 @@ export interface ActorHealth {
   details?: Record<string, unknown>;
 }
 
-export interface AskOptions {
+/** Inbox lane of a message: `system` is served first, then `high`, then `normal` (the default). */
+export type MessagePriority = 'system' | 'high' | 'normal';
+
+export interface TellOptions {
+  /** Default 'normal'. A high message overtakes every normal one waiting, and waits at most for the message being handled. */
+  priority?: MessagePriority;
+}
+
+export interface AskOptions extends TellOptions {
   /** Milliseconds to wait for the reply; default DEFAULT_ASK_TIMEOUT_MS. */
   timeout?: number;
 }
@@ -21,8 +29,12 @@ export interface ActorContext<Config = unknown> {
   readonly incarnation: number;
   /** The child's `config` from the tree (updated before `configure` runs). */
   readonly config: Config;
-  /** Fire-and-forget to another actor. Never blocks; order per destination is kept. */
-  send(to: string, msg: unknown): void;
+  /**
+   * Fire-and-forget to another actor. Never blocks; order per destination
+   * and priority is kept. Throws MailboxFullError only when the receiver's
+   * mailbox is full and its overflow policy is `fail`.
+   */
+  send(to: string, msg: unknown, options?: TellOptions): void;
   /** Request/response to another actor; settles with the reply or a RingmasterError. */
   ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
   /** Answer the ask being handled now (instead of returning the value from `receive`). */

@@ -3,4 +3,4 @@
 // an actor would load the whole library (HTTP, metrics, config) into every
 // worker, adding ~190 ms to each boot and restart.
 export { defineActor } from './define.js';
-export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './define.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './define.js';

@@ -1,8 +1,8 @@
 import type { Codec, Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, RingTimeoutError } from '../errors.js';
+import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors.js';
 import type { WriteResult } from '../ring/ring.js';
 import type { Outbox } from '../transport/outbox.js';
-import type { Lane } from '../transport/protocol.js';
+import { countedLane, laneOf, type Lane } from '../transport/protocol.js';
 
 /** How long a send waits for room in a full ring before the message is dead-lettered, ms. */
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
@@ -18,15 +18,23 @@ export type UndeliverableHandler = (env: Envelope, error: Error) => void;
 interface Queued {
   env: Envelope;
   bytes: Uint8Array;
+  /** Holds a place in the receiver's mailbox (counted lanes only). */
+  admitted: boolean;
+  /** `backpressure`: when waiting for a place ends, performance.now() ms. */
+  deadline: number;
 }
 
 /**
  * Outgoing messages of one thread. The fast path writes straight into the
- * destination's ring. When that ring is not wired yet or is full, messages
- * wait here in order (as encoded copies, so later changes to a payload do not
- * leak into them) and are flushed without blocking the thread; a message that
- * still finds no room after `sendTimeoutMs`, or whose destination does not
- * exist, goes to `onUndeliverable`. Nothing is dropped silently.
+ * destination's ring. When that ring is not wired yet or is full, or the
+ * receiver's mailbox is at its bound under `backpressure`, messages wait here
+ * in order (as encoded copies, so later changes to a payload do not leak into
+ * them) and are flushed without blocking the thread; a message that still
+ * finds no room in time, or whose destination does not exist, goes to
+ * `onUndeliverable`. At a full mailbox the receiver's overflow policy applies:
+ * `drop-newest` and `fail` hand the message to `onUndeliverable` with a
+ * MailboxFullError (`fail` also throws it from `send` when it is known at
+ * once). Nothing is dropped silently.
  */
 export class Sender {
   readonly #source: OutboxSource;
@@ -43,24 +51,38 @@ export class Sender {
     this.#timeoutMs = sendTimeoutMs;
   }
 
-  /** Send `env` on `lane`. Throws only for a message that can never be sent (too large, not encodable). */
-  send(env: Envelope, lane: Lane = 'mail'): void {
-    // NUL cannot occur in an actor id, so a mail key never meets a reply key.
+  /**
+   * Send `env` on `lane` (by default the lane of its priority). Throws only
+   * for a message that can never be sent (too large, not encodable) and for
+   * a full mailbox whose policy is `fail`.
+   */
+  send(env: Envelope, lane: Lane = laneOf(env.priority)): void {
+    // NUL cannot occur in an actor id, so keys of different lanes never meet.
     // No string is built and no map consulted on the fast path (nothing queued).
     const key = this.#queues.size === 0 ? '' : `${lane}\u0000${env.to}`;
     let q = key === '' ? undefined : this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
       if (out) {
-        const r = this.#codec.write(out.writer, env);
-        if (r === 'written') return;
-        if (r === 'closed') {
-          this.#onUndeliverable(env, new ActorStoppedError(env.to, 'is stopped for good: its inbox is closed'));
+        const counted = countedLane(lane);
+        const admission = counted ? out.gate.admit() : 'admitted';
+        if (admission === 'admitted') {
+          const r = this.#codec.write(out.writer, env);
+          if (r === 'written') return;
+          if (counted) out.gate.cancel();
+          if (r === 'closed') {
+            this.#onUndeliverable(env, new ActorStoppedError(env.to, 'is stopped for good: its inbox is closed'));
+            return;
+          }
+        } else if (admission !== 'backpressure') {
+          const err = new MailboxFullError(env.to, admission, `${out.gate.capacity} messages waiting`);
+          this.#onUndeliverable(env, err);
+          if (admission === 'fail') throw err;
           return;
         }
       }
     }
-    const item = { env, bytes: this.#codec.encodeToBytes(env) };
+    const item: Queued = { env, bytes: this.#codec.encodeToBytes(env), admitted: false, deadline: 0 };
     if (q) {
       q.push(item);
       return;
@@ -85,23 +107,24 @@ export class Sender {
   }
 
   async #flush(key: string, to: string, lane: Lane, q: Queued[]): Promise<void> {
+    let out: Outbox | undefined;
     try {
-      let out: Outbox;
       try {
         out = await this.#source.outbox(to, lane);
       } catch (err) {
         for (const item of q.splice(0)) this.#onUndeliverable(item.env, err as Error);
         return;
       }
+      const counted = countedLane(lane);
       while (q.length > 0) {
         const head = q[0]!;
+        if (counted && !head.admitted && !(await this.#admit(out, head, q))) continue;
         let r: WriteResult;
         try {
           r = out.writer.tryWrite(head.bytes);
         } catch (err) {
           // Larger than this ring can ever hold: that message only is undeliverable.
-          q.shift();
-          this.#onUndeliverable(head.env, err as Error);
+          this.#drop(q, out, err as Error);
           continue;
         }
         if (r === 'written') {
@@ -109,18 +132,44 @@ export class Sender {
           continue;
         }
         if (r === 'closed') {
-          for (const item of q.splice(0)) this.#onUndeliverable(item.env, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
+          while (q.length > 0) this.#drop(q, out, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
           return;
         }
         const s = await out.writer.waitForSpaceAsync(head.bytes.byteLength, this.#timeoutMs);
-        if (s === 'timed-out') {
-          q.shift();
-          this.#onUndeliverable(head.env, new RingTimeoutError(`send to '${to}': no room in its ring within ${this.#timeoutMs} ms`));
-        }
+        if (s === 'timed-out') this.#drop(q, out, new RingTimeoutError(`send to '${to}': no room in its ring within ${this.#timeoutMs} ms`));
       }
     } finally {
       this.#queues.delete(key);
-      for (const item of q.splice(0)) this.#onUndeliverable(item.env, new ActorStoppedError(to, 'could not be reached'));
+      while (q.length > 0) this.#drop(q, out, new ActorStoppedError(to, 'could not be reached'));
     }
+  }
+
+  /** Take a mailbox place for the head of `q`; false when it was dropped or must be retried. */
+  async #admit(out: Outbox, head: Queued, q: Queued[]): Promise<boolean> {
+    const a = out.gate.admit();
+    if (a === 'admitted') {
+      head.admitted = true;
+      return true;
+    }
+    if (a !== 'backpressure') {
+      this.#drop(q, out, new MailboxFullError(out.to, a, `${out.gate.capacity} messages waiting`));
+      return false;
+    }
+    const now = performance.now();
+    if (head.deadline === 0) head.deadline = now + out.gate.waitMs;
+    const left = head.deadline - now;
+    if (left <= 0) {
+      this.#drop(q, out, new MailboxFullError(out.to, 'backpressure', `no room within ${out.gate.waitMs} ms`));
+      return false;
+    }
+    await out.gate.waitForRoom(left);
+    return false;
+  }
+
+  /** The head of `q` will not be written: give back its place and report it. */
+  #drop(q: Queued[], out: Outbox | undefined, err: Error): void {
+    const item = q.shift()!;
+    if (item.admitted) out?.gate.cancel();
+    this.#onUndeliverable(item.env, err);
   }
 }

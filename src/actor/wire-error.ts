@@ -2,10 +2,12 @@ import {
   ActorCrashedError,
   ActorStoppedError,
   AskTimeoutError,
+  MailboxFullError,
   NoSuchActorError,
   RingmasterError,
   type CrashCause,
   type ErrorCode,
+  type OverflowPolicy,
 } from '../errors.js';
 
 /** An error as it crosses a thread boundary (structured-clone and msgpack safe). */
@@ -19,6 +21,7 @@ export interface WireError {
   reason?: string;
   incarnation?: number;
   timeoutMs?: number;
+  policy?: string;
 }
 
 export function toWire(err: unknown): WireError {
@@ -27,7 +30,7 @@ export function toWire(err: unknown): WireError {
   const w: WireError = { name: e.name, message: e.message };
   if (e.stack !== undefined) w.stack = e.stack;
   if (typeof e.code === 'string') w.code = e.code;
-  for (const k of ['actor', 'crash', 'reason', 'incarnation', 'timeoutMs'] as const) {
+  for (const k of ['actor', 'crash', 'reason', 'incarnation', 'timeoutMs', 'policy'] as const) {
     if (e[k] !== undefined) (w as unknown as Record<string, unknown>)[k] = e[k];
   }
   return w;
@@ -42,15 +45,20 @@ export function fromWire(w: WireError): Error {
       return new ActorStoppedError(w.actor ?? '?', stripActor(w));
     case 'ERR_NO_SUCH_ACTOR':
       return new NoSuchActorError(w.actor ?? '?', 'ask');
+    case 'ERR_MAILBOX_FULL':
+      if (w.policy && w.actor) {
+        const e = new MailboxFullError(w.actor, w.policy as OverflowPolicy, '');
+        e.message = w.message;
+        return e;
+      }
+      break;
     case 'ERR_ASK_TIMEOUT':
       return new AskTimeoutError(w.actor ?? '?', w.timeoutMs ?? 0);
-    default: {
-      const e = w.code ? new RingmasterError(w.code as ErrorCode, w.message) : new Error(w.message);
-      e.name = w.name;
-      if (w.stack) e.stack = w.stack;
-      return e;
-    }
   }
+  const e = w.code ? new RingmasterError(w.code as ErrorCode, w.message) : new Error(w.message);
+  e.name = w.name;
+  if (w.stack) e.stack = w.stack;
+  return e;
 }
 
 function stripActor(w: WireError): string {

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
 import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
-import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor } from '../actor/define.js';
+import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor, type TellOptions } from '../actor/define.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
 import { Codec, type Envelope } from '../codec/envelope.js';
-import { ModuleLoadError, type CrashCause } from '../errors.js';
+import { MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { getHeapStatistics } from 'node:v8';
 import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
@@ -55,6 +55,7 @@ export class Host {
       spinMicros: boot.spinMicros,
       onUndecodable: (_slot, err, raw) => this.#deadLetter({ kind: 'tell', from: '?', to: boot.id, id: 0, payload: raw }, err),
       onRingCorrupt: (slot, err) => this.#log.error({ slot, err }, 'inbox ring corrupt; sender detached'),
+      onShed: (env) => this.#shed(env),
     });
     this.#sender = new Sender(this.#endpoint, codec, (env, err) => this.#undeliverable(env, err), boot.sendTimeoutMs);
     port.on('message', (m) => this.#control(m as MainToHost));
@@ -270,6 +271,13 @@ export class Host {
     this.#post({ type: 'fatal', cause, error: toWire(err) });
   }
 
+  /** `drop-oldest` at its bound: this message makes room for newer ones, unhandled. */
+  #shed(env: Envelope): void {
+    const err = new MailboxFullError(this.#boot.id, 'drop-oldest', 'the oldest message was shed to make room for a newer one');
+    if (env.kind === 'ask') this.#sender.send({ kind: 'error', from: this.#boot.id, to: env.from, id: env.id, payload: toWire(err) }, 'reply');
+    this.#deadLetter(env, err);
+  }
+
   #undeliverable(env: Envelope, err: Error): void {
     if (env.kind === 'ask' && env.from === this.#boot.id) this.#asks.reject(env.id, err);
     this.#deadLetter(env, err);
@@ -294,15 +302,15 @@ export class Host {
         return config();
       },
       log: this.#log,
-      send: (to: string, msg: unknown): void => {
+      send: (to: string, msg: unknown, options?: TellOptions): void => {
         Atomics.add(this.#live.i32, MSGS_SENT, 1);
-        this.#sender.send({ kind: 'tell', from: b.id, to, id: 0, payload: msg });
+        this.#sender.send({ kind: 'tell', from: b.id, to, id: 0, payload: msg, priority: options?.priority });
       },
       ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => {
         const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
         try {
           Atomics.add(this.#live.i32, MSGS_SENT, 1);
-          this.#sender.send({ kind: 'ask', from: b.id, to, id, payload: msg });
+          this.#sender.send({ kind: 'ask', from: b.id, to, id, payload: msg, priority: options.priority });
         } catch (err) {
           this.#asks.reject(id, err as Error);
         }

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
-import { InvalidOptionError, type CrashCause } from '../errors.js';
+import { InvalidOptionError, type CrashCause, type OverflowPolicy } from '../errors.js';
 import type { CellState } from '../system/cell.js';
 import type { ActorMetrics } from '../system/snapshot.js';
 import type { ActorSystem } from '../system/system.js';
@@ -34,6 +34,7 @@ const CELL_STATES = Object.keys({
   crashed: 0,
 } satisfies Record<CellState, 0>);
 
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['backpressure', 'drop-newest', 'drop-oldest', 'fail'];
 const ACTOR_CRASH_CAUSES = Object.keys({
   exception: 0,
   'unhandled-rejection': 0,
@@ -104,6 +105,9 @@ export function createMetricsRegistry(system: MetricsSource, options: MetricsOpt
     snapshot().actors.flatMap((a) => ACTOR_CRASH_CAUSES.map((cause) => ({ labels: { actor: a.id, cause }, value: a.crashesByCause[cause] ?? 0 }))),
   );
   perActor('heartbeat_misses_total', 'Incarnations of an actor terminated because its event loop missed its heartbeats.', 'counter', (a) => a.heartbeatMisses);
+  define('mailbox_dropped_total', 'Messages a full mailbox dropped or refused, by overflow policy (each is also a dead letter).', 'counter', () =>
+    snapshot().actors.flatMap((a) => OVERFLOW_POLICIES.map((policy) => ({ labels: { actor: a.id, policy }, value: a.dropped[policy] ?? 0 }))),
+  );
   perActor('actor_dead_letters_total', 'Messages addressed to an actor that became dead letters.', 'counter', (a) => a.deadLetters);
 
   define('actors', 'Actors of the system by lifecycle state.', 'gauge', () => {

@@ -73,6 +73,15 @@ export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
  *   Int32 slot 0 DOORBELL_SEQ     bumped by a producer that finds the consumer parked
  *   Int32 slot 1 CONSUMER_PARKED  1 while the consumer is parked (or about to park)
  *   Int32 slot 2 SENDER_SLOTS     how many rings the bitmap covers (fixed at creation)
+ *   Int32 slot 3 MAIL_PENDING     messages admitted to the counted lanes and not yet released
+ *   Int32 slot 4 MAIL_CAPACITY    mailbox bound in messages; 0 = bounded only by ring bytes
+ *   Int32 slot 5 MAIL_OVERFLOW    what a sender does at the bound (OVERFLOW_* code)
+ *   Int32 slot 6 MAIL_WAIT_MS     how long a `backpressure` sender waits for room
+ *   Int32 slot 8 BREAKER_STATE    the receiver's circuit breaker, shared by all its callers (BREAKER_*)
+ *   Int32 slot 9 BREAKER_FAILURES consecutive failed asks to the receiver
+ *   Int32 slot 10 BREAKER_THRESHOLD failures that open the breaker; 0 = no breaker
+ *   Int32 slot 11 BREAKER_RESET_MS how long it stays open before one probe is let through
+ *   Int64 index 7 (bytes 56..63) BREAKER_REOPEN_AT  Date.now() at which an open breaker lets a probe through
  *   Int32 slots 16..              READY bitmap: bit i of word i>>5 set = ring i has frames
  *
  * The READY bitmap starts on its own cache line: producers touch it on every
@@ -81,6 +90,25 @@ export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
 export const DOORBELL_SEQ = 0;
 export const CONSUMER_PARKED = 1;
 export const SENDER_SLOTS = 2;
+export const MAIL_PENDING = 3;
+export const MAIL_CAPACITY = 4;
+export const MAIL_OVERFLOW = 5;
+export const MAIL_WAIT_MS = 6;
+export const BREAKER_STATE = 8;
+export const BREAKER_FAILURES = 9;
+export const BREAKER_THRESHOLD = 10;
+export const BREAKER_RESET_MS = 11;
+/** Index into a BigInt64Array over the doorbell (int32 slots 14 and 15). */
+export const BREAKER_REOPEN_AT_I64 = 7;
+
+export const OVERFLOW_BACKPRESSURE = 0;
+export const OVERFLOW_DROP_NEWEST = 1;
+export const OVERFLOW_DROP_OLDEST = 2;
+export const OVERFLOW_FAIL = 3;
+
+export const BREAKER_CLOSED = 0;
+export const BREAKER_OPEN = 1;
+export const BREAKER_HALF_OPEN = 2;
 export const READY_BITMAP = 16;
 
 export const DEFAULT_SENDER_SLOTS = 64;

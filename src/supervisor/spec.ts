@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidTreeError, type SpecProblem } from '../errors.js';
+import { InvalidTreeError, type OverflowPolicy, type SpecProblem } from '../errors.js';
 
 /** Restart intensity: more than this many restarts within `period`… */
 export const DEFAULT_INTENSITY = 3;
@@ -17,6 +17,8 @@ export const DEFAULT_HEARTBEAT_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 /** Times a message may be redelivered after crashing its actor before it is dead-lettered as poison. */
 export const DEFAULT_MAX_REDELIVERIES = 1;
+/** How long a sender waits at a full `backpressure` mailbox before the message is dead-lettered, ms. */
+export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
 /** Data-area size of each ring into a child's inbox, bytes. */
 export const DEFAULT_CHILD_RING_BYTES = 256 * 1024;
 
@@ -35,6 +37,12 @@ const backoff = z.strictObject({
   max: ms,
   randomFactor: z.number().min(0).max(1).optional(),
   resetAfter: ms.optional(),
+});
+
+const mailbox = z.strictObject({
+  capacity: z.number().int().min(0).max(2 ** 30).optional(),
+  overflow: z.enum(['backpressure', 'drop-newest', 'drop-oldest', 'fail']).optional(),
+  waitMs: z.number().int().min(1).max(2 ** 31 - 1).optional(),
 });
 
 const heartbeat = z.union([
@@ -63,6 +71,7 @@ const childFields = {
   maxRedeliveries: z.number().int().min(0).optional(),
   ringBytes: z.number().int().optional(),
   standby: z.boolean().optional(),
+  mailbox: mailbox.optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 };
 
@@ -123,6 +132,8 @@ export interface ResolvedChildSpec {
   maxRedeliveries: number;
   ringBytes: number;
   standby: boolean;
+  /** Bound on waiting messages (0 = only the rings' bytes) and what senders do at it. */
+  mailbox: { capacity: number; overflow: OverflowPolicy; waitMs: number };
   /** pino level for this actor; undefined = the system's. */
   logLevel: string | undefined;
 }
@@ -174,6 +185,7 @@ export function resolveChild(raw: ChildSpec | (ChildTemplate & { id: string }), 
     maxRedeliveries: raw.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
     ringBytes: raw.ringBytes ?? DEFAULT_CHILD_RING_BYTES,
     standby: raw.standby ?? false,
+    mailbox: { capacity: raw.mailbox?.capacity ?? 0, overflow: raw.mailbox?.overflow ?? 'backpressure', waitMs: raw.mailbox?.waitMs ?? DEFAULT_MAILBOX_WAIT_MS },
     logLevel: raw.logLevel,
   };
 }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
-import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause } from '../errors.js';
+import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause, type OverflowPolicy } from '../errors.js';
 import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../host/liveness.js';
 import type { HostBoot, HostToMain } from '../host/protocol.js';
 import { Backoff } from '../supervisor/budget.js';
@@ -10,6 +10,7 @@ import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spe
 import { ringDepth, ringFullEvents, ringReadPos } from '../ring/ring.js';
 import type { CellServices } from './services.js';
 import { takePoison } from './inbox-ops.js';
+import { MailboxGate } from '../transport/mailbox.js';
 
 export type CellState = 'idle' | 'starting' | 'running' | 'backing-off' | 'stopping' | 'stopped' | 'crashed';
 
@@ -57,6 +58,12 @@ export class ActorCell implements SupervisedChild {
     // An actor removed from the tree and added again keeps its inbox: peers
     // may hold rings into it, and those must lead to the new incarnation.
     if (!svc.wiring.switchboard.has(spec.id)) svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
+    this.#configureMailbox();
+  }
+
+  /** Senders read the bound from the inbox's doorbell: write it there. */
+  #configureMailbox(): void {
+    new MailboxGate(this.#svc.wiring.switchboard.describe(this.id).doorbell).configure(this.spec.mailbox);
   }
 
   /** Take a changed spec (hot reload); it applies from the next incarnation. */
@@ -64,6 +71,7 @@ export class ActorCell implements SupervisedChild {
     this.spec = spec;
     this.moduleUrl = moduleUrl;
     this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
+    this.#configureMailbox();
     const sb = this.#standby; // a spare loaded the old module
     this.#standby = null;
     void sb?.worker.terminate();
@@ -252,7 +260,7 @@ export class ActorCell implements SupervisedChild {
 
   inboxDepth(): number {
     let n = 0;
-    for (const { ring, lane } of this.#svc.wiring.switchboard.describe(this.id).rings) if (lane === 'mail') n += ringDepth(ring);
+    for (const { ring, lane } of this.#svc.wiring.switchboard.describe(this.id).rings) if (lane !== 'reply') n += ringDepth(ring);
     return n;
   }
 
@@ -355,7 +363,7 @@ export class ActorCell implements SupervisedChild {
         else this.#end(inc, { normal: true, reason: m.reason });
         return;
       case 'dead-letter':
-        this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message }, m.letter.error);
+        this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message, ...droppedBy(m.letter.error) }, m.letter.error);
         return;
       case 'health':
       case 'configured':
@@ -415,7 +423,7 @@ export class ActorCell implements SupervisedChild {
     this.#poison = key === this.#poison.key ? { key, deaths: this.#poison.deaths + 1 } : { key, deaths: 1 };
     if (this.#poison.deaths <= this.spec.maxRedeliveries) return;
     this.#poison = { key: '', deaths: 0 };
-    takePoison(this.#svc, this.id, ring.ring, err);
+    takePoison(this.#svc, this.id, ring, err);
   }
 
   #markStopped(reason: string, inc: Incarnation | null): void {
@@ -445,4 +453,9 @@ interface Incarnation {
 
 function describe(e: WireError): string {
   return `${e.name}: ${e.message}`;
+}
+
+/** The overflow policy that dropped a message, when a MailboxFullError is why it is a dead letter. */
+export function droppedBy(err: { code?: string; policy?: string }): { dropped?: OverflowPolicy } {
+  return err.code === 'ERR_MAILBOX_FULL' && err.policy ? { dropped: err.policy as OverflowPolicy } : {};
 }

@@ -1,4 +1,4 @@
-import type { CrashCause } from '../errors.js';
+import type { CrashCause, OverflowPolicy } from '../errors.js';
 
 /** A message nobody could take, kept for inspection. */
 export interface DeadLetter {
@@ -8,6 +8,8 @@ export interface DeadLetter {
   id: number;
   payload: unknown;
   reason: string;
+  /** Set when a mailbox's overflow policy dropped the message. */
+  dropped?: OverflowPolicy;
   at: number;
 }
 

@@ -1,6 +1,8 @@
 import type { Envelope } from '../codec/envelope.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import { RingReader } from '../ring/ring.js';
+import { MailboxGate } from '../transport/mailbox.js';
+import { countedLane, type Lane } from '../transport/protocol.js';
 import type { CellServices } from './services.js';
 
 /**
@@ -9,23 +11,31 @@ import type { CellServices } from './services.js';
  */
 
 /** Take the oldest frame of `ring` out as poison: dead-letter it and settle its ask. */
-export function takePoison(svc: CellServices, actor: string, ring: SharedArrayBuffer, err: Error): void {
-  const reader = new RingReader(ring);
-  takeFrames(svc, actor, reader, 1, (env) => {
+export function takePoison(svc: CellServices, actor: string, ring: { ring: SharedArrayBuffer; lane: Lane }, err: Error): void {
+  const reader = new RingReader(ring.ring);
+  const taken = takeFrames(svc, actor, reader, 1, (env) => {
     svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: `poison: ${err.message}` });
     if (env.kind === 'ask') svc.settleAsk(env.from, env.id, err);
   });
+  if (taken > 0 && countedLane(ring.lane)) gateOf(svc, actor).release();
+}
+
+function gateOf(svc: CellServices, actor: string): MailboxGate {
+  return new MailboxGate(svc.wiring.switchboard.describe(actor).doorbell);
 }
 
 /** Empty every mail ring of `actor`: each message is dead-lettered, each ask settled with `err`. */
-export function retireRings(svc: CellServices, actor: string, rings: Array<{ ring: SharedArrayBuffer; lane: string }>, err: Error): number {
+export function retireRings(svc: CellServices, actor: string, rings: Array<{ ring: SharedArrayBuffer; lane: Lane }>, err: Error): number {
   let n = 0;
+  const gate = gateOf(svc, actor);
   for (const { ring, lane } of rings) {
-    if (lane !== 'mail') continue;
+    if (lane === 'reply') continue;
+    const before = n;
     n += takeFrames(svc, actor, new RingReader(ring), Infinity, (env) => {
       svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: err.message });
       if (env.kind === 'ask') svc.settleAsk(env.from, env.id, err);
     });
+    if (countedLane(lane)) for (let i = before; i < n; i++) gate.release();
   }
   return n;
 }

@@ -1,8 +1,8 @@
-import type { AskOptions } from '../actor/define.js';
+import type { AskOptions, TellOptions } from '../actor/define.js';
 
 /** How a ref reaches its system (kept apart so a ref holds no system internals). */
 export interface RefPort {
-  tell(to: string, msg: unknown): void;
+  tell(to: string, msg: unknown, options?: TellOptions): void;
   ask<R>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
 }
 
@@ -16,9 +16,13 @@ export class ActorRef<Msg = unknown> {
     this.#port = port;
   }
 
-  /** Fire and forget. Never blocks; a message that cannot be delivered becomes a dead letter. */
-  tell(msg: Msg): void {
-    this.#port.tell(this.id, msg);
+  /**
+   * Fire and forget. Never blocks; a message that cannot be delivered becomes
+   * a dead letter. Throws MailboxFullError when the actor's mailbox is full
+   * and its overflow policy is `fail`.
+   */
+  tell(msg: Msg, options?: TellOptions): void {
+    this.#port.tell(this.id, msg, options);
   }
 
   /**

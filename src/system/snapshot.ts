@@ -1,5 +1,5 @@
 import type { ActorHealth } from '../actor/define.js';
-import type { CrashCause } from '../errors.js';
+import type { CrashCause, OverflowPolicy } from '../errors.js';
 import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT } from '../host/liveness.js';
 import type { ActorCell } from './cell.js';
 
@@ -20,6 +20,10 @@ export interface ActorMetrics {
   ringFullEvents: number;
   heartbeatMisses: number;
   deadLetters: number;
+  /** Messages dropped by the mailbox's overflow policy, by policy. */
+  dropped: Partial<Record<OverflowPolicy, number>>;
+  /** Mailbox bound in messages (0 = only ring bytes). */
+  mailboxCapacity: number;
   /** Handler durations: upper bounds in seconds, per-bucket counts (last = +Inf), total seconds. */
   handler: { boundsSeconds: readonly number[]; counts: number[]; sumSeconds: number };
   uptimeMs: number;
@@ -46,7 +50,7 @@ export interface SystemHealth {
   aggregateMetrics: { totalModules: number; healthyModules: number };
 }
 
-export function actorMetrics(cell: ActorCell, deadLetters: number): ActorMetrics {
+export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Partial<Record<OverflowPolicy, number>> = {}): ActorMetrics {
   const live = cell.liveness;
   return {
     id: cell.id,
@@ -62,6 +66,8 @@ export function actorMetrics(cell: ActorCell, deadLetters: number): ActorMetrics
     ringFullEvents: cell.ringFullEvents(),
     heartbeatMisses: cell.crashes.heartbeat ?? 0,
     deadLetters,
+    dropped: { ...dropped },
+    mailboxCapacity: cell.spec.mailbox.capacity,
     handler: { boundsSeconds: HANDLER_BUCKETS_MS.map((ms) => ms / 1000), counts: live.handlerBuckets(), sumSeconds: live.f64[F64_HANDLER_MS_SUM]! / 1000 },
     uptimeMs: cell.uptimeMs(),
     heapUsedMb: Math.round(live.f64[F64_HEAP_USED_MB]! * 10) / 10,

@@ -3,11 +3,11 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
 import { AskTable, DEFAULT_ASK_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../actor/asks.js';
-import type { AskOptions } from '../actor/define.js';
+import type { AskOptions, TellOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullError, NoSuchActorError, type OverflowPolicy } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
@@ -87,6 +87,8 @@ export class ActorSystem {
   readonly #parents = new Map<string, string | null>();
   readonly #deadLetters: DeadLetter[] = [];
   readonly #deadLettersTo = new Map<string, number>();
+  /** Messages dropped by each actor's mailbox overflow policy. */
+  readonly #droppedTo = new Map<string, Partial<Record<OverflowPolicy, number>>>();
   #deadLetterCount = 0;
   #escalations = 0;
   #root!: Supervisor;
@@ -144,7 +146,7 @@ export class ActorSystem {
   }
 
   ref<Msg = unknown>(id: string): ActorRef<Msg> {
-    return new ActorRef<Msg>(id, { tell: (to, msg) => this.#tell(to, msg), ask: (to, msg, o) => this.#ask(to, msg, o) });
+    return new ActorRef<Msg>(id, { tell: (to, msg, o) => this.#tell(to, msg, o), ask: (to, msg, o) => this.#ask(to, msg, o) });
   }
 
   /** Add a child to supervisor `parentId` while running. For simple_one_for_one, pass `{ id, config? }`. */
@@ -300,7 +302,7 @@ export class ActorSystem {
 
   /** Counters of every actor and of the system, read without asking any worker. */
   metrics(): { actors: ActorMetrics[]; actorsByState: Record<string, number>; escalations: number; deadLetters: number } {
-    const actors = [...this.#cells.values()].map((c) => actorMetrics(c, this.#deadLettersTo.get(c.id) ?? 0));
+    const actors = [...this.#cells.values()].map((c) => actorMetrics(c, this.#deadLettersTo.get(c.id) ?? 0, this.#droppedTo.get(c.id) ?? {}));
     const actorsByState: Record<string, number> = {};
     for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
     return { actors, actorsByState, escalations: this.#escalations, deadLetters: this.#deadLetterCount };
@@ -365,8 +367,8 @@ export class ActorSystem {
     return cell;
   }
 
-  #tell(to: string, msg: unknown): void {
-    const env: Envelope = { kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg };
+  #tell(to: string, msg: unknown, options?: TellOptions): void {
+    const env: Envelope = { kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, priority: options?.priority };
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       this.#deadLetter({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, reason: `system is ${this.#state}` });
       return;
@@ -381,7 +383,7 @@ export class ActorSystem {
     if (cell.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.lastExit?.reason ?? 'retired'})`));
     const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#opts.askTimeoutMs);
     try {
-      this.#sender.send({ kind: 'ask', from: SYSTEM_ID, to, id, payload: msg });
+      this.#sender.send({ kind: 'ask', from: SYSTEM_ID, to, id, payload: msg, priority: options.priority });
     } catch (err) {
       this.#asks.reject(id, err as Error);
     }
@@ -400,7 +402,7 @@ export class ActorSystem {
     };
     while (this.#state !== 'stopped') {
       this.#inbox.drainReplies(onReply);
-      this.#inbox.drain(Infinity, onMail, 'mail');
+      this.#inbox.drainMail(Infinity, onMail);
       await this.#inbox.waitForWorkAsync(1000);
     }
   }
@@ -433,13 +435,18 @@ export class ActorSystem {
 
   #undeliverable(env: Envelope, err: Error): void {
     if (env.kind === 'ask' && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
-    this.#deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message });
+    this.#deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message, ...(err instanceof MailboxFullError ? { dropped: err.policy } : {}) });
   }
 
   #deadLetter(letter: Omit<DeadLetter, 'at'>): void {
     const full: DeadLetter = { ...letter, at: Date.now() };
     this.#deadLetterCount++;
     this.#deadLettersTo.set(letter.to, (this.#deadLettersTo.get(letter.to) ?? 0) + 1);
+    if (letter.dropped) {
+      let d = this.#droppedTo.get(letter.to);
+      if (!d) this.#droppedTo.set(letter.to, (d = {}));
+      d[letter.dropped] = (d[letter.dropped] ?? 0) + 1;
+    }
     this.#deadLetters.push(full);
     if (this.#deadLetters.length > this.#opts.deadLetterLimit) this.#deadLetters.shift();
     this.log.warn({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason }, 'dead letter');

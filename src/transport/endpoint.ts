@@ -23,7 +23,7 @@ export class Endpoint {
   readonly #port: ControlPort;
   readonly #codec: Codec;
   /** Wired outboxes per lane and receiver: looked up on every send, so no key string is built. */
-  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { mail: new Map(), reply: new Map() };
+  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { system: new Map(), high: new Map(), mail: new Map(), reply: new Map() };
   readonly #connecting = new Map<string, Promise<Outbox>>();
   readonly #requests = new Map<number, { resolve: (o: Outbox) => void; reject: (e: Error) => void }>();
   #nextRequest = 1;

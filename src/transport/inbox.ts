@@ -3,7 +3,8 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { InvalidOptionError, RingCorruptError, DecodeError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
 import { RingReader } from '../ring/ring.js';
-import type { Lane } from './protocol.js';
+import { MailboxGate } from './mailbox.js';
+import { countedLane, type Lane } from './protocol.js';
 
 /** Frames taken from one sender before the next sender gets a turn. */
 export const DEFAULT_FAIR_BATCH = 32;
@@ -25,7 +26,15 @@ export interface InboxOptions {
   onRingCorrupt?: (slot: number, err: RingCorruptError) => void;
   /** A frame was not a valid envelope: it is released (never retried) and handed here with its raw bytes. */
   onUndecodable?: (slot: number, err: DecodeError, raw: Uint8Array) => void;
+  /** `drop-oldest` mailbox over its bound: this message was shed unhandled (dead-letter it). */
+  onShed?: (env: Envelope) => void;
 }
+
+/** Index of each lane's round-robin queue, most urgent first. */
+const LANE_INDEX: Record<Lane, number> = { system: 0, high: 1, mail: 2, reply: 3 };
+const MAIL_QUEUES = [0, 1, 2] as const;
+const ALL_QUEUES = [0, 1, 2, 3] as const;
+const REPLY_QUEUE = [3] as const;
 
 export type FrameHandler = (bytes: Buffer, offset: number, length: number, slot: number) => void;
 export type EnvelopeHandler = (env: Envelope, slot: number) => void;
@@ -35,21 +44,26 @@ export type EnvelopeHandler = (env: Envelope, slot: number) => void;
  * one doorbell. Senders never share a ring, so a sender that dies mid-write
  * cannot block or corrupt what the others deliver.
  *
- * Senders with frames wait in a round-robin queue; each gets a bounded turn
- * (`fairBatch` frames, or one message for `nextMail`) before the next, so a
- * busy sender cannot starve a slow one.
+ * Senders with frames wait in a round-robin queue per lane; each gets a
+ * bounded turn (`fairBatch` frames, or one message for `nextMail`) before the
+ * next, so a busy sender cannot starve a slow one. `nextMail` serves the
+ * `system` lane first, then `high`, then normal mail: a high message waits for
+ * at most the message being handled.
  */
 export class Inbox {
   readonly doorbell: Doorbell;
   readonly #readers: (RingReader | null)[];
   readonly #lanes: Lane[];
+  /** The mailbox bound senders apply; the inbox counts messages out of it. */
+  readonly gate: MailboxGate;
+  readonly #onShed: InboxOptions['onShed'];
   readonly #fairBatch: number;
   readonly #spinMs: number;
   readonly #codec: Codec;
   readonly #onRingCorrupt: InboxOptions['onRingCorrupt'];
   readonly #onUndecodable: InboxOptions['onUndecodable'];
-  /** Round-robin queue of slots that may hold frames; `#queued[slot]` = 1 while a slot is in it. */
-  #queue: number[] = [];
+  /** Round-robin queues (one per lane) of slots that may hold frames; `#queued[slot]` = 1 while a slot is in one. */
+  readonly #queues: number[][] = [[], [], [], []];
   readonly #queued: Uint8Array;
   /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
   #inFlight = -1;
@@ -63,6 +77,8 @@ export class Inbox {
 
   constructor(doorbell: SharedArrayBuffer, options: InboxOptions = {}) {
     this.doorbell = new Doorbell(doorbell);
+    this.gate = new MailboxGate(doorbell);
+    this.#onShed = options.onShed;
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
     this.#lanes = new Array<Lane>(this.doorbell.senderSlots).fill('mail');
     this.#queued = new Uint8Array(this.doorbell.senderSlots);
@@ -112,17 +128,22 @@ export class Inbox {
    * most `fairBatch` from one sender per turn. Returns how many.
    */
   drainFrames(max: number, fn: FrameHandler): number {
-    return this.#drain(max, fn, null);
+    return this.#drain(max, fn, ALL_QUEUES);
   }
 
   /** Like drainFrames, decoding each frame into an Envelope; only `lane`'s rings when given. */
   drain(max: number, fn: EnvelopeHandler, lane: Lane | null = null): number {
-    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, lane));
+    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, lane === null ? ALL_QUEUES : [LANE_INDEX[lane]]));
+  }
+
+  /** Drain the mail lanes (system, high, normal, in that order), not the replies. */
+  drainMail(max: number, fn: EnvelopeHandler): number {
+    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, MAIL_QUEUES));
   }
 
   /** Drain only the reply lane: answers to this thread's own asks, taken aside from its mail. */
   drainReplies(fn: EnvelopeHandler): number {
-    return this.#withEnvHandler(fn, () => this.#drain(Infinity, this.#decodeFrame, 'reply'));
+    return this.#withEnvHandler(fn, () => this.#drain(Infinity, this.#decodeFrame, REPLY_QUEUE));
   }
 
   /**
@@ -133,29 +154,33 @@ export class Inbox {
   nextMail(): Envelope | null {
     if (this.#inFlight >= 0) throw new InvalidOptionError('inbox.nextMail', 'called again before releaseMail()');
     this.#collect();
-    const q = this.#queue;
-    for (let i = 0; i < q.length; ) {
-      const slot = q[i]!;
-      const reader = this.#readers[slot];
-      if (this.#lanes[slot] !== 'mail') {
-        i++;
-        continue;
+    for (const lane of MAIL_QUEUES) {
+      const q = this.#queues[lane]!;
+      while (q.length > 0) {
+        const slot = q[0]!;
+        const reader = this.#readers[slot];
+        if (!reader || !this.#next(reader, slot)) {
+          this.#unqueue(lane, 0);
+          continue;
+        }
+        const env = this.#decode(reader.bytes, reader.offset, reader.length, slot);
+        if (!env) {
+          this.#commit(reader, slot);
+          continue;
+        }
+        if (this.#onShed && lane !== LANE_INDEX.system && this.gate.excess() > 0 && this.gate.overflow === 'drop-oldest') {
+          // Over the bound: the oldest message makes room for the newest.
+          this.#commit(reader, slot);
+          this.#onShed(env);
+          continue;
+        }
+        // Round robin: this sender goes to the back of its lane's queue.
+        q.shift();
+        q.push(slot);
+        this.#inFlight = slot;
+        this.#busySincePark = true;
+        return env;
       }
-      if (!reader || !this.#next(reader, slot)) {
-        this.#unqueue(i);
-        continue;
-      }
-      const env = this.#decode(reader.bytes, reader.offset, reader.length, slot);
-      if (!env) {
-        reader.commit();
-        continue;
-      }
-      // Round robin: this sender goes to the back of the queue.
-      q.splice(i, 1);
-      q.push(slot);
-      this.#inFlight = slot;
-      this.#busySincePark = true;
-      return env;
     }
     return null;
   }
@@ -167,14 +192,21 @@ export class Inbox {
 
   /** Release the message last returned by `nextMail`. */
   releaseMail(): void {
-    if (this.#inFlight < 0) return;
-    this.#readers[this.#inFlight]?.commit();
+    const slot = this.#inFlight;
+    if (slot < 0) return;
+    const reader = this.#readers[slot];
+    if (reader) this.#commit(reader, slot);
     this.#inFlight = -1;
+  }
+
+  #commit(reader: RingReader, slot: number): void {
+    reader.commit();
+    if (countedLane(this.#lanes[slot]!)) this.gate.release();
   }
 
   /** True when some sender has rung and not been drained yet. */
   hasWork(): boolean {
-    return this.#queue.length > 0 || this.doorbell.anyReady();
+    return this.#queues[0]!.length + this.#queues[1]!.length + this.#queues[2]!.length + this.#queues[3]!.length > 0 || this.doorbell.anyReady();
   }
 
   /** Worker threads: spin up to the budget, then block until a sender rings or `timeoutMs` passes. */
@@ -186,7 +218,7 @@ export class Inbox {
   /** Any thread: spin (workers only), then wait without blocking the event loop. */
   async waitForWorkAsync(timeoutMs: number): Promise<ParkResult> {
     if (!isMainThread && this.#spin()) return 'ready';
-    if (this.#queue.length > 0) return 'ready';
+    if (this.hasWork()) return 'ready';
     return this.doorbell.parkAsync(timeoutMs);
   }
 
@@ -236,43 +268,46 @@ export class Inbox {
         bits &= bits - 1;
         if (this.#queued[slot] === 0) {
           this.#queued[slot] = 1;
-          this.#queue.push(slot);
+          this.#queues[LANE_INDEX[this.#lanes[slot]!]]!.push(slot);
         }
       }
     }
   }
 
-  #unqueue(i: number): void {
-    this.#queued[this.#queue[i]!] = 0;
-    this.#queue.splice(i, 1);
+  #unqueue(lane: number, i: number): void {
+    const q = this.#queues[lane]!;
+    this.#queued[q[i]!] = 0;
+    q.splice(i, 1);
   }
 
-  #drain(max: number, fn: FrameHandler, lane: Lane | null): number {
+  #drain(max: number, fn: FrameHandler, lanes: readonly number[]): number {
     let n = 0;
     this.#collect();
-    const q = this.#queue;
-    // One round per loop: every queued sender gets one turn of up to fairBatch frames.
-    while (n < max && q.length > 0) {
-      const round = q.length;
-      let progressed = false;
-      for (let k = 0, i = 0; k < round && n < max; k++) {
-        const slot = q[i]!;
-        if (slot === this.#inFlight || (lane !== null && this.#lanes[slot] !== lane)) {
-          i++;
-          continue;
+    for (const lane of lanes) {
+      const q = this.#queues[lane]!;
+      // One round per loop: every queued sender gets one turn of up to fairBatch frames.
+      while (n < max && q.length > 0) {
+        const round = q.length;
+        let progressed = false;
+        for (let k = 0, i = 0; k < round && n < max; k++) {
+          const slot = q[i]!;
+          if (slot === this.#inFlight) {
+            i++;
+            continue;
+          }
+          const take = Math.min(max - n, this.#fairBatch);
+          const got = this.#turn(slot, take, fn);
+          n += got;
+          if (got > 0) progressed = true;
+          if (got < take) this.#unqueue(lane, i);
+          else {
+            q.splice(i, 1);
+            q.push(slot);
+          }
         }
-        const take = Math.min(max - n, this.#fairBatch);
-        const got = this.#turn(slot, take, fn);
-        n += got;
-        if (got > 0) progressed = true;
-        if (got < take) this.#unqueue(i);
-        else {
-          q.splice(i, 1);
-          q.push(slot);
-        }
+        if (!progressed) break;
+        this.#collect();
       }
-      if (!progressed) break;
-      this.#collect();
     }
     if (n > 0) this.#busySincePark = true;
     return n;
@@ -282,7 +317,9 @@ export class Inbox {
     const reader = this.#readers[slot];
     if (!reader) return 0; // rung before its ring was attached: attach() marks it ready again
     try {
-      return reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
+      const n = reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
+      if (countedLane(this.#lanes[slot]!)) for (let i = 0; i < n; i++) this.gate.release();
+      return n;
     } catch (err) {
       if (!(err instanceof RingCorruptError)) throw err; // the frame stays; the slot stays queued
       this.#corrupt(slot, err);

@@ -4,11 +4,27 @@
  */
 
 /**
- * Which of a receiver's queues a ring feeds. `mail` is handled one message at
- * a time, in order; `reply` carries answers to the receiver's own asks and is
- * read eagerly, even while a handler is waiting for one of those answers.
+ * Which of a receiver's queues a ring feeds. `system`, `high` and `mail`
+ * (normal priority) are the mail lanes, handled one message at a time, the
+ * most urgent non-empty lane first; `reply` carries answers to the receiver's
+ * own asks and is read eagerly, even while a handler is waiting for one of
+ * those answers. A lane per ring (not a priority per frame) is what lets a
+ * high message overtake a flood of normal ones: frames in one ring are FIFO.
  */
-export type Lane = 'mail' | 'reply';
+export type Lane = 'system' | 'high' | 'mail' | 'reply';
+
+/** Mail lanes, most urgent first. */
+export const MAIL_LANES: readonly Lane[] = ['system', 'high', 'mail'];
+
+/** Lanes whose messages count against a mailbox's capacity: `system` (control signals) and replies never do. */
+export function countedLane(lane: Lane): boolean {
+  return lane === 'mail' || lane === 'high';
+}
+
+/** The lane a message of `priority` travels on. */
+export function laneOf(priority: 'system' | 'high' | 'normal' | undefined): Lane {
+  return priority === 'high' ? 'high' : priority === 'system' ? 'system' : 'mail';
+}
 
 /** What a sender needs to write to a receiver directly. */
 export interface RingGrant {

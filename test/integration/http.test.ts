@@ -73,6 +73,8 @@ describe('HTTP endpoints (real workers, real HTTP)', function () {
   it('GET /health answers the health report, and 503 once a permanent actor is stopped', async () => {
     const { system, http } = await boot();
     await system.ref('a').ask({ op: 'echo', value: 1 });
+    // The reply leaves before the actor releases the message it answered.
+    await until(() => system.status().find((s) => s.id === 'a')?.inboxDepth === 0, "a's inbox to empty");
     const ok = await call(`${http.url}/health`);
     expect(ok.status).to.equal(200);
     expect(ok.json).to.have.keys('status', 'timestamp', 'modules', 'aggregateMetrics');

@@ -1,0 +1,144 @@
+import { InvalidOptionError, type OverflowPolicy } from '../errors.js';
+import {
+  MAIL_CAPACITY,
+  MAIL_OVERFLOW,
+  MAIL_PENDING,
+  MAIL_WAIT_MS,
+  OVERFLOW_BACKPRESSURE,
+  OVERFLOW_DROP_NEWEST,
+  OVERFLOW_DROP_OLDEST,
+  OVERFLOW_FAIL,
+} from '../ring/layout.js';
+
+export type { OverflowPolicy } from '../errors.js';
+
+const POLICY_CODE: Record<OverflowPolicy, number> = {
+  backpressure: OVERFLOW_BACKPRESSURE,
+  'drop-newest': OVERFLOW_DROP_NEWEST,
+  'drop-oldest': OVERFLOW_DROP_OLDEST,
+  fail: OVERFLOW_FAIL,
+};
+const POLICIES: readonly OverflowPolicy[] = ['backpressure', 'drop-newest', 'drop-oldest', 'fail'];
+
+/** How long a `backpressure` sender waits for room by default, ms. */
+export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
+
+export interface MailboxPolicy {
+  /** Messages the mailbox holds (high + normal lanes); 0 = bounded only by its rings' bytes. */
+  capacity: number;
+  overflow: OverflowPolicy;
+  /** `backpressure`: how long a sender waits for room before the message is dead-lettered, ms. */
+  waitMs: number;
+}
+
+/** What a sender may do with one message, given the receiver's mailbox. */
+export type Admission = 'admitted' | OverflowPolicy;
+
+/**
+ * A receiver's mailbox bound, kept in its doorbell so that every sender, in
+ * whichever thread, applies it without asking anyone.
+ *
+ * Senders count a message in (`admit`) before writing it and the receiver
+ * counts it out when it releases the message. Admission reserves with one
+ * atomic add and undoes it when over the bound, so two senders racing for the
+ * last place cannot both take it. A sender killed between admitting and
+ * writing leaves the count one too high; a restart of the receiver does not
+ * reset it (messages may still be in the rings), so the bound can drift by
+ * the number of senders that died that way.
+ */
+export class MailboxGate {
+  readonly #i32: Int32Array;
+
+  constructor(doorbell: SharedArrayBuffer) {
+    this.#i32 = new Int32Array(doorbell);
+  }
+
+  /** Main thread: set the bound (at registration and when the spec changes). */
+  configure(policy: MailboxPolicy): void {
+    if (!Number.isInteger(policy.capacity) || policy.capacity < 0) throw new InvalidOptionError('mailbox.capacity', `must be an integer ≥ 0, got ${policy.capacity}`);
+    Atomics.store(this.#i32, MAIL_WAIT_MS, Math.max(0, Math.min(2 ** 31 - 1, Math.round(policy.waitMs))));
+    Atomics.store(this.#i32, MAIL_OVERFLOW, POLICY_CODE[policy.overflow]);
+    Atomics.store(this.#i32, MAIL_CAPACITY, policy.capacity);
+  }
+
+  get policy(): MailboxPolicy {
+    return { capacity: this.capacity, overflow: this.overflow, waitMs: Atomics.load(this.#i32, MAIL_WAIT_MS) };
+  }
+
+  get capacity(): number {
+    return Atomics.load(this.#i32, MAIL_CAPACITY);
+  }
+
+  get overflow(): OverflowPolicy {
+    return POLICIES[Atomics.load(this.#i32, MAIL_OVERFLOW)] ?? 'backpressure';
+  }
+
+  get waitMs(): number {
+    return Atomics.load(this.#i32, MAIL_WAIT_MS);
+  }
+
+  /** Messages admitted and not yet released. */
+  get pending(): number {
+    return Atomics.load(this.#i32, MAIL_PENDING);
+  }
+
+  /**
+   * Sender side: take a place for one message. 'admitted' means write it
+   * (and `cancel()` if the write then fails); otherwise the mailbox is full
+   * and the answer is the policy to apply. `drop-oldest` always admits: the
+   * receiver sheds its oldest messages when it next reads.
+   */
+  admit(): Admission {
+    const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
+    const before = Atomics.add(this.#i32, MAIL_PENDING, 1);
+    if (cap === 0 || before < cap) return 'admitted';
+    const policy = this.overflow;
+    if (policy === 'drop-oldest') return 'admitted';
+    this.cancel();
+    return policy;
+  }
+
+  /** Sender side: give back a place taken by `admit` for a message that was not written. */
+  cancel(): void {
+    this.#release();
+  }
+
+  /** Receiver side: one message left the mailbox (handled, shed or dead-lettered). */
+  release(): void {
+    this.#release();
+  }
+
+  /** Receiver side: how many messages over the bound (for `drop-oldest`), 0 when within it. */
+  excess(): number {
+    const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
+    if (cap === 0) return 0;
+    return Math.max(0, Atomics.load(this.#i32, MAIL_PENDING) - cap);
+  }
+
+  /** Sender side: wait (without blocking the loop) until a place may be free or `timeoutMs` passes. */
+  async waitForRoom(timeoutMs: number): Promise<void> {
+    const seen = Atomics.load(this.#i32, MAIL_PENDING);
+    const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
+    if (cap === 0 || seen < cap) return;
+    const w = Atomics.waitAsync(this.#i32, MAIL_PENDING, seen, Math.max(0, timeoutMs));
+    if (!w.async) return;
+    // Node 20 does not count a pending waitAsync as keeping the loop alive.
+    const keepAlive = setTimeout(() => {}, timeoutMs + 1000);
+    try {
+      await w.value;
+    } finally {
+      clearTimeout(keepAlive);
+    }
+  }
+
+  #release(): void {
+    const before = Atomics.sub(this.#i32, MAIL_PENDING, 1);
+    // Only a full mailbox can have senders waiting on the count.
+    const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
+    if (cap !== 0 && before >= cap) Atomics.notify(this.#i32, MAIL_PENDING);
+  }
+}
+
+export function overflowPolicies(): readonly OverflowPolicy[] {
+  return POLICIES;
+}
