@@ -24,6 +24,7 @@ export const ErrorCodes = {
   ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
   ERR_MAILBOX_FULL: "An actor's mailbox was at its capacity: the message was dropped by the overflow policy (counted and dead-lettered) or the sender was refused.",
   ERR_NO_RESPONDERS: 'A request was published to a topic that no actor subscribes to.',
+  ERR_INVALID_SUBJECT: 'A pub/sub subject or subscription pattern is malformed; the message names the value, the token at fault and the call.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -124,6 +125,24 @@ export class NoSuchActorError extends RingmasterError {
     super('ERR_NO_SUCH_ACTOR', `${where}: no actor or inbox is registered as '${actor}'`);
     this.name = 'NoSuchActorError';
     this.actor = actor;
+  }
+}
+
+export class InvalidSubjectError extends RingmasterError {
+  /** The subject or pattern as given (stringified if it was not a string). */
+  readonly value: string;
+  /** The call that was handed the value, e.g. `ctx.publish`. */
+  readonly where: string;
+  /** 1-based position of the offending token, or undefined when the fault is the value as a whole. */
+  readonly token: number | undefined;
+  constructor(kind: 'subject' | 'pattern', value: string, where: string, reason: string, token?: number) {
+    // Cap the echoed value: a runaway subject should not turn into a megabyte-long log line.
+    const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+    super('ERR_INVALID_SUBJECT', `${where}: invalid ${kind} ${shown}: ${reason}`);
+    this.name = 'InvalidSubjectError';
+    this.value = value;
+    this.where = where;
+    this.token = token;
   }
 }
 
