@@ -22,6 +22,7 @@ export {
   EscalationError,
   MailboxFullError,
   NoRespondersError,
+  InvalidSubjectError,
 } from './errors.js';
 export { defineActor } from './actor/define.js';
 export { DEFAULT_ASK_TIMEOUT_MS } from './actor/asks.js';
@@ -82,6 +83,9 @@ export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, DEFAU
 export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy } from './errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
+export type { TopicHandler } from './system/topics.js';
+export type { Subscription } from './bus/registry.js';
+export type { Remote } from './actor/rpc.js';
 export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';

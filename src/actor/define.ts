@@ -1,3 +1,4 @@
+import type { Remote } from 'comlink';
 import type { Logger } from 'pino';
 
 /** Health an actor reports about itself (the `health` hook). */
@@ -37,6 +38,35 @@ export interface ActorContext<Config = unknown> {
   send(to: string, msg: unknown, options?: TellOptions): void;
   /** Request/response to another actor; settles with the reply or a RingmasterError. */
   ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
+  /** Topic the message being handled was published on; undefined for a message sent to this actor directly. */
+  readonly topic: string | undefined;
+  /** Sender of the message being handled ('$system' for the main thread). */
+  readonly from: string | undefined;
+  /**
+   * Publish to every actor subscribed to a pattern matching `subject`
+   * (dot-separated tokens, no wildcards). Goes straight into each
+   * subscriber's ring; returns how many subscribers it reached (0 is counted
+   * as unrouted, not an error).
+   */
+  publish(subject: string, msg: unknown, options?: TellOptions): number;
+  /**
+   * Receive messages published on subjects matching `pattern` (`*` = one
+   * token, `>` = one or more trailing tokens). Kept across this actor's
+   * restarts; calling it again with the same pattern changes nothing.
+   */
+  subscribe(pattern: string): void;
+  unsubscribe(pattern: string): void;
+  /**
+   * Request/response over a topic: asks every subscriber of `subject` (but
+   * this actor) and settles with the first answer; NoRespondersError when
+   * nobody subscribes, the first error when every one fails.
+   */
+  request<R = unknown>(subject: string, msg: unknown, options?: AskOptions): Promise<R>;
+  /**
+   * A typed proxy to another actor's `api`: `await ctx.proxy<RiskApi>('risk').check(order)`.
+   * Each call is an ask (same timeout, priority and settling rules).
+   */
+  proxy<T>(to: string, options?: AskOptions): Remote<T>;
   /** Answer the ask being handled now (instead of returning the value from `receive`). */
   reply(value: unknown): void;
   /** End this actor normally after the current message: not a crash (see `transient`, `temporary`). */
@@ -53,6 +83,13 @@ export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknow
    * answer. Throwing crashes the actor: its supervisor decides what follows.
    */
   receive: (state: State, msg: Msg, ctx: ActorContext<Config>) => unknown;
+  /**
+   * Methods other threads call through typed proxies (`system.proxy<Api>(id)`,
+   * `ctx.proxy<Api>(id)`), built once per incarnation after `init`. Calls are
+   * mail like any other: one at a time, between messages. A method that
+   * throws rejects the caller's promise; the actor does not crash.
+   */
+  api?: (state: State, ctx: ActorContext<Config>) => object;
   health?: (state: State, ctx: ActorContext<Config>) => ActorHealth | Promise<ActorHealth>;
   configure?: (state: State, config: Config, ctx: ActorContext<Config>) => void | Promise<void>;
   /** Runs on a graceful stop (not after a crash). */

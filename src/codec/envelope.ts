@@ -2,7 +2,13 @@ import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } from '../errors.js';
 import { RESERVE_CLOSED, RESERVE_FULL, type RingWriter, type WriteResult } from '../ring/ring.js';
 
-export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'signal';
+/** `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`. */
+export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'signal' | 'call';
+
+/** Kinds whose sender waits for a reply (so a message that cannot be handled must settle it). */
+export function expectsReply(kind: EnvelopeKind): boolean {
+  return kind === 'ask' || kind === 'call';
+}
 
 /** Inbox lanes, most urgent first. */
 export type Priority = 'system' | 'high' | 'normal';
@@ -23,8 +29,8 @@ export interface Envelope<T = unknown> {
 /** Default upper bound on one encoded message, in bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'error', 'signal'];
-const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, signal: 4 };
+const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'error', 'signal', 'call'];
+const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, signal: 4, call: 5 };
 const PRIORITIES: readonly Priority[] = ['system', 'high', 'normal'];
 const PRIORITY_CODE: Record<Priority, number> = { system: 0, high: 1, normal: 2 };
 const NORMAL = PRIORITY_CODE.normal;

@@ -4,11 +4,15 @@ import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
 import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor, type TellOptions } from '../actor/define.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
-import { Codec, type Envelope } from '../codec/envelope.js';
-import { MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
+import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
+import { MailboxFullError, ModuleLoadError, NoRespondersError, type CrashCause } from '../errors.js';
+import { applyChange, replicaOf } from '../bus/registry.js';
+import { ApiServer, makeProxy, throwResponse } from '../actor/rpc.js';
+import type { EnvelopeKind } from '../codec/envelope.js';
+import type { SubjectTrie } from '../bus/trie.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { getHeapStatistics } from 'node:v8';
-import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, STATE } from './liveness.js';
+import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from './liveness.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
 /**
@@ -33,7 +37,10 @@ export class Host {
   readonly #sender: Sender;
   readonly #asks = new AskTable();
   readonly #log: Logger;
+  /** This thread's copy of the system's topic subscriptions. */
+  readonly #bus: SubjectTrie<string>;
   #def: DefinedActor | null = null;
+  #api: ApiServer | null = null;
   #state: unknown;
   #ctx!: ActorContext;
   #config: unknown;
@@ -47,6 +54,7 @@ export class Host {
     this.#boot = boot;
     this.#port = port;
     this.#config = boot.config;
+    this.#bus = replicaOf(boot.subscriptions ?? []);
     this.#live = new Liveness(boot.liveness);
     this.#log = createLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
@@ -88,6 +96,13 @@ export class Host {
     try {
       // An init may ask other actors: keep reading replies while it runs.
       this.#state = await this.#withReplies(Promise.resolve().then(() => this.#def!.init(this.#ctx)));
+    } catch (err) {
+      this.#fatal('init', err);
+      return;
+    }
+    try {
+      const api = this.#def.api?.(this.#state, this.#ctx);
+      if (api !== undefined) this.#api = new ApiServer(api);
     } catch (err) {
       this.#fatal('init', err);
       return;
@@ -166,7 +181,7 @@ export class Host {
     this.#replied = false;
     let result: unknown;
     try {
-      result = this.#def!.receive(this.#state, env.payload, this.#ctx);
+      result = env.kind === 'call' ? this.#call(env) : this.#def!.receive(this.#state, env.payload, this.#ctx);
     } catch (err) {
       this.#fatal('exception', err);
       return undefined;
@@ -182,7 +197,7 @@ export class Host {
   }
 
   #done(env: Envelope, value: unknown, started: number): void {
-    if (env.kind === 'ask' && !this.#replied) this.#sendReply(env, value);
+    if (expectsReply(env.kind) && !this.#replied) this.#sendReply(env, value);
     this.#current = null;
     const i32 = this.#live.i32;
     this.#live.recordHandler(performance.timeOrigin + performance.now() - started);
@@ -190,6 +205,13 @@ export class Host {
     Atomics.store(i32, IN_FLIGHT_SLOT, -1);
     Atomics.add(i32, MSGS_FINISHED, 1);
     Atomics.store(i32, STATE, this.#stop ? ActorState.stopping : ActorState.idle);
+  }
+
+  /** A typed-proxy call: the api answers (a method's error goes back inside the response). */
+  #call(env: Envelope): Promise<unknown> {
+    if (this.#api) return this.#api.handle(env);
+    const id = (env.payload as { id?: unknown } | null)?.id;
+    return Promise.resolve(throwResponse(id, new TypeError(`actor '${this.#boot.id}' has no api: give defineActor() an api(state, ctx) to call it through a proxy`)));
   }
 
   #sendReply(to: Envelope, value: unknown): void {
@@ -241,6 +263,9 @@ export class Host {
       case 'log-level':
         this.#log.level = m.level;
         return;
+      case 'bus-change':
+        applyChange(this.#bus, m.change);
+        return;
       default:
         return; // transport messages: the Endpoint handles them
     }
@@ -274,17 +299,50 @@ export class Host {
   /** `drop-oldest` at its bound: this message makes room for newer ones, unhandled. */
   #shed(env: Envelope): void {
     const err = new MailboxFullError(this.#boot.id, 'drop-oldest', 'the oldest message was shed to make room for a newer one');
-    if (env.kind === 'ask') this.#sender.send({ kind: 'error', from: this.#boot.id, to: env.from, id: env.id, payload: toWire(err) }, 'reply');
+    if (expectsReply(env.kind)) this.#sender.send({ kind: 'error', from: this.#boot.id, to: env.from, id: env.id, payload: toWire(err) }, 'reply');
     this.#deadLetter(env, err);
   }
 
   #undeliverable(env: Envelope, err: Error): void {
-    if (env.kind === 'ask' && env.from === this.#boot.id) this.#asks.reject(env.id, err);
+    if (expectsReply(env.kind) && env.from === this.#boot.id) this.#asks.reject(env.id, err);
     this.#deadLetter(env, err);
   }
 
   #deadLetter(env: Envelope, err: Error): void {
     this.#post({ type: 'dead-letter', letter: { kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, error: toWire(err) } });
+  }
+
+  #ask<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind = 'ask'): Promise<R> {
+    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
+    try {
+      Atomics.add(this.#live.i32, MSGS_SENT, 1);
+      this.#sender.send({ kind, from: this.#boot.id, to, id, payload: msg, priority: options.priority, topic });
+    } catch (err) {
+      this.#asks.reject(id, err as Error);
+    }
+    return promise;
+  }
+
+  #publish(subject: string, msg: unknown, options?: TellOptions): number {
+    const to = this.#bus.match(subject, 'ctx.publish');
+    const i32 = this.#live.i32;
+    if (to.size === 0) {
+      Atomics.add(i32, UNROUTED, 1);
+      return 0;
+    }
+    Atomics.add(i32, PUBLISHED, 1);
+    const from = this.#boot.id;
+    const priority = options?.priority;
+    for (const id of to) {
+      Atomics.add(i32, MSGS_SENT, 1);
+      try {
+        this.#sender.send({ kind: 'tell', from, to: id, id: 0, payload: msg, topic: subject, priority });
+      } catch (err) {
+        // One subscriber refusing (`fail` mailbox, dead-lettered already) must not starve the rest.
+        if (!(err instanceof MailboxFullError)) throw err;
+      }
+    }
+    return to.size;
   }
 
   #post(m: HostToMain): void {
@@ -294,6 +352,7 @@ export class Host {
   #makeContext(): ActorContext {
     const b = this.#boot;
     const config = (): unknown => this.#config;
+    const current = (): Envelope | null => this.#current;
     return {
       self: b.id,
       system: b.system,
@@ -306,15 +365,28 @@ export class Host {
         Atomics.add(this.#live.i32, MSGS_SENT, 1);
         this.#sender.send({ kind: 'tell', from: b.id, to, id: 0, payload: msg, priority: options?.priority });
       },
-      ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => {
-        const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
-        try {
-          Atomics.add(this.#live.i32, MSGS_SENT, 1);
-          this.#sender.send({ kind: 'ask', from: b.id, to, id, payload: msg, priority: options.priority });
-        } catch (err) {
-          this.#asks.reject(id, err as Error);
-        }
-        return promise;
+      ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => this.#ask<R>(to, msg, options, undefined),
+      proxy: <T>(to: string, options: AskOptions = {}) => makeProxy<T>((m) => this.#ask(to, m, options, undefined, 'call')),
+      get topic() {
+        return current()?.topic;
+      },
+      get from() {
+        return current()?.from;
+      },
+      publish: (subject: string, msg: unknown, options?: TellOptions): number => this.#publish(subject, msg, options),
+      subscribe: (pattern: string): void => {
+        // Validated and applied here at once; the system table follows by the control port.
+        if (this.#bus.add(pattern, b.id, 'ctx.subscribe')) this.#post({ type: 'subscribe', pattern });
+      },
+      unsubscribe: (pattern: string): void => {
+        if (this.#bus.remove(pattern, b.id, 'ctx.unsubscribe')) this.#post({ type: 'unsubscribe', pattern });
+      },
+      request: <R>(subject: string, msg: unknown, options: AskOptions = {}): Promise<R> => {
+        const to = [...this.#bus.match(subject, 'ctx.request')].filter((id) => id !== b.id);
+        if (to.length === 0) return Promise.reject(new NoRespondersError(subject));
+        return Promise.any(to.map((id) => this.#ask<R>(id, msg, options, subject))).catch((err: unknown) => {
+          throw err instanceof AggregateError ? err.errors[0] : err;
+        });
       },
       reply: (value: unknown): void => {
         const cur = this.#current;

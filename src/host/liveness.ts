@@ -10,6 +10,8 @@
  *   Int32 slot 3  MSGS_FINISHED    host: +1 when a handler returns
  *   Int32 slot 4  IN_FLIGHT_SLOT   host: inbox ring slot of the message being handled, -1 if none
  *   Int32 slot 5  MSGS_SENT        host: +1 per message sent (tell, ask or reply)
+ *   Int32 slot 6  PUBLISHED        host: +1 per publish that reached at least one subscriber
+ *   Int32 slot 7  UNROUTED         host: +1 per publish to a subject nobody subscribes to
  *   Float64 at byte 32  BUSY_SINCE      host: epoch ms at which the current handler started (0 = idle)
  *   Float64 at byte 40  HANDLER_MS_SUM  host: total handler time, ms
  *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed on heartbeats
@@ -22,6 +24,8 @@ export const MSGS_STARTED = 2;
 export const MSGS_FINISHED = 3;
 export const IN_FLIGHT_SLOT = 4;
 export const MSGS_SENT = 5;
+export const PUBLISHED = 6;
+export const UNROUTED = 7;
 /** Upper bounds of the handler-duration buckets, ms (a last bucket takes the rest). */
 export const HANDLER_BUCKETS_MS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000] as const;
 export const HANDLER_BUCKETS = 16;

@@ -7,6 +7,7 @@ import type { ActorHealth } from '../actor/define.js';
 import type { WireError } from '../actor/wire-error.js';
 import type { EnvelopeKind } from '../codec/envelope.js';
 import type { CrashCause } from '../errors.js';
+import type { Subscription, SubscriptionChange } from '../bus/registry.js';
 import type { InboxDescriptor, TransportToMain, TransportToWorker } from '../transport/protocol.js';
 
 /** The worker's `workerData`: everything one incarnation needs to boot. */
@@ -26,6 +27,8 @@ export interface HostBoot {
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;
+  /** Every topic subscription in the system when this incarnation starts (changes follow as `bus-change`). */
+  subscriptions: Subscription[];
 }
 
 /** `workerData` of a standby worker: it loads the module, then waits for `activate`. */
@@ -51,6 +54,7 @@ export type MainToHost =
   | { type: 'settle-ask'; askId: number; error: WireError }
   | { type: 'configure'; requestId: number; config: unknown }
   | { type: 'log-level'; level: string }
+  | { type: 'bus-change'; change: SubscriptionChange }
   | { type: 'health-request'; requestId: number };
 
 export type HostToMain =
@@ -60,5 +64,7 @@ export type HostToMain =
   | { type: 'fatal'; cause: CrashCause; error: WireError }
   | { type: 'stopped'; reason: string; selfInitiated: boolean }
   | { type: 'dead-letter'; letter: DeadLetterReport }
+  | { type: 'subscribe'; pattern: string }
+  | { type: 'unsubscribe'; pattern: string }
   | { type: 'health'; requestId: number; health: ActorHealth | null; error?: WireError }
   | { type: 'configured'; requestId: number; error?: WireError };

@@ -108,6 +108,15 @@ export function createMetricsRegistry(system: MetricsSource, options: MetricsOpt
   define('mailbox_dropped_total', 'Messages a full mailbox dropped or refused, by overflow policy (each is also a dead letter).', 'counter', () =>
     snapshot().actors.flatMap((a) => OVERFLOW_POLICIES.map((policy) => ({ labels: { actor: a.id, policy }, value: a.dropped[policy] ?? 0 }))),
   );
+  define('topic_publishes_total', 'Publishes by publisher: routed reached at least one subscriber, unrouted reached none.', 'counter', () => {
+    const s = snapshot();
+    const rows = [...s.actors.map((a) => ({ id: a.id, published: a.published, unrouted: a.unrouted })), { id: '$system', ...s.topics }];
+    return rows.flatMap((r) => [
+      { labels: { publisher: r.id, result: 'routed' }, value: r.published },
+      { labels: { publisher: r.id, result: 'unrouted' }, value: r.unrouted },
+    ]);
+  });
+  define('topic_subscriptions', 'Topic subscriptions in the system (pattern and subscriber pairs).', 'gauge', () => [{ labels: {}, value: snapshot().topics.subscriptions }]);
   perActor('actor_dead_letters_total', 'Messages addressed to an actor that became dead letters.', 'counter', (a) => a.deadLetters);
 
   define('actors', 'Actors of the system by lifecycle state.', 'gauge', () => {

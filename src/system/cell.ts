@@ -154,6 +154,7 @@ export class ActorCell implements SupervisedChild {
       maxMessageBytes: svc.maxMessageBytes,
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,
+      subscriptions: svc.subscriptions(),
     };
     const sb = this.#standby;
     let w: Worker;
@@ -361,6 +362,12 @@ export class ActorCell implements SupervisedChild {
       case 'stopped':
         if (inc.deliberate) inc.onStopped?.();
         else this.#end(inc, { normal: true, reason: m.reason });
+        return;
+      case 'subscribe':
+        this.#svc.subscribe(this.id, m.pattern);
+        return;
+      case 'unsubscribe':
+        this.#svc.unsubscribe(this.id, m.pattern);
         return;
       case 'dead-letter':
         this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message, ...droppedBy(m.letter.error) }, m.letter.error);

@@ -1,4 +1,4 @@
-import type { Envelope } from '../codec/envelope.js';
+import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import { RingReader } from '../ring/ring.js';
 import { MailboxGate } from '../transport/mailbox.js';
@@ -15,7 +15,7 @@ export function takePoison(svc: CellServices, actor: string, ring: { ring: Share
   const reader = new RingReader(ring.ring);
   const taken = takeFrames(svc, actor, reader, 1, (env) => {
     svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: `poison: ${err.message}` });
-    if (env.kind === 'ask') svc.settleAsk(env.from, env.id, err);
+    if (expectsReply(env.kind)) svc.settleAsk(env.from, env.id, err);
   });
   if (taken > 0 && countedLane(ring.lane)) gateOf(svc, actor).release();
 }
@@ -33,7 +33,7 @@ export function retireRings(svc: CellServices, actor: string, rings: Array<{ rin
     const before = n;
     n += takeFrames(svc, actor, new RingReader(ring), Infinity, (env) => {
       svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: err.message });
-      if (env.kind === 'ask') svc.settleAsk(env.from, env.id, err);
+      if (expectsReply(env.kind)) svc.settleAsk(env.from, env.id, err);
     });
     if (countedLane(lane)) for (let i = before; i < n; i++) gate.release();
   }

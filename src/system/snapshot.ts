@@ -1,6 +1,6 @@
 import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
-import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT } from '../host/liveness.js';
+import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
 import type { ActorCell } from './cell.js';
 
 /** One actor's counters, read from shared memory and the cell (no worker is asked). */
@@ -20,6 +20,9 @@ export interface ActorMetrics {
   ringFullEvents: number;
   heartbeatMisses: number;
   deadLetters: number;
+  /** Publishes by this actor that reached at least one subscriber / reached none. */
+  published: number;
+  unrouted: number;
   /** Messages dropped by the mailbox's overflow policy, by policy. */
   dropped: Partial<Record<OverflowPolicy, number>>;
   /** Mailbox bound in messages (0 = only ring bytes). */
@@ -66,6 +69,8 @@ export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Part
     ringFullEvents: cell.ringFullEvents(),
     heartbeatMisses: cell.crashes.heartbeat ?? 0,
     deadLetters,
+    published: live.read(PUBLISHED) >>> 0,
+    unrouted: live.read(UNROUTED) >>> 0,
     dropped: { ...dropped },
     mailboxCapacity: cell.spec.mailbox.capacity,
     handler: { boundsSeconds: HANDLER_BUCKETS_MS.map((ms) => ms / 1000), counts: live.handlerBuckets(), sumSeconds: live.f64[F64_HANDLER_MS_SUM]! / 1000 },

@@ -6,7 +6,7 @@ import { AskTable, DEFAULT_ASK_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../actor/asks.
 import type { AskOptions, TellOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
-import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
+import { Codec, DEFAULT_MAX_MESSAGE_BYTES, expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullError, NoSuchActorError, type OverflowPolicy } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
@@ -22,6 +22,9 @@ import { retireRings } from './inbox-ops.js';
 import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHealth } from './snapshot.js';
 import { ActorRef } from './ref.js';
 import type { CellServices } from './services.js';
+import { Topics, type TopicHandler } from './topics.js';
+import type { Subscription } from '../bus/registry.js';
+import { makeProxy, type Remote } from '../actor/rpc.js';
 
 /** The main thread's own address on the data plane. */
 export const SYSTEM_ID = '$system';
@@ -98,6 +101,7 @@ export class ActorSystem {
   readonly #stopped: Promise<string>;
   #resolveStopped!: (reason: string) => void;
   readonly #svc: CellServices;
+  readonly #topics: Topics;
 
   private constructor(options: SystemOptions) {
     if (typeof options?.name !== 'string' || options.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
@@ -125,7 +129,58 @@ export class ActorSystem {
     this.#inbox = new Inbox(desc.doorbell, { codec: this.#codec, spinMicros: 0 });
     this.#wiring.bindLocal(SYSTEM_ID, this.#inbox);
     this.#sender = new Sender(this.#localSource(), this.#codec, (env, err) => this.#undeliverable(env, err), this.#opts.sendTimeoutMs);
+    this.#topics = new Topics({
+      self: SYSTEM_ID,
+      send: (env) => this.#sender.send(env),
+      ask: (to, msg, options, topic) => this.#ask(to, msg, options, topic),
+      broadcast: (change) => {
+        for (const cell of this.#cells.values()) cell.post({ type: 'bus-change', change });
+      },
+      reply: (to, value, error) => {
+        const env: Envelope = error
+          ? { kind: 'error', from: SYSTEM_ID, to: to.from, id: to.id, payload: toWire(error) }
+          : { kind: 'reply', from: SYSTEM_ID, to: to.from, id: to.id, payload: value };
+        try {
+          this.#sender.send(env, 'reply');
+        } catch (err) {
+          this.#sender.send({ kind: 'error', from: SYSTEM_ID, to: to.from, id: to.id, payload: toWire(err) }, 'reply');
+        }
+      },
+      onError: (err, subject) => this.log.error({ err, subject }, 'topic handler threw'),
+    });
     this.#svc = this.#services();
+  }
+
+  /**
+   * Publish `msg` on `subject` to every subscriber (actors and main-thread
+   * handlers). Returns how many it reached; 0 is counted as unrouted.
+   */
+  publish(subject: string, msg: unknown, options?: TellOptions): number {
+    return this.#topics.publish(subject, msg, options);
+  }
+
+  /** Handle, on the main thread, what is published on subjects matching `pattern`; returns the unsubscribe function. */
+  subscribe<T = unknown>(pattern: string, handler: TopicHandler<T>): () => void {
+    return this.#topics.subscribe(pattern, handler);
+  }
+
+  /** Ask the subscribers of `subject` and settle with the first answer (NoRespondersError if there are none). */
+  request<R = unknown>(subject: string, msg: unknown, options?: AskOptions): Promise<R> {
+    return this.#topics.request<R>(subject, msg, options);
+  }
+
+  /**
+   * A typed proxy to actor `id`'s `api`: `await system.proxy<RiskApi>('risk').check(order)`.
+   * Each call is an ask over the rings (comlink's protocol, not postMessage),
+   * settled by the answer, the method's error, or the ask's timeout/crash errors.
+   */
+  proxy<T>(id: string, options: AskOptions = {}): Remote<T> {
+    return makeProxy<T>((m) => this.#ask(id, m, options, undefined, 'call'));
+  }
+
+  /** Every topic subscription: pattern and subscriber (an actor id, or '$system'). */
+  subscriptions(): Subscription[] {
+    return this.#topics.list();
   }
 
   /** Validate the tree, start every actor in dependency order, and resolve once all are ready. */
@@ -289,6 +344,7 @@ export class ActorSystem {
     if (sup) for (const c of sup.children) this.#forget(c.id);
     this.#supervisors.delete(id);
     this.#cells.delete(id);
+    this.#topics.table.removeSubscriber(id);
     this.#parents.delete(id);
   }
 
@@ -301,11 +357,19 @@ export class ActorSystem {
   }
 
   /** Counters of every actor and of the system, read without asking any worker. */
-  metrics(): { actors: ActorMetrics[]; actorsByState: Record<string, number>; escalations: number; deadLetters: number } {
+  metrics(): {
+    actors: ActorMetrics[];
+    actorsByState: Record<string, number>;
+    escalations: number;
+    deadLetters: number;
+    /** The main thread's own publishes, and how many subscriptions the system has. */
+    topics: { published: number; unrouted: number; subscriptions: number };
+  } {
     const actors = [...this.#cells.values()].map((c) => actorMetrics(c, this.#deadLettersTo.get(c.id) ?? 0, this.#droppedTo.get(c.id) ?? {}));
     const actorsByState: Record<string, number> = {};
     for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
-    return { actors, actorsByState, escalations: this.#escalations, deadLetters: this.#deadLetterCount };
+    const topics = { published: this.#topics.published, unrouted: this.#topics.unrouted, subscriptions: this.#topics.table.size };
+    return { actors, actorsByState, escalations: this.#escalations, deadLetters: this.#deadLetterCount, topics };
   }
 
   /** Health of every actor (its `health` hook when running) and of the system, in one report. */
@@ -376,14 +440,14 @@ export class ActorSystem {
     this.#sender.send(env);
   }
 
-  #ask<R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> {
+  #ask<R>(to: string, msg: unknown, options: AskOptions = {}, topic?: string, kind: 'ask' | 'call' = 'ask'): Promise<R> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.reject(new ActorStoppedError(to, `cannot be asked: the system is ${this.#state}`));
     const cell = this.#cells.get(to);
     if (!cell) return Promise.reject(new NoSuchActorError(to, 'ask'));
     if (cell.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.lastExit?.reason ?? 'retired'})`));
     const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#opts.askTimeoutMs);
     try {
-      this.#sender.send({ kind: 'ask', from: SYSTEM_ID, to, id, payload: msg, priority: options.priority });
+      this.#sender.send({ kind, from: SYSTEM_ID, to, id, payload: msg, priority: options.priority, topic });
     } catch (err) {
       this.#asks.reject(id, err as Error);
     }
@@ -397,8 +461,9 @@ export class ActorSystem {
       else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as WireError));
     };
     const onMail = (env: Envelope): void => {
+      if (this.#topics.deliver(env)) return;
       this.#deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });
-      if (env.kind === 'ask') this.#settleAsk(env.from, env.id, new NoSuchActorError(SYSTEM_ID, 'ask'));
+      if (expectsReply(env.kind)) this.#settleAsk(env.from, env.id, new NoSuchActorError(SYSTEM_ID, 'ask'));
     };
     while (this.#state !== 'stopped') {
       this.#inbox.drainReplies(onReply);
@@ -434,7 +499,7 @@ export class ActorSystem {
   }
 
   #undeliverable(env: Envelope, err: Error): void {
-    if (env.kind === 'ask' && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
+    if (expectsReply(env.kind) && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
     this.#deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message, ...(err instanceof MailboxFullError ? { dropped: err.policy } : {}) });
   }
 
@@ -480,6 +545,15 @@ export class ActorSystem {
       },
       deadLetter: (letter: Omit<DeadLetter, 'at'>, _error?: WireError | Error) => this.#deadLetter(letter),
       settleAsk: (asker, askId, err) => this.#settleAsk(asker, askId, err),
+      subscriptions: () => this.#topics.list(),
+      subscribe: (actor, pattern) => {
+        try {
+          this.#topics.table.subscribe(actor, pattern, `actor '${actor}' ctx.subscribe`);
+        } catch (err) {
+          this.log.error({ actor, pattern, err }, 'refused a subscription');
+        }
+      },
+      unsubscribe: (actor, pattern) => void this.#topics.table.unsubscribe(actor, pattern),
       retireInbox: (actor, err) => {
         this.#wiring.switchboard.setClosed(actor, true);
         retireRings(this.#svc, actor, this.#wiring.switchboard.describe(actor).rings, err);

@@ -1,0 +1,172 @@
+import { expose, transferHandlers, wrap, type Endpoint, type Remote } from 'comlink';
+import type { Envelope } from '../codec/envelope.js';
+
+/**
+ * Typed proxies: comlink's proxy, carried by ringmaster's rings instead of
+ * `postMessage`.
+ *
+ * comlink speaks through an `Endpoint` (postMessage + 'message' events).
+ * The caller's endpoint turns each comlink request into a `call` envelope
+ * (an ask answered by the actor's `api` object rather than `receive`), so a
+ * call gets everything an ask has: the direct ring, priorities, mailbox
+ * policy, redelivery after a crash, and a settled promise in every case.
+ * A call that fails in transport (timeout, crash, stopped) is answered
+ * locally with a comlink "throw" response, so the proxy's promise rejects
+ * with that error instead of hanging.
+ *
+ * What crosses is msgpack, not structured clone: arguments and results must
+ * be plain data; comlink.proxy() callbacks and transferables are not
+ * supported (they need a MessageChannel).
+ */
+
+/** An ask carrying one comlink message; resolves with comlink's response message. */
+export type CallFn = (msg: unknown) => Promise<unknown>;
+
+type Listener = (ev: { data: unknown }) => void;
+
+const REQUEST_TYPES = new Set(['GET', 'SET', 'APPLY', 'CONSTRUCT', 'ENDPOINT', 'RELEASE']);
+
+/** Fields of our errors kept when comlink carries a thrown error across (it keeps only message, name, stack). */
+const ERROR_FIELDS = ['code', 'actor', 'crash', 'reason', 'incarnation', 'timeoutMs', 'policy', 'topic'] as const;
+
+let errorsInstalled = false;
+
+/**
+ * Widen comlink's "throw" handler to carry `code` and the other fields of
+ * RingmasterError, so `err.code` survives a proxy call. comlink keeps its
+ * handlers in one global map; this only adds fields to what it sends.
+ */
+function installErrorFields(): void {
+  if (errorsInstalled) return;
+  errorsInstalled = true;
+  const base = transferHandlers.get('throw')!;
+  transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize(thrown: unknown) {
+      const [wire, transfer] = base.serialize(thrown);
+      const value = (thrown as { value?: unknown }).value;
+      const w = wire as { isError?: boolean; value?: Record<string, unknown> };
+      if (w.isError && value instanceof Error && w.value) {
+        for (const k of ERROR_FIELDS) {
+          const v = (value as unknown as Record<string, unknown>)[k];
+          if (v !== undefined) w.value[k] = v;
+        }
+      }
+      return [wire, transfer];
+    },
+    deserialize: base.deserialize,
+  });
+}
+
+class ListenerSet {
+  readonly #listeners = new Set<Listener>();
+  add(type: string, l: unknown): void {
+    if (type === 'message' && typeof l === 'function') this.#listeners.add(l as Listener);
+  }
+  remove(type: string, l: unknown): void {
+    if (type === 'message') this.#listeners.delete(l as Listener);
+  }
+  get size(): number {
+    return this.#listeners.size;
+  }
+  dispatch(data: unknown): void {
+    for (const l of [...this.#listeners]) l({ data });
+  }
+}
+
+/** A comlink "throw" response to request `id`, built on this side for a call that never reached an answer. */
+export function throwResponse(id: unknown, err: unknown): unknown {
+  const [wire] = transferHandlers.get('throw')!.serialize({ value: err });
+  return { id, type: 'HANDLER', name: 'throw', value: wire };
+}
+
+/** The caller's end: comlink's requests become `call` asks to one actor. */
+class CallerEndpoint {
+  readonly #call: CallFn;
+  readonly #listeners = new ListenerSet();
+
+  constructor(call: CallFn) {
+    this.#call = call;
+  }
+
+  postMessage(msg: unknown): void {
+    const id = (msg as { id?: unknown }).id;
+    this.#call(msg).then(
+      (response) => this.#listeners.dispatch(response),
+      (err: unknown) => this.#listeners.dispatch(throwResponse(id, err)),
+    );
+  }
+
+  addEventListener(type: string, l: unknown): void {
+    this.#listeners.add(type, l);
+  }
+
+  removeEventListener(type: string, l: unknown): void {
+    this.#listeners.remove(type, l);
+  }
+}
+
+/** A typed proxy to an actor's `api`, calling through `call`. */
+export function makeProxy<T>(call: CallFn): Remote<T> {
+  installErrorFields();
+  return wrap<T>(new CallerEndpoint(call) as unknown as Endpoint);
+}
+
+/** The actor's end: one comlink `expose` per calling thread, fed the `call` envelopes from it. */
+class CalleeEndpoint {
+  readonly listeners = new ListenerSet();
+  readonly #waiting = new Map<unknown, (response: unknown) => void>();
+
+  /** Hand comlink one request; resolves with its response. */
+  request(msg: unknown): Promise<unknown> {
+    const { id, type } = (msg ?? {}) as { id?: unknown; type?: unknown };
+    // comlink ignores what it does not know without answering: answer it here, or the call would hang.
+    if (id === undefined || typeof type !== 'string' || !REQUEST_TYPES.has(type)) {
+      return Promise.resolve(throwResponse(id, new TypeError(`not a comlink request (type ${String(type)})`)));
+    }
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.listeners.dispatch(msg);
+    });
+  }
+
+  postMessage(response: unknown): void {
+    const id = (response as { id?: unknown }).id;
+    const resolve = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    resolve?.(response);
+  }
+
+  addEventListener(type: string, l: unknown): void {
+    this.listeners.add(type, l);
+  }
+
+  removeEventListener(type: string, l: unknown): void {
+    this.listeners.remove(type, l);
+  }
+}
+
+/** Serves `call` envelopes against an actor's api object. */
+export class ApiServer {
+  readonly #api: object;
+  readonly #peers = new Map<string, CalleeEndpoint>();
+
+  constructor(api: object) {
+    installErrorFields();
+    this.#api = api;
+  }
+
+  /** Answer one call; resolves with the comlink response to send back (a thrown error is inside it). */
+  handle(env: Envelope): Promise<unknown> {
+    let ep = this.#peers.get(env.from);
+    // comlink detaches its listener after a RELEASE: a later proxy from the same peer gets a fresh one.
+    if (!ep || ep.listeners.size === 0) {
+      ep = new CalleeEndpoint();
+      this.#peers.set(env.from, ep);
+      expose(this.#api, ep as unknown as Endpoint);
+    }
+    return ep.request(env.payload);
+  }
+}
+
+export type { Remote } from 'comlink';
