@@ -117,6 +117,12 @@ export function createMetricsRegistry(system: MetricsSource, options: MetricsOpt
     ]);
   });
   define('topic_subscriptions', 'Topic subscriptions in the system (pattern and subscriber pairs).', 'gauge', () => [{ labels: {}, value: snapshot().topics.subscriptions }]);
+  const perPool = (name: string, help: string, type: ScrapedKind, pick: (p: NonNullable<ActorMetrics['pool']>) => number): void =>
+    define(name, help, type, () => snapshot().actors.flatMap((a) => (a.pool ? [{ labels: { actor: a.id }, value: pick(a.pool) }] : [])));
+  perPool('pool_threads', 'Threads of a pool actor now.', 'gauge', (p) => p.threads);
+  perPool('pool_queue_depth', 'Tasks of a pool actor waiting for a thread.', 'gauge', (p) => p.queueSize);
+  perPool('pool_utilization_ratio', "Share of a pool actor's capacity used since its pool started (0..1).", 'gauge', (p) => p.utilization);
+  perPool('pool_tasks_failed_total', "Tasks of a pool actor whose handler threw (answered with the error; not crashes).", 'counter', (p) => p.failed);
   perActor('actor_dead_letters_total', 'Messages addressed to an actor that became dead letters.', 'counter', (a) => a.deadLetters);
 
   define('actors', 'Actors of the system by lifecycle state.', 'gauge', () => {

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { validatePattern } from '../bus/subject.js';
 import { InvalidTreeError, type OverflowPolicy, type SpecProblem } from '../errors.js';
 
 /** Restart intensity: more than this many restarts within `period`… */
@@ -19,6 +21,11 @@ export const DEFAULT_HEARTBEAT_MISSES = 3;
 export const DEFAULT_MAX_REDELIVERIES = 1;
 /** How long a sender waits at a full `backpressure` mailbox before the message is dead-lettered, ms. */
 export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
+/** Pool actors: threads kept alive when idle, and how long an idle extra thread lives, ms. */
+export const DEFAULT_POOL_MIN_THREADS = 1;
+export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000;
+/** Pool actors: tasks queued per thread at most (beyond that the pool stops taking mail). */
+export const DEFAULT_POOL_QUEUE_PER_THREAD = 16;
 /** Data-area size of each ring into a child's inbox, bytes. */
 export const DEFAULT_CHILD_RING_BYTES = 256 * 1024;
 
@@ -45,6 +52,23 @@ const mailbox = z.strictObject({
   waitMs: z.number().int().min(1).max(2 ** 31 - 1).optional(),
 });
 
+const pool = z.strictObject({
+  module: z.string().min(1),
+  minThreads: z.number().int().min(0).max(256).optional(),
+  maxThreads: z.number().int().min(1).max(256).optional(),
+  maxQueue: z.number().int().min(0).optional(),
+  idleTimeout: ms.optional(),
+});
+
+/** A subscription pattern in a tree: its problem is reported like any other field's. */
+function patternIssue(p: string, ctx: z.core.$RefinementCtx): void {
+  try {
+    validatePattern(p, 'subscribe');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+}
+
 const heartbeat = z.union([
   z.literal(false),
   z.strictObject({ intervalMs: z.number().int().min(1).optional(), misses: z.number().int().min(1).optional() }),
@@ -58,7 +82,8 @@ const resourceLimits = z.strictObject({
 });
 
 const childFields = {
-  module: z.string().min(1),
+  module: z.string().min(1).optional(),
+  pool: pool.optional(),
   config: z.unknown().optional(),
   restart: restart.optional(),
   shutdown: z.union([ms, z.literal('brutal_kill'), z.literal('infinity')]).optional(),
@@ -72,12 +97,24 @@ const childFields = {
   ringBytes: z.number().int().optional(),
   standby: z.boolean().optional(),
   mailbox: mailbox.optional(),
+  subscribe: z.array(z.string().superRefine(patternIssue)).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 };
 
-const childSchema = z.strictObject({ id, ...childFields });
+/** A child runs `module` in its own worker, or is a `pool` of workers for a stateless handler: one of the two. */
+function oneRunner(c: { module?: string | undefined; pool?: unknown }, ctx: z.core.$RefinementCtx): void {
+  if ((c.module === undefined) === (c.pool === undefined)) {
+    ctx.addIssue({ code: 'custom', path: c.module === undefined ? ['module'] : ['pool'], message: c.module === undefined ? 'is required (or give `pool` for a pool actor)' : 'cannot be given together with `module`: a child is an actor or a pool' });
+  }
+  const p = c.pool as { minThreads?: number; maxThreads?: number } | undefined;
+  if (p?.minThreads !== undefined && p.maxThreads !== undefined && p.minThreads > p.maxThreads) {
+    ctx.addIssue({ code: 'custom', path: ['pool', 'minThreads'], message: `must not exceed maxThreads (${p.maxThreads})` });
+  }
+}
+
+const childSchema = z.strictObject({ id, ...childFields }).superRefine(oneRunner);
 /** A simple_one_for_one template: a child without an id (each spawn names its own). */
-const templateSchema = z.strictObject(childFields);
+const templateSchema = z.strictObject(childFields).superRefine(oneRunner);
 
 const supervisorSchema = z.strictObject({
   id,
@@ -114,10 +151,20 @@ export interface ResolvedBackoff {
   resetAfterMs: number;
 }
 
+export interface ResolvedPoolSpec {
+  minThreads: number;
+  maxThreads: number;
+  maxQueue: number;
+  idleTimeoutMs: number;
+}
+
 export interface ResolvedChildSpec {
   kind: 'child';
   id: string;
+  /** The actor's module, or the pool's task module. */
   module: string;
+  /** Set for a pool actor: a stateless handler on a piscina pool instead of one worker. */
+  pool: ResolvedPoolSpec | null;
   config: unknown;
   restart: RestartType;
   shutdown: Shutdown;
@@ -134,6 +181,8 @@ export interface ResolvedChildSpec {
   standby: boolean;
   /** Bound on waiting messages (0 = only the rings' bytes) and what senders do at it. */
   mailbox: { capacity: number; overflow: OverflowPolicy; waitMs: number };
+  /** Topic patterns the child is subscribed to from the start (kept across restarts, like ctx.subscribe). */
+  subscribe: string[];
   /** pino level for this actor; undefined = the system's. */
   logLevel: string | undefined;
 }
@@ -169,10 +218,20 @@ function joinPath(base: string, path: PropertyKey[]): string {
 export function resolveChild(raw: ChildSpec | (ChildTemplate & { id: string }), _path = 'child'): ResolvedChildSpec {
   const hb = raw.heartbeat;
   const b = raw.backoff;
+  const p = raw.pool;
+  const maxThreads = p?.maxThreads ?? Math.max(p?.minThreads ?? 1, availableParallelism());
   return {
     kind: 'child',
     id: raw.id,
-    module: raw.module,
+    module: (raw.module ?? p?.module)!,
+    pool: p
+      ? {
+          minThreads: p.minThreads ?? Math.min(DEFAULT_POOL_MIN_THREADS, maxThreads),
+          maxThreads,
+          maxQueue: p.maxQueue ?? maxThreads * DEFAULT_POOL_QUEUE_PER_THREAD,
+          idleTimeoutMs: p.idleTimeout ?? DEFAULT_POOL_IDLE_TIMEOUT_MS,
+        }
+      : null,
     config: raw.config,
     restart: raw.restart ?? 'permanent',
     shutdown: raw.shutdown ?? DEFAULT_SHUTDOWN_MS,
@@ -185,6 +244,7 @@ export function resolveChild(raw: ChildSpec | (ChildTemplate & { id: string }), 
     maxRedeliveries: raw.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
     ringBytes: raw.ringBytes ?? DEFAULT_CHILD_RING_BYTES,
     standby: raw.standby ?? false,
+    subscribe: raw.subscribe ?? [],
     mailbox: { capacity: raw.mailbox?.capacity ?? 0, overflow: raw.mailbox?.overflow ?? 'backpressure', waitMs: raw.mailbox?.waitMs ?? DEFAULT_MAILBOX_WAIT_MS },
     logLevel: raw.logLevel,
   };

@@ -1,4 +1,4 @@
-import type { Codec } from '../codec/envelope.js';
+import type { Codec, Envelope } from '../codec/envelope.js';
 import type { Watchdog } from '../health/watchdog.js';
 import type { Wiring } from '../transport/wiring.js';
 import type { WireError } from '../actor/wire-error.js';
@@ -10,6 +10,10 @@ export interface CellServices {
   systemName: string;
   wiring: Wiring;
   hostUrl: URL;
+  /** piscina's worker entry for pool actors. */
+  poolWorkerUrl: URL;
+  /** Send a reply or error from the main thread on an actor's behalf (pool actors answer this way). */
+  replyFromMain(env: Envelope): void;
   codec: Codec;
   watchdog: Watchdog;
   logLevel: string;

@@ -2,6 +2,7 @@ import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
 import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
 import type { ActorCell } from './cell.js';
+import { PoolCell, type PoolStats } from '../pool/cell.js';
 
 /** One actor's counters, read from shared memory and the cell (no worker is asked). */
 export interface ActorMetrics {
@@ -20,6 +21,8 @@ export interface ActorMetrics {
   ringFullEvents: number;
   heartbeatMisses: number;
   deadLetters: number;
+  /** Pool actors only: the pool's threads, queue, utilisation and task counts. */
+  pool?: PoolStats;
   /** Publishes by this actor that reached at least one subscriber / reached none. */
   published: number;
   unrouted: number;
@@ -69,6 +72,7 @@ export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Part
     ringFullEvents: cell.ringFullEvents(),
     heartbeatMisses: cell.crashes.heartbeat ?? 0,
     deadLetters,
+    ...(cell instanceof PoolCell ? { pool: cell.stats() } : {}),
     published: live.read(PUBLISHED) >>> 0,
     unrouted: live.read(UNROUTED) >>> 0,
     dropped: { ...dropped },

@@ -23,6 +23,7 @@ import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHe
 import { ActorRef } from './ref.js';
 import type { CellServices } from './services.js';
 import { Topics, type TopicHandler } from './topics.js';
+import { PoolCell } from '../pool/cell.js';
 import type { Subscription } from '../bus/registry.js';
 import { makeProxy, type Remote } from '../actor/rpc.js';
 
@@ -324,10 +325,16 @@ export class ActorSystem {
       case 'log-level':
         this.#cells.get(ch.id)!.setLogLevel(ch.level);
         return;
-      case 'restart':
-        this.#cells.get(ch.id)!.replaceSpec(ch.spec, this.#moduleUrl(ch.spec.module));
+      case 'restart': {
+        const cell = this.#cells.get(ch.id)!;
+        const was = new Set(cell.spec.subscribe);
+        const now = new Set(ch.spec.subscribe);
+        for (const p of was) if (!now.has(p)) this.#topics.table.unsubscribe(ch.id, p);
+        for (const p of now) if (!was.has(p)) this.#topics.table.subscribe(ch.id, p);
+        cell.replaceSpec(ch.spec, this.#moduleUrl(ch.spec.module));
         await this.#parentOf(ch.id).restartChild(ch.id);
         return;
+      }
       case 'supervisor':
         this.#supervisors.get(ch.id)!.updateSpec(ch.spec);
         return;
@@ -425,9 +432,10 @@ export class ActorSystem {
   }
 
   #cell(spec: ResolvedNode & { kind: 'child' }, parent: string): ActorCell {
-    const cell = new ActorCell(spec, parent, this.#moduleUrl(spec.module), this.#svc);
+    const cell = spec.pool ? new PoolCell(spec, parent, this.#moduleUrl(spec.module), this.#svc) : new ActorCell(spec, parent, this.#moduleUrl(spec.module), this.#svc);
     this.#cells.set(spec.id, cell);
     this.#parents.set(spec.id, parent);
+    for (const p of spec.subscribe) this.#topics.table.subscribe(spec.id, p, `tree child '${spec.id}' subscribe`);
     return cell;
   }
 
@@ -531,6 +539,19 @@ export class ActorSystem {
       systemName: this.name,
       wiring: this.#wiring,
       hostUrl: new URL('../../workers/actor-host.js', import.meta.url),
+      poolWorkerUrl: new URL('../../workers/pool-worker.js', import.meta.url),
+      replyFromMain: (env) => {
+        if (env.to === SYSTEM_ID) {
+          if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
+          else this.#asks.reject(env.id, fromWire(env.payload as WireError));
+          return;
+        }
+        try {
+          this.#sender.send(env, 'reply');
+        } catch (err) {
+          this.#sender.send({ ...env, kind: 'error', payload: toWire(err) }, 'reply');
+        }
+      },
       codec: this.#codec,
       watchdog: this.#watchdog,
       logLevel: this.#opts.logLevel,

@@ -29,6 +29,10 @@ export class Wiring {
     for (const { slot, ring, lane } of this.switchboard.describe(id).rings) inbox.attach(slot, ring, lane);
   }
 
+  unbindLocal(id: string): void {
+    this.#local.delete(id);
+  }
+
   register(id: string, options?: RegisterOptions): InboxDescriptor {
     return this.switchboard.register(id, options);
   }

@@ -1,0 +1,277 @@
+import { Piscina } from 'piscina';
+import type { ActorHealth } from '../actor/define.js';
+import { fromWire, toWire } from '../actor/wire-error.js';
+import { expectsReply, type Envelope } from '../codec/envelope.js';
+import { ActorCrashedError, ActorStoppedError, MailboxFullError, type CrashCause } from '../errors.js';
+import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../host/liveness.js';
+import type { ResolvedChildSpec } from '../supervisor/spec.js';
+import { ActorCell } from '../system/cell.js';
+import type { CellServices } from '../system/services.js';
+import { Inbox } from '../transport/inbox.js';
+import type { TaskResult } from '../../workers/pool-worker.js';
+
+/** Longest the pool's reader sleeps between checks when no sender rings, ms. */
+const PARK_MS = 1000;
+
+/** A pool's figures for status, health and metrics. */
+export interface PoolStats {
+  threads: number;
+  queueSize: number;
+  /** Tasks running now. */
+  running: number;
+  /** Share of the pool's capacity used since it started (piscina's utilization), 0..1. */
+  utilization: number;
+  completed: number;
+  /** Tasks whose handler threw (answered with the error; not a crash). */
+  failed: number;
+}
+
+interface Generation {
+  n: number;
+  pool: Piscina;
+  inbox: Inbox;
+  /** Set when this generation ends; its reader stops taking mail. */
+  ended: boolean;
+  tasks: Set<Promise<void>>;
+}
+
+/**
+ * A pool actor: a stateless handler run on a piscina pool instead of one
+ * worker. Its inbox is like any actor's (senders write straight into its
+ * rings, mailbox bound and overflow policy included); the main thread reads
+ * it and hands each message to the pool as a task. When the pool's queue is
+ * full the reader stops taking mail, so the inbox fills and the mailbox's
+ * overflow policy decides what senders get.
+ *
+ * A task whose handler throws is answered with the error (like an ask
+ * answered with an error). A worker that dies (exit, out of heap, an
+ * uncaught error) is the actor's crash: counted by cause, reported, and the
+ * supervisor's strategy applies; a restart is a new pool. Messages taken
+ * into the dead pool's queue are lost with it (asks among them settle with
+ * ActorCrashedError); messages still in the inbox wait for the next pool.
+ */
+export class PoolCell extends ActorCell {
+  readonly #svc: CellServices;
+  #gen: Generation | null = null;
+  #startedAt = 0;
+  #stopping: Promise<void> | null = null;
+  #failed = 0;
+  #completed = 0;
+
+  constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
+    super(spec, parent, moduleUrl, svc);
+    this.#svc = svc;
+  }
+
+  override alive(): boolean {
+    return this.#gen !== null;
+  }
+
+  override prewarm(): void {}
+
+  override standbyState(): 'none' {
+    return 'none';
+  }
+
+  override uptimeMs(): number {
+    return this.#startedAt && this.#gen ? Date.now() - this.#startedAt : 0;
+  }
+
+  override post(): boolean {
+    return false;
+  }
+
+  override utilization(): number {
+    return this.#gen?.pool.utilization ?? 0;
+  }
+
+  override async health(): Promise<ActorHealth | null> {
+    return this.#gen ? { status: 'healthy', details: { ...this.stats() } } : null;
+  }
+
+  /** A pool's handler is stateless: a new config applies from the next task of the next pool. */
+  override async configure(config: unknown): Promise<void> {
+    this.spec.config = config;
+  }
+
+  stats(): PoolStats {
+    const pool = this.#gen?.pool;
+    return {
+      threads: pool?.threads.length ?? 0,
+      queueSize: pool?.queueSize ?? 0,
+      running: this.#gen?.tasks.size ?? 0,
+      utilization: pool ? Math.round(pool.utilization * 1000) / 1000 : 0,
+      completed: this.#completed,
+      failed: this.#failed,
+    };
+  }
+
+  override async start(): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+    const svc = this.#svc;
+    const p = this.spec.pool!;
+    this.incarnation++;
+    if (this.incarnation > 1) this.restarts++;
+    const n = this.incarnation;
+    this.state = 'starting';
+    this.retired = false;
+    this.liveness.resetForIncarnation();
+    svc.wiring.switchboard.setClosed(this.id, false);
+    const pool = new Piscina({
+      filename: svc.poolWorkerUrl.href,
+      workerData: { moduleUrl: this.moduleUrl, id: this.id },
+      minThreads: p.minThreads,
+      maxThreads: p.maxThreads,
+      maxQueue: p.maxQueue,
+      idleTimeout: p.idleTimeoutMs,
+      ...(this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {}),
+    });
+    try {
+      await pool.run(null, { name: 'probe' });
+    } catch (err) {
+      await pool.destroy().catch(() => {});
+      const reason = (err as Error).message;
+      this.state = 'crashed';
+      this.crashes.module = (this.crashes.module ?? 0) + 1;
+      svc.emit({ type: 'crashed', actor: this.id, incarnation: n, cause: 'module', reason });
+      this.lastExit = { normal: false, cause: 'module', reason, generation: n };
+      throw new ActorCrashedError(this.id, 'module', reason, n);
+    }
+    const doorbell = svc.wiring.switchboard.describe(this.id).doorbell;
+    const inbox = new Inbox(doorbell, { codec: svc.codec, spinMicros: 0, onShed: (env) => this.#shed(env) });
+    const gen: Generation = { n, pool, inbox, ended: false, tasks: new Set() };
+    this.#gen = gen;
+    svc.wiring.bindLocal(this.id, inbox);
+    // An uncaught error in a worker with no task of ours on it still kills that worker.
+    pool.on('error', (err: Error) => this.#crash(gen, 'exception', `pool worker failed: ${err.message}`));
+    this.state = 'running';
+    this.#startedAt = Date.now();
+    svc.emit({ type: n === 1 ? 'started' : 'restarted', actor: this.id, incarnation: n });
+    void this.#read(gen);
+  }
+
+  override stop(reason: string, drain: boolean): Promise<void> {
+    this.#stopping ??= this.#stop(reason, drain).finally(() => (this.#stopping = null));
+    return this.#stopping;
+  }
+
+  async #stop(reason: string, drain: boolean): Promise<void> {
+    const gen = this.#gen;
+    if (!gen) {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    const shutdown = this.spec.shutdown;
+    if (shutdown !== 'brutal_kill') {
+      // Draining: the reader goes on until the inbox is empty; then every task finishes. Bounded by `shutdown`.
+      let timer: NodeJS.Timeout | undefined;
+      let late = false;
+      const limit = shutdown === 'infinity' ? null : new Promise<void>((r) => (timer = setTimeout(() => r(void (late = true)), shutdown)));
+      const settle = async (): Promise<void> => {
+        while (drain && !late && !gen.ended && gen.inbox.depth() > 0) await new Promise((r) => setTimeout(r, 5));
+        gen.ended = true;
+        gen.inbox.doorbell.wake();
+        while (!late && gen.tasks.size > 0) await Promise.all(gen.tasks);
+      };
+      await Promise.race([settle(), ...(limit ? [limit] : [])]);
+      clearTimeout(timer);
+    }
+    await this.#end(gen);
+    this.state = 'stopped';
+    this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: gen.n, reason });
+  }
+
+  /** Tear a generation down: its pool, its reader, the asks of tasks still in it. */
+  async #end(gen: Generation): Promise<void> {
+    gen.ended = true;
+    if (this.#gen === gen) this.#gen = null;
+    gen.inbox.doorbell.wake();
+    this.#svc.wiring.unbindLocal(this.id);
+    await gen.pool.destroy().catch(() => {});
+  }
+
+  #crash(gen: Generation, cause: CrashCause, reason: string): void {
+    if (gen.ended || this.#gen !== gen) return;
+    this.state = 'crashed';
+    this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
+    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: gen.n, cause, reason });
+    const info = { normal: false, cause, reason, generation: gen.n };
+    this.lastExit = info;
+    void this.#end(gen).then(() => this.onExit(info));
+  }
+
+  /** The reader: take mail while the pool has room, park when there is none. */
+  async #read(gen: Generation): Promise<void> {
+    while (!gen.ended) {
+      this.#pump(gen);
+      if (gen.ended) break;
+      // Full: wait for a task to end (mail waits in the inbox meanwhile); otherwise for a sender to ring.
+      if (this.#full(gen)) await Promise.race(gen.tasks);
+      else await gen.inbox.waitForWorkAsync(PARK_MS);
+    }
+  }
+
+  /** Every thread busy and the queue at its bound. */
+  #full(gen: Generation): boolean {
+    const p = this.spec.pool!;
+    return gen.tasks.size >= p.maxThreads + p.maxQueue;
+  }
+
+  /** Hand waiting mail to the pool while it has room. Returns how many. */
+  #pump(gen: Generation): number {
+    let n = 0;
+    while (!gen.ended && !this.#full(gen)) {
+      const env = gen.inbox.nextMail();
+      if (!env) break;
+      // A task owns its message from here: the pool, not the ring, holds it.
+      gen.inbox.releaseMail();
+      this.#task(gen, env);
+      n++;
+    }
+    return n;
+  }
+
+  #task(gen: Generation, env: Envelope): void {
+    const live = this.liveness;
+    Atomics.add(live.i32, MSGS_STARTED, 1);
+    const started = performance.now();
+    const t = (gen.pool.run(env.payload) as Promise<TaskResult>).then(
+      (r) => {
+        live.recordHandler(performance.now() - started);
+        Atomics.add(live.i32, MSGS_FINISHED, 1);
+        this.#completed++;
+        if (r.ok) {
+          if (expectsReply(env.kind)) this.#reply(env, r.value);
+          return;
+        }
+        this.#failed++;
+        if (expectsReply(env.kind)) this.#reply(env, undefined, fromWire(r.error));
+        else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool task failed: ${r.error.message}` });
+      },
+      (err: Error) => {
+        // The worker died under this task (the handler's own errors come back as values).
+        const crashed = new ActorCrashedError(this.id, 'exit', err.message, gen.n);
+        if (expectsReply(env.kind)) this.#reply(env, undefined, gen.ended ? new ActorStoppedError(this.id, `was stopped with the task queued (${err.message})`) : crashed);
+        else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool worker failed: ${err.message}` });
+        if (!gen.ended) this.#crash(gen, /out of memory|heap/i.test(err.message) ? 'out-of-memory' : 'exit', err.message);
+      },
+    );
+    const done = t.finally(() => gen.tasks.delete(done));
+    gen.tasks.add(done);
+  }
+
+  #reply(to: Envelope, value: unknown, error?: Error): void {
+    Atomics.add(this.liveness.i32, MSGS_SENT, 1);
+    const env: Envelope = error
+      ? { kind: 'error', from: this.id, to: to.from, id: to.id, payload: toWire(error) }
+      : { kind: 'reply', from: this.id, to: to.from, id: to.id, payload: value };
+    this.#svc.replyFromMain(env);
+  }
+
+  #shed(env: Envelope): void {
+    const err = new MailboxFullError(this.id, 'drop-oldest', 'the oldest message was shed to make room for a newer one');
+    if (expectsReply(env.kind)) this.#reply(env, undefined, err);
+    this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: err.message, dropped: 'drop-oldest' });
+  }
+}
