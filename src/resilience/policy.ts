@@ -13,12 +13,19 @@ export interface Policy<C extends PolicyContext = PolicyContext> {
   execute<T>(fn: (context: C) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T>;
 }
 
-type ContextOf<P> = P extends Policy<infer C> ? C : never;
-type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** Anything with a policy's execute, whatever it returns (a fallback may return its own value type). */
+export interface Executor<C extends PolicyContext = PolicyContext> {
+  execute(fn: (context: C) => unknown, signal?: AbortSignal): Promise<unknown>;
+}
 
-/** A policy made of others, outermost first; the function gets every context merged. */
+type ContextOf<P> = P extends Executor<infer C> ? C : never;
+type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** The context a wrapped function gets: every wrapped policy's context merged. */
+export type MergedContext<Ps extends readonly unknown[]> = Intersect<ContextOf<Ps[number]>> & PolicyContext;
+
+/** A policy made of others, outermost first. */
 export interface WrappedPolicy<C extends PolicyContext> extends Policy<C> {
-  readonly policies: readonly Policy<PolicyContext>[];
+  readonly policies: readonly Executor[];
 }
 
 /**
@@ -29,14 +36,15 @@ export interface WrappedPolicy<C extends PolicyContext> extends Policy<C> {
  * wrapped too. Ours: cockatiel's `wrap` accepts only its own policy type.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a policy of any context may be composed
-export function wrap<Ps extends Policy<any>[]>(...policies: Ps): WrappedPolicy<Intersect<ContextOf<Ps[number]>> & PolicyContext> {
-  type C = Intersect<ContextOf<Ps[number]>> & PolicyContext;
-  const list = [...policies] as Policy<PolicyContext>[];
+export function wrap<Ps extends Executor<any>[]>(...policies: Ps): WrappedPolicy<MergedContext<Ps>> {
+  const list: readonly Executor[] = [...policies];
   return {
     policies: list,
-    execute<T>(fn: (context: C) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
+    execute<T>(fn: (context: MergedContext<Ps>) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
       const run = (context: PolicyContext, i: number): Promise<T> =>
-        i === list.length ? Promise.resolve(fn(context as C)) : list[i]!.execute((inner) => run({ ...context, ...inner }, i + 1), context.signal);
+        i === list.length
+          ? Promise.resolve(fn(context as MergedContext<Ps>))
+          : (list[i]!.execute((inner: PolicyContext) => run({ ...context, ...inner }, i + 1), context.signal) as Promise<T>);
       return run({ signal: signal ?? new AbortController().signal }, 0);
     },
   };
