@@ -26,7 +26,7 @@ export interface ResolvedCacheOptions {
 }
 
 /** Loads the value of a key on a miss; `signal` aborts if the entry is deleted or evicted while it loads. */
-export type Loader<K, V> = (key: K, context: { signal: AbortSignal }) => PromiseLike<V> | V;
+export type CacheLoader<K, V> = (key: K, context: { signal: AbortSignal }) => PromiseLike<V> | V;
 
 /** Counts since the cache was made; `size` counts entries now (expired ones until they are touched or purged). */
 export interface CacheStats {
@@ -65,7 +65,7 @@ export class CacheAside<K extends NonNullable<unknown>, V extends NonNullable<un
   readonly options: Readonly<ResolvedCacheOptions>;
   readonly on: PolicyEvents<CacheEvent>['on'];
   readonly #events = new PolicyEvents<CacheEvent>();
-  readonly #lru: LRUCache<K, V, Loader<K, V>>;
+  readonly #lru: LRUCache<K, V, CacheLoader<K, V>>;
   readonly #stats = { hits: 0, misses: 0, coalesced: 0, loads: 0, loadFailures: 0, evictions: 0, expirations: 0 };
   readonly #metrics;
 
@@ -73,7 +73,7 @@ export class CacheAside<K extends NonNullable<unknown>, V extends NonNullable<un
     this.options = Object.freeze(parseOptions(schema, options, 'cache'));
     const o = this.options;
     this.on = this.#events.on.bind(this.#events);
-    this.#lru = new LRUCache<K, V, Loader<K, V>>({
+    this.#lru = new LRUCache<K, V, CacheLoader<K, V>>({
       max: o.maxEntries,
       ...(o.ttlMs > 0 ? { ttl: o.ttlMs } : {}),
       fetchMethod: (key, _stale, { signal, context }) => this.#load(key, context, signal),
@@ -105,8 +105,8 @@ export class CacheAside<K extends NonNullable<unknown>, V extends NonNullable<un
   }
 
   /** The cached value, or the loader's (loaded once however many callers miss at the same time). */
-  async getOrLoad(key: K, loader: Loader<K, V>, options: { signal?: AbortSignal } = {}): Promise<V> {
-    const status: LRUCache.Status<K, V, Loader<K, V>> = {};
+  async getOrLoad(key: K, loader: CacheLoader<K, V>, options: { signal?: AbortSignal } = {}): Promise<V> {
+    const status: LRUCache.Status<K, V, CacheLoader<K, V>> = {};
     const pending = this.#lru.fetch(key, { context: loader, status });
     // lru-cache fills in status.fetch before its first await.
     const outcome = status.fetch === 'hit' ? 'hit' : status.fetch === 'inflight' ? 'coalesced' : 'miss';
@@ -150,7 +150,7 @@ export class CacheAside<K extends NonNullable<unknown>, V extends NonNullable<un
     this.#show();
   }
 
-  async #load(key: K, loader: Loader<K, V>, signal: AbortSignal): Promise<V> {
+  async #load(key: K, loader: CacheLoader<K, V>, signal: AbortSignal): Promise<V> {
     const started = performance.now();
     this.#stats.loads++;
     try {

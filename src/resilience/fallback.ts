@@ -11,13 +11,13 @@ export interface FallbackContext extends PolicyContext {
   error: unknown;
 }
 
-export type Alternative<T> = (context: FallbackContext) => PromiseLike<T> | T;
+export type FallbackAlternative<T> = (context: FallbackContext) => PromiseLike<T> | T;
 
 export interface FallbackOptions<T> {
   name?: string;
   registry?: Registry;
   /** Tried in order after the primary function fails. */
-  alternatives?: Alternative<T>[];
+  alternatives?: FallbackAlternative<T>[];
   /** Returned when the primary and every alternative failed; without it, the last error is thrown. */
   value?: T;
   /** Which errors move on to the next step (default: all); any other is thrown at once. */
@@ -27,7 +27,7 @@ export interface FallbackOptions<T> {
 export interface ResolvedFallbackOptions<T> {
   name: string;
   registry: Registry;
-  alternatives: readonly Alternative<T>[];
+  alternatives: readonly FallbackAlternative<T>[];
   /** Whether `value` was given (undefined is a value too). */
   hasValue: boolean;
   value: T | undefined;
@@ -39,7 +39,7 @@ export type FallbackEvent = EventsOf<'fallback-'>;
 const schema = z
   .strictObject({
     ...commonFields,
-    alternatives: z.array(fn<Alternative<unknown>>(), { error: 'must be an array of functions' }).optional(),
+    alternatives: z.array(fn<FallbackAlternative<unknown>>(), { error: 'must be an array of functions' }).optional(),
     value: z.unknown().optional(),
     handles: fn<(error: unknown) => boolean>().optional(),
   })
@@ -69,7 +69,7 @@ export class Fallback<T> {
     this.options = Object.freeze({
       name: o.name ?? 'fallback',
       registry: o.registry ?? resilienceRegistry,
-      alternatives: Object.freeze([...(o.alternatives ?? [])]) as readonly Alternative<T>[],
+      alternatives: Object.freeze([...(o.alternatives ?? [])]) as readonly FallbackAlternative<T>[],
       hasValue,
       value: o.value as T | undefined,
       handles: o.handles ?? (() => true),
@@ -88,7 +88,7 @@ export class Fallback<T> {
 
   async execute<R>(primary: (context: PolicyContext) => PromiseLike<R> | R, signal?: AbortSignal): Promise<R | T> {
     const o = this.options;
-    const steps: Alternative<R | T>[] = [primary, ...o.alternatives];
+    const steps: FallbackAlternative<R | T>[] = [primary, ...o.alternatives];
     let error: unknown;
     let served = 'none';
     // Once the caller has aborted, a failure is the abort, not a reason to try something else.

@@ -14,18 +14,18 @@ export interface Policy<C extends PolicyContext = PolicyContext> {
 }
 
 /** Anything with a policy's execute, whatever it returns (a fallback may return its own value type). */
-export interface Executor<C extends PolicyContext = PolicyContext> {
+export interface ExecutablePolicy<C extends PolicyContext = PolicyContext> {
   execute(fn: (context: C) => unknown, signal?: AbortSignal): Promise<unknown>;
 }
 
-type ContextOf<P> = P extends Executor<infer C> ? C : never;
+type ContextOf<P> = P extends ExecutablePolicy<infer C> ? C : never;
 type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 /** The context a wrapped function gets: every wrapped policy's context merged. */
 export type MergedContext<Ps extends readonly unknown[]> = Intersect<ContextOf<Ps[number]>> & PolicyContext;
 
 /** A policy made of others, outermost first. */
 export interface WrappedPolicy<C extends PolicyContext> extends Policy<C> {
-  readonly policies: readonly Executor[];
+  readonly policies: readonly ExecutablePolicy[];
 }
 
 /**
@@ -36,8 +36,8 @@ export interface WrappedPolicy<C extends PolicyContext> extends Policy<C> {
  * wrapped too. Ours: cockatiel's `wrap` accepts only its own policy type.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a policy of any context may be composed
-export function wrap<Ps extends Executor<any>[]>(...policies: Ps): WrappedPolicy<MergedContext<Ps>> {
-  const list: readonly Executor[] = [...policies];
+export function wrap<Ps extends ExecutablePolicy<any>[]>(...policies: Ps): WrappedPolicy<MergedContext<Ps>> {
+  const list: readonly ExecutablePolicy[] = [...policies];
   return {
     policies: list,
     execute<T>(fn: (context: MergedContext<Ps>) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> {
