@@ -16,7 +16,7 @@ export interface SagaStep<I> {
   name: string;
   action: (input: I, context: SagaStepContext) => PromiseLike<unknown> | unknown;
   /** Undoes the action, given its result; runs even after the caller aborted (that is when it is needed). Without one, a completed step has nothing to undo. */
-  compensate?: (input: I, result: unknown) => PromiseLike<void> | void;
+  compensate?: (input: I, result: unknown) => unknown;
 }
 
 export interface SagaOptions<I> {
