@@ -12,4 +12,14 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // The resilience toolkit is loaded inside actors (ringmaster/resilience): of the project it may import only errors.ts.
+    files: ['src/resilience/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./(?!errors\\.js$)', message: 'src/resilience may import only ../errors.js of the project (it must load in a worker without the system).' }] },
+      ],
+    },
+  },
 );

@@ -22,6 +22,13 @@ export const ErrorCodes = {
   ERR_MODULE_LOAD: "An actor's module could not be loaded or does not export an actor made by defineActor().",
   ERR_ESCALATED: 'A supervisor exceeded its restart intensity and failed; at the root this stops the system.',
   ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
+  ERR_CIRCUIT_OPEN: 'A circuit breaker is open (or isolated, or its half-open probes are all taken) and rejected the call without running it; carries the breaker name and when it probes next.',
+  ERR_RETRY_EXHAUSTED: 'A retry policy gave up: every attempt failed, or the next one would pass its deadline; carries the attempts made and the last error as cause.',
+  ERR_EXECUTION_TIMEOUT: 'A call through a timeout policy ran past its time limit; its abort signal was fired.',
+  ERR_BULKHEAD_FULL: 'A bulkhead had no free execution slot and no free queue slot; the call was not run.',
+  ERR_RATE_LIMITED: 'A rate limiter refused a call for a key; carries how long until a permit is free (retryAfterMs).',
+  ERR_SAGA_FAILED: 'A saga step failed and the compensations of every completed step ran and succeeded; the cause is the step error.',
+  ERR_SAGA_COMPENSATION_FAILED: 'A saga step failed and at least one compensation failed too; carries the step error and every compensation error.',
   ERR_MAILBOX_FULL: "An actor's mailbox was at its capacity: the message was dropped by the overflow policy (counted and dead-lettered) or the sender was refused.",
   ERR_NO_RESPONDERS: 'A request was published to a topic that no actor subscribes to.',
   ERR_INVALID_SUBJECT: 'A pub/sub subject or subscription pattern is malformed; the message names the value, the token at fault and the call.',
@@ -128,24 +135,6 @@ export class NoSuchActorError extends RingmasterError {
   }
 }
 
-export class InvalidSubjectError extends RingmasterError {
-  /** The subject or pattern as given (stringified if it was not a string). */
-  readonly value: string;
-  /** The call that was handed the value, e.g. `ctx.publish`. */
-  readonly where: string;
-  /** 1-based position of the offending token, or undefined when the fault is the value as a whole. */
-  readonly token: number | undefined;
-  constructor(kind: 'subject' | 'pattern', value: string, where: string, reason: string, token?: number) {
-    // Cap the echoed value: a runaway subject should not turn into a megabyte-long log line.
-    const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-    super('ERR_INVALID_SUBJECT', `${where}: invalid ${kind} ${shown}: ${reason}`);
-    this.name = 'InvalidSubjectError';
-    this.value = value;
-    this.where = where;
-    this.token = token;
-  }
-}
-
 /** One problem in a tree spec: where it is and what is wrong. */
 export interface SpecProblem {
   path: string;
@@ -225,6 +214,114 @@ export class EscalationError extends RingmasterError {
   }
 }
 
+/** When a breaker rejected a call: it is open, held open by hand, or half-open with every probe slot taken. */
+export type CircuitRejection = 'open' | 'isolated' | 'half-open';
+
+export class CircuitOpenError extends RingmasterError {
+  readonly breaker: string;
+  readonly state: CircuitRejection;
+  /** Epoch ms after which the breaker lets a probe through; null while isolated (no automatic probe) or while probes are in flight. */
+  readonly nextProbeAt: number | null;
+  constructor(breaker: string, state: CircuitRejection, nextProbeAt: number | null) {
+    const when =
+      state === 'isolated' ? 'it is held open until released' : state === 'half-open' ? 'its probe calls are all in flight' : `it probes again at ${new Date(nextProbeAt ?? 0).toISOString()}`;
+    super('ERR_CIRCUIT_OPEN', `circuit breaker '${breaker}' is ${state === 'half-open' ? 'half-open' : 'open'} and rejected the call: ${when}`);
+    this.name = 'CircuitOpenError';
+    this.breaker = breaker;
+    this.state = state;
+    this.nextProbeAt = nextProbeAt;
+  }
+}
+
+/** Why a retry policy gave up. */
+export type RetryExhaustion = 'attempts' | 'deadline';
+
+export class RetryExhaustedError extends RingmasterError {
+  readonly policy: string;
+  readonly attempts: number;
+  readonly reason: RetryExhaustion;
+  constructor(policy: string, attempts: number, reason: RetryExhaustion, options?: ErrorOptions) {
+    const why = reason === 'attempts' ? `all ${attempts} attempts failed` : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: the deadline would pass`;
+    const last = options?.cause instanceof Error ? `; last error: ${options.cause.message}` : '';
+    super('ERR_RETRY_EXHAUSTED', `retry '${policy}': ${why}${last}`, options);
+    this.name = 'RetryExhaustedError';
+    this.policy = policy;
+    this.attempts = attempts;
+    this.reason = reason;
+  }
+}
+
+export class ExecutionTimeoutError extends RingmasterError {
+  readonly policy: string;
+  readonly timeoutMs: number;
+  constructor(policy: string, timeoutMs: number, options?: ErrorOptions) {
+    super('ERR_EXECUTION_TIMEOUT', `timeout '${policy}': the call ran past ${timeoutMs} ms`, options);
+    this.name = 'ExecutionTimeoutError';
+    this.policy = policy;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+export class BulkheadFullError extends RingmasterError {
+  readonly bulkhead: string;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+  constructor(bulkhead: string, maxConcurrent: number, maxQueue: number) {
+    super('ERR_BULKHEAD_FULL', `bulkhead '${bulkhead}' is full: ${maxConcurrent} calls running and ${maxQueue} queued`);
+    this.name = 'BulkheadFullError';
+    this.bulkhead = bulkhead;
+    this.maxConcurrent = maxConcurrent;
+    this.maxQueue = maxQueue;
+  }
+}
+
+export class RateLimitedError extends RingmasterError {
+  readonly limiter: string;
+  readonly key: string;
+  /** How long until the permits asked for could be granted, ms. */
+  readonly retryAfterMs: number;
+  constructor(limiter: string, key: string, retryAfterMs: number) {
+    super('ERR_RATE_LIMITED', `rate limiter '${limiter}' refused key '${key}': retry after ${retryAfterMs} ms`);
+    this.name = 'RateLimitedError';
+    this.limiter = limiter;
+    this.key = key;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export class SagaFailedError extends RingmasterError {
+  readonly saga: string;
+  /** The step whose action failed. */
+  readonly step: string;
+  constructor(saga: string, step: string, options?: ErrorOptions) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super('ERR_SAGA_FAILED', `saga '${saga}': step '${step}' failed${detail}; completed steps were compensated`, options);
+    this.name = 'SagaFailedError';
+    this.saga = saga;
+    this.step = step;
+  }
+}
+
+/** A compensation that threw, by step. */
+export interface CompensationFailure {
+  step: string;
+  error: unknown;
+}
+
+export class SagaCompensationError extends RingmasterError {
+  readonly saga: string;
+  readonly step: string;
+  readonly failures: readonly CompensationFailure[];
+  constructor(saga: string, step: string, failures: readonly CompensationFailure[], options?: ErrorOptions) {
+    const which = failures.map((f) => `'${f.step}'`).join(', ');
+    super('ERR_SAGA_COMPENSATION_FAILED', `saga '${saga}': step '${step}' failed and the compensation of ${which} failed too; their effects may remain`, options);
+    this.name = 'SagaCompensationError';
+    this.saga = saga;
+    this.step = step;
+    this.failures = failures;
+  }
+}
+
 export type OverflowPolicy = 'backpressure' | 'drop-newest' | 'drop-oldest' | 'fail';
 
 export class MailboxFullError extends RingmasterError {
@@ -244,5 +341,23 @@ export class NoRespondersError extends RingmasterError {
     super('ERR_NO_RESPONDERS', `request to '${topic}': no actor subscribes to it`);
     this.name = 'NoRespondersError';
     this.topic = topic;
+  }
+}
+
+export class InvalidSubjectError extends RingmasterError {
+  /** The subject or pattern as given (stringified if it was not a string). */
+  readonly value: string;
+  /** The call that was handed the value, e.g. `ctx.publish`. */
+  readonly where: string;
+  /** 1-based position of the offending token, or undefined when the fault is the value as a whole. */
+  readonly token: number | undefined;
+  constructor(kind: 'subject' | 'pattern', value: string, where: string, reason: string, token?: number) {
+    // Cap the echoed value: a runaway subject should not turn into a megabyte-long log line.
+    const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+    super('ERR_INVALID_SUBJECT', `${where}: invalid ${kind} ${shown}: ${reason}`);
+    this.name = 'InvalidSubjectError';
+    this.value = value;
+    this.where = where;
+    this.token = token;
   }
 }
