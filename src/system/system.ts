@@ -7,7 +7,7 @@ import type { AskOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import { Codec, DEFAULT_MAX_MESSAGE_BYTES, type Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError, type CrashCause } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
@@ -58,10 +58,15 @@ export interface ActorStatus {
   restarts: number;
   inboxDepth: number;
   handled: number;
+  /** Supervisors only: the strategy, and the restart intensity (`intensity` restarts per `periodMs`) with what is left of it now. */
   strategy?: string;
   restartBudgetLeft?: number;
+  intensity?: number;
+  periodMs?: number;
   /** Actors only: the spare worker of a `standby: true` child. */
   standby?: 'none' | 'booting' | 'ready';
+  /** Actors only, once one has crashed: the latest crash. It concerns the current incarnation when `incarnation` matches. */
+  lastCrash?: { incarnation: number; cause: CrashCause; reason: string; at: number };
 }
 
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -196,6 +201,8 @@ export class ActorSystem {
         handled: 0,
         strategy: node.spec.strategy,
         restartBudgetLeft: node.remainingRestarts(),
+        intensity: node.spec.intensity,
+        periodMs: node.spec.periodMs,
       });
       for (const c of node.children) {
         if (c instanceof Supervisor) visit(c);
@@ -210,6 +217,7 @@ export class ActorSystem {
             inboxDepth: c.inboxDepth(),
             handled: c.handled(),
             standby: c.standbyState(),
+            ...(c.lastCrash ? { lastCrash: { ...c.lastCrash } } : {}),
           });
         }
       }
