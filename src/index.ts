@@ -80,7 +80,7 @@ export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, DEFAU
 export type { ErrorCode, CrashCause, SpecProblem } from './errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
-export type { SystemEvent, SystemEventType, DeadLetter } from './system/events.js';
+export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource } from './system/events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';
 export type { HttpOptions, HttpServer } from './http/server.js';

@@ -17,7 +17,7 @@ import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
 import { Wiring } from '../transport/wiring.js';
 import { ActorCell, type CellState } from './cell.js';
-import { EventHub, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
+import { EventHub, type ConfigEventInput, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
 import { retireRings } from './inbox-ops.js';
 import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHealth } from './snapshot.js';
 import { ActorRef } from './ref.js';
@@ -185,6 +185,16 @@ export class ActorSystem {
 
   on<T extends SystemEventType>(type: T | '*', listener: (e: EventOf<T>) => void): () => void {
     return this.#events.on(type, listener);
+  }
+
+  /**
+   * For a configuration layer (ConfigManager): put a reload's outcome on the
+   * event stream as `config-applied` or `config-rejected`. The system itself
+   * does not read config files, so it cannot tell a rejected file by itself.
+   */
+  reportConfig(event: ConfigEventInput): void {
+    if (event?.type !== 'config-applied' && event?.type !== 'config-rejected') throw new InvalidOptionError('event.type', "must be 'config-applied' or 'config-rejected'");
+    this.#events.emit({ ...event });
   }
 
   status(): ActorStatus[] {
