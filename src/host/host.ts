@@ -62,6 +62,8 @@ export class Host {
 
   async run(): Promise<void> {
     const b = this.#boot;
+    // A first heap figure now: the heartbeat refreshes it, and without heartbeats this is the only one.
+    this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
     if (b.heartbeatMs > 0) {
       let beats = 0;
       this.#live.f64[F64_HEARTBEAT_AT] = Date.now();
