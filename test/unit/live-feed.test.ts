@@ -257,7 +257,7 @@ describe('live feed (fake system, fake clock)', () => {
     expect(feed!.clients).to.equal(1);
   });
 
-  it('close() ends every stream, removes its listener and every timer; a later connect is ended at once', () => {
+  it('close() says closing and ends every stream, removes its listener and every timer; a later connect is ended at once', () => {
     start();
     const sinks = [new FakeSink(), new FakeSink()];
     for (const s of sinks) feed!.connect(s);
@@ -265,6 +265,10 @@ describe('live feed (fake system, fake clock)', () => {
     expect(system.listeners.size).to.equal(1);
     feed!.close();
     expect(sinks.map((s) => s.ended)).to.deep.equal([true, true]);
+    expect(sinks.map((s) => s.messages().map((m) => m.event))).to.deep.equal([
+      ['hello', 'closing'],
+      ['hello', 'closing'],
+    ]);
     expect(system.listeners.size).to.equal(0);
     expect(clock.countTimers()).to.equal(0);
     expect(feed!.clients).to.equal(0);

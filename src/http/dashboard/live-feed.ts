@@ -69,7 +69,8 @@ type LiveEventBody = Exclude<SystemEvent, { type: 'dead-letter' }> | { type: 'de
  * Protocol (Server-Sent Events): on connect `retry:` and a `hello` event
  * with the whole picture (status, history, recent events); then `update`
  * events with the status, the samples and the events since the previous
- * update. A client that connects between two updates may see a sample or an
+ * update; `closing` when the server closes the feed, just before the stream
+ * ends. A client that connects between two updates may see a sample or an
  * event in its hello and again in the next update: samples carry `t` and
  * events `seq` so it can skip what it has.
  */
@@ -133,6 +134,7 @@ export class LiveFeed {
       name: this.#source.name,
       state: this.#source.state,
       sampleMs: this.#opts.sampleMs,
+      historyPoints: this.#opts.historyPoints,
       status: this.#source.status(),
       history: this.#history,
       events: this.#events,
@@ -141,7 +143,7 @@ export class LiveFeed {
     return () => this.#disconnect(sink);
   }
 
-  /** End every client's stream, stop the timers and stop listening to the system. */
+  /** Say `closing` to every client and end its stream; stop the timers and stop listening to the system. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -151,7 +153,12 @@ export class LiveFeed {
     this.#sampleTimer = this.#pushTimer = null;
     const clients = [...this.#clients];
     this.#clients.clear();
-    for (const c of clients) c.end();
+    // Told apart from a dropped connection: the server ended the stream on purpose.
+    const bye = frame('closing', { t: this.#clock.now() });
+    for (const c of clients) {
+      c.write(bye);
+      c.end();
+    }
   }
 
   #disconnect(sink: LiveSink): void {
