@@ -224,6 +224,8 @@ export interface ConfigRoutes {
   versions(): { current: number; applied: number; rejected: number; versions: VersionSummary[] };
   /** Body of `POST /api/config/rollback` with `{ version? }`; throws InvalidOptionError (400) for a bad or unknown version. */
   rollback(version?: unknown): Promise<{ ok: true; version: VersionSummary }>;
+  /** For startHttp's `onReload` (`POST /api/config/reload`): re-read the file now; a rejected file throws ConfigError (400, every problem in the message). */
+  reload(): Promise<ReloadOutcome>;
 }
 
 const summary = ({ tree: _tree, ...rest }: ConfigVersion): VersionSummary => rest;
@@ -238,6 +240,12 @@ export function configRoutes(manager: ConfigManager): ConfigRoutes {
       }
       const applied = await manager.rollback((version ?? undefined) as number | undefined);
       return { ok: true, version: summary(applied) };
+    },
+    // A rejected file answers as an error, not as a 200 that says "rejected".
+    reload: async () => {
+      const outcome = await manager.reload();
+      if (outcome.status === 'rejected') throw new ConfigError(manager.file, outcome.problems);
+      return outcome;
     },
   };
 }

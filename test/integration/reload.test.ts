@@ -3,7 +3,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, InvalidOptionError, type SystemEvent } from '../../src/index.js';
-import { ConfigManager, configRoutes, loadConfig, toSystemOptions } from '../../src/config/index.js';
+import { ConfigError, ConfigManager, configRoutes, loadConfig, toSystemOptions } from '../../src/config/index.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const echo = actors('echo');
@@ -140,5 +140,16 @@ describe('hot reload of a config file (real workers, real files)', function () {
     expect(system.name).to.equal('reload');
     await manager.rollback(1);
     expect(system.log.level).to.equal('silent');
+  });
+
+  it('the reload route handler answers a rejected file with ConfigError listing every problem', async () => {
+    const { manager, events } = await boot(config({ limit: 1 }), false);
+    const routes = configRoutes(manager);
+    expect(await routes.reload()).to.deep.equal({ status: 'unchanged', version: 1 });
+    writeFileSync(file, config({ limit: 1 }, { b: '      restart: sometimes\n' }));
+    const err = await routes.reload().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.path)).to.deep.equal(['tree.children[1].restart']);
+    expect(configEvents(events).map((e) => e.type)).to.deep.equal(['config-rejected']);
   });
 });
