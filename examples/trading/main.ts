@@ -68,8 +68,17 @@ const serve = async (system: ActorSystem): Promise<void> => {
   await m.watch();
   const h = loaded.config.http;
   if (h) {
-    const http = (live.http = await startHttp(system, { host: h.host, port: h.port, ...(h.token ? { token: h.token } : {}), reloads: () => m.counts(), config: configRoutes(m) }));
+    const routes = configRoutes(m);
+    const http = (live.http = await startHttp(system, {
+      host: h.host,
+      port: h.port,
+      ...(h.token ? { token: h.token } : {}),
+      reloads: () => m.counts(),
+      onReload: routes.reload,
+      config: routes,
+    }));
     console.log(`watching ${CONFIG_FILE} (edit a fault rate: applied live)`);
+    console.log(`dashboard ${http.url}/ (${h.token ? 'restart, stop and reload take the bearer token' : 'read-only: set RINGMASTER_HTTP_TOKEN to restart, stop and reload from it'})`);
     console.log(`health ${http.url}/health · metrics ${http.url}/metrics · tree ${http.url}/api/tree · node dist/src/cli/main.js status --url ${http.url}`);
   }
 };

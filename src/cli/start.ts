@@ -1,4 +1,4 @@
-import { ConfigError, ConfigManager, loadConfig, toSystemOptions, configRoutes } from '../config/index.js';
+import { ConfigManager, loadConfig, toSystemOptions, configRoutes } from '../config/index.js';
 import { startHttp, type HttpServer } from '../http/server.js';
 import { ActorSystem } from '../system/system.js';
 import { help, type Io } from './config-commands.js';
@@ -24,18 +24,14 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
   let http: HttpServer | null = null;
   try {
     if (config.http) {
+      const routes = configRoutes(manager);
       http = await startHttp(system, {
         host: config.http.host,
         port: config.http.port,
         ...(config.http.token !== undefined ? { token: config.http.token } : {}),
         reloads: () => manager.counts(),
-        // A rejected file answers as an error (400, every problem in the message), not as a 200 that says "rejected".
-        onReload: async () => {
-          const outcome = await manager.reload();
-          if (outcome.status === 'rejected') throw new ConfigError(config.file, outcome.problems);
-          return outcome;
-        },
-        config: configRoutes(manager),
+        onReload: routes.reload,
+        config: routes,
       });
     }
     await manager.watch();
@@ -76,6 +72,7 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
     io.err(`ringmaster: system '${system.name}' running: ${actors.length} actor${actors.length === 1 ? '' : 's'} started (${actors.map((a) => a.id).join(', ')})`);
     const actions = config.http?.token ? 'restart/stop/reload need the bearer token' : 'actions off: no token';
     io.err(http ? `ringmaster: listening on ${http.url} (${HTTP_PATHS.join(' ')}; ${actions})` : 'ringmaster: no HTTP listener (add an http section or --port to serve /health and /metrics)');
+    if (http) io.err(`ringmaster: dashboard at ${http.url}/`);
     io.err(`ringmaster: watching ${config.file} for changes`);
     io.err(`ringmaster: Ctrl-C or 'kill -INT ${process.pid}' stops it gracefully`);
     void system.whenStopped().then(async (reason) => {

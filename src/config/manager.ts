@@ -119,9 +119,11 @@ export class ConfigManager {
       const changes = await this.#apply(target.tree, target.logLevel).catch((err: unknown) => {
         this.#counts.rejected++;
         this.#system.log.warn({ component: 'config', version: target.version, err: (err as Error).message }, 'config rollback failed');
+        this.#system.reportConfig({ type: 'config-rejected', source: 'rollback', problems: problemsOf(err).map(formatProblem) });
         throw err;
       });
       const applied = this.#record('rollback', changes, target.tree, target.logLevel, target.version);
+      this.#system.reportConfig({ type: 'config-applied', version: applied.version, source: 'rollback', changes: applied.changes.map((c) => ({ ...c })), restored: target.version });
       this.#system.log.info({ component: 'config', version: applied.version, restored: target.version, changes: describe(changes) }, 'config rolled back');
       return { ...applied };
     });
@@ -174,11 +176,13 @@ export class ConfigManager {
       this.#counts.rejected++;
       const problems = problemsOf(err);
       log.warn({ component: 'config', file: this.file, problems: problems.map(formatProblem) }, 'config change rejected; the running configuration is kept');
+      this.#system.reportConfig({ type: 'config-rejected', source: 'file', problems: problems.map(formatProblem) });
       return { status: 'rejected', problems };
     }
     const needsRestart = START_ONLY.filter(([, get]) => !isDeepStrictEqual(get(next), get(this.#started))).map(([f]) => f);
     const v = this.#record('file', changes, next.tree, next.log.level);
     log.info({ component: 'config', version: v.version, changes: describe(changes) }, 'config change applied');
+    this.#system.reportConfig({ type: 'config-applied', version: v.version, source: 'file', changes: v.changes.map((c) => ({ ...c })) });
     if (needsRestart.length > 0) log.warn({ component: 'config', fields: needsRestart }, 'these config fields take effect at the next start only');
     return { status: 'applied', version: v.version, changes: v.changes, needsRestart };
   }
@@ -220,6 +224,8 @@ export interface ConfigRoutes {
   versions(): { current: number; applied: number; rejected: number; versions: VersionSummary[] };
   /** Body of `POST /api/config/rollback` with `{ version? }`; throws InvalidOptionError (400) for a bad or unknown version. */
   rollback(version?: unknown): Promise<{ ok: true; version: VersionSummary }>;
+  /** For startHttp's `onReload` (`POST /api/config/reload`): re-read the file now; a rejected file throws ConfigError (400, every problem in the message). */
+  reload(): Promise<ReloadOutcome>;
 }
 
 const summary = ({ tree: _tree, ...rest }: ConfigVersion): VersionSummary => rest;
@@ -234,6 +240,12 @@ export function configRoutes(manager: ConfigManager): ConfigRoutes {
       }
       const applied = await manager.rollback((version ?? undefined) as number | undefined);
       return { ok: true, version: summary(applied) };
+    },
+    // A rejected file answers as an error, not as a 200 that says "rejected".
+    reload: async () => {
+      const outcome = await manager.reload();
+      if (outcome.status === 'rejected') throw new ConfigError(manager.file, outcome.problems);
+      return outcome;
     },
   };
 }

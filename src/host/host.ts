@@ -12,7 +12,7 @@ import type { EnvelopeKind } from '../codec/envelope.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { getHeapStatistics } from 'node:v8';
-import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from './liveness.js';
+import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from './liveness.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
 /**
@@ -71,10 +71,14 @@ export class Host {
 
   async run(): Promise<void> {
     const b = this.#boot;
+    // A first heap figure now: the heartbeat refreshes it, and without heartbeats this is the only one.
+    this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
     if (b.heartbeatMs > 0) {
       let beats = 0;
+      this.#live.f64[F64_HEARTBEAT_AT] = Date.now();
       this.#heartbeat = setInterval(() => {
         Atomics.add(this.#live.i32, HEARTBEAT, 1);
+        this.#live.f64[F64_HEARTBEAT_AT] = Date.now();
         // Heap size for health and metrics, a few times a second at most.
         if (beats++ % Math.max(1, Math.round(250 / b.heartbeatMs)) === 0) this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
       }, b.heartbeatMs);

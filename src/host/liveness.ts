@@ -15,6 +15,7 @@
  *   Float64 at byte 32  BUSY_SINCE      host: epoch ms at which the current handler started (0 = idle)
  *   Float64 at byte 40  HANDLER_MS_SUM  host: total handler time, ms
  *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed on heartbeats
+ *   Float64 at byte 56  HEARTBEAT_AT    host: epoch ms of the last heartbeat (0 = none yet); the heartbeat's age, unlike its count, reads at a glance
  *   Int32 slots 16..    HANDLER_BUCKETS host: handlers that took ≤ HANDLER_BUCKETS_MS[i] (last: +Inf), not cumulative
  */
 
@@ -34,6 +35,7 @@ export const INT_SLOTS = HANDLER_BUCKETS + HANDLER_BUCKETS_MS.length + 1;
 export const F64_BUSY_SINCE = 4; // Float64 index (byte 32)
 export const F64_HANDLER_MS_SUM = 5; // Float64 index (byte 40)
 export const F64_HEAP_USED_MB = 6; // Float64 index (byte 48)
+export const F64_HEARTBEAT_AT = 7; // Float64 index (byte 56), below the handler buckets (Int32 slot 16 = byte 64)
 export const LIVENESS_BYTES = INT_SLOTS * 4;
 
 export const ActorState = {
@@ -84,5 +86,6 @@ export class Liveness {
     Atomics.store(this.i32, STATE, ActorState.booting);
     Atomics.store(this.i32, IN_FLIGHT_SLOT, -1);
     this.f64[F64_BUSY_SINCE] = 0;
+    this.f64[F64_HEARTBEAT_AT] = 0;
   }
 }

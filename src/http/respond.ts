@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RingmasterError, type ErrorCode } from '../errors.js';
 
 /** Codes of errors that only exist at the HTTP layer (the others are RingmasterError codes). */
@@ -19,8 +19,15 @@ export class HttpError extends Error {
   }
 }
 
-/** What a route answers: a JSON value, or text with its own content type. */
-export type Reply = { status: number; json: unknown } | { status: number; text: string; contentType: string };
+/**
+ * What a route answers: a JSON value, or text (or bytes) with its own
+ * content type, each with optional extra headers; or a stream the route
+ * writes itself (the dashboard's live feed).
+ */
+export type Reply =
+  | { status: number; json: unknown; headers?: Record<string, string> }
+  | { status: number; text: string | Buffer; contentType: string; headers?: Record<string, string> }
+  | { status: number; stream: (req: IncomingMessage, res: ServerResponse) => void };
 
 // A RingmasterError says what went wrong in terms an operator can act on, so
 // it keeps its code and message; only the status needs choosing.
@@ -45,13 +52,14 @@ export function toHttpError(err: unknown, log: (err: unknown) => void): HttpErro
   return new HttpError(500, 'ERR_INTERNAL', 'internal error (details are in the system log)');
 }
 
-export function sendReply(res: ServerResponse, reply: Reply, headers: Record<string, string> = {}): void {
+export function sendReply(res: ServerResponse, reply: Exclude<Reply, { stream: unknown }>, headers: Record<string, string> = {}): void {
   const body = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
   res.writeHead(reply.status, {
     ...headers,
     'content-type': 'json' in reply ? 'application/json; charset=utf-8' : reply.contentType,
     'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store',
+    ...reply.headers,
   });
   res.end(body);
 }

@@ -3,6 +3,8 @@ import { isIP, type AddressInfo } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
 import { createMetricsRegistry, type ReloadCounts } from '../metrics/registry.js';
 import type { ActorSystem } from '../system/system.js';
+import { LiveFeed } from './dashboard/live-feed.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { HttpError, sendError, sendReply, toHttpError } from './respond.js';
 import { buildRoutes, type ConfigRouteHandlers, findRoute, requireToken } from './routes.js';
 
@@ -24,6 +26,8 @@ export interface HttpOptions {
   onReload?: () => Promise<unknown>;
   /** Versions and rollback of the configuration: `GET /api/config/versions`, `POST /api/config/rollback`. */
   config?: ConfigRouteHandlers;
+  /** Serve the dashboard page at `/` and its live feed at `/api/live` (default true). */
+  dashboard?: boolean;
 }
 
 export interface HttpServer {
@@ -36,12 +40,13 @@ export interface HttpServer {
 
 function validate(options: HttpOptions): Required<Pick<HttpOptions, 'host' | 'port'>> & HttpOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  const { host = DEFAULT_HTTP_HOST, port = DEFAULT_HTTP_PORT, token, reloads, onReload } = options;
+  const { host = DEFAULT_HTTP_HOST, port = DEFAULT_HTTP_PORT, token, reloads, onReload, dashboard } = options;
   if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'must be a non-empty string (an address or host name)');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError('port', `must be an integer from 0 to 65535, got ${String(port)}`);
   if (token !== undefined && (typeof token !== 'string' || !/^\S+$/.test(token))) throw new InvalidOptionError('token', 'must be a non-empty string without whitespace');
   if (reloads !== undefined && typeof reloads !== 'function') throw new InvalidOptionError('reloads', 'must be a function returning { applied, rejected }');
   if (onReload !== undefined && typeof onReload !== 'function') throw new InvalidOptionError('onReload', 'must be a function returning a promise');
+  if (dashboard !== undefined && typeof dashboard !== 'boolean') throw new InvalidOptionError('dashboard', 'must be true or false');
   return { ...options, host, port };
 }
 
@@ -50,19 +55,25 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 /**
  * Serve the system's health, readiness, Prometheus metrics, tree and
  * per-actor status over HTTP, plus token-guarded operator actions (restart,
- * stop, config reload). Every answer, errors included, is JSON except
- * /metrics; a failing handler answers 500 and the server keeps serving.
+ * stop, config reload) and the dashboard with its live feed. Every answer,
+ * errors included, is JSON except /metrics and the dashboard's files; a
+ * failing handler answers 500 and the server keeps serving.
  */
 export async function startHttp(system: ActorSystem, options: HttpOptions = {}): Promise<HttpServer> {
   const opts = validate(options);
   const log = system.log.child({ component: 'http' });
   const registry = createMetricsRegistry(system, opts.reloads ? { reloads: opts.reloads } : {});
-  const routes = buildRoutes({
-    system,
-    registry,
-    ...(opts.onReload ? { onReload: opts.onReload } : {}),
-    ...(options.config ? { config: options.config } : {}),
-  });
+  const feed =
+    opts.dashboard === false ? null : new LiveFeed(system, { info: { actions: { token: opts.token !== undefined, reload: opts.onReload !== undefined } } });
+  const routes = [
+    ...buildRoutes({
+      system,
+      registry,
+      ...(opts.onReload ? { onReload: opts.onReload } : {}),
+      ...(options.config ? { config: options.config } : {}),
+    }),
+    ...(feed ? dashboardRoutes(feed) : []),
+  ];
   let closing = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -74,7 +85,8 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       const { route, params } = findRoute(routes, req.method ?? 'GET', path);
       if (route.action) requireToken(req.headers.authorization, opts.token);
       const reply = await route.handle(params, route.method === 'POST' ? await readJson(req) : null);
-      sendReply(res, reply, headers());
+      if ('stream' in reply) reply.stream(req, res);
+      else sendReply(res, reply, headers());
       if (route.action) log.info({ method: req.method, path }, 'operator action done');
     } catch (err) {
       const httpErr = toHttpError(err, (e) => log.error({ err: e, method: req.method, url: req.url }, 'http handler failed'));
@@ -90,9 +102,13 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => {
+      feed?.close(); // its sampler would otherwise run for a server that never was
+      reject(err);
+    };
+    server.once('error', failed);
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -107,6 +123,8 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
   const close = (): Promise<void> =>
     (closed ??= new Promise<void>((resolve) => {
       closing = true;
+      // Live streams never end by themselves; ending them first lets close() finish without the grace period.
+      feed?.close();
       const cut = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
       server.close(() => {
         clearTimeout(cut);

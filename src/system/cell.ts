@@ -30,6 +30,8 @@ export class ActorCell implements SupervisedChild {
   incarnation = 0;
   restarts = 0;
   lastExit: ExitInfo | null = null;
+  /** The latest crash, recorded when detected (before the worker is gone and lastExit is set). */
+  lastCrash: { incarnation: number; cause: CrashCause; reason: string; at: number } | null = null;
   /** Ended for good (not restarted): its inbox is closed until a supervisor starts it again. */
   retired = false;
   /** Crashes by cause over the cell's life (restarts by cause, heartbeat misses). */
@@ -398,6 +400,7 @@ export class ActorCell implements SupervisedChild {
     if (!info.normal) {
       // Reported when detected; the worker's termination and the poison check follow.
       this.crashes[info.cause!] = (this.crashes[info.cause!] ?? 0) + 1;
+      this.lastCrash = { incarnation: inc.n, cause: info.cause!, reason: info.reason, at: Date.now() };
       this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: inc.n, cause: info.cause!, reason: info.reason });
     }
     inc.ending = (async () => {

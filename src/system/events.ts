@@ -23,12 +23,19 @@ export type SystemEvent =
   | { type: 'escalated'; supervisor: string; reason: string; at: number }
   | { type: 'auto-shutdown'; supervisor: string; reason: string; at: number }
   | { type: 'dead-letter'; letter: DeadLetter; at: number }
-  | { type: 'system-stopped'; reason: string; at: number };
+  | { type: 'system-stopped'; reason: string; at: number }
+  | { type: 'config-applied'; version: number; source: ConfigEventSource; changes: Array<{ kind: string; id: string }>; restored?: number; at: number }
+  | { type: 'config-rejected'; source: ConfigEventSource; problems: string[]; at: number };
+
+/** What led to a configuration change: the file (a change on disk, or a reload asked for), or a rollback to a kept version. */
+export type ConfigEventSource = 'file' | 'rollback';
 
 export type SystemEventType = SystemEvent['type'];
 export type EventOf<T extends SystemEventType> = Extract<SystemEvent, { type: T }>;
 /** An event before the hub stamps its time. */
 export type EventInput = SystemEvent extends infer E ? (E extends SystemEvent ? Omit<E, 'at'> : never) : never;
+/** A configuration outcome as the config layer reports it to the system. */
+export type ConfigEventInput = Extract<EventInput, { type: 'config-applied' | 'config-rejected' }>;
 
 type Listener = (e: SystemEvent) => void;
 

@@ -1,6 +1,6 @@
 import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
-import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
+import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
 import type { ActorCell } from './cell.js';
 import { PoolCell, type PoolStats } from '../pool/cell.js';
 
@@ -34,6 +34,8 @@ export interface ActorMetrics {
   handler: { boundsSeconds: readonly number[]; counts: number[]; sumSeconds: number };
   uptimeMs: number;
   heapUsedMb: number;
+  /** ms since the running incarnation's last heartbeat; null when not running or heartbeats are off. */
+  heartbeatAgeMs: number | null;
   /** Event-loop utilisation since the previous snapshot, percent. */
   cpuPct: number;
 }
@@ -80,8 +82,15 @@ export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Part
     handler: { boundsSeconds: HANDLER_BUCKETS_MS.map((ms) => ms / 1000), counts: live.handlerBuckets(), sumSeconds: live.f64[F64_HANDLER_MS_SUM]! / 1000 },
     uptimeMs: cell.uptimeMs(),
     heapUsedMb: Math.round(live.f64[F64_HEAP_USED_MB]! * 10) / 10,
+    heartbeatAgeMs: heartbeatAge(cell),
     cpuPct: Math.round(cell.utilization() * 1000) / 10,
   };
+}
+
+function heartbeatAge(cell: ActorCell): number | null {
+  const at = cell.liveness.f64[F64_HEARTBEAT_AT]!;
+  if (cell.state !== 'running' || !cell.spec.heartbeat || at === 0) return null;
+  return Math.max(0, Date.now() - at);
 }
 
 /**

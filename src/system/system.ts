@@ -7,7 +7,7 @@ import type { AskOptions, TellOptions } from '../actor/define.js';
 import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import { Codec, DEFAULT_MAX_MESSAGE_BYTES, expectsReply, type Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullError, NoSuchActorError, type OverflowPolicy } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullError, NoSuchActorError, type CrashCause, type OverflowPolicy } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
@@ -17,7 +17,7 @@ import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
 import { Wiring } from '../transport/wiring.js';
 import { ActorCell, type CellState } from './cell.js';
-import { EventHub, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
+import { EventHub, type ConfigEventInput, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
 import { retireRings } from './inbox-ops.js';
 import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHealth } from './snapshot.js';
 import { ActorRef } from './ref.js';
@@ -62,10 +62,15 @@ export interface ActorStatus {
   restarts: number;
   inboxDepth: number;
   handled: number;
+  /** Supervisors only: the strategy, and the restart intensity (`intensity` restarts per `periodMs`) with what is left of it now. */
   strategy?: string;
   restartBudgetLeft?: number;
+  intensity?: number;
+  periodMs?: number;
   /** Actors only: the spare worker of a `standby: true` child. */
   standby?: 'none' | 'booting' | 'ready';
+  /** Actors only, once one has crashed: the latest crash. It concerns the current incarnation when `incarnation` matches. */
+  lastCrash?: { incarnation: number; cause: CrashCause; reason: string; at: number };
 }
 
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -240,6 +245,16 @@ export class ActorSystem {
     return this.#events.on(type, listener);
   }
 
+  /**
+   * For a configuration layer (ConfigManager): put a reload's outcome on the
+   * event stream as `config-applied` or `config-rejected`. The system itself
+   * does not read config files, so it cannot tell a rejected file by itself.
+   */
+  reportConfig(event: ConfigEventInput): void {
+    if (event?.type !== 'config-applied' && event?.type !== 'config-rejected') throw new InvalidOptionError('event.type', "must be 'config-applied' or 'config-rejected'");
+    this.#events.emit({ ...event });
+  }
+
   status(): ActorStatus[] {
     const out: ActorStatus[] = [];
     const visit = (node: Supervisor): void => {
@@ -254,6 +269,8 @@ export class ActorSystem {
         handled: 0,
         strategy: node.spec.strategy,
         restartBudgetLeft: node.remainingRestarts(),
+        intensity: node.spec.intensity,
+        periodMs: node.spec.periodMs,
       });
       for (const c of node.children) {
         if (c instanceof Supervisor) visit(c);
@@ -268,6 +285,7 @@ export class ActorSystem {
             inboxDepth: c.inboxDepth(),
             handled: c.handled(),
             standby: c.standbyState(),
+            ...(c.lastCrash ? { lastCrash: { ...c.lastCrash } } : {}),
           });
         }
       }

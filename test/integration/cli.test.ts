@@ -141,6 +141,7 @@ describe('the ringmaster command (real processes)', function () {
     const [, url] = await waitFor(run, /listening on (http:\/\/[\d.]+:\d+)/);
     await waitFor(run, /stops it gracefully/);
     expect(run.stderr).to.include("system 'fixture' running: 2 actors started (a, b)");
+    expect(run.stderr).to.include(`dashboard at ${url}/`);
     const health = await fetch(`${url}/health`);
     expect(health.status).to.equal(200);
     expect(((await health.json()) as { status: string }).status).to.equal('healthy');

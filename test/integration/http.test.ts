@@ -81,7 +81,9 @@ describe('HTTP endpoints (real workers, real HTTP)', function () {
     expect(ok.json.status).to.equal('healthy');
     expect(ok.json.aggregateMetrics).to.deep.equal({ totalModules: 2, healthyModules: 2 });
     const a = ok.json.modules.find((m: { moduleId: string }) => m.moduleId === 'a');
-    expect(a).to.include({ moduleId: 'a', status: 'healthy', restarts: 0, inboxDepth: 0 });
+    expect(a).to.include({ moduleId: 'a', status: 'healthy', restarts: 0 });
+    // The message last answered may still count in inboxDepth: it is released just after its reply goes out.
+    expect(a.inboxDepth).to.be.within(0, 1);
     expect(a.uptime).to.be.a('number');
     expect(a.metrics).to.have.keys('cpu', 'memory');
     await system.stopActor('b');

@@ -30,6 +30,33 @@ describe('metrics, health and operator actions (real workers)', function () {
     expect(m.deadLetters).to.equal(1);
   });
 
+  it('status shows each supervisor’s restart intensity and each actor’s latest crash; metrics the heartbeat’s age', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      intensity: 4,
+      period: 6000,
+      children: [
+        { id: 'a', module: actors('echo'), heartbeat: { intervalMs: 50, misses: 20 } },
+        { id: 'c', module: actors('crasher'), maxRedeliveries: 0, heartbeat: false },
+      ],
+    });
+    expect(system.status().find((s) => s.id === 'c')).not.to.have.property('lastCrash');
+    system.ref('c').tell({ op: 'throw', message: 'kaput' });
+    await until(() => find(events, 'restarted', 'c'), 'c to restart');
+    const byId = new Map(system.status().map((s) => [s.id, s]));
+    expect(byId.get('root')).to.deep.include({ strategy: 'one_for_one', intensity: 4, periodMs: 6000, restartBudgetLeft: 3 });
+    const c = byId.get('c')!;
+    expect(c.incarnation).to.equal(2);
+    expect(c.lastCrash).to.deep.include({ incarnation: 1, cause: 'exception', reason: 'Error: kaput' });
+    expect(c.lastCrash!.at).to.be.a('number');
+    const a = await until(() => system.metrics().actors.find((x) => x.id === 'a' && x.heartbeatAgeMs !== null), 'a heartbeat');
+    expect(a.heartbeatAgeMs).to.be.at.least(0);
+    expect(system.metrics().actors.find((x) => x.id === 'c')!.heartbeatAgeMs, 'heartbeats off').to.equal(null);
+    await system.stopActor('a');
+    expect(system.metrics().actors.find((x) => x.id === 'a')!.heartbeatAgeMs, 'not running').to.equal(null);
+  });
+
   it('reports health in one shape, from each actor’s own hook, and unhealthy once a permanent actor is down', async () => {
     const { system } = await systems.start({
       id: 'root',

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorSystem, InvalidOptionError } from '../../src/index.js';
-import { ConfigManager, configRoutes, loadConfig, toSystemOptions } from '../../src/config/index.js';
+import { ActorSystem, InvalidOptionError, type SystemEvent } from '../../src/index.js';
+import { ConfigError, ConfigManager, configRoutes, loadConfig, toSystemOptions } from '../../src/config/index.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const echo = actors('echo');
@@ -41,16 +41,20 @@ describe('hot reload of a config file (real workers, real files)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function boot(text: string, watch = true): Promise<{ system: ActorSystem; manager: ConfigManager }> {
+  async function boot(text: string, watch = true): Promise<{ system: ActorSystem; manager: ConfigManager; events: SystemEvent[] }> {
     writeFileSync(file, text);
     const loaded = await loadConfig(file, { env: {} });
     const system = await ActorSystem.start(toSystemOptions(loaded.config));
     systems.track(system);
+    const events: SystemEvent[] = [];
+    system.on('*', (e) => events.push(e));
     const manager = new ConfigManager(system, loaded, { env: {}, debounceMs: 20, pollMs: 100 });
     managers.push(manager);
     if (watch) await manager.watch();
-    return { system, manager };
+    return { system, manager, events };
   }
+
+  const configEvents = (events: SystemEvent[]): SystemEvent[] => events.filter((e) => e.type === 'config-applied' || e.type === 'config-rejected');
 
   /** Save the way many editors do: write a new file, rename it over the old one. */
   function replace(text: string): void {
@@ -77,9 +81,14 @@ describe('hot reload of a config file (real workers, real files)', function () {
   });
 
   it('rejects an invalid change as a whole, counts it, keeps the old config running, and recovers on the next valid one', async () => {
-    const { system, manager } = await boot(config({ limit: 1 }));
+    const { system, manager, events } = await boot(config({ limit: 1 }));
     writeFileSync(file, config({ limit: 2 }, { b: '      restart: sometimes\n' }));
     await until(() => manager.counts().rejected === 1, 'the change to be rejected');
+    const [rejected, ...more] = configEvents(events);
+    expect(more).to.deep.equal([]);
+    expect(rejected).to.deep.include({ type: 'config-rejected', source: 'file' });
+    expect((rejected as Extract<SystemEvent, { type: 'config-rejected' }>).problems).to.have.length(1);
+    expect((rejected as Extract<SystemEvent, { type: 'config-rejected' }>).problems[0]).to.match(/system\.yaml:\d+: tree\.children\[1\]\.restart: /);
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ config: { limit: 1 }, reconfigured: 0 });
     expect(manager.versions()).to.have.length(1);
     expect(manager.counts()).to.deep.equal({ applied: 0, rejected: 1 });
@@ -87,10 +96,12 @@ describe('hot reload of a config file (real workers, real files)', function () {
     writeFileSync(file, config({ limit: 3 }));
     await until(() => manager.current.version === 2, 'the fixed file to be applied');
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ config: { limit: 3 }, reconfigured: 1 });
+    expect(configEvents(events).slice(1)).to.have.length(1);
+    expect(configEvents(events)[1]).to.deep.include({ type: 'config-applied', version: 2, source: 'file', changes: [{ kind: 'configure', id: 'a' }] });
   });
 
   it('rolls back to version 1 as a new version, and through the route handlers', async () => {
-    const { system, manager } = await boot(config({ limit: 1 }));
+    const { system, manager, events } = await boot(config({ limit: 1 }));
     const routes = configRoutes(manager);
     writeFileSync(file, config({ limit: 2 }, { b: '      deadlineMs: 1000\n' }));
     await until(() => manager.current.version === 2, 'the change to be applied');
@@ -103,6 +114,10 @@ describe('hot reload of a config file (real workers, real files)', function () {
     ]);
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ incarnation: 1, config: { limit: 1 }, reconfigured: 2 });
     expect(system.tree.children.find((c) => c.id === 'b')).to.deep.include({ deadlineMs: 0 });
+    expect(configEvents(events).map((e) => [e.type, 'source' in e && e.source, 'version' in e && e.version, 'restored' in e && e.restored])).to.deep.equal([
+      ['config-applied', 'file', 2, false],
+      ['config-applied', 'rollback', 3, 1],
+    ]);
 
     const listed = routes.versions();
     expect(listed).to.deep.include({ current: 3, applied: 2, rejected: 0 });
@@ -125,5 +140,16 @@ describe('hot reload of a config file (real workers, real files)', function () {
     expect(system.name).to.equal('reload');
     await manager.rollback(1);
     expect(system.log.level).to.equal('silent');
+  });
+
+  it('the reload route handler answers a rejected file with ConfigError listing every problem', async () => {
+    const { manager, events } = await boot(config({ limit: 1 }), false);
+    const routes = configRoutes(manager);
+    expect(await routes.reload()).to.deep.equal({ status: 'unchanged', version: 1 });
+    writeFileSync(file, config({ limit: 1 }, { b: '      restart: sometimes\n' }));
+    const err = await routes.reload().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.path)).to.deep.equal(['tree.children[1].restart']);
+    expect(configEvents(events).map((e) => e.type)).to.deep.equal(['config-rejected']);
   });
 });
