@@ -8,6 +8,8 @@ import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
 import { MailboxFullError, ModuleLoadError, NoRespondersError, type CrashCause } from '../errors.js';
 import { applyChange, replicaOf } from '../bus/registry.js';
 import { ApiServer, makeProxy, throwResponse } from '../actor/rpc.js';
+import { guarded } from '../transport/breaker.js';
+import { laneOf } from '../transport/protocol.js';
 import type { EnvelopeKind } from '../codec/envelope.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
@@ -317,6 +319,12 @@ export class Host {
   }
 
   #ask<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind = 'ask'): Promise<R> {
+    const breaker = this.#endpoint.outboxIfReady(to, laneOf(options.priority))?.breaker;
+    if (breaker?.enabled) return guarded(breaker, to, () => this.#askUnguarded<R>(to, msg, options, topic, kind));
+    return this.#askUnguarded<R>(to, msg, options, topic, kind);
+  }
+
+  #askUnguarded<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind): Promise<R> {
     const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
     try {
       Atomics.add(this.#live.i32, MSGS_SENT, 1);

@@ -3,6 +3,7 @@ import { InvalidOptionError, type CrashCause, type OverflowPolicy } from '../err
 import type { CellState } from '../system/cell.js';
 import type { ActorMetrics } from '../system/snapshot.js';
 import type { ActorSystem } from '../system/system.js';
+import { resilienceRegistry } from '../resilience/metrics.js';
 import { histogramSamples, oncePerScrape, ScrapedMetric, type Sample, type ScrapedKind } from './scraped.js';
 
 /** Every metric name this registry defines starts with it (process metrics keep prom-client's names). */
@@ -77,6 +78,21 @@ function processMetrics(): Metric[] {
 }
 
 /**
+ * The system's registry also exposes the resilience policies of the main
+ * thread (`resilienceRegistry`). Policies may be made after the registry, so
+ * their metrics are picked up at each scrape; registered here, they are
+ * serialised with this registry's default labels (`system`).
+ */
+class SystemRegistry extends Registry {
+  override async metrics(): Promise<string> {
+    for (const m of resilienceRegistry.getMetricsAsArray() as unknown as Metric[]) {
+      if (!this.getSingleMetric((m as unknown as { name: string }).name)) this.registerMetric(m);
+    }
+    return super.metrics();
+  }
+}
+
+/**
  * A prom-client Registry exposing one actor system. Nothing is counted per
  * message: each scrape reads `system.metrics()` once (the counters the
  * system and its workers keep in shared memory) and every metric is built
@@ -85,7 +101,7 @@ function processMetrics(): Metric[] {
  */
 export function createMetricsRegistry(system: MetricsSource, options: MetricsOptions = {}): Registry {
   if (options.reloads !== undefined && typeof options.reloads !== 'function') throw new InvalidOptionError('reloads', 'must be a function returning { applied, rejected }');
-  const registry = new Registry();
+  const registry = new SystemRegistry();
   registry.setDefaultLabels({ system: system.name });
   const snapshot = oncePerScrape(() => system.metrics());
   const define = (name: string, help: string, type: ScrapedKind, read: () => Sample[]): void =>
@@ -123,6 +139,11 @@ export function createMetricsRegistry(system: MetricsSource, options: MetricsOpt
   perPool('pool_queue_depth', 'Tasks of a pool actor waiting for a thread.', 'gauge', (p) => p.queueSize);
   perPool('pool_utilization_ratio', "Share of a pool actor's capacity used since its pool started (0..1).", 'gauge', (p) => p.utilization);
   perPool('pool_tasks_failed_total', "Tasks of a pool actor whose handler threw (answered with the error; not crashes).", 'counter', (p) => p.failed);
+  const perBreaker = (name: string, help: string, type: ScrapedKind, pick: (b: NonNullable<ActorMetrics['breaker']>) => number): void =>
+    define(name, help, type, () => snapshot().actors.flatMap((a) => (a.breaker ? [{ labels: { actor: a.id }, value: pick(a.breaker) }] : [])));
+  perBreaker('actor_breaker_open', "1 while an actor's ask breaker is open or half-open, 0 when closed.", 'gauge', (b) => (b.state === 'closed' ? 0 : 1));
+  perBreaker('actor_breaker_rejected_total', "Asks to an actor refused fast by its breaker (CircuitOpenError), from every caller.", 'counter', (b) => b.rejected);
+  perBreaker('actor_breaker_opened_total', "Times an actor's ask breaker opened.", 'counter', (b) => b.opened);
   perActor('actor_dead_letters_total', 'Messages addressed to an actor that became dead letters.', 'counter', (a) => a.deadLetters);
 
   define('actors', 'Actors of the system by lifecycle state.', 'gauge', () => {

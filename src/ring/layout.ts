@@ -81,6 +81,8 @@ export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
  *   Int32 slot 9 BREAKER_FAILURES consecutive failed asks to the receiver
  *   Int32 slot 10 BREAKER_THRESHOLD failures that open the breaker; 0 = no breaker
  *   Int32 slot 11 BREAKER_RESET_MS how long it stays open before one probe is let through
+ *   Int32 slot 12 BREAKER_REJECTED asks refused fast by the open breaker (all callers)
+ *   Int32 slot 13 BREAKER_OPENED   times the breaker opened
  *   Int64 index 7 (bytes 56..63) BREAKER_REOPEN_AT  Date.now() at which an open breaker lets a probe through
  *   Int32 slots 16..              READY bitmap: bit i of word i>>5 set = ring i has frames
  *
@@ -98,6 +100,8 @@ export const BREAKER_STATE = 8;
 export const BREAKER_FAILURES = 9;
 export const BREAKER_THRESHOLD = 10;
 export const BREAKER_RESET_MS = 11;
+export const BREAKER_REJECTED = 12;
+export const BREAKER_OPENED = 13;
 /** Index into a BigInt64Array over the doorbell (int32 slots 14 and 15). */
 export const BREAKER_REOPEN_AT_I64 = 7;
 

@@ -97,6 +97,7 @@ const childFields = {
   ringBytes: z.number().int().optional(),
   standby: z.boolean().optional(),
   mailbox: mailbox.optional(),
+  breaker: z.strictObject({ failures: z.number().int().min(1), resetMs: z.number().int().min(1).max(2 ** 31 - 1) }).optional(),
   subscribe: z.array(z.string().superRefine(patternIssue)).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 };
@@ -181,6 +182,8 @@ export interface ResolvedChildSpec {
   standby: boolean;
   /** Bound on waiting messages (0 = only the rings' bytes) and what senders do at it. */
   mailbox: { capacity: number; overflow: OverflowPolicy; waitMs: number };
+  /** Asks to this actor go through a breaker shared by all callers: open after `failures` failed asks in a row, probe after `resetMs`. */
+  breaker: { failures: number; resetMs: number } | null;
   /** Topic patterns the child is subscribed to from the start (kept across restarts, like ctx.subscribe). */
   subscribe: string[];
   /** pino level for this actor; undefined = the system's. */
@@ -245,6 +248,7 @@ export function resolveChild(raw: ChildSpec | (ChildTemplate & { id: string }), 
     ringBytes: raw.ringBytes ?? DEFAULT_CHILD_RING_BYTES,
     standby: raw.standby ?? false,
     subscribe: raw.subscribe ?? [],
+    breaker: raw.breaker ? { failures: raw.breaker.failures, resetMs: raw.breaker.resetMs } : null,
     mailbox: { capacity: raw.mailbox?.capacity ?? 0, overflow: raw.mailbox?.overflow ?? 'backpressure', waitMs: raw.mailbox?.waitMs ?? DEFAULT_MAILBOX_WAIT_MS },
     logLevel: raw.logLevel,
   };

@@ -11,6 +11,7 @@ import { ringDepth, ringFullEvents, ringReadPos } from '../ring/ring.js';
 import type { CellServices } from './services.js';
 import { takePoison } from './inbox-ops.js';
 import { MailboxGate } from '../transport/mailbox.js';
+import { SharedBreaker } from '../transport/breaker.js';
 
 export type CellState = 'idle' | 'starting' | 'running' | 'backing-off' | 'stopping' | 'stopped' | 'crashed';
 
@@ -63,10 +64,18 @@ export class ActorCell implements SupervisedChild {
     this.#configureMailbox();
   }
 
-  /** Senders read the bound from the inbox's doorbell: write it there. */
+  /** Senders read the mailbox bound and the breaker from the inbox's doorbell: write them there. */
   #configureMailbox(): void {
-    new MailboxGate(this.#svc.wiring.switchboard.describe(this.id).doorbell).configure(this.spec.mailbox);
+    const doorbell = this.#svc.wiring.switchboard.describe(this.id).doorbell;
+    new MailboxGate(doorbell).configure(this.spec.mailbox);
+    this.breaker.configure(this.spec.breaker);
   }
+
+  /** The actor's ask breaker, as its callers see it. */
+  get breaker(): SharedBreaker {
+    return (this.#breaker ??= new SharedBreaker(this.#svc.wiring.switchboard.describe(this.id).doorbell));
+  }
+  #breaker: SharedBreaker | null = null;
 
   /** Take a changed spec (hot reload); it applies from the next incarnation. */
   replaceSpec(spec: ResolvedChildSpec, moduleUrl: string): void {

@@ -3,6 +3,7 @@ import type { CrashCause, OverflowPolicy } from '../errors.js';
 import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
 import type { ActorCell } from './cell.js';
 import { PoolCell, type PoolStats } from '../pool/cell.js';
+import type { BreakerState } from '../transport/breaker.js';
 
 /** One actor's counters, read from shared memory and the cell (no worker is asked). */
 export interface ActorMetrics {
@@ -21,6 +22,8 @@ export interface ActorMetrics {
   ringFullEvents: number;
   heartbeatMisses: number;
   deadLetters: number;
+  /** Actors with a `breaker` only: its state, asks it refused fast, times it opened. */
+  breaker?: { state: BreakerState; rejected: number; opened: number };
   /** Pool actors only: the pool's threads, queue, utilisation and task counts. */
   pool?: PoolStats;
   /** Publishes by this actor that reached at least one subscriber / reached none. */
@@ -75,6 +78,7 @@ export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Part
     heartbeatMisses: cell.crashes.heartbeat ?? 0,
     deadLetters,
     ...(cell instanceof PoolCell ? { pool: cell.stats() } : {}),
+    ...(cell.breaker.enabled ? { breaker: { state: cell.breaker.state, rejected: cell.breaker.rejected, opened: cell.breaker.opened } } : {}),
     published: live.read(PUBLISHED) >>> 0,
     unrouted: live.read(UNROUTED) >>> 0,
     dropped: { ...dropped },

@@ -23,7 +23,8 @@ import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHe
 import { ActorRef } from './ref.js';
 import type { CellServices } from './services.js';
 import { Topics, type TopicHandler } from './topics.js';
-import { PoolCell } from '../pool/cell.js';
+import { PoolCell, type PoolStats } from '../pool/cell.js';
+import { guarded, type BreakerState } from '../transport/breaker.js';
 import type { Subscription } from '../bus/registry.js';
 import { makeProxy, type Remote } from '../actor/rpc.js';
 
@@ -71,6 +72,10 @@ export interface ActorStatus {
   standby?: 'none' | 'booting' | 'ready';
   /** Actors only, once one has crashed: the latest crash. It concerns the current incarnation when `incarnation` matches. */
   lastCrash?: { incarnation: number; cause: CrashCause; reason: string; at: number };
+  /** Actors with a `breaker`: its state as callers see it. */
+  breaker?: BreakerState;
+  /** Pool actors: threads, queue and task counts. */
+  pool?: PoolStats;
 }
 
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -286,6 +291,8 @@ export class ActorSystem {
             handled: c.handled(),
             standby: c.standbyState(),
             ...(c.lastCrash ? { lastCrash: { ...c.lastCrash } } : {}),
+            ...(c.breaker.enabled ? { breaker: c.breaker.state } : {}),
+            ...(c instanceof PoolCell ? { pool: c.stats() } : {}),
           });
         }
       }
@@ -467,6 +474,12 @@ export class ActorSystem {
   }
 
   #ask<R>(to: string, msg: unknown, options: AskOptions = {}, topic?: string, kind: 'ask' | 'call' = 'ask'): Promise<R> {
+    const breaker = this.#cells.get(to)?.breaker;
+    if (breaker?.enabled) return guarded(breaker, to, () => this.#askUnguarded<R>(to, msg, options, topic, kind));
+    return this.#askUnguarded<R>(to, msg, options, topic, kind);
+  }
+
+  #askUnguarded<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: 'ask' | 'call'): Promise<R> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.reject(new ActorStoppedError(to, `cannot be asked: the system is ${this.#state}`));
     const cell = this.#cells.get(to);
     if (!cell) return Promise.reject(new NoSuchActorError(to, 'ask'));

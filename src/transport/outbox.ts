@@ -2,6 +2,7 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { RingTimeoutError, RingClosedError, RingFullError } from '../errors.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { RingWriter, type WriteResult } from '../ring/ring.js';
+import { SharedBreaker } from './breaker.js';
 import { MailboxGate } from './mailbox.js';
 import type { RingGrant } from './protocol.js';
 
@@ -15,12 +16,15 @@ export class Outbox {
   readonly writer: RingWriter;
   /** The receiver's mailbox bound (shared by all its senders). */
   readonly gate: MailboxGate;
+  /** The receiver's circuit breaker for asks (shared by all its callers). */
+  readonly breaker: SharedBreaker;
   readonly #codec: Codec;
 
   constructor(grant: RingGrant, codec: Codec = new Codec()) {
     this.to = grant.to;
     this.writer = new RingWriter(grant.ring, new Doorbell(grant.doorbell), grant.slot);
     this.gate = new MailboxGate(grant.doorbell);
+    this.breaker = new SharedBreaker(grant.doorbell);
     this.#codec = codec;
   }
 
