@@ -103,7 +103,8 @@ function updateNode(node, s) {
     node.meta.textContent = `${s.strategy} · restart budget ${s.restartBudgetLeft}/${s.intensity} per ${fmtPeriod(s.periodMs)}`;
     return;
   }
-  node.meta.textContent = `incarnation ${s.incarnation} · ${plural(s.restarts, 'restart')}`;
+  const extras = [s.pool ? `pool of ${s.pool.threads}` : '', s.breaker && s.breaker !== 'closed' ? `breaker ${s.breaker}` : ''].filter(Boolean);
+  node.meta.textContent = [`incarnation ${s.incarnation}`, plural(s.restarts, 'restart'), ...extras].join(' · ');
   const p = latest(s.id);
   node.stats.textContent = p ? `in ${fmtRate(p.in)}/s · out ${fmtRate(p.out)}/s · p99 ${fmtMs(p.p99)} ms · inbox ${s.inboxDepth}` : `inbox ${s.inboxDepth}`;
   node.card.title = s.lastCrash ? `last crash at ${fmtTime(s.lastCrash.at)} (incarnation ${s.lastCrash.incarnation}, ${s.lastCrash.cause}): ${s.lastCrash.reason}` : '';
@@ -204,6 +205,11 @@ function renderActor() {
     ['memory', missing(p.heapMb) ? '–' : `${p.heapMb} MB heap`],
     ['cpu', missing(p.cpuPct) ? '–' : `${p.cpuPct} %`],
   ];
+  if (s.breaker) rows.push(['breaker', s.breaker]);
+  if (s.pool) {
+    rows.push(['pool threads', s.pool.threads], ['pool queue', s.pool.queueSize], ['pool running', s.pool.running]);
+    rows.push(['pool tasks', `${s.pool.completed} done, ${s.pool.failed} failed`], ['pool utilisation', `${Math.round(s.pool.utilization * 100)} %`]);
+  }
   const figures = rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v), 'data-field': k })]);
   if (s.lastCrash) {
     const c = s.lastCrash;
