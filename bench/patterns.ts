@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHILD_RING_BYTES } from '../src/index.js';
 import { CALL_WAYS, callOverhead, type CallPlan } from './lib/calls.js';
-import { fanOutActors, fanOutPorts, type FanOutPlan, type FanOutResult } from './lib/fanout.js';
+import { fanOut, type FanOutPlan, type FanOutResult } from './lib/fanout.js';
 import { probeStalls, withOtherLoad } from './lib/machine.js';
 import { terminateAll } from './lib/peer.js';
 import { poolVsPiscina, type PoolPlan } from './lib/pool-bench.js';
@@ -27,21 +27,22 @@ const RUN_LIMIT_MS = 180_000;
 /** Share of the machine other processes may take during a phase before its numbers are flagged. */
 const NOISY_PCT = 5;
 
-// 100 subscribers are 100 worker threads on 2 cores, where a delivery costs ~25 µs: runs are
-// kept to 60k-100k deliveries so three ways × three groups × (warm-up + reps) take ~40 s.
+// 100 subscribers are 100 worker threads on 2 cores, where a delivery costs tens of µs: runs
+// are kept to 40k-80k deliveries so 3 ways × 3 groups × (warm-up + reps) take ~40 s. Short
+// runs taken in turns give medians that a burst of load from elsewhere moves less than long ones.
 const FAN_OUT: FanOutPlan = {
   groups: [1, 10, 100],
-  publishes: { 1: 100_000, 10: 10_000, 100: 600 },
+  publishes: { 1: 60_000, 10: 8_000, 100: 400 },
   warmShare: 0.25,
-  reps: 3,
+  reps: 5,
   burst: 200,
   burstsInFlight: 2,
   runTimeoutMs: 30_000,
 };
 
-const CALLS: CallPlan = { warm: 2_000, rounds: 3, perRound: 3_000, inFlight: 256, floodWarmMs: 300, floodMs: 1_000 };
+const CALLS: CallPlan = { warm: 2_000, rounds: 6, perRound: 1_500, inFlight: 256, floodWarmMs: 300, floodMs: 1_000 };
 
-const POOL: PoolPlan = { threads: 2, inFlight: 32, taskN: 10_000, warmMs: 300, ms: 1_500, reps: 3, seqWarm: 300, seqCount: 2_000 };
+const POOL: PoolPlan = { threads: 2, inFlight: 32, taskN: 10_000, warmMs: 300, ms: 1_000, reps: 5, seqWarm: 100, seqCount: 2_000 };
 
 const f2 = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ratio = (a: number, b: number): number => round2(a / b);
@@ -59,16 +60,15 @@ async function main(): Promise<void> {
 
   log('machine: two busy-waiting threads for 1 s …');
   const stalls = await probeStalls(2, 1_000);
-  const actors = await phase('fan-out, ringmaster (publish and send)', () => fanOutActors(FAN_OUT));
-  const ports = await phase('fan-out, postMessage', () => fanOutPorts(FAN_OUT));
+  const fan = await phase('fan-out', () => fanOut(FAN_OUT));
   const calls = await phase('calls', () => callOverhead(CALLS));
   const pool = await phase('pool', () => poolVsPiscina(POOL));
   log('done');
 
-  const fanOut = FAN_OUT.groups.map((n, i) => {
-    const publish = actors.publish[i]!;
-    const send = actors.send[i]!;
-    const postMessage = ports[i]!;
+  const fanOutRows = FAN_OUT.groups.map((n, i) => {
+    const publish = fan.byWay.publish[i]!;
+    const send = fan.byWay.send[i]!;
+    const postMessage = fan.byWay.postMessage[i]!;
     return {
       subscribers: n,
       publishesPerRun: FAN_OUT.publishes[n]!,
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   console.log(
     table([
       ['subscribers', 'way', 'delivered msgs/s', 'publishes/s', 'delivered vs ctx.publish'],
-      ...fanOut.flatMap((f) => [fanRow('ctx.publish', f.publish), fanRow('ctx.send loop', f.send, f.publish), fanRow('postMessage', f.postMessage, f.publish)]),
+      ...fanOutRows.flatMap((f) => [fanRow('ctx.publish', f.publish), fanRow('ctx.send loop', f.send, f.publish), fanRow('postMessage', f.postMessage, f.publish)]),
     ]),
   );
   console.log(`\ncalls from the main thread to an echo (sequential, ${CALLS.rounds * CALLS.perRound} recorded after ${CALLS.warm}); throughput with ${CALLS.inFlight} in flight`);
@@ -131,17 +131,18 @@ async function main(): Promise<void> {
     ]),
   );
   console.log(`
-ratios: publish/send delivered ${fanOut.map((f) => `×${f.ratios.publishVsSendDelivered}`).join(' / ')} (1 / 10 / 100 subscribers), publish/postMessage ${fanOut.map((f) => `×${f.ratios.publishVsPostMessageDelivered}`).join(' / ')}
+ratios: publish/send delivered ${fanOutRows.map((f) => `×${f.ratios.publishVsSendDelivered}`).join(' / ')} (1 / 10 / 100 subscribers), publish/postMessage ${fanOutRows.map((f) => `×${f.ratios.publishVsPostMessageDelivered}`).join(' / ')}
 proxy/ask RTT p50 ×${callRatios.proxyVsAskP50}, proxy/comlink ×${callRatios.proxyVsComlinkP50}, ask/comlink ×${callRatios.askVsComlinkP50}; proxy/ask throughput ×${callRatios.proxyVsAskThroughput}
 pool/piscina tasks/s ×${poolRatios.throughput}, p50 ×${poolRatios.p50}, p50 at 1 in flight ×${poolRatios.sequentialP50}
-out-of-order ticks: ${fanOut.reduce((s, f) => s + [f.publish, f.send, f.postMessage].reduce((t, r) => t + r.runs.reduce((u, x) => u + x.outOfOrder, 0), 0), 0)}; ${actors.startMs >= 1000 ? `${(actors.startMs / 1000).toFixed(1)} s` : `${actors.startMs} ms`} to start ${Math.max(...FAN_OUT.groups) + 1} actors
+out-of-order ticks: ${fanOutRows.reduce((s, f) => s + [f.publish, f.send, f.postMessage].reduce((t, r) => t + r.runs.reduce((u, x) => u + x.outOfOrder, 0), 0), 0)}; ${(fan.actorStartMs / 1000).toFixed(1)} s to start ${Math.max(...FAN_OUT.groups) + 1} actors
 machine: ${stalls.stalls} stalls > 50 µs in ${stalls.threads}×1 s of busy-waiting (longest ${stalls.maxStallMs} ms); other processes' share per phase (%): ${JSON.stringify(other)}${noisy.length ? `\nWARNING: other processes competed for the CPUs during ${noisy.join(', ')}; those numbers are not representative` : ''}`);
 
   const out = {
     node: process.version,
     cpus: CPUS,
     date: new Date().toISOString(),
-    fanOut,
+    fanOut: fanOutRows,
+    actorStartMs: fan.actorStartMs,
     calls: { ...calls, ratios: callRatios },
     pool: { ...pool, threads: POOL.threads, inFlight: POOL.inFlight, ratios: poolRatios },
     machine: {
@@ -161,10 +162,10 @@ machine: ${stalls.stalls} stalls > 50 µs in ${stalls.threads}×1 s of busy-wait
 
 const NOTES = [
   'Rates are medians of the recorded runs (each run listed in runs); latencies in µs from hdr-histogram (3 significant digits).',
-  `Fan-out: ${FAN_OUT.groups.join(', ')} subscribers, each count with a subject of its own (fan.<n>) that exactly those subscribers follow (tree field subscribe). The publisher actor gets 'burst' asks of ${FAN_OUT.burst} ticks, ${FAN_OUT.burstsInFlight} outstanding, and makes one ctx.publish per tick (publish) or one ctx.send per subscriber per tick (send). Subscribers are actors with heartbeat: false and the default spin budget; those outside the group stay parked. A run starts on the main thread before the first burst is asked for and ends at the latest last-tick time a subscriber reports (performance.now(), one time line across threads); delivered/s counts every subscriber's ticks. publishes/s runs to the last burst's answer, i.e. until every tick is in the subscribers' rings (${DEFAULT_CHILD_RING_BYTES / 1024} KiB each: a slow subscriber holds the publisher back).`,
+  `Fan-out: ${FAN_OUT.groups.join(', ')} subscribers, each group with a subject of its own (fan.<n>) that exactly those subscribers follow (tree field subscribe). The publisher actor gets 'burst' asks of ${FAN_OUT.burst} ticks, ${FAN_OUT.burstsInFlight} outstanding, and makes one ctx.publish per tick (publish) or one ctx.send per subscriber per tick (send). Subscribers are actors with heartbeat: false and the default spin budget; those outside the group stay parked. The actors and the postMessage workers are all started first, and within a group the three ways take turns (${FAN_OUT.reps} rounds after one unrecorded warm-up run each, a different way first in each round). A run starts on the main thread before the first burst is asked for and ends at the latest last-tick time a subscriber reports (performance.now(), one time line across threads); delivered/s counts every subscriber's ticks. publishes/s runs to the last burst's answer, i.e. until every tick is in the subscribers' rings (${DEFAULT_CHILD_RING_BYTES / 1024} KiB each: a slow subscriber holds the publisher back).`,
   'Fan-out postMessage baseline: one sending worker holds a MessagePort to each receiving worker (MessageChannel pairs, no main-thread hop) and posts every tick to each of the group, structured-cloned per port. postMessage never blocks, so its publishes/s is how fast ticks were handed over, with the rest queued in the ports; delivered/s is comparable across the three ways.',
   `Calls: an echo actor reached by system.proxy<EchoApi>('echo').echo(tick) (a 'call' envelope carrying comlink's request, answered by the actor's api) and by system.ref('echo').ask(tick) (answered by receive); comlink.wrap/expose over a plain worker's parentPort as the baseline. Sequential: ${CALLS.warm} unrecorded calls each, then ${CALLS.rounds} rounds of ${CALLS.perRound} in which the three take turns going first. CPU per call is process.cpuUsage() (every thread) over the sequential calls: the actor spins between back-to-back calls (its spin budget outlasts the gap), the comlink worker does not. calls/s: ${CALLS.inFlight} outstanding for ${CALLS.floodMs} ms after ${CALLS.floodWarmMs} ms unrecorded.`,
-  `Pool: the same task module (bench/workers/sum-task.ts, the default export sums ${POOL.taskN} numbers) run by a pool actor (ask from the main thread) and by piscina.run directly; both with minThreads = maxThreads = ${POOL.threads}, maxQueue ${POOL.inFlight}, piscina's default of one task per thread at a time. ${POOL.inFlight} lanes each await their own call for ${POOL.ms} ms, ${POOL.reps} runs per side alternating; latency is per call with that queueing included. The pool actor's piscina worker wraps the task's result ({ ok, value }) and the ask crosses the actor's inbox ring, which the main thread reads.`,
+  `Pool: the same task module (bench/workers/sum-task.ts, the default export sums ${POOL.taskN} numbers) run by a pool actor (ask from the main thread) and by piscina.run directly; both with minThreads = maxThreads = ${POOL.threads}, maxQueue ${POOL.inFlight}, piscina's default of one task per thread at a time. ${POOL.inFlight} lanes each await their own call for ${POOL.ms} ms, ${POOL.reps} runs per side taken in turns; latency is per call with that queueing included. The pool actor's piscina worker wraps the task's result ({ ok, value }) and the ask crosses the actor's inbox ring, which the main thread reads.`,
   'Tail latencies (p99, p99.9) on this VM are dominated by threads being descheduled for milliseconds; machine.stalls measures that with plain busy-waiting threads and no messaging.',
 ];
 

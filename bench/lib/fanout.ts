@@ -30,7 +30,7 @@ export interface FanOutPlan {
   publishes: Record<number, number>;
   /** Share of `publishes` sent once, unrecorded, before a group's recorded runs. */
   warmShare: number;
-  /** Recorded runs per group and way of fanning out; they alternate, so drift affects each alike. */
+  /** Recorded runs per group and way of fanning out. */
   reps: number;
   /** Ticks per 'burst' ask to the publisher, and how many such asks are outstanding at once. */
   burst: number;
@@ -94,22 +94,6 @@ function summarizeRuns(subscribers: number, runs: FanOutRun[]): FanOutResult {
   };
 }
 
-/** Each group's runs of every way: a warm-up of each, then `reps` rounds in which the ways take turns going first. */
-async function rounds(plan: FanOutPlan, ways: readonly FanOutWay[], run: (way: FanOutWay, n: number, publishes: number) => Promise<FanOutRun>): Promise<Map<FanOutWay, FanOutResult[]>> {
-  const out = new Map<FanOutWay, FanOutResult[]>(ways.map((w) => [w, []]));
-  for (const n of plan.groups) {
-    const publishes = plan.publishes[n]!;
-    for (const w of ways) await run(w, n, Math.max(1, Math.round(publishes * plan.warmShare)));
-    const runs = new Map<FanOutWay, FanOutRun[]>(ways.map((w) => [w, []]));
-    for (let rep = 0; rep < plan.reps; rep++) {
-      const order = rep % 2 === 0 ? ways : [...ways].reverse();
-      for (const w of order) runs.get(w)!.push(await run(w, n, publishes));
-    }
-    for (const w of ways) out.get(w)!.push(summarizeRuns(n, runs.get(w)!));
-  }
-  return out;
-}
-
 function check(way: FanOutWay, n: number, r: FanOutRun): FanOutRun {
   if (r.delivered !== r.publishes * n) throw new Error(`${way} fan-out to ${n}: ${r.delivered} delivered, expected ${r.publishes * n}`);
   return r;
@@ -132,7 +116,7 @@ class DoneReports {
   expect(n: number, timeoutMs: number): Promise<CounterDone[]> {
     this.#want = n;
     this.#got = [];
-    return new Promise((resolve, reject) => {
+    const p = new Promise<CounterDone[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${this.#got.length} of ${n} subscribers reported within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
       this.#resolve = (r) => {
@@ -140,18 +124,22 @@ class DoneReports {
         resolve(r);
       };
     });
+    // Awaited by the run; a run that fails before then must not leave it unhandled.
+    p.catch(() => {});
+    return p;
   }
 }
 
-export interface ActorFanOut {
-  publish: FanOutResult[];
-  send: FanOutResult[];
-  /** ActorSystem.start of the publisher and every subscriber. */
-  startMs: number;
+/** One way of fanning out, ready to run: `publishes` ticks to each of the first `n` subscribers. */
+type RunFn = (n: number, publishes: number) => Promise<FanOutRun>;
+
+interface Rig {
+  ways: Partial<Record<FanOutWay, RunFn>>;
+  stop(): Promise<void>;
 }
 
 /** Ringmaster: a publisher actor and max(groups) counter actors, heartbeats off so idle subscribers stay parked. */
-export async function fanOutActors(plan: FanOutPlan): Promise<ActorFanOut> {
+async function actorRig(plan: FanOutPlan): Promise<Rig & { startMs: number }> {
   const max = Math.max(...plan.groups);
   const ids = Array.from({ length: max }, (_, i) => `sub-${i}`);
   const children: ChildSpec[] = [
@@ -164,14 +152,13 @@ export async function fanOutActors(plan: FanOutPlan): Promise<ActorFanOut> {
   const done = new DoneReports(system);
   const timeout = plan.runTimeoutMs;
   const pub = system.ref<PublisherMsg>('pub');
-  try {
-    const byWay = await rounds(plan, ['publish', 'send'], async (way, n, publishes) => {
+  const run =
+    (mode: FanOutMode): RunFn =>
+    async (n, publishes) => {
       const targets = ids.slice(0, n);
-      await pub.ask({ op: 'plan', mode: way as FanOutMode, subject: subjectOf(n), targets });
+      await pub.ask({ op: 'plan', mode, subject: subjectOf(n), targets });
       await Promise.all(targets.map((id) => system.ref<CounterMsg>(id).ask({ op: 'expect', n: publishes })));
       const reports = done.expect(n, timeout);
-      // Awaited below; a run that fails before then must not leave it unhandled.
-      reports.catch(() => {});
       let next = 0;
       let made = 0;
       const t0 = now();
@@ -187,18 +174,21 @@ export async function fanOutActors(plan: FanOutPlan): Promise<ActorFanOut> {
       };
       await Promise.all(Array.from({ length: plan.burstsInFlight }, lane));
       const publishedAt = now();
-      if (made !== publishes * n) throw new Error(`${way} to ${n}: the publisher made ${made} deliveries, expected ${publishes * n}`);
-      return check(way, n, runOf(t0, publishedAt, publishes, await reports));
-    });
-    return { publish: byWay.get('publish')!, send: byWay.get('send')!, startMs };
-  } finally {
-    done.off();
-    await system.stop();
-  }
+      if (made !== publishes * n) throw new Error(`${mode} to ${n}: the publisher made ${made} deliveries, expected ${publishes * n}`);
+      return check(mode, n, runOf(t0, publishedAt, publishes, await reports));
+    };
+  return {
+    ways: { publish: run('publish'), send: run('send') },
+    startMs,
+    async stop() {
+      done.off();
+      await system.stop();
+    },
+  };
 }
 
 /** Baseline: one sending worker with a MessagePort to each of max(groups) receiving workers. */
-export async function fanOutPorts(plan: FanOutPlan): Promise<FanOutResult[]> {
+function portRig(plan: FanOutPlan): Rig {
   const max = Math.max(...plan.groups);
   const channels = Array.from({ length: max }, () => new MessageChannel());
   const receivers = channels.map(
@@ -206,20 +196,60 @@ export async function fanOutPorts(plan: FanOutPlan): Promise<FanOutResult[]> {
   );
   const senderPorts: MessagePort[] = channels.map((c) => c.port2);
   const sender = new Peer<SenderReport, SenderCommand>('postMessage fan-out sender', PORT_SENDER, { ports: senderPorts }, senderPorts);
+  const postMessage: RunFn = async (n, publishes) => {
+    const targets = receivers.slice(0, n);
+    for (const r of targets) r.send({ type: 'expect', n: publishes });
+    await Promise.all(targets.map((r) => r.next('armed', plan.runTimeoutMs)));
+    const reports = Promise.all(targets.map((r) => r.next('done', plan.runTimeoutMs)));
+    reports.catch(() => {});
+    const t0 = now();
+    sender.send({ type: 'send', n, count: publishes });
+    const sent = await sender.next('sent', plan.runTimeoutMs);
+    return check('postMessage', n, runOf(t0, sent.endAt, publishes, await reports));
+  };
+  return {
+    ways: { postMessage },
+    stop: async () => void (await Promise.all([sender, ...receivers].map((p) => p.stop()))),
+  };
+}
+
+export const FAN_OUT_WAYS = ['publish', 'send', 'postMessage'] as const satisfies readonly FanOutWay[];
+
+export interface FanOutResults {
+  byWay: Record<FanOutWay, FanOutResult[]>;
+  /** ActorSystem.start of the publisher and every subscriber. */
+  actorStartMs: number;
+}
+
+/**
+ * Both rigs run side by side (the idle one's threads are parked or waiting on
+ * their ports), so the three ways can take turns within each group: a warm-up
+ * of each, then `reps` rounds, each started by the next way in turn, so that
+ * a burst of load from elsewhere falls on all of them alike.
+ */
+export async function fanOut(plan: FanOutPlan): Promise<FanOutResults> {
+  const rigs: Rig[] = [];
   try {
-    const byWay = await rounds(plan, ['postMessage'], async (way, n, publishes) => {
-      const targets = receivers.slice(0, n);
-      for (const r of targets) r.send({ type: 'expect', n: publishes });
-      await Promise.all(targets.map((r) => r.next('armed', plan.runTimeoutMs)));
-      const reports = Promise.all(targets.map((r) => r.next('done', plan.runTimeoutMs)));
-      reports.catch(() => {});
-      const t0 = now();
-      sender.send({ type: 'send', n, count: publishes });
-      const sent = await sender.next('sent', plan.runTimeoutMs);
-      return check(way, n, runOf(t0, sent.endAt, publishes, await reports));
-    });
-    return byWay.get('postMessage')!;
+    const actors = await actorRig(plan);
+    rigs.push(actors);
+    const ports = portRig(plan);
+    rigs.push(ports);
+    const ways = { ...actors.ways, ...ports.ways } as Record<FanOutWay, RunFn>;
+    const byWay = Object.fromEntries(FAN_OUT_WAYS.map((w) => [w, [] as FanOutResult[]])) as Record<FanOutWay, FanOutResult[]>;
+    for (const n of plan.groups) {
+      const publishes = plan.publishes[n]!;
+      for (const w of FAN_OUT_WAYS) await ways[w](n, Math.max(1, Math.round(publishes * plan.warmShare)));
+      const runs = Object.fromEntries(FAN_OUT_WAYS.map((w) => [w, [] as FanOutRun[]])) as Record<FanOutWay, FanOutRun[]>;
+      for (let rep = 0; rep < plan.reps; rep++) {
+        for (let k = 0; k < FAN_OUT_WAYS.length; k++) {
+          const w = FAN_OUT_WAYS[(rep + k) % FAN_OUT_WAYS.length]!;
+          runs[w].push(await ways[w](n, publishes));
+        }
+      }
+      for (const w of FAN_OUT_WAYS) byWay[w].push(summarizeRuns(n, runs[w]));
+    }
+    return { byWay, actorStartMs: actors.startMs };
   } finally {
-    await Promise.all([sender, ...receivers].map((p) => p.stop()));
+    for (const r of rigs.reverse()) await r.stop();
   }
 }

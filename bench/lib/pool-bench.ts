@@ -25,7 +25,7 @@ export interface PoolPlan {
   ms: number;
   /** Recorded runs per side; the sides alternate and take turns going first. */
   reps: number;
-  /** One call in flight: unrecorded, then recorded calls. */
+  /** One call in flight, after each run: `seqWarm` unrecorded calls, then a share of `seqCount` recorded ones. */
   seqWarm: number;
   seqCount: number;
 }
@@ -70,15 +70,14 @@ async function lanes(client: RpcClient, inFlight: number, ms: number): Promise<{
   return { perSec: latencyUs.length / ((now() - start) / 1000), latencyUs };
 }
 
-async function sequential(client: RpcClient, warm: number, count: number): Promise<LatencySummary> {
+/** One call at a time, `count` calls recorded after `warm`; appended to `us`. */
+async function sequential(client: RpcClient, warm: number, count: number, us: number[]): Promise<void> {
   for (let i = 0; i < warm; i++) await client.call(i);
-  const us = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const t = now();
     await client.call(i);
-    us[i] = (now() - t) * 1000;
+    us.push((now() - t) * 1000);
   }
-  return summarize(us);
 }
 
 function taskCostUs(n: number): number {
@@ -114,19 +113,20 @@ export async function poolVsPiscina(plan: PoolPlan): Promise<PoolComparison> {
     }
     const runs = { pool: [] as number[], piscina: [] as number[] };
     const latency = { pool: [] as number[], piscina: [] as number[] };
+    const seq = { pool: [] as number[], piscina: [] as number[] };
     for (let rep = 0; rep < plan.reps; rep++) {
       for (const s of rep % 2 === 0 ? sides : [...sides].reverse()) {
         const r = await lanes(clients[s], plan.inFlight, plan.ms);
         runs[s].push(Math.round(r.perSec));
         latency[s].push(...r.latencyUs);
+        await sequential(clients[s], plan.seqWarm, Math.ceil(plan.seqCount / plan.reps), seq[s]);
       }
     }
-    const seq = { piscina: await sequential(clients.piscina, plan.seqWarm, plan.seqCount), pool: await sequential(clients.pool, plan.seqWarm, plan.seqCount) };
     const side = (s: (typeof sides)[number]): PoolSide => ({
       tasksPerSec: Math.round(median(runs[s])),
       runs: runs[s],
       latency: summarize(latency[s]),
-      sequential: seq[s],
+      sequential: summarize(seq[s]),
     });
     return { taskUs: taskCostUs(plan.taskN), pool: side('pool'), piscina: side('piscina') };
   } finally {
