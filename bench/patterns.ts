@@ -11,7 +11,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHILD_RING_BYTES } from '../src/index.js';
-import { CALL_WAYS, callOverhead, type CallPlan } from './lib/calls.js';
+import { CALL_WAYS, callOverhead, type CallPlan, type CallWay } from './lib/calls.js';
 import { fanOut, type FanOutPlan, type FanOutResult } from './lib/fanout.js';
 import { probeStalls, withOtherLoad } from './lib/machine.js';
 import { terminateAll } from './lib/peer.js';
@@ -40,9 +40,16 @@ const FAN_OUT: FanOutPlan = {
   runTimeoutMs: 30_000,
 };
 
-const CALLS: CallPlan = { warm: 2_000, rounds: 6, perRound: 1_500, inFlight: 256, floodWarmMs: 300, floodMs: 1_000 };
+const CALLS: CallPlan = { warm: 2_000, rounds: 8, perRound: 1_200, inFlight: 256, floodWarmMs: 300, floodMs: 1_000 };
 
 const POOL: PoolPlan = { threads: 2, inFlight: 32, taskN: 10_000, warmMs: 300, ms: 1_000, reps: 5, seqWarm: 100, seqCount: 2_000 };
+
+const CALL_LABELS: Record<CallWay, string> = {
+  proxy: 'system.proxy (typed)',
+  ask: 'ref.ask (raw)',
+  askAsync: 'ref.ask, async receive',
+  comlink: 'comlink over postMessage',
+};
 
 const f2 = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ratio = (a: number, b: number): number => round2(a / b);
@@ -87,6 +94,8 @@ async function main(): Promise<void> {
     proxyVsComlinkP50: ratio(calls.proxy.rtt.p50, calls.comlink.rtt.p50),
     askVsComlinkP50: ratio(calls.ask.rtt.p50, calls.comlink.rtt.p50),
     proxyVsAskThroughput: ratio(calls.proxy.throughputPerSec, calls.ask.throughputPerSec),
+    askAsyncVsAskP50: ratio(calls.askAsync.rtt.p50, calls.ask.rtt.p50),
+    askAsyncVsAskThroughput: ratio(calls.askAsync.throughputPerSec, calls.ask.throughputPerSec),
   };
   const poolRatios = {
     throughput: ratio(pool.pool.tasksPerSec, pool.piscina.tasksPerSec),
@@ -116,7 +125,7 @@ async function main(): Promise<void> {
       ['way', 'RTT p50 µs', 'p99 µs', 'p99.9 µs', 'p50 per round', 'calls/s', 'CPU µs/call (seq.)'],
       ...CALL_WAYS.map((w) => {
         const c = calls[w];
-        return [w === 'proxy' ? 'system.proxy (typed)' : w === 'ask' ? 'ref.ask (raw)' : 'comlink over postMessage', f2(c.rtt.p50), f2(c.rtt.p99), f2(c.rtt.p999), c.roundP50s.map(f2).join(' '), fmtInt(c.throughputPerSec), f2(c.cpuUsPerCall)];
+        return [CALL_LABELS[w], f2(c.rtt.p50), f2(c.rtt.p99), f2(c.rtt.p999), c.roundP50s.map(f2).join(' '), fmtInt(c.throughputPerSec), f2(c.cpuUsPerCall)];
       }),
     ]),
   );
@@ -132,7 +141,7 @@ async function main(): Promise<void> {
   );
   console.log(`
 ratios: publish/send delivered ${fanOutRows.map((f) => `×${f.ratios.publishVsSendDelivered}`).join(' / ')} (1 / 10 / 100 subscribers), publish/postMessage ${fanOutRows.map((f) => `×${f.ratios.publishVsPostMessageDelivered}`).join(' / ')}
-proxy/ask RTT p50 ×${callRatios.proxyVsAskP50}, proxy/comlink ×${callRatios.proxyVsComlinkP50}, ask/comlink ×${callRatios.askVsComlinkP50}; proxy/ask throughput ×${callRatios.proxyVsAskThroughput}
+proxy/ask RTT p50 ×${callRatios.proxyVsAskP50}, proxy/comlink ×${callRatios.proxyVsComlinkP50}, ask/comlink ×${callRatios.askVsComlinkP50}; proxy/ask throughput ×${callRatios.proxyVsAskThroughput}; async/sync receive: RTT p50 ×${callRatios.askAsyncVsAskP50}, throughput ×${callRatios.askAsyncVsAskThroughput}
 pool/piscina tasks/s ×${poolRatios.throughput}, p50 ×${poolRatios.p50}, p50 at 1 in flight ×${poolRatios.sequentialP50}
 out-of-order ticks: ${fanOutRows.reduce((s, f) => s + [f.publish, f.send, f.postMessage].reduce((t, r) => t + r.runs.reduce((u, x) => u + x.outOfOrder, 0), 0), 0)}; ${(fan.actorStartMs / 1000).toFixed(1)} s to start ${Math.max(...FAN_OUT.groups) + 1} actors
 machine: ${stalls.stalls} stalls > 50 µs in ${stalls.threads}×1 s of busy-waiting (longest ${stalls.maxStallMs} ms); other processes' share per phase (%): ${JSON.stringify(other)}${noisy.length ? `\nWARNING: other processes competed for the CPUs during ${noisy.join(', ')}; those numbers are not representative` : ''}`);
@@ -164,7 +173,7 @@ const NOTES = [
   'Rates are medians of the recorded runs (each run listed in runs); latencies in µs from hdr-histogram (3 significant digits).',
   `Fan-out: ${FAN_OUT.groups.join(', ')} subscribers, each group with a subject of its own (fan.<n>) that exactly those subscribers follow (tree field subscribe). The publisher actor gets 'burst' asks of ${FAN_OUT.burst} ticks, ${FAN_OUT.burstsInFlight} outstanding, and makes one ctx.publish per tick (publish) or one ctx.send per subscriber per tick (send). Subscribers are actors with heartbeat: false and the default spin budget; those outside the group stay parked. The actors and the postMessage workers are all started first, and within a group the three ways take turns (${FAN_OUT.reps} rounds after one unrecorded warm-up run each, a different way first in each round). A run starts on the main thread before the first burst is asked for and ends at the latest last-tick time a subscriber reports (performance.now(), one time line across threads); delivered/s counts every subscriber's ticks. publishes/s runs to the last burst's answer, i.e. until every tick is in the subscribers' rings (${DEFAULT_CHILD_RING_BYTES / 1024} KiB each: a slow subscriber holds the publisher back).`,
   'Fan-out postMessage baseline: one sending worker holds a MessagePort to each receiving worker (MessageChannel pairs, no main-thread hop) and posts every tick to each of the group, structured-cloned per port. postMessage never blocks, so its publishes/s is how fast ticks were handed over, with the rest queued in the ports; delivered/s is comparable across the three ways.',
-  `Calls: an echo actor reached by system.proxy<EchoApi>('echo').echo(tick) (a 'call' envelope carrying comlink's request, answered by the actor's api) and by system.ref('echo').ask(tick) (answered by receive); comlink.wrap/expose over a plain worker's parentPort as the baseline. Sequential: ${CALLS.warm} unrecorded calls each, then ${CALLS.rounds} rounds of ${CALLS.perRound} in which the three take turns going first. CPU per call is process.cpuUsage() (every thread) over the sequential calls: the actor spins between back-to-back calls (its spin budget outlasts the gap), the comlink worker does not. calls/s: ${CALLS.inFlight} outstanding for ${CALLS.floodMs} ms after ${CALLS.floodWarmMs} ms unrecorded.`,
+  `Calls: an echo actor reached by system.proxy<EchoApi>('echo').echo(tick) (a 'call' envelope carrying comlink's request, answered by the actor's api) and by system.ref('echo').ask(tick) (answered by receive); the same ask to a second echo actor whose receive is async (askAsync: its answer is a promise, as an api method's is inside the host); comlink.wrap/expose over a plain worker's parentPort as the baseline. Sequential: ${CALLS.warm} unrecorded calls each, then ${CALLS.rounds} rounds of ${CALLS.perRound} in which the four take turns going first. CPU per call is process.cpuUsage() (every thread) over the sequential calls: the actor spins between back-to-back calls (its spin budget outlasts the gap), the comlink worker does not. calls/s: ${CALLS.inFlight} outstanding for ${CALLS.floodMs} ms after ${CALLS.floodWarmMs} ms unrecorded.`,
   `Pool: the same task module (bench/workers/sum-task.ts, the default export sums ${POOL.taskN} numbers) run by a pool actor (ask from the main thread) and by piscina.run directly; both with minThreads = maxThreads = ${POOL.threads}, maxQueue ${POOL.inFlight}, piscina's default of one task per thread at a time. ${POOL.inFlight} lanes each await their own call for ${POOL.ms} ms, ${POOL.reps} runs per side taken in turns; latency is per call with that queueing included. The pool actor's piscina worker wraps the task's result ({ ok, value }) and the ask crosses the actor's inbox ring, which the main thread reads.`,
   'Tail latencies (p99, p99.9) on this VM are dominated by threads being descheduled for milliseconds; machine.stalls measures that with plain busy-waiting threads and no messaging.',
 ];

@@ -1,8 +1,9 @@
 /**
  * Call overhead from the main thread: one echo actor reached as a typed-proxy
  * call (system.proxy, comlink's protocol carried by the rings) and as a raw
- * ask, next to comlink over postMessage to a plain worker, the thing a user
- * would otherwise pick. Each carries the transport bench's ~100-byte tick.
+ * ask, an async echo asked the same way, and comlink over postMessage to a
+ * plain worker, the thing a user would otherwise pick. Each carries the
+ * transport bench's ~100-byte tick.
  */
 import { releaseProxy } from 'comlink';
 import { ActorSystem } from '../../src/index.js';
@@ -15,8 +16,10 @@ import { round2, summarize, type LatencySummary } from './stats.js';
 import { comlinkClient } from './transports.js';
 
 const ECHO_API = new URL('../actors/echo-api.js', import.meta.url).href;
+const ECHO_ASYNC = new URL('../actors/echo-async.js', import.meta.url).href;
 
-export const CALL_WAYS = ['proxy', 'ask', 'comlink'] as const;
+/** askAsync: a raw ask to an actor whose receive is async, the path a proxy call's answer takes. */
+export const CALL_WAYS = ['proxy', 'ask', 'askAsync', 'comlink'] as const;
 export type CallWay = (typeof CALL_WAYS)[number];
 
 export interface CallPlan {
@@ -45,13 +48,22 @@ export async function callOverhead(plan: CallPlan): Promise<Record<CallWay, Call
   const system = await ActorSystem.start({
     name: 'bench-patterns-calls',
     log: { level: 'silent' },
-    tree: { id: 'root', strategy: 'one_for_one', children: [{ id: 'echo', module: ECHO_API }] },
+    tree: {
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'echo', module: ECHO_API },
+        { id: 'echo-async', module: ECHO_ASYNC },
+      ],
+    },
   });
   const api = system.proxy<EchoApi>('echo');
   const ref = system.ref<Tick>('echo');
+  const asyncRef = system.ref<Tick>('echo-async');
   const clients: Record<CallWay, RpcClient> = {
     proxy: { call: (seq) => api.echo(tick(seq, now())), close: async () => api[releaseProxy]() },
     ask: { call: (seq) => ref.ask(tick(seq, now())), close: async () => {} },
+    askAsync: { call: (seq) => asyncRef.ask(tick(seq, now())), close: async () => {} },
     comlink: comlinkClient(),
   };
   try {
