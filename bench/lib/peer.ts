@@ -1,11 +1,11 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { PeerReport, SenderCommand } from './protocol.js';
 
-type ReportOf<T extends PeerReport['type']> = Extract<PeerReport, { type: T }>;
+type ReportOf<R, T> = Extract<R, { type: T }>;
 
-interface Waiter {
-  type: PeerReport['type'];
-  resolve: (m: PeerReport) => void;
+interface Waiter<R> {
+  type: string;
+  resolve: (m: R) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -29,19 +29,20 @@ export function track(w: Worker): Worker {
  * A worker running one of the peer scripts, seen from the main thread: its
  * reports are queued by type so a phase can wait for "the next 'sent'"
  * regardless of arrival order, and a crash fails the wait instead of hanging.
+ * `R` and `C` are the script's reports and commands (the transport peers' by default).
  */
-export class Peer {
+export class Peer<R extends { type: string } = PeerReport, C = SenderCommand> {
   readonly name: string;
   readonly worker: Worker;
-  readonly #queue: PeerReport[] = [];
-  readonly #waiters: Waiter[] = [];
+  readonly #queue: R[] = [];
+  readonly #waiters: Array<Waiter<R>> = [];
   #failure: Error | null = null;
   #stopping = false;
 
   constructor(name: string, script: URL, workerData: unknown, transferList: TransferListItem[] = []) {
     this.name = name;
     this.worker = track(new Worker(script, { workerData, transferList }));
-    this.worker.on('message', (m: PeerReport) => {
+    this.worker.on('message', (m: R) => {
       const i = this.#waiters.findIndex((w) => w.type === m.type);
       if (i < 0) {
         this.#queue.push(m);
@@ -57,13 +58,13 @@ export class Peer {
     });
   }
 
-  send(cmd: SenderCommand): void {
+  send(cmd: C): void {
     this.worker.postMessage(cmd);
   }
 
-  next<T extends PeerReport['type']>(type: T, timeoutMs = 60_000): Promise<ReportOf<T>> {
+  next<T extends R['type']>(type: T, timeoutMs = 60_000): Promise<ReportOf<R, T>> {
     const i = this.#queue.findIndex((m) => m.type === type);
-    if (i >= 0) return Promise.resolve(this.#queue.splice(i, 1)[0] as ReportOf<T>);
+    if (i >= 0) return Promise.resolve(this.#queue.splice(i, 1)[0] as ReportOf<R, T>);
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -73,7 +74,7 @@ export class Peer {
       }, timeoutMs);
       // The workers keep the process alive while they run; a pending wait alone must not.
       timer.unref();
-      this.#waiters.push({ type, resolve: resolve as (m: PeerReport) => void, reject, timer });
+      this.#waiters.push({ type, resolve: resolve as (m: R) => void, reject, timer });
     });
   }
 
