@@ -81,7 +81,9 @@ function print(r: TradingReport): void {
   const opened = r.breaker.filter((n) => n.state === 'open').length;
   const closed = r.breaker.filter((n) => n.state === 'closed').length;
   const rejectedOpen = r.ledger?.rejectReasons.circuit ?? 0;
-  console.log(`exchange breaker: opened ${opened} times, closed again ${closed} times · ${rejectedOpen} orders rejected by the open circuit, ${r.ledger?.rejectReasons.exchange ?? 0} by exchange failures`);
+  console.log(
+    `exchange breaker: opened ${opened}, closed by a probe ${closed} (a restarted execution starts closed) · orders rejected by the open circuit ${rejectedOpen}, by exchange failures ${r.ledger?.rejectReasons.exchange ?? 0}`,
+  );
   if (r.portfolio) {
     const p = r.portfolio;
     const positions = Object.entries(p.positions)
