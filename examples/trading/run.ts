@@ -102,14 +102,18 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
   });
   const breaker: BreakerNote[] = [];
   let breakerState: BreakerNote['state'] = 'closed';
+  let executionIncarnation = 0;
   system.subscribe<BreakerNote>(BREAKER_SUBJECT, (note) => {
     breaker.push(note);
-    breakerState = note.state;
+    // A note from an incarnation already replaced (it can arrive after the restart) says nothing about now.
+    if (note.incarnation >= executionIncarnation) breakerState = note.state;
     opts.onBreaker?.(note);
   });
   // A new execution incarnation has a new breaker, closed.
   system.on('restarted', (e) => {
-    if (e.actor === 'execution') breakerState = 'closed';
+    if (e.actor !== 'execution') return;
+    executionIncarnation = e.incarnation;
+    breakerState = 'closed';
   });
 
   let ticks = 0;
