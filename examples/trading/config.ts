@@ -8,16 +8,18 @@ import type { ExecutionConfig } from './execution.js';
 import type { FeedConfig } from './feed.js';
 import type { PortfolioConfig } from './portfolio.js';
 import type { RiskConfig } from './risk.js';
-import type { Faults } from './shared.js';
+import { ALL_MARKETS, type Faults } from './shared.js';
 import type { StrategyConfig } from './strategy.js';
 
 export interface TradingConfig {
   seed: number;
-  feed: Omit<FeedConfig, 'seed' | 'subscribers'>;
+  feed: Omit<FeedConfig, 'seed'>;
   strategy: Omit<StrategyConfig, 'seed' | 'fault'>;
   risk: Omit<RiskConfig, 'seed' | 'fault'>;
   execution: Omit<ExecutionConfig, 'seed' | 'fault'>;
   portfolio: PortfolioConfig;
+  /** The volatility indicator's pool: threads kept when idle, and at most. */
+  indicator: { minThreads: number; maxThreads: number };
   faults: Faults;
   supervision: {
     intensity: number;
@@ -33,11 +35,17 @@ export interface TradingConfig {
 export const defaultConfig: TradingConfig = {
   seed: 42,
   feed: { symbols: ['AAPL', 'MSFT', 'NVDA', 'TSLA'], ticksPerSecond: 200, volatility: 0.002, startPx: 100 },
-  strategy: { shortWindow: 5, longWindow: 20, qty: 100, addEvery: 8 },
+  strategy: { shortWindow: 5, longWindow: 20, qty: 100, addEvery: 8, targetVol: 0.002, indicator: { window: 64, grid: 48, timeoutMs: 1000 } },
   risk: { maxPosition: 500, maxExposure: 150_000 },
-  execution: { slippageBps: 5, lotSize: 40 },
+  execution: {
+    slippageBps: 5,
+    lotSize: 40,
+    exchange: { failureRate: 0.02, latencyMs: 1, timeoutMs: 50 },
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1000 },
+  },
   portfolio: { startingCash: 1_000_000 },
-  faults: { risk: { crashRate: 0.02, poisonRate: 0.01 }, execution: { hangRate: 0.01 } },
+  indicator: { minThreads: 1, maxThreads: 2 },
+  faults: { risk: { crashRate: 0.02, poisonRate: 0.01 }, execution: { hangRate: 0.01, exchangeOutageRate: 0.005, exchangeOutageMs: 2000 } },
   supervision: { intensity: 30, periodMs: 10_000, heartbeat: { intervalMs: 100, misses: 5 }, maxRedeliveries: 1, shutdownMs: 2000 },
 };
 
@@ -47,7 +55,9 @@ const module = (name: string): string => fileURLToPath(new URL(`./${name}.js`, i
  * one_for_one: a stage that crashes is restarted alone, and the messages
  * queued for it wait in its inbox meanwhile. Dependencies order the start
  * downstream-first, so the stop runs upstream-first and each stage drains
- * into one that is still running.
+ * into one that is still running. The strategy and the portfolio subscribe
+ * to `market.>` here, in the tree, so their subscriptions exist before the
+ * feed publishes its first tick and outlive their restarts.
  */
 export function tradingTree(cfg: TradingConfig): TreeSpec {
   const sup = cfg.supervision;
@@ -56,7 +66,7 @@ export function tradingTree(cfg: TradingConfig): TreeSpec {
     return {
       id,
       module: module(id),
-      config: { ...config, seed: cfg.seed, fault },
+      config: { ...config, seed: cfg.seed, ...(fault ? { fault } : {}) },
       dependencies,
       heartbeat: sup.heartbeat,
       maxRedeliveries: sup.maxRedeliveries,
@@ -74,14 +84,16 @@ export function tradingTree(cfg: TradingConfig): TreeSpec {
     period: sup.periodMs,
     children: [
       { id: 'ledger', module: module('ledger') },
-      { id: 'portfolio', module: module('portfolio'), config: cfg.portfolio },
+      { id: 'portfolio', module: module('portfolio'), config: cfg.portfolio, subscribe: [ALL_MARKETS] },
       stage('execution', cfg.execution, ['portfolio', 'ledger']),
       stage('risk', cfg.risk, ['execution', 'portfolio', 'ledger']),
-      stage('strategy', cfg.strategy, ['risk', 'ledger']),
+      // A stateless handler on a piscina pool: any of its threads answers the strategy's asks.
+      { id: 'indicator', pool: { module: module('indicator-task'), ...cfg.indicator } },
+      { ...stage('strategy', cfg.strategy, ['risk', 'ledger', 'indicator']), subscribe: [ALL_MARKETS] },
       {
         id: 'feed',
         module: module('feed'),
-        config: { ...cfg.feed, seed: cfg.seed, subscribers: ['strategy', 'portfolio'] } satisfies FeedConfig,
+        config: { ...cfg.feed, seed: cfg.seed } satisfies FeedConfig,
         dependencies: ['strategy', 'portfolio'],
       },
     ],

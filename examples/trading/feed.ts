@@ -1,10 +1,13 @@
 /**
- * Market data: a seeded random walk per symbol, sent as ticks to the strategy
- * (for signals) and to the portfolio (to mark positions). A timer paces it,
- * so the feed keeps ticking while no message arrives.
+ * Market data: a seeded random walk per symbol, published as ticks on
+ * `market.<SYMBOL>`. The feed does not know who listens: the strategy (for
+ * signals) and the portfolio (to mark positions) subscribe to `market.>` in
+ * the tree, and a publish goes straight from this thread into each
+ * subscriber's ring. A timer paces it, so the feed keeps ticking while no
+ * message arrives.
  */
 import { defineActor } from '../../src/actor/index.js';
-import { mulberry32, type Tick } from './shared.js';
+import { marketSubject, mulberry32, type Tick } from './shared.js';
 
 export interface FeedConfig {
   symbols: string[];
@@ -13,13 +16,20 @@ export interface FeedConfig {
   /** Standard deviation of one tick's relative move. */
   volatility: number;
   startPx: number;
-  /** Who gets every tick. */
-  subscribers: string[];
+}
+
+/** The feed's answer to `{ type: 'stats' }`. */
+export interface FeedStats {
+  ticks: number;
+  /** Ticks that reached no subscriber (counted by the system too, as the feed's `unrouted`). */
+  unrouted: number;
+  px: number[];
 }
 
 interface FeedState {
   px: number[];
   emitted: number;
+  unrouted: number;
   startedAt: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -39,6 +49,7 @@ export default defineActor<FeedState, { type: 'stats' }, FeedConfig>({
     const state: FeedState = {
       px: cfg.symbols.map((_, i) => cfg.startPx * (1 + i * 0.25)),
       emitted: 0,
+      unrouted: 0,
       startedAt: Date.now(),
       timer: undefined,
     };
@@ -50,7 +61,7 @@ export default defineActor<FeedState, { type: 'stats' }, FeedConfig>({
         const px = Math.max(0.01, state.px[i]! * (1 + cfg.volatility * gauss()));
         state.px[i] = px;
         const tick: Tick = { type: 'tick', symbol: cfg.symbols[i]!, px: Math.round(px * 100) / 100, seq: state.emitted++ };
-        for (const to of cfg.subscribers) ctx.send(to, tick);
+        if (ctx.publish(marketSubject(tick.symbol), tick) === 0) state.unrouted++;
       }
     }, STEP_MS);
     ctx.log.info({ symbols: cfg.symbols, ticksPerSecond: cfg.ticksPerSecond }, 'feed up');
@@ -58,7 +69,7 @@ export default defineActor<FeedState, { type: 'stats' }, FeedConfig>({
   },
 
   receive(state, msg) {
-    if (msg.type === 'stats') return { ticks: state.emitted, px: state.px.map((p) => Math.round(p * 100) / 100) };
+    if (msg.type === 'stats') return { ticks: state.emitted, unrouted: state.unrouted, px: state.px.map((p) => Math.round(p * 100) / 100) } satisfies FeedStats;
     return undefined;
   },
 

@@ -1,6 +1,7 @@
 /**
- * The record of every order: sent (by the strategy), rejected (by risk),
- * filled (by execution). Never faulted: it is what the run is checked
+ * The record of every order: sent (by the strategy), rejected (by risk, or
+ * by execution when the exchange or its breaker turned it away), filled (by
+ * execution). Never faulted: it is what the run is checked
  * against. Notes from different stages may arrive in any order (each sender
  * has its own ring), so an outcome can come before its "sent" note.
  */
@@ -20,6 +21,8 @@ export interface LedgerCounts {
   /** A second outcome for one order (a redelivery after its notes went out). */
   duplicates: number;
   rejectReasons: Record<string, number>;
+  /** The first full reason seen of each kind, e.g. circuit → "circuit open: the exchange breaker rejects orders (…)". */
+  reasonExamples: Record<string, string>;
 }
 
 export type LedgerAsk = { type: 'counts' } | { type: 'ids'; status: LedgerStatus; offset?: number; limit?: number };
@@ -33,6 +36,7 @@ interface LedgerState {
   rejected: string[];
   duplicates: number;
   rejectReasons: Map<string, number>;
+  reasonExamples: Map<string, string>;
 }
 
 /**
@@ -62,6 +66,7 @@ function note(state: LedgerState, msg: LedgerNote): void {
     // "position AAPL would be 500 (limit ±400)" → "position": few kinds, many orders.
     const kind = msg.reason.split(' ')[0]!;
     state.rejectReasons.set(kind, (state.rejectReasons.get(kind) ?? 0) + 1);
+    if (!state.reasonExamples.has(kind)) state.reasonExamples.set(kind, msg.reason);
   }
 }
 
@@ -88,6 +93,7 @@ export default defineActor<LedgerState, LedgerNote | LedgerAsk>({
     rejected: [],
     duplicates: 0,
     rejectReasons: new Map(),
+    reasonExamples: new Map(),
   }),
 
   receive(state, msg) {
@@ -101,6 +107,7 @@ export default defineActor<LedgerState, LedgerNote | LedgerAsk>({
           orphans: state.orphans.size,
           duplicates: state.duplicates,
           rejectReasons: Object.fromEntries(state.rejectReasons),
+          reasonExamples: Object.fromEntries(state.reasonExamples),
         } satisfies LedgerCounts;
       case 'ids': {
         const all = ids(state, msg.status);

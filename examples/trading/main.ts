@@ -1,23 +1,46 @@
 /**
  * A trading pipeline under supervision: feed → strategy → risk → execution →
- * portfolio, each stage an actor in its own worker thread, with risk and
- * execution made to crash and hang now and then. Runs until Ctrl-C (or for
- * RINGMASTER_DEMO_SECONDS), drains, stops, and checks that every order the
- * strategy sent was filled, rejected or dead-lettered. Exit code 1 if not.
+ * portfolio, each stage an actor in its own worker thread, market data on
+ * `market.<SYMBOL>` topics, a volatility indicator on a thread pool, and a
+ * circuit breaker in front of the simulated exchange. Risk and execution
+ * are made to crash and hang now and then, and the exchange to go down.
+ * Runs until Ctrl-C (or for RINGMASTER_DEMO_SECONDS), drains, stops, and
+ * checks that every order the strategy sent was filled, rejected or
+ * dead-lettered. Exit code 1 if not.
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError, ConfigManager, configRoutes, loadConfig, startHttp, toSystemOptions, type ActorSystem, type HttpServer, type SystemEvent } from '../../src/index.js';
+import { ConfigError, ConfigManager, configRoutes, loadConfig, startHttp, toSystemOptions, type ActorSystem, type HttpServer, type ActorMetrics, type SystemEvent, type TreeSpec } from '../../src/index.js';
 import { defaultConfig } from './config.js';
 import { runTrading, type TradingReport } from './run.js';
-import type { FaultSpec, Order } from './shared.js';
+import type { BreakerNote, FaultSpec, Order } from './shared.js';
 
 const pct = (x: number | undefined): string => `${+((x ?? 0) * 100).toFixed(2)}%`;
 const money = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const listOf = (xs: string[], max = 5): string => (xs.length === 0 ? '' : `  (${xs.slice(0, max).join(', ')}${xs.length > max ? ', …' : ''})`);
 
 function describeFault(stage: string, f: FaultSpec): string {
-  const parts = [f.crashRate && `crash ${pct(f.crashRate)}`, f.poisonRate && `poison ${pct(f.poisonRate)}`, f.hangRate && `hang ${pct(f.hangRate)}`];
+  const parts = [
+    f.crashRate && `crash ${pct(f.crashRate)}`,
+    f.poisonRate && `poison ${pct(f.poisonRate)}`,
+    f.hangRate && `hang ${pct(f.hangRate)}`,
+    f.exchangeOutageRate && `exchange outage ${pct(f.exchangeOutageRate)} (${f.exchangeOutageMs ?? 2000} ms)`,
+  ];
   return `${stage} ${parts.filter(Boolean).join(' + ')}`;
+}
+
+/** The fault switch of every stage in a tree (the config file's, not the built-in defaults). */
+function faultsIn(node: TreeSpec): Array<[string, FaultSpec]> {
+  if ('children' in node) return node.children.flatMap(faultsIn);
+  const fault = (node.config as { fault?: FaultSpec } | undefined)?.fault;
+  return fault ? [[node.id, fault]] : [];
+}
+
+function onBreaker(n: BreakerNote): void {
+  if (n.state === 'open') {
+    const probe = n.nextProbeAt ? `, probe in ${Math.max(0, n.nextProbeAt - Date.now())} ms` : '';
+    console.log(`  ⚡ exchange breaker open (${n.reason}${probe}): orders rejected at once · ${n.error ?? ''}`);
+  } else if (n.state === 'half-open') console.log('  ◐ exchange breaker half-open: the next order probes the exchange');
+  else console.log(`  ● exchange breaker closed (${n.reason}): orders reach the exchange again`);
 }
 
 function onEvent(e: SystemEvent): void {
@@ -43,6 +66,24 @@ function print(r: TradingReport): void {
   }
   const byActor = (m: Record<string, number>): string => Object.entries(m).map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
   console.log(`supervision: crashes ${byActor(r.crashes)} · restarts ${byActor(r.restarts)} · other dead letters ${r.otherDeadLetters}`);
+  const m = (id: string): ActorMetrics | undefined => r.metrics.find((a) => a.id === id);
+  const feed = m('feed');
+  if (feed && r.strategy) {
+    const subjects = Object.entries(r.strategy.bySubject).map(([s, n]) => `${s} ${n}`).join(', ');
+    console.log(`topics: feed published ${feed.published} ticks (unrouted ${feed.unrouted}); the strategy took ${r.strategy.ticks - r.strategy.direct} from topics (${subjects})`);
+  }
+  const indicator = m('indicator');
+  if (indicator?.pool && r.strategy) {
+    const pool = indicator.pool;
+    const avgMs = pool.completed > 0 ? ((indicator.handler.sumSeconds * 1000) / pool.completed).toFixed(2) : '-';
+    console.log(`indicator pool: ${pool.completed} tasks (${pool.failed} failed, ${avgMs} ms each on average), pool threads ${pool.threads} · the strategy sized ${r.strategy.sized} orders by a forecast, ${r.strategy.unsized} at full size without one`);
+  }
+  const opened = r.breaker.filter((n) => n.state === 'open').length;
+  const closed = r.breaker.filter((n) => n.state === 'closed').length;
+  const rejectedOpen = r.ledger?.rejectReasons.circuit ?? 0;
+  console.log(
+    `exchange breaker: opened ${opened}, closed by a probe ${closed} (a restarted execution starts closed) · orders rejected by the open circuit ${rejectedOpen}, by exchange failures ${r.ledger?.rejectReasons.exchange ?? 0}`,
+  );
   if (r.portfolio) {
     const p = r.portfolio;
     const positions = Object.entries(p.positions)
@@ -84,9 +125,9 @@ const serve = async (system: ActorSystem): Promise<void> => {
 };
 let serving: Promise<void> = Promise.resolve();
 
-const faults = defaultConfig.faults;
-const faultText = Object.entries(faults).map(([s, f]) => describeFault(s, f)).join('; ');
+const faultText = faultsIn(loaded.config.tree).map(([s, f]) => describeFault(s, f)).join('; ');
 console.log('trading desk: feed → strategy → risk → execution → portfolio, each in its own worker thread');
+console.log('market data on market.<SYMBOL> topics · volatility indicator on a 2-thread pool · circuit breaker in front of the exchange');
 console.log(`faults per message: ${faultText || 'none'} · hangs are caught by the heartbeat after ${defaultConfig.supervision.heartbeat.intervalMs * defaultConfig.supervision.heartbeat.misses} ms`);
 console.log('Ctrl-C stops it (a second Ctrl-C forces exit); status every 2 s:');
 
@@ -107,13 +148,13 @@ const seconds = Number(process.env.RINGMASTER_DEMO_SECONDS ?? 0);
 const report = await runTrading({
   ...(seconds > 0 ? { seconds } : {}),
   signal: abort.signal,
-  faults,
   start: toSystemOptions(loaded.config),
   onStarted: (system) => {
     serving = serve(system).catch((err: unknown) => console.error(`HTTP or watcher failed: ${(err as Error).message}`));
   },
   onStatus: (line) => console.log(line),
   onEvent,
+  onBreaker,
 });
 await serving;
 await live.manager?.close();

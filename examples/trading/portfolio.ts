@@ -1,7 +1,8 @@
 /**
- * The book: positions, cash, realised and unrealised P&L. Fills change it;
- * ticks only re-mark it. Never faulted, so risk can rebuild its view from it
- * after a restart.
+ * The book: positions, cash, realised and unrealised P&L. Fills (from
+ * execution) change it; ticks (from the `market.>` topics it subscribes to)
+ * only re-mark it. Never faulted, so risk can rebuild its view from it after
+ * a restart.
  */
 import { defineActor } from '../../src/actor/index.js';
 import type { Fill, Tick } from './shared.js';

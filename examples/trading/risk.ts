@@ -1,14 +1,15 @@
 /**
  * Pre-trade risk: a per-symbol position limit and a gross exposure limit.
  * Accepted orders go on to execution; rejected ones are booked with the
- * ledger. Risk counts an accepted order as filled at once (execution fills
- * every order in full), so its view runs ahead of the portfolio, never
- * behind; only a restarted risk, rebuilt from the portfolio, briefly misses
- * the orders still in execution.
+ * ledger. Risk counts an accepted order as filled at once, so its view runs
+ * ahead of the portfolio, never behind. When execution cannot fill an order
+ * (the exchange failed, or its breaker is open) it says so, and risk gives
+ * back the room it had reserved. Only a restarted risk, rebuilt from the
+ * portfolio, briefly misses the orders still in execution.
  */
 import { defineActor, type ActorContext } from '../../src/actor/index.js';
 import type { PortfolioSnapshot } from './portfolio.js';
-import { incarnationRng, maybeFault, type FaultSpec, type Order } from './shared.js';
+import { incarnationRng, maybeFault, type FaultSpec, type Order, type Unfilled } from './shared.js';
 
 export interface RiskConfig {
   maxPosition: number;
@@ -20,10 +21,20 @@ export interface RiskConfig {
 interface RiskState {
   positions: Map<string, number>;
   lastPx: Map<string, number>;
+  /**
+   * Signed quantities of the orders this incarnation accepted, oldest first,
+   * so an `unfilled` note can undo exactly what was counted. An incarnation
+   * rebuilt from the portfolio never counted the orders accepted before it,
+   * so it ignores their notes. Bounded: an order this old has long settled.
+   */
+  reserved: Map<string, number>;
   accepted: number;
   rejected: number;
+  unfilled: number;
   rnd: () => number;
 }
+
+const MAX_RESERVED = 10_000;
 
 function exposure(state: RiskState): number {
   let gross = 0;
@@ -62,13 +73,23 @@ async function recover(state: RiskState, ctx: ActorContext<RiskConfig>): Promise
   return state;
 }
 
-export default defineActor<RiskState, Order | { type: 'stats' }, RiskConfig>({
+function release(state: RiskState, note: Unfilled): void {
+  const signed = state.reserved.get(note.id);
+  if (signed === undefined) return;
+  state.reserved.delete(note.id);
+  state.unfilled++;
+  state.positions.set(note.symbol, (state.positions.get(note.symbol) ?? 0) - signed);
+}
+
+export default defineActor<RiskState, Order | Unfilled | { type: 'stats' }, RiskConfig>({
   init(ctx) {
     const state: RiskState = {
       positions: new Map(),
       lastPx: new Map(),
+      reserved: new Map(),
       accepted: 0,
       rejected: 0,
+      unfilled: 0,
       rnd: incarnationRng(ctx.config.seed, ctx.self, ctx.incarnation),
     };
     // The first incarnation starts before any fill exists: nothing to recover.
@@ -76,7 +97,11 @@ export default defineActor<RiskState, Order | { type: 'stats' }, RiskConfig>({
   },
 
   receive(state, msg, ctx) {
-    if (msg.type === 'stats') return { accepted: state.accepted, rejected: state.rejected, positions: Object.fromEntries(state.positions) };
+    if (msg.type === 'stats') return { accepted: state.accepted, rejected: state.rejected, unfilled: state.unfilled, positions: Object.fromEntries(state.positions) };
+    if (msg.type === 'unfilled') {
+      release(state, msg);
+      return undefined;
+    }
     maybeFault(ctx.config.fault, state.rnd, msg.id);
     state.lastPx.set(msg.symbol, msg.px);
     const why = check(state, msg, ctx.config);
@@ -86,7 +111,10 @@ export default defineActor<RiskState, Order | { type: 'stats' }, RiskConfig>({
       return undefined;
     }
     state.accepted++;
-    state.positions.set(msg.symbol, (state.positions.get(msg.symbol) ?? 0) + (msg.side === 'buy' ? msg.qty : -msg.qty));
+    const signed = msg.side === 'buy' ? msg.qty : -msg.qty;
+    state.positions.set(msg.symbol, (state.positions.get(msg.symbol) ?? 0) + signed);
+    state.reserved.set(msg.id, signed);
+    if (state.reserved.size > MAX_RESERVED) state.reserved.delete(state.reserved.keys().next().value!);
     ctx.send('execution', msg);
     return undefined;
   },

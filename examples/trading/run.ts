@@ -1,13 +1,16 @@
 /**
  * One run of the trading system: start it, let it trade until time is up or
  * the caller aborts, shut it down so that every order ends somewhere, and
- * reconcile the ledger against the system's dead letters.
+ * reconcile the ledger against the system's dead letters. The exchange
+ * breaker's transitions reach this thread on the `exchange.breaker` topic.
  */
-import { ActorSystem, type DeadLetter, type SystemEvent, type SystemOptions } from '../../src/index.js';
+import { ActorSystem, type ActorMetrics, type DeadLetter, type SystemEvent, type SystemOptions } from '../../src/index.js';
 import { defaultConfig, tradingTree, type TradingConfig } from './config.js';
+import type { FeedStats } from './feed.js';
 import type { LedgerCounts, LedgerStatus } from './ledger.js';
 import type { PortfolioSnapshot } from './portfolio.js';
-import type { Faults, Order } from './shared.js';
+import { BREAKER_SUBJECT, type BreakerNote, type Faults, type Order } from './shared.js';
+import type { StrategyStats } from './strategy.js';
 
 export interface RunOptions {
   /** Trade this long; without it the run lasts until `signal` aborts. */
@@ -19,6 +22,8 @@ export interface RunOptions {
   statusEveryMs?: number;
   onStatus?: (line: string) => void;
   onEvent?: (e: SystemEvent) => void;
+  /** Each transition of the exchange breaker (open, half-open, closed), as it happens. */
+  onBreaker?: (note: BreakerNote) => void;
   /** Handed the system as soon as it runs (a test keeps it to stop it whatever happens). */
   onStarted?: (system: ActorSystem) => void;
   /** Start the system from these options (a loaded config file) instead of the built-in tree. */
@@ -40,6 +45,12 @@ export interface TradingReport {
   crashes: Record<string, number>;
   restarts: Record<string, number>;
   portfolio: PortfolioSnapshot | null;
+  /** The strategy's figures (ticks by topic, orders sized by the indicator), read once the pipeline drained. */
+  strategy: StrategyStats | null;
+  /** Every actor's counters (system.metrics()), read once the pipeline drained: the feed's publishes, the indicator pool's tasks. */
+  metrics: ActorMetrics[];
+  /** Transitions of the exchange breaker, in the order they were published. */
+  breaker: BreakerNote[];
   events: SystemEvent[];
   balanced: boolean;
   problem?: string;
@@ -89,20 +100,35 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     if (e.type === 'crashed') crashes[e.actor] = (crashes[e.actor] ?? 0) + 1;
     opts.onEvent?.(e);
   });
+  const breaker: BreakerNote[] = [];
+  let breakerState: BreakerNote['state'] = 'closed';
+  let executionIncarnation = 0;
+  system.subscribe<BreakerNote>(BREAKER_SUBJECT, (note) => {
+    breaker.push(note);
+    // A note from an incarnation already replaced (it can arrive after the restart) says nothing about now.
+    if (note.incarnation >= executionIncarnation) breakerState = note.state;
+    opts.onBreaker?.(note);
+  });
+  // A new execution incarnation has a new breaker, closed.
+  system.on('restarted', (e) => {
+    if (e.actor !== 'execution') return;
+    executionIncarnation = e.incarnation;
+    breakerState = 'closed';
+  });
 
   let ticks = 0;
   let trading = true;
   const startedAt = Date.now();
   const status = setInterval(() => {
     if (!trading || !opts.onStatus) return;
-    void Promise.all([system.ref('feed').ask<{ ticks: number }>({ type: 'stats' }, { timeout: 1000 }), counts(system)]).then(
+    void Promise.all([system.ref('feed').ask<FeedStats>({ type: 'stats' }, { timeout: 1000 }), counts(system)]).then(
       ([feed, c]) => {
         ticks = feed.ticks;
         const restarts = system.status().reduce((n, s) => n + s.restarts, 0);
         const crashed = Object.entries(crashes).map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
         const t = ((Date.now() - startedAt) / 1000).toFixed(0).padStart(3);
         opts.onStatus?.(
-          `[${t}s] ticks ${feed.ticks} · orders ${c.sent}: filled ${c.filled}, rejected ${c.rejected}, open ${c.open} · crashes: ${crashed} · restarts ${restarts} · dead letters ${system.deadLetterCount}`,
+          `[${t}s] ticks ${feed.ticks} · orders ${c.sent}: filled ${c.filled}, rejected ${c.rejected}, open ${c.open} · breaker ${breakerState} · crashes: ${crashed} · restarts ${restarts} · dead letters ${system.deadLetterCount}`,
         );
       },
       () => {}, // a stage busy restarting just skips a line
@@ -113,6 +139,8 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
   let ledger: LedgerCounts | null = null;
   let open: string[] = [];
   let portfolio: PortfolioSnapshot | null = null;
+  let strategy: StrategyStats | null = null;
+  let metrics: ActorMetrics[] = [];
   let problem: string | undefined;
   try {
     why = await new Promise<string>((resolve) => {
@@ -127,6 +155,8 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     // Feed first, so no new orders are made while the rest drains.
     await system.stopActor('feed');
     await drain(system, opts.drainMs ?? 5000);
+    strategy = await system.ref('strategy').ask<StrategyStats>({ type: 'stats' }, { timeout: 2000 }).catch(() => null);
+    metrics = system.metrics().actors;
     // Stopping the stages upstream-first, each after draining its inbox, leaves nothing that
     // could still reach the ledger; asks are refused once system.stop() begins, so this is
     // the last moment the ledger can be read.
@@ -160,6 +190,9 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     crashes,
     restarts,
     portfolio,
+    strategy,
+    metrics,
+    breaker,
     events,
     balanced: ledger !== null && problem === undefined && unaccounted.length === 0,
     ...(problem === undefined ? {} : { problem }),

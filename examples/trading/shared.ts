@@ -1,10 +1,18 @@
 /**
- * Messages that travel between the trading actors, the seeded random numbers
- * they use, and the fault switch that makes a stage crash or hang on purpose.
- * Imported by every stage, so it holds no actor of its own.
+ * Messages that travel between the trading actors, the topics market data is
+ * published on, the seeded random numbers they use, and the fault switch that
+ * makes a stage crash or hang (or the exchange go down) on purpose. Imported
+ * by every stage, so it holds no actor of its own.
  */
 
 export type Side = 'buy' | 'sell';
+
+/** Market data is published per symbol on `market.<SYMBOL>` (a symbol must be one subject token: no dots). */
+export const marketSubject = (symbol: string): string => `market.${symbol}`;
+/** What a consumer of every symbol subscribes to. */
+export const ALL_MARKETS = 'market.>';
+/** The execution actor publishes its exchange breaker's transitions here. */
+export const BREAKER_SUBJECT = 'exchange.breaker';
 
 export interface Tick {
   type: 'tick';
@@ -31,6 +39,29 @@ export interface Fill {
   px: number;
 }
 
+/** Execution to risk: this order was not filled, so the room risk reserved for it is free again. */
+export interface Unfilled {
+  type: 'unfilled';
+  id: string;
+  symbol: string;
+  side: Side;
+  qty: number;
+}
+
+/** A transition of the exchange breaker, as execution publishes it on {@link BREAKER_SUBJECT}. */
+export interface BreakerNote {
+  type: 'breaker';
+  state: 'open' | 'half-open' | 'closed';
+  /** Why it opened (`consecutive-failures`, `failure-rate`, `probe-failed`) or closed (`probes-succeeded`). */
+  reason?: string;
+  /** Epoch ms of the next probe, while open. */
+  nextProbeAt?: number | null;
+  /** The error that tripped it. */
+  error?: string;
+  incarnation: number;
+  at: number;
+}
+
 /** What the ledger is told: one note per order and outcome. */
 export type LedgerNote = { type: 'sent'; id: string } | { type: 'rejected'; id: string; reason: string } | { type: 'filled'; id: string };
 
@@ -43,6 +74,14 @@ export interface FaultSpec {
   crashRate?: number;
   hangRate?: number;
   poisonRate?: number;
+  /**
+   * Execution only: the chance per exchange call that the simulated exchange
+   * goes down for `exchangeOutageMs`. While it is down every call times out,
+   * which is what opens the exchange breaker.
+   */
+  exchangeOutageRate?: number;
+  /** How long one outage lasts, ms (default 2000). */
+  exchangeOutageMs?: number;
 }
 
 export type Faults = Partial<Record<'strategy' | 'risk' | 'execution', FaultSpec>>;
