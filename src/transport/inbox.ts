@@ -97,6 +97,13 @@ export class Inbox {
       throw new InvalidOptionError('inbox.attach slot', `must be 0..${this.#readers.length - 1}, got ${slot}`);
     }
     this.#readers[slot] = new RingReader(ring);
+    if (this.#queued[slot] === 1 && this.#lanes[slot] !== lane) {
+      // Rung before it was attached, it was queued under the default lane: move it to its own,
+      // or a reply would sit among the mail where drainReplies never looks.
+      const q = this.#queues[LANE_INDEX[this.#lanes[slot]!]]!;
+      q.splice(q.indexOf(slot), 1);
+      this.#queues[LANE_INDEX[lane]]!.push(slot);
+    }
     this.#lanes[slot] = lane;
     // Ring, not just mark: a sender may have rung before the ring was
     // attached, and this thread may be parked right now.

@@ -109,3 +109,20 @@ describe('priority lanes and the mailbox bound (one thread, real rings)', () => 
     expect(dropped.map(([e, err]) => [e.payload, (err as MailboxFullError).policy])).to.deep.equal([[1, 'backpressure']]);
   });
 });
+
+describe('a ring rung before it is attached', () => {
+  it('is read in its own lane once attached (a first reply is not taken for mail)', () => {
+    const doorbell = createDoorbell(8);
+    const inbox = new Inbox(doorbell, { spinMicros: 0 });
+    const ring = createRing(64 * 1024);
+    const out = new Outbox({ to: 'rx', lane: 'reply', slot: 2, ring, doorbell });
+    out.send({ kind: 'reply', from: 'tx', to: 'rx', id: 7, payload: 'answer' });
+    const got: unknown[] = [];
+    inbox.drainReplies((env) => got.push(env.payload)); // collects the bit: queued under the default lane
+    expect(got).to.deep.equal([]);
+    inbox.attach(2, ring, 'reply');
+    inbox.drainReplies((env) => got.push(env.payload));
+    expect(got).to.deep.equal(['answer']);
+    expect(inbox.nextMail()).to.equal(null);
+  });
+});
