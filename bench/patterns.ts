@@ -14,7 +14,7 @@ import { DEFAULT_CHILD_RING_BYTES } from '../src/index.js';
 import { CALL_WAYS, callOverhead, type CallPlan, type CallWay } from './lib/calls.js';
 import { fanOut, type FanOutPlan, type FanOutResult } from './lib/fanout.js';
 import { probeStalls, withOtherLoad } from './lib/machine.js';
-import { terminateAll } from './lib/peer.js';
+import { runBench } from './lib/peer.js';
 import { poolVsPiscina, type PoolPlan } from './lib/pool-bench.js';
 import { fmtInt, table } from './lib/report.js';
 import { round2 } from './lib/stats.js';
@@ -178,15 +178,4 @@ const NOTES = [
   'Tail latencies (p99, p99.9) on this VM are dominated by threads being descheduled for milliseconds; machine.stalls measures that with plain busy-waiting threads and no messaging.',
 ];
 
-const limit = setTimeout(() => {
-  console.error(`patterns benchmark: still running after ${RUN_LIMIT_MS / 1000} s; giving up`);
-  process.exit(2);
-}, RUN_LIMIT_MS);
-limit.unref();
-
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => terminateAll());
+runBench('patterns', main, RUN_LIMIT_MS);

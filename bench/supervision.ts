@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HEARTBEAT_MISSES, DEFAULT_HEARTBEAT_MS } from '../src/index.js';
 import { withOtherLoad } from './lib/machine.js';
-import { terminateAll } from './lib/peer.js';
+import { runBench } from './lib/peer.js';
 import { check, table } from './lib/report.js';
 import { round2, summarize } from './lib/stats.js';
 import { bareFleet, fleet, type FleetPlan } from './lib/fleet.js';
@@ -180,15 +180,4 @@ const NOTES = [
   'With n = 50 or fewer, p99 is the largest or second-largest sample (hdr-histogram, 3 significant digits).',
 ];
 
-const limit = setTimeout(() => {
-  console.error(`supervision benchmark: still running after ${RUN_LIMIT_MS / 1000} s; giving up`);
-  process.exit(2);
-}, RUN_LIMIT_MS);
-limit.unref();
-
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => terminateAll());
+runBench('supervision', main, RUN_LIMIT_MS);

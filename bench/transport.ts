@@ -11,7 +11,7 @@ import { Codec } from '../src/index.js';
 import { now } from './lib/clock.js';
 import { probeStalls, withOtherLoad } from './lib/machine.js';
 import { tick } from './lib/payload.js';
-import { terminateAll } from './lib/peer.js';
+import { runBench } from './lib/peer.js';
 import { benchPeers, type PeerMeasurement, type PeerPlan } from './lib/peer-bench.js';
 import { check, fmtInt, resultsTable, type ResultRow } from './lib/report.js';
 import { benchRpc, flood, type RpcClient, type RpcMeasurement, type RpcPlan } from './lib/rpc-bench.js';
@@ -161,9 +161,4 @@ const NOTES = [
   'Tail latencies (p99, p99.9) on this VM are dominated by threads being descheduled for milliseconds; machine.stalls measures that with plain busy-waiting threads and no messaging.',
 ];
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => terminateAll());
+runBench('transport', main);

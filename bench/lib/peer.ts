@@ -19,6 +19,26 @@ export async function terminateAll(): Promise<void> {
   live.clear();
 }
 
+/**
+ * Run a benchmark's `main`: give up (exit 2) if it runs past `limitMs`, set a
+ * failing exit code on an error, and terminate every worker it left running.
+ */
+export function runBench(name: string, main: () => Promise<void>, limitMs?: number): void {
+  if (limitMs !== undefined) {
+    const limit = setTimeout(() => {
+      console.error(`${name} benchmark: still running after ${limitMs / 1000} s; giving up`);
+      process.exit(2);
+    }, limitMs);
+    limit.unref();
+  }
+  main()
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(() => terminateAll());
+}
+
 export function track(w: Worker): Worker {
   live.add(w);
   w.once('exit', () => live.delete(w));

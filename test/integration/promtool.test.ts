@@ -1,27 +1,7 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { needPromtool, promtoolCheck } from './promtool-helpers.js';
 import { startHttp, type HttpServer } from '../../src/http/server.js';
 import { actors, find, Systems, until } from './system-helpers.js';
-
-const INSTALL_HINT = "promtool is not installed: install Debian's `prometheus` package (apt-get install --no-install-recommends prometheus)";
-
-function havePromtool(): boolean {
-  const probe = spawnSync('promtool', ['--version'], { stdio: 'ignore' });
-  return !probe.error && probe.status === 0;
-}
-
-/** Feed `text` to `promtool check metrics` on stdin; resolves with its exit code and everything it printed. */
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
 
 /** The value of the exposition line that starts with `series` (names and labels exactly as printed). */
 function sample(text: string, series: string): number {
@@ -41,11 +21,7 @@ describe('Prometheus exposition passes promtool (real workers, real scrape)', fu
   });
 
   it('`promtool check metrics` accepts /metrics of a system with traffic, a crash and dead letters', async function () {
-    if (!havePromtool()) {
-      if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT}; CI must have it`);
-      console.log(`      skipped: ${INSTALL_HINT}`);
-      this.skip();
-    }
+    needPromtool(this);
     const { system, events } = await systems.start({
       id: 'root',
       strategy: 'one_for_one',

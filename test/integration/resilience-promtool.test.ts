@@ -1,34 +1,11 @@
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { needPromtool, promtoolCheck } from './promtool-helpers.js';
 import { Registry } from 'prom-client';
 import { Bulkhead, CacheAside, CircuitBreaker, Fallback, RateLimiter, Retry, Saga, Timeout, RESILIENCE_METRIC_PREFIX } from '../../src/resilience/index.js';
 
-const INSTALL_HINT = "promtool is not installed: install Debian's `prometheus` package (apt-get install --no-install-recommends prometheus)";
-
-function havePromtool(): boolean {
-  const probe = spawnSync('promtool', ['--version'], { stdio: 'ignore' });
-  return !probe.error && probe.status === 0;
-}
-
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
-
 describe('resilience metrics pass promtool', () => {
   it('`promtool check metrics` accepts the metrics of every policy after some traffic', async function () {
-    if (!havePromtool()) {
-      if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT}; CI must have it`);
-      console.log(`      skipped: ${INSTALL_HINT}`);
-      this.skip();
-    }
+    needPromtool(this);
     const registry = new Registry();
     const down = (): never => {
       throw new Error('down');
