@@ -32,9 +32,8 @@ export {
   SagaCompensationError,
 } from './errors.js';
 export { defineActor } from './actor/define.js';
-export { DEFAULT_ASK_TIMEOUT_MS } from './actor/asks.js';
-export { DEFAULT_SEND_TIMEOUT_MS } from './actor/sender.js';
-export { ActorSystem, SYSTEM_ID, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS } from './system/system.js';
+export { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPIN_MICROS, MAX_TIMEOUT_MS } from './defaults.js';
+export { ActorSystem, SYSTEM_ID } from './system/system.js';
 export { ActorRef } from './system/ref.js';
 export { startHttp, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HTTP_CLOSE_GRACE_MS } from './http/server.js';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics/registry.js';
@@ -84,8 +83,8 @@ export {
   frameBytes,
   maxPayloadBytes,
 } from './ring/index.js';
-export { Codec, DEFAULT_MAX_MESSAGE_BYTES } from './codec/index.js';
-export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, DEFAULT_SPIN_MICROS } from './transport/index.js';
+export { Codec } from './codec/index.js';
+export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH } from './transport/index.js';
 export {
   CircuitBreaker,
   DEFAULT_BREAKER_CONSECUTIVE_FAILURES,

@@ -1,9 +1,6 @@
 import { AskTimeoutError, InvalidOptionError } from '../errors.js';
 
-/** Default time an ask waits for its reply, ms. */
-export const DEFAULT_ASK_TIMEOUT_MS = 5000;
-/** Longest timeout a timer takes (2^31 − 1 ms, about 24.8 days). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+import { MAX_TIMEOUT_MS } from '../defaults.js';
 
 interface Pending {
   actor: string;

@@ -1,11 +1,10 @@
 import type { Codec, Envelope } from '../codec/envelope.js';
+import { DEFAULT_SEND_TIMEOUT_MS } from '../defaults.js';
 import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors.js';
 import type { WriteResult } from '../ring/ring.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneOf, type Lane } from '../transport/protocol.js';
 
-/** How long a send waits for room in a full ring before the message is dead-lettered, ms. */
-export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 export interface OutboxSource {
   outboxIfReady(to: string, lane: Lane): Outbox | undefined;

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../defaults.js';
 import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } from '../errors.js';
 import { RESERVE_CLOSED, RESERVE_FULL, type RingWriter, type WriteResult } from '../ring/ring.js';
@@ -26,8 +27,6 @@ export interface Envelope<T = unknown> {
   priority?: Priority | undefined;
 }
 
-/** Default upper bound on one encoded message, in bytes. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'error', 'signal', 'call'];
 const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, signal: 4, call: 5 };

@@ -1,2 +1,2 @@
-export { Codec, DEFAULT_MAX_MESSAGE_BYTES } from './envelope.js';
+export { Codec } from './envelope.js';
 export type { CodecOptions, Envelope, EnvelopeKind, Priority } from './envelope.js';

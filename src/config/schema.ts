@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
-import { DEFAULT_SEND_TIMEOUT_MS } from '../actor/sender.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../codec/envelope.js';
+import { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SPIN_MICROS } from '../defaults.js';
 import type { TreeSpec } from '../supervisor/spec.js';
-import { DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, type SystemOptions } from '../system/system.js';
-import { DEFAULT_SPIN_MICROS } from '../transport/inbox.js';
+import type { SystemOptions } from '../system/system.js';
 
 /** Loopback unless the file says otherwise: the endpoints describe, and with a token control, the system. */
 export const DEFAULT_CONFIG_HTTP_HOST = '127.0.0.1';

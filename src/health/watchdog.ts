@@ -1,5 +1,5 @@
 import type { CrashCause } from '../errors.js';
-import { F64_BUSY_SINCE, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../host/liveness.js';
+import { F64_BUSY_SINCE, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../liveness/liveness.js';
 
 /** A booting worker gets at least this long before missed heartbeats count (module import, init), ms. */
 export const BOOT_GRACE_MS = 5000;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
-import { AskTable, DEFAULT_ASK_TIMEOUT_MS } from '../actor/asks.js';
+import { AskTable } from '../actor/asks.js';
+import { DEFAULT_ASK_TIMEOUT_MS } from '../defaults.js';
 import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor, type TellOptions } from '../actor/define.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
@@ -14,7 +15,7 @@ import type { EnvelopeKind } from '../codec/envelope.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { getHeapStatistics } from 'node:v8';
-import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from './liveness.js';
+import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from '../liveness/liveness.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
 /**

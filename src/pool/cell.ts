@@ -3,7 +3,7 @@ import type { ActorHealth } from '../actor/define.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
 import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorCrashedError, ActorStoppedError, MailboxFullError, type CrashCause } from '../errors.js';
-import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../host/liveness.js';
+import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import { ActorCell } from '../system/cell.js';
 import type { CellServices } from '../system/services.js';

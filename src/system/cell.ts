@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
 import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause, type OverflowPolicy } from '../errors.js';
-import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../host/liveness.js';
+import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../liveness/liveness.js';
 import type { HostBoot, HostToMain } from '../host/protocol.js';
 import { Backoff } from '../supervisor/budget.js';
 import type { ExitInfo, SupervisedChild } from '../supervisor/runtime.js';

@@ -1,6 +1,6 @@
 import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
-import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../host/liveness.js';
+import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
 import type { ActorCell } from './cell.js';
 import { PoolCell, type PoolStats } from '../pool/cell.js';
 import type { BreakerState } from '../transport/breaker.js';

@@ -2,17 +2,18 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
-import { AskTable, DEFAULT_ASK_TIMEOUT_MS, MAX_TIMEOUT_MS } from '../actor/asks.js';
+import { AskTable } from '../actor/asks.js';
+import { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SPIN_MICROS, MAX_TIMEOUT_MS } from '../defaults.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
-import { DEFAULT_SEND_TIMEOUT_MS, Sender, type OutboxSource } from '../actor/sender.js';
+import { Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
-import { Codec, DEFAULT_MAX_MESSAGE_BYTES, expectsReply, type Envelope } from '../codec/envelope.js';
+import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullError, NoSuchActorError, type CrashCause, type OverflowPolicy } from '../errors.js';
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
 import { DEFAULT_CHILD_RING_BYTES, resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
-import { Inbox, DEFAULT_SPIN_MICROS } from '../transport/inbox.js';
+import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
 import { Wiring } from '../transport/wiring.js';
@@ -30,10 +31,6 @@ import { makeProxy, type Remote } from '../actor/rpc.js';
 
 /** The main thread's own address on the data plane. */
 export const SYSTEM_ID = '$system';
-/** Dead letters kept for inspection (the count goes on past it). */
-export const DEFAULT_DEAD_LETTER_LIMIT = 1000;
-/** Sender slots of each inbox: distinct (sender, lane) pairs that may write to one actor. */
-export const DEFAULT_INBOX_SENDER_SLOTS = 256;
 const SYSTEM_INBOX_SLOTS = 4096;
 
 export interface SystemOptions {

@@ -1,4 +1,5 @@
 import { isMainThread } from 'node:worker_threads';
+import { DEFAULT_SPIN_MICROS } from '../defaults.js';
 import { Codec, type Envelope } from '../codec/envelope.js';
 import { InvalidOptionError, RingCorruptError, DecodeError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
@@ -8,13 +9,6 @@ import { countedLane, type Lane } from './protocol.js';
 
 /** Frames taken from one sender before the next sender gets a turn. */
 export const DEFAULT_FAIR_BATCH = 32;
-/**
- * How long an idle consumer keeps spinning before it parks, in microseconds.
- * Waking a parked thread costs ~40-50 µs here; spinning this long after the
- * last frame keeps a steady stream (10k msg/s arrive every 100 µs) on the
- * fast path, while an idle consumer parks and uses no CPU.
- */
-export const DEFAULT_SPIN_MICROS = 200;
 
 export interface InboxOptions {
   /** Frames taken from one sender per turn; default DEFAULT_FAIR_BATCH. */

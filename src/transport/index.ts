@@ -1,4 +1,4 @@
-export { Inbox, DEFAULT_FAIR_BATCH, DEFAULT_SPIN_MICROS } from './inbox.js';
+export { Inbox, DEFAULT_FAIR_BATCH } from './inbox.js';
 export type { InboxOptions, FrameHandler, EnvelopeHandler } from './inbox.js';
 export { Outbox } from './outbox.js';
 export { Endpoint } from './endpoint.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MailboxFullError, type ActorSystem, type OverflowPolicy } from '../../src/index.js';
-import { MSGS_STARTED } from '../../src/host/liveness.js';
+import { MSGS_STARTED } from '../../src/liveness/liveness.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 /** A mailbox of `capacity` under `overflow`, held busy by a long message while 20 records arrive. */

@@ -1,0 +1,25 @@
+/**
+ * The system-wide defaults, in one leaf module: the options schema, the
+ * config loader and the runtime read them from here, so validating a file
+ * loads no part of the runtime.
+ */
+
+/** Default timeout of an `ask`, ms. */
+export const DEFAULT_ASK_TIMEOUT_MS = 5000;
+/** Longest delay Node's timers schedule (2^31 − 1 ms, ~24.8 days); a larger one fires after 1 ms. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** How long a send waits for room in a full ring before it gives the message up as a dead letter, ms. */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+/** Largest encoded message accepted at send, bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * How long an idle consumer keeps spinning before it parks, in microseconds.
+ * Waking a parked thread costs ~40-50 µs here; spinning this long after the
+ * last frame keeps a steady stream (10k msg/s arrive every 100 µs) on the
+ * fast path, while an idle consumer parks and uses no CPU.
+ */
+export const DEFAULT_SPIN_MICROS = 200;
+/** Sender slots of each inbox: distinct (sender, lane) pairs that may write to one actor. */
+export const DEFAULT_INBOX_SENDER_SLOTS = 256;
+/** Dead letters kept for inspection (the count goes on past it). */
+export const DEFAULT_DEAD_LETTER_LIMIT = 1000;
