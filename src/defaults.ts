@@ -23,3 +23,5 @@ export const DEFAULT_SPIN_MICROS = 200;
 export const DEFAULT_INBOX_SENDER_SLOTS = 256;
 /** Dead letters kept for inspection (the count goes on past it). */
 export const DEFAULT_DEAD_LETTER_LIMIT = 1000;
+/** How long a sender waits at a full `backpressure` mailbox before the message is dead-lettered, ms. */
+export const DEFAULT_MAILBOX_WAIT_MS = 10_000;

@@ -1,3 +1,4 @@
+import { DEFAULT_MAILBOX_WAIT_MS } from '../defaults.js';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { validatePattern } from '../bus/subject.js';
@@ -19,8 +20,6 @@ export const DEFAULT_HEARTBEAT_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 /** Times a message may be redelivered after crashing its actor before it is dead-lettered as poison. */
 export const DEFAULT_MAX_REDELIVERIES = 1;
-/** How long a sender waits at a full `backpressure` mailbox before the message is dead-lettered, ms. */
-export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
 /** Pool actors: threads kept alive when idle, and how long an idle extra thread lives, ms. */
 export const DEFAULT_POOL_MIN_THREADS = 1;
 export const DEFAULT_POOL_IDLE_TIMEOUT_MS = 30_000;

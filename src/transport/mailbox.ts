@@ -20,8 +20,6 @@ const POLICY_CODE: Record<OverflowPolicy, number> = {
 };
 const POLICIES: readonly OverflowPolicy[] = ['backpressure', 'drop-newest', 'drop-oldest', 'fail'];
 
-/** How long a `backpressure` sender waits for room by default, ms. */
-export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
 
 export interface MailboxPolicy {
   /** Messages the mailbox holds (high + normal lanes); 0 = bounded only by its rings' bytes. */
