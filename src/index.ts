@@ -68,7 +68,7 @@ export {
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_MAX_REDELIVERIES,
   DEFAULT_CHILD_RING_BYTES,
-} from './supervisor/spec.js';
+} from './supervisor/defaults.js';
 export {
   createRing,
   createDoorbell,

@@ -1,43 +1,8 @@
-import { EscalationError, type CrashCause } from '../errors.js';
-import { Backoff, RestartBudget } from './budget.js';
+import { EscalationError } from '../errors.js';
+import { RestartBudget } from './budget.js';
+import { restartsAfter, type ExitInfo, type SupervisedChild } from './child.js';
+import { BackoffWaits, ReactionQueue } from './reactions.js';
 import type { ResolvedSupervisorSpec, RestartType, Shutdown } from './spec.js';
-
-/** How a child ended when nobody asked it to. */
-export interface ExitInfo {
-  /** A normal end (the actor stopped itself, or a supervisor shut itself down): no crash. */
-  normal: boolean;
-  cause?: CrashCause;
-  reason: string;
-  /** Which start of the child ended (its incarnation); a supervisor ignores exits of one it already replaced. */
-  generation?: number;
-}
-
-/** What a supervisor needs of a child: a worker actor or a nested supervisor. */
-export interface SupervisedChild {
-  readonly id: string;
-  readonly restart: RestartType;
-  readonly significant: boolean;
-  readonly shutdown: Shutdown;
-  /** Start one incarnation; rejects (with the crash as the error) if it fails to start. */
-  start(): Promise<void>;
-  /** Counts starts: the incarnation of an actor, the number of starts of a supervisor. */
-  readonly generation: number;
-  /** Has a live incarnation (running, starting or stopping). */
-  alive(): boolean;
-  /** Deliberate stop: never reported through onExit, never counted as a crash. */
-  stop(reason: string, drain: boolean): Promise<void>;
-  /** The child ends for good (not restarted): release what it still holds. */
-  retire(reason: string): void;
-  /** Set by the supervisor; called when the child ends on its own (crash or normal exit). */
-  onExit: (info: ExitInfo) => void;
-  /** ms the current (or last) incarnation has been up. */
-  uptimeMs(): number;
-  /** Waiting out a backoff delay before the next start. */
-  markBackingOff(delayMs: number): void;
-  /** Optional: begin the slow part of starting (thread, module load) ahead of start(). */
-  prewarm?(): void;
-  readonly backoff: Backoff | null;
-}
 
 export type SupervisorEvent =
   | { type: 'restarting'; actor: string; delayMs: number; strategy: string }
@@ -46,15 +11,10 @@ export type SupervisorEvent =
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** Returns true when `restart` says a child that ended like `info` comes back. */
-export function restartsAfter(restart: RestartType, info: ExitInfo): boolean {
-  return restart === 'permanent' || (restart === 'transient' && !info.normal);
-}
-
 /**
  * One supervisor of the tree, applying its strategy, restart intensity and
  * auto-shutdown to its children. Reactions to child exits run one at a time
- * (a queue), so two crashes never interleave their restarts.
+ * (a ReactionQueue), so two crashes never interleave their restarts.
  */
 export class Supervisor implements SupervisedChild {
   spec: ResolvedSupervisorSpec;
@@ -63,8 +23,8 @@ export class Supervisor implements SupervisedChild {
   readonly backoff = null;
   #state: SupervisorState = 'idle';
   #budget: RestartBudget;
-  #queue: Promise<void> = Promise.resolve();
-  #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  readonly #queue = new ReactionQueue();
+  readonly #waits = new BackoffWaits();
   #startedAt = 0;
   #generation = 0;
   readonly #emit: (e: SupervisorEvent) => void;
@@ -114,7 +74,7 @@ export class Supervisor implements SupervisedChild {
   }
 
   adopt(child: SupervisedChild): void {
-    child.onExit = (info) => this.#enqueue(() => this.#childExited(child, info));
+    child.onExit = (info) => this.#queue.enqueue(() => this.#childExited(child, info));
     this.children.push(child);
   }
 
@@ -124,7 +84,7 @@ export class Supervisor implements SupervisedChild {
    * the caller, and the restart budget is not touched.
    */
   spawn(child: SupervisedChild): Promise<void> {
-    return this.#enqueueResult(async () => {
+    return this.#queue.run(async () => {
       if (this.#state !== 'running') throw new EscalationError(this.id, `supervisor is ${this.#state}; cannot add '${child.id}'`);
       this.adopt(child);
       try {
@@ -145,7 +105,7 @@ export class Supervisor implements SupervisedChild {
 
   /** Stop a child deliberately and start it again (an operator's restart: not a crash, not counted). */
   restartChild(id: string): Promise<void> {
-    return this.#enqueueResult(async () => {
+    return this.#queue.run(async () => {
       const c = this.#child(id);
       await c.stop('restart requested', false);
       if (!(await this.#startChild(c))) throw new EscalationError(this.id, this.#failure);
@@ -154,7 +114,7 @@ export class Supervisor implements SupervisedChild {
 
   /** Stop a child for good (OTP's terminate_child): it stays listed, stopped, until restarted. */
   terminateChild(id: string): Promise<void> {
-    return this.#enqueueResult(async () => {
+    return this.#queue.run(async () => {
       const c = this.#child(id);
       await c.stop('stop requested', true);
       c.retire('stop requested');
@@ -163,7 +123,7 @@ export class Supervisor implements SupervisedChild {
 
   /** Remove a child: stop it for good and forget it (a child deleted from the tree). */
   removeChild(id: string): Promise<void> {
-    return this.#enqueueResult(async () => {
+    return this.#queue.run(async () => {
       const c = this.#child(id);
       await c.stop('removed from the tree', true);
       c.retire('removed from the tree');
@@ -189,7 +149,7 @@ export class Supervisor implements SupervisedChild {
     // Children boot their threads side by side; their init still runs one
     // after another in start order, as OTP starts children.
     this.prewarm();
-    await this.#enqueueResult(async () => {
+    await this.#queue.run(async () => {
       for (const c of [...this.children]) {
         if (this.#state !== 'starting') return;
         if (!(await this.#startChild(c))) throw new EscalationError(this.id, this.#failure);
@@ -202,15 +162,12 @@ export class Supervisor implements SupervisedChild {
   async stop(reason: string, drain: boolean): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
-    for (const s of this.#sleeps) {
-      clearTimeout(s.timer);
-      s.resolve();
-    }
+    this.#waits.cancelAll();
     // Stop the children first: a reaction in the queue may be waiting on a
     // child's start, which only a stop ends. Then let the queue settle (every
     // reaction bails out once it sees 'stopping') and sweep again.
     await this.#stopChildren(this.children, reason, drain);
-    await this.#queue;
+    await this.#queue.settled();
     await this.#stopChildren(this.children, reason, drain);
     this.#state = 'stopped';
   }
@@ -250,7 +207,7 @@ export class Supervisor implements SupervisedChild {
       // Wait out the backoff off the reaction queue, so siblings' restarts
       // and operator actions are not held up behind it.
       child.markBackingOff(delay);
-      this.#later(delay, () => this.#enqueue(() => this.#startGroup(group)));
+      this.#waits.later(delay, () => this.#queue.enqueue(() => this.#startGroup(group)));
       return;
     }
     await this.#startGroup(group);
@@ -262,17 +219,6 @@ export class Supervisor implements SupervisedChild {
       if (!this.children.includes(c) || c.alive()) continue;
       if (!(await this.#startChild(c))) return;
     }
-  }
-
-  #later(ms: number, fn: () => void): void {
-    const s = {
-      timer: setTimeout(() => {
-        this.#sleeps.delete(s);
-        fn();
-      }, ms),
-      resolve: () => {},
-    };
-    this.#sleeps.add(s);
   }
 
   /** Start `c`, restarting it while starts fail and the budget lasts. False once the supervisor has failed. */
@@ -296,7 +242,7 @@ export class Supervisor implements SupervisedChild {
         this.#emit({ type: 'restarting', actor: c.id, delayMs: delay, strategy: this.spec.strategy });
         if (delay > 0) {
           c.markBackingOff(delay);
-          await this.#sleep(delay);
+          await this.#waits.sleep(delay);
           if (this.#state !== 'running' && this.#state !== 'starting') return false;
         }
       }
@@ -332,22 +278,5 @@ export class Supervisor implements SupervisedChild {
 
   async #stopChildren(list: SupervisedChild[], reason: string, drain: boolean): Promise<void> {
     for (const c of [...list].reverse()) await c.stop(reason, drain);
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const s = { timer: setTimeout(() => (this.#sleeps.delete(s), resolve()), ms), resolve };
-      this.#sleeps.add(s);
-    });
-  }
-
-  #enqueue(op: () => Promise<void>): void {
-    this.#queue = this.#queue.then(op, op).catch(() => {});
-  }
-
-  #enqueueResult(op: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(op, op);
-    this.#queue = run.catch(() => {});
-    return run;
   }
 }

@@ -5,7 +5,7 @@ import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause,
 import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../liveness/liveness.js';
 import type { HostBoot, HostToMain } from '../host/protocol.js';
 import { Backoff } from '../supervisor/budget.js';
-import type { ExitInfo, SupervisedChild } from '../supervisor/runtime.js';
+import type { ExitInfo, SupervisedChild } from '../supervisor/child.js';
 import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
 import { ringDepth, ringFullEvents, ringReadPos } from '../ring/ring.js';
 import type { CellServices } from './services.js';

@@ -12,7 +12,9 @@ import { ActorStoppedError, InvalidOptionError, InvalidTreeError, MailboxFullErr
 import { Watchdog } from '../health/watchdog.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
-import { DEFAULT_CHILD_RING_BYTES, resolveDynamicChild, resolveTree, type ResolvedNode, type ResolvedSupervisorSpec, type TreeSpec } from '../supervisor/spec.js';
+import { DEFAULT_CHILD_RING_BYTES } from '../supervisor/defaults.js';
+import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
+import type { ResolvedNode, ResolvedSupervisorSpec, TreeSpec } from '../supervisor/spec.js';
 import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';

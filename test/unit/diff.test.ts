@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { diffTrees } from '../../src/supervisor/diff.js';
-import { resolveTree } from '../../src/supervisor/spec.js';
+import { resolveTree } from '../../src/supervisor/resolve.js';
 
 const t = (children: unknown[], extra: Record<string, unknown> = {}) => resolveTree({ id: 'root', strategy: 'one_for_one', children, ...extra });
 const kinds = (changes: ReturnType<typeof diffTrees>): string[] => changes.map((c) => `${c.kind}:${c.id}`);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_INTENSITY, InvalidTreeError } from '../../src/index.js';
 import { Backoff, RestartBudget } from '../../src/supervisor/budget.js';
-import { resolveDynamicChild, resolveTree } from '../../src/supervisor/spec.js';
+import { resolveDynamicChild, resolveTree } from '../../src/supervisor/resolve.js';
 
 function problems(tree: unknown): string[] {
   try {

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { EscalationError } from '../../src/index.js';
 import { Backoff } from '../../src/supervisor/budget.js';
-import { Supervisor, type ExitInfo, type SupervisedChild, type SupervisorEvent } from '../../src/supervisor/runtime.js';
-import { resolveTree, type ResolvedSupervisorSpec, type RestartType } from '../../src/supervisor/spec.js';
+import type { ExitInfo, SupervisedChild } from '../../src/supervisor/child.js';
+import { Supervisor, type SupervisorEvent } from '../../src/supervisor/runtime.js';
+import { resolveTree } from '../../src/supervisor/resolve.js';
+import type { ResolvedSupervisorSpec, RestartType } from '../../src/supervisor/spec.js';
 
 /** A child whose life is scripted by the test; it logs every start and stop. */
 class FakeChild implements SupervisedChild {
