@@ -19,7 +19,12 @@ export type BackoffKind = 'fixed' | 'linear' | 'exponential';
  */
 export type Jitter = 'none' | 'full' | 'half' | 'decorrelated';
 
-export interface ResolvedBackoff {
+/**
+ * The delays between the attempts of one retried call, options resolved.
+ * Not the supervisor's restart backoff (RestartBackoff): see there for why
+ * the two differ.
+ */
+export interface ResolvedRetryBackoff {
   kind: BackoffKind;
   initialDelayMs: number;
   /** Added per retry by the linear kind. */
@@ -49,7 +54,7 @@ function jittered(delay: number, jitter: Exclude<Jitter, 'decorrelated'>): numbe
  * linear delay (cockatiel has no linear backoff, and its ConstantBackoff
  * has no jitter).
  */
-export function backoffFactory<C extends { attempt: number }>(b: ResolvedBackoff): IBackoffFactory<C> {
+export function backoffFactory<C extends { attempt: number }>(b: ResolvedRetryBackoff): IBackoffFactory<C> {
   if (b.kind === 'exponential') {
     return new ExponentialBackoff<unknown>({ initialDelay: b.initialDelayMs, maxDelay: b.maxDelayMs, generator: GENERATORS[b.jitter] }) as IBackoffFactory<C>;
   }

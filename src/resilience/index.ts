@@ -53,7 +53,7 @@ export type { CircuitRejection, RetryExhaustion, CompensationFailure } from '../
 export type { CircuitBreakerOptions, ResolvedCircuitBreakerOptions, FailureRateOptions, BreakerEvent } from './breaker.js';
 export type { ResolvedFailureRate, Trip } from './breaker-tripwire.js';
 export type { RetryOptions, ResolvedRetryOptions, RetryContext, RetryEvent } from './retry.js';
-export type { BackoffKind, Jitter, ResolvedBackoff } from './backoff.js';
+export type { BackoffKind, Jitter, ResolvedRetryBackoff } from './backoff.js';
 export type { TimeoutOptions, ResolvedTimeoutOptions, TimeoutMode, TimeoutEvent } from './timeout.js';
 export type { BulkheadOptions, ResolvedBulkheadOptions, BulkheadEvent } from './bulkhead.js';
 export type { RateLimiterOptions, ResolvedRateLimiterOptions, AcquireOptions, RateLimitEvent } from './rate-limit.js';

@@ -2,7 +2,7 @@ import { handleType, retry, type IRetryBackoffContext, type IRetryContext, type 
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { RetryExhaustedError } from '../errors.js';
-import { backoffFactory, checkedBackoff, type BackoffKind, type Jitter, type ResolvedBackoff } from './backoff.js';
+import { backoffFactory, checkedBackoff, type BackoffKind, type Jitter, type ResolvedRetryBackoff } from './backoff.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, resilienceRegistry, zeroes } from './metrics.js';
 import { commonFields, fn, integer, ms, parseOptions } from './options.js';
@@ -35,7 +35,7 @@ export interface RetryOptions {
   shouldRetry?: (error: unknown, attempt: number) => boolean;
 }
 
-export interface ResolvedRetryOptions extends ResolvedBackoff {
+export interface ResolvedRetryOptions extends ResolvedRetryBackoff {
   name: string;
   registry: Registry;
   maxAttempts: number;

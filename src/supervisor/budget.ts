@@ -1,4 +1,4 @@
-import type { ResolvedBackoff } from './spec.js';
+import type { ResolvedRestartBackoff } from './spec.js';
 
 /**
  * OTP's restart intensity: a supervisor may restart children at most
@@ -35,13 +35,22 @@ export class RestartBudget {
  * Akka-style exponential backoff between restarts of one child:
  * min · 2^n capped at max, stretched by up to randomFactor, where n counts
  * the restarts since the child last stayed up for `resetAfterMs`.
+ *
+ * Not the retry backoff (ResolvedRetryBackoff in src/resilience/backoff.ts),
+ * on purpose: this one lives as long as the child, across incarnations, and
+ * forgets its count by uptime; its jitter only lengthens a delay, so a
+ * crashing child never comes back sooner than `min · 2^n`. A retry backoff
+ * lives for one call, counts its attempts, and its jitter (cockatiel's full,
+ * half or decorrelated) spreads many callers apart, mostly below the nominal
+ * delay. The resilience toolkit also loads in a worker without the
+ * supervisor, so neither could be built on the other.
  */
-export class Backoff {
-  readonly #spec: ResolvedBackoff;
+export class RestartBackoff {
+  readonly #spec: ResolvedRestartBackoff;
   readonly #random: () => number;
   #consecutive = 0;
 
-  constructor(spec: ResolvedBackoff, random: () => number = Math.random) {
+  constructor(spec: ResolvedRestartBackoff, random: () => number = Math.random) {
     this.#spec = spec;
     this.#random = random;
   }

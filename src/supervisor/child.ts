@@ -1,5 +1,5 @@
 import type { CrashCause } from '../errors.js';
-import type { Backoff } from './budget.js';
+import type { RestartBackoff } from './budget.js';
 import type { RestartType, Shutdown } from './spec.js';
 
 /**
@@ -42,7 +42,7 @@ export interface SupervisedChild {
   markBackingOff(delayMs: number): void;
   /** Optional: begin the slow part of starting (thread, module load) ahead of start(). */
   prewarm?(): void;
-  readonly backoff: Backoff | null;
+  readonly backoff: RestartBackoff | null;
 }
 
 /** Returns true when `restart` says a child that ended like `info` comes back. */

@@ -12,7 +12,8 @@ export type RestartType = z.infer<typeof restart>;
 export type Strategy = z.infer<typeof supervisorSchema>['strategy'];
 export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
 export type Shutdown = number | 'brutal_kill' | 'infinity';
-export type BackoffOptions = z.infer<typeof backoff>;
+/** A child's restart backoff as written in a tree (`{ min, max, randomFactor?, resetAfter? }`, ms). */
+export type RestartBackoffOptions = z.infer<typeof backoff>;
 export type ResourceLimits = z.infer<typeof resourceLimits>;
 
 /** A worker actor as written in a tree (every field but id and module optional). */
@@ -22,7 +23,8 @@ export type ChildTemplate = z.infer<typeof templateSchema>;
 export type SupervisorSpec = Omit<z.infer<typeof supervisorSchema>, 'children'> & { children: TreeSpec[] };
 export type TreeSpec = SupervisorSpec | ChildSpec;
 
-export interface ResolvedBackoff {
+/** A child's restart backoff with its defaults filled in (see RestartBackoff). */
+export interface ResolvedRestartBackoff {
   minMs: number;
   maxMs: number;
   randomFactor: number;
@@ -52,7 +54,7 @@ export interface ResolvedChildSpec {
   heartbeat: { intervalMs: number; misses: number } | null;
   /** 0 = no deadline on a single handler. */
   deadlineMs: number;
-  backoff: ResolvedBackoff | null;
+  backoff: ResolvedRestartBackoff | null;
   resourceLimits: ResourceLimits | undefined;
   maxRedeliveries: number;
   ringBytes: number;

@@ -4,7 +4,7 @@ import { fromWire, type WireError } from '../actor/wire-error.js';
 import { ActorCrashedError, ActorStoppedError, RingmasterError, type CrashCause, type OverflowPolicy } from '../errors.js';
 import { createLiveness, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED } from '../liveness/liveness.js';
 import type { HostBoot, HostToMain } from '../host/protocol.js';
-import { Backoff } from '../supervisor/budget.js';
+import { RestartBackoff } from '../supervisor/budget.js';
 import type { ExitInfo, SupervisedChild } from '../supervisor/child.js';
 import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
 import { ringDepth, ringFullEvents, ringReadPos } from '../ring/ring.js';
@@ -25,7 +25,7 @@ export class ActorCell implements SupervisedChild {
   readonly parent: string;
   moduleUrl: string;
   readonly liveness: Liveness;
-  backoff: Backoff | null;
+  backoff: RestartBackoff | null;
   onExit: (info: ExitInfo) => void = () => {};
   state: CellState = 'idle';
   incarnation = 0;
@@ -57,7 +57,7 @@ export class ActorCell implements SupervisedChild {
     this.#svc = svc;
     this.#livenessBuffer = createLiveness();
     this.liveness = new Liveness(this.#livenessBuffer);
-    this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
+    this.backoff = spec.backoff ? new RestartBackoff(spec.backoff) : null;
     // An actor removed from the tree and added again keeps its inbox: peers
     // may hold rings into it, and those must lead to the new incarnation.
     if (!svc.wiring.switchboard.has(spec.id)) svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
@@ -81,7 +81,7 @@ export class ActorCell implements SupervisedChild {
   replaceSpec(spec: ResolvedChildSpec, moduleUrl: string): void {
     this.spec = spec;
     this.moduleUrl = moduleUrl;
-    this.backoff = spec.backoff ? new Backoff(spec.backoff) : null;
+    this.backoff = spec.backoff ? new RestartBackoff(spec.backoff) : null;
     this.#configureMailbox();
     const sb = this.#standby; // a spare loaded the old module
     this.#standby = null;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_INTENSITY, InvalidTreeError } from '../../src/index.js';
-import { Backoff, RestartBudget } from '../../src/supervisor/budget.js';
+import { RestartBackoff, RestartBudget } from '../../src/supervisor/budget.js';
 import { resolveDynamicChild, resolveTree } from '../../src/supervisor/resolve.js';
 
 function problems(tree: unknown): string[] {
@@ -95,7 +95,7 @@ describe('restart budget and backoff', () => {
   });
 
   it('doubles from min to max, stretches by randomFactor, and resets after a long enough uptime', () => {
-    const b = new Backoff({ minMs: 10, maxMs: 50, randomFactor: 0.5, resetAfterMs: 1000 }, () => 1);
+    const b = new RestartBackoff({ minMs: 10, maxMs: 50, randomFactor: 0.5, resetAfterMs: 1000 }, () => 1);
     expect([b.next(0), b.next(0), b.next(0), b.next(0)]).to.deep.equal([15, 30, 60, 75]);
     expect(b.next(5000)).to.equal(15);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EscalationError } from '../../src/index.js';
-import { Backoff } from '../../src/supervisor/budget.js';
+import { RestartBackoff } from '../../src/supervisor/budget.js';
 import type { ExitInfo, SupervisedChild } from '../../src/supervisor/child.js';
 import { Supervisor, type SupervisorEvent } from '../../src/supervisor/runtime.js';
 import { resolveTree } from '../../src/supervisor/resolve.js';
@@ -9,7 +9,7 @@ import type { ResolvedSupervisorSpec, RestartType } from '../../src/supervisor/s
 /** A child whose life is scripted by the test; it logs every start and stop. */
 class FakeChild implements SupervisedChild {
   onExit: (info: ExitInfo) => void = () => {};
-  backoff: Backoff | null = null;
+  backoff: RestartBackoff | null = null;
   incarnation = 0;
   failStarts = 0;
   retired = false;
@@ -222,7 +222,7 @@ describe('supervisor strategies (scripted children)', () => {
 
   it('waits out the backoff before restarting, and a stop cancels the wait', async () => {
     const { sup, kids, events } = make('one_for_one', ['a']);
-    kids[0]!.backoff = new Backoff({ minMs: 40, maxMs: 1000, randomFactor: 0, resetAfterMs: 10_000 }, () => 0);
+    kids[0]!.backoff = new RestartBackoff({ minMs: 40, maxMs: 1000, randomFactor: 0, resetAfterMs: 10_000 }, () => 0);
     await sup.start();
     kids[0]!.crash();
     await settle();
@@ -251,7 +251,7 @@ describe('supervisor strategies (scripted children)', () => {
 
   it('does not hold siblings up while one child waits out its backoff', async () => {
     const { sup, kids } = make('one_for_one', ['slow', 'quick']);
-    kids[0]!.backoff = new Backoff({ minMs: 60_000, maxMs: 60_000, randomFactor: 0, resetAfterMs: 10_000 }, () => 0);
+    kids[0]!.backoff = new RestartBackoff({ minMs: 60_000, maxMs: 60_000, randomFactor: 0, resetAfterMs: 10_000 }, () => 0);
     await sup.start();
     kids[0]!.crash();
     kids[1]!.crash();
