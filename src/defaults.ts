@@ -25,3 +25,20 @@ export const DEFAULT_INBOX_SENDER_SLOTS = 256;
 export const DEFAULT_DEAD_LETTER_LIMIT = 1000;
 /** How long a sender waits at a full `backpressure` mailbox before the message is dead-lettered, ms. */
 export const DEFAULT_MAILBOX_WAIT_MS = 10_000;
+/**
+ * The smallest `maxMessageBytes` there can be, bytes: the Codec refuses a
+ * smaller limit (src/codec/envelope.ts checks the same number).
+ */
+export const MIN_MAX_MESSAGE_BYTES = 16;
+/**
+ * The most sender slots an inbox can have: each is a bit of the doorbell's
+ * READY bitmap, which the receiver scans on every wake-up (4096 rings = 128
+ * words). createDoorbell refuses more (MAX_SENDER_SLOTS in src/ring/layout.ts
+ * is the same number).
+ */
+export const MAX_INBOX_SENDER_SLOTS = 4096;
+/** pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Level of the system's and every actor's logger unless set. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';

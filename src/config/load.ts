@@ -6,7 +6,7 @@ import { InvalidTreeError, RingmasterError } from '../errors.js';
 import { resolveTree } from '../supervisor/resolve.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { formatOf, joinPath, parseText, splitPath, type ParsedDocument, type PathSegment } from './document.js';
-import { configDefaults, configSchema, HTTP_DEFAULTS, type RingmasterConfig } from './schema.js';
+import { CONFIG_FIELDS, configDefaults, configSchema, HTTP_DEFAULTS, type RingmasterConfig } from './schema.js';
 import { fromEnv, fromFlags, type ConfigFlags, type Origin } from './sources.js';
 import { Layers, isPlainObject, leaves } from './layers.js';
 
@@ -150,8 +150,7 @@ function byPlace(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 function knownKeys(base: readonly PathSegment[]): string {
-  const shapes: Record<string, string> = { '': 'name, tree, http, log, system', http: 'host, port, token', log: 'level, pretty', system: 'maxMessageBytes, spinMicros, sendTimeoutMs, askTimeoutMs, senderSlots, deadLetterLimit' };
-  return shapes[joinPath(base)] ?? '';
+  return CONFIG_FIELDS[joinPath(base)]?.join(', ') ?? '';
 }
 
 function problemAt(path: string, message: string, origin: Origin, doc: ParsedDocument): ConfigProblem {

@@ -1,19 +1,16 @@
 import { z } from 'zod';
-import { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SPIN_MICROS } from '../defaults.js';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../defaults.js';
 import type { TreeSpec } from '../supervisor/spec.js';
-import type { SystemOptions } from '../system/system.js';
+import { logSchema, systemNameSchema, SYSTEM_TUNING_DEFAULTS, systemTuningSchema, type SystemOptions, type SystemTuning } from '../system/options.js';
+
+export { LOG_LEVELS };
+export type { LogLevel, SystemTuning };
 
 /** Loopback unless the file says otherwise: the endpoints describe, and with a token control, the system. */
 export const DEFAULT_CONFIG_HTTP_HOST = '127.0.0.1';
 /** The conventional port of the HTTP endpoints when the file asks for HTTP but names no port (0 = any free port). */
 export const DEFAULT_CONFIG_HTTP_PORT = 9464;
-export const DEFAULT_CONFIG_LOG_LEVEL = 'info';
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const positiveInt = z.number().int().min(1);
-const nonNegativeInt = z.number().int().min(0);
+export const DEFAULT_CONFIG_LOG_LEVEL = DEFAULT_LOG_LEVEL;
 
 /** The `http` section; present = serve the HTTP endpoints. */
 const httpSchema = z.strictObject({
@@ -23,34 +20,27 @@ const httpSchema = z.strictObject({
   token: z.string().regex(/^\S+$/, 'must be a non-empty string without whitespace').optional(),
 });
 
-const logSchema = z.strictObject({
-  level: z.enum(LOG_LEVELS),
-  pretty: z.boolean(),
-});
-
-/** ActorSystem.start options other than name, tree, log and baseDir. */
-const systemSchema = z.strictObject({
-  maxMessageBytes: positiveInt,
-  spinMicros: nonNegativeInt,
-  sendTimeoutMs: nonNegativeInt,
-  askTimeoutMs: positiveInt,
-  senderSlots: positiveInt,
-  deadLetterLimit: nonNegativeInt,
-});
-
 /**
  * The merged configuration (defaults filled in) as the schema checks it.
- * `tree` is checked separately by resolveTree, the one authority on trees.
+ * `tree` is checked separately by resolveTree, the one authority on trees;
+ * name, log and the `system` section by the very schemas ActorSystem.start
+ * uses (src/system/options.ts), so a file is refused for what start would refuse.
  */
 export const configSchema = z.strictObject({
-  name: z.string().min(1),
+  name: systemNameSchema,
   tree: z.unknown().optional(),
   http: httpSchema.optional(),
   log: logSchema,
-  system: systemSchema,
+  system: systemTuningSchema,
 });
 
-export type SystemTuning = z.infer<typeof systemSchema>;
+/** The fields each section takes, for "unknown field (known: …)". */
+export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(configSchema.shape),
+  http: Object.keys(httpSchema.shape),
+  log: Object.keys(logSchema.shape),
+  system: Object.keys(systemTuningSchema.shape),
+};
 
 export interface RingmasterConfig {
   name: string;
@@ -71,14 +61,7 @@ export function configDefaults(name: string, stdoutIsTty: boolean): Record<strin
   return {
     name,
     log: { level: DEFAULT_CONFIG_LOG_LEVEL, pretty: stdoutIsTty },
-    system: {
-      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-      spinMicros: DEFAULT_SPIN_MICROS,
-      sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
-      askTimeoutMs: DEFAULT_ASK_TIMEOUT_MS,
-      senderSlots: DEFAULT_INBOX_SENDER_SLOTS,
-      deadLetterLimit: DEFAULT_DEAD_LETTER_LIMIT,
-    },
+    system: { ...SYSTEM_TUNING_DEFAULTS },
   };
 }
 

@@ -3,7 +3,6 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
 import { AskTable } from '../actor/asks.js';
-import { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_SPIN_MICROS, MAX_TIMEOUT_MS } from '../defaults.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
 import { Sender, type OutboxSource } from '../actor/sender.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
@@ -14,12 +13,13 @@ import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
 import { DEFAULT_CHILD_RING_BYTES } from '../supervisor/defaults.js';
 import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
-import type { ResolvedNode, ResolvedSupervisorSpec, TreeSpec } from '../supervisor/spec.js';
+import type { ResolvedNode, ResolvedSupervisorSpec } from '../supervisor/spec.js';
 import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
 import type { Lane } from '../transport/protocol.js';
 import { Wiring } from '../transport/wiring.js';
 import { ActorCell, type CellState } from './cell.js';
+import { resolveSystemOptions, type SystemOptions } from './options.js';
 import { EventHub, type ConfigEventInput, type DeadLetter, type EventOf, type SystemEvent, type SystemEventType } from './events.js';
 import { retireRings } from './inbox-ops.js';
 import { actorMetrics, aggregate, moduleHealth, type ActorMetrics, type SystemHealth } from './snapshot.js';
@@ -35,23 +35,7 @@ import { makeProxy, type Remote } from '../actor/rpc.js';
 export const SYSTEM_ID = '$system';
 const SYSTEM_INBOX_SLOTS = 4096;
 
-export interface SystemOptions {
-  name: string;
-  /** The root supervisor. */
-  tree: TreeSpec;
-  /** Relative `module` paths are resolved from here; default process.cwd(). */
-  baseDir?: string;
-  /** Level for the system and every actor (a child's `logLevel` overrides); pretty: human-readable lines (default: when stdout is a terminal). */
-  log?: { level?: string; pretty?: boolean };
-  maxMessageBytes?: number;
-  /** Workers' spin budget before parking, µs. */
-  spinMicros?: number;
-  sendTimeoutMs?: number;
-  /** Default timeout of `ask`, ms. */
-  askTimeoutMs?: number;
-  senderSlots?: number;
-  deadLetterLimit?: number;
-}
+export type { SystemOptions };
 
 export interface ActorStatus {
   id: string;
@@ -116,22 +100,7 @@ export class ActorSystem {
   private constructor(options: SystemOptions) {
     if (typeof options?.name !== 'string' || options.name.length === 0) throw new InvalidOptionError('name', 'must be a non-empty string');
     this.name = options.name;
-    this.#opts = {
-      name: options.name,
-      baseDir: options.baseDir ?? process.cwd(),
-      logLevel: options.log?.level ?? 'info',
-      logPretty: options.log?.pretty ?? process.stdout.isTTY === true,
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
-      sendTimeoutMs: options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
-      askTimeoutMs: options.askTimeoutMs ?? DEFAULT_ASK_TIMEOUT_MS,
-      senderSlots: options.senderSlots ?? DEFAULT_INBOX_SENDER_SLOTS,
-      deadLetterLimit: options.deadLetterLimit ?? DEFAULT_DEAD_LETTER_LIMIT,
-    };
-    for (const k of ['askTimeoutMs', 'sendTimeoutMs'] as const) {
-      const v = this.#opts[k];
-      if (!(v > 0 && v <= MAX_TIMEOUT_MS)) throw new InvalidOptionError(k, `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${v}`);
-    }
+    this.#opts = resolveSystemOptions(options);
     this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     this.#codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));

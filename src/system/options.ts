@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import {
+  DEFAULT_ASK_TIMEOUT_MS,
+  DEFAULT_DEAD_LETTER_LIMIT,
+  DEFAULT_INBOX_SENDER_SLOTS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SEND_TIMEOUT_MS,
+  DEFAULT_SPIN_MICROS,
+  LOG_LEVELS,
+  MAX_INBOX_SENDER_SLOTS,
+  MAX_TIMEOUT_MS,
+  MIN_MAX_MESSAGE_BYTES,
+  type LogLevel,
+} from '../defaults.js';
+import { InvalidOptionError } from '../errors.js';
+// Type only (erased from the build): validating options loads no part of the runtime.
+import type { TreeSpec } from '../supervisor/spec.js';
+
+/**
+ * The options of an ActorSystem: one schema, used by ActorSystem.start and by
+ * the config loader alike, so a config file is refused for exactly what
+ * start would refuse, with the same reason. The bounds are the runtime's own:
+ * the Codec's smallest message limit, the doorbell's most sender slots, the
+ * longest delay Node's timers schedule.
+ */
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object' && v !== null) return 'an object';
+  return String(v);
+}
+
+/** A whole number in [min, max], every failure (wrong type included) with one reason. */
+function wholeNumber(unit: string, min: number, max?: number): z.ZodNumber {
+  const range = max === undefined ? `, at least ${min}` : ` from ${min} to ${max}`;
+  const error = (issue: { input?: unknown }): string => `must be a whole number${unit ? ` of ${unit}` : ''}${range}, got ${describe(issue.input)}`;
+  const n = z.number({ error }).int({ error }).min(min, { error });
+  return max === undefined ? n : n.max(max, { error });
+}
+
+const timeoutMs = wholeNumber('ms', 1, MAX_TIMEOUT_MS);
+
+/** The system's name, shown in every log line. */
+export const systemNameSchema = z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string');
+
+const levelReason = (issue: { input?: unknown }): string => `must be one of ${LOG_LEVELS.join(', ')}, got ${describe(issue.input)}`;
+
+/** The logger of the system and of every actor (a child's `logLevel` overrides the level). */
+export const logSchema = z.strictObject({
+  /** Any string is taken in (a level often comes from the environment), and must be one of pino's. */
+  level: z.string({ error: levelReason }).pipe(z.enum(LOG_LEVELS, { error: levelReason })),
+  /** Human-readable lines instead of JSON. */
+  pretty: z.boolean(),
+});
+
+/** The tuning fields, all given: the `system` section of a config file once its defaults are in. */
+export const systemTuningSchema = z.strictObject({
+  /** Largest encoded message accepted at send, bytes. */
+  maxMessageBytes: wholeNumber('bytes', MIN_MAX_MESSAGE_BYTES),
+  /** Workers' spin budget before parking, µs. */
+  spinMicros: wholeNumber('µs', 0),
+  /** How long a send waits for room in a full ring before the message is dead-lettered, ms. */
+  sendTimeoutMs: timeoutMs,
+  /** Default timeout of `ask`, ms. */
+  askTimeoutMs: timeoutMs,
+  /** Distinct (sender, lane) pairs that may write to one actor's inbox. */
+  senderSlots: wholeNumber('', 1, MAX_INBOX_SENDER_SLOTS),
+  /** Dead letters kept for inspection. */
+  deadLetterLimit: wholeNumber('', 0),
+});
+
+export type SystemTuning = z.output<typeof systemTuningSchema>;
+
+/** What every system starts from; a config file's `system` section and ActorSystem.start's options override it. */
+export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  spinMicros: DEFAULT_SPIN_MICROS,
+  sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
+  askTimeoutMs: DEFAULT_ASK_TIMEOUT_MS,
+  senderSlots: DEFAULT_INBOX_SENDER_SLOTS,
+  deadLetterLimit: DEFAULT_DEAD_LETTER_LIMIT,
+});
+
+/**
+ * ActorSystem.start's options other than the tree (which resolveTree checks,
+ * the one authority on trees). Unknown top-level keys are ignored, as they
+ * always were; an unknown key inside `log` is an error, as in a config file.
+ */
+export const systemOptionsSchema = z.object({
+  name: systemNameSchema,
+  /** Relative `module` paths are resolved from here; default process.cwd(). */
+  baseDir: z.string().optional(),
+  /** Level for the system and every actor (a child's `logLevel` overrides); pretty: human-readable lines (default: when stdout is a terminal). */
+  log: logSchema.partial().optional(),
+  ...systemTuningSchema.partial().shape,
+});
+
+/** ActorSystem.start's options: `name` and `tree` required, every other field optional. */
+export interface SystemOptions extends z.input<typeof systemOptionsSchema> {
+  /** The root supervisor. */
+  tree: TreeSpec;
+}
+
+/** The options as the system runs with them: every default filled in (the tree aside, resolved by resolveTree). */
+export interface ResolvedSystemOptions extends SystemTuning {
+  name: string;
+  baseDir: string;
+  logLevel: LogLevel;
+  logPretty: boolean;
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+/**
+ * Validate ActorSystem.start's options and fill in the defaults. The first
+ * problem throws an InvalidOptionError naming the field and the reason
+ * (`sendTimeoutMs must be a whole number of ms from 1 to 2147483647, got 0`).
+ */
+export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): ResolvedSystemOptions {
+  const r = systemOptionsSchema.safeParse(options ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') throw new InvalidOptionError(pathOf([...issue.path, issue.keys[0]!]), 'is not a known option');
+    if (issue.path.length === 0) throw new InvalidOptionError('options', `must be an object, got ${describe(options)}`);
+    throw new InvalidOptionError(pathOf(issue.path), issue.message);
+  }
+  const o = r.data;
+  return {
+    name: o.name,
+    baseDir: o.baseDir ?? process.cwd(),
+    logLevel: o.log?.level ?? DEFAULT_LOG_LEVEL,
+    logPretty: o.log?.pretty ?? process.stdout.isTTY === true,
+    maxMessageBytes: o.maxMessageBytes ?? SYSTEM_TUNING_DEFAULTS.maxMessageBytes,
+    spinMicros: o.spinMicros ?? SYSTEM_TUNING_DEFAULTS.spinMicros,
+    sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
+    askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
+    senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,
+    deadLetterLimit: o.deadLetterLimit ?? SYSTEM_TUNING_DEFAULTS.deadLetterLimit,
+  };
+}

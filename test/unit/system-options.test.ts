@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem, Codec, createDoorbell, InvalidOptionError, MAX_SENDER_SLOTS, MAX_TIMEOUT_MS, type TreeSpec } from '../../src/index.js';
+import { ConfigError, parseConfig, type ConfigProblem, type LoadOptions } from '../../src/config/index.js';
+import { MAX_INBOX_SENDER_SLOTS, MIN_MAX_MESSAGE_BYTES } from '../../src/defaults.js';
+import { resolveSystemOptions, SYSTEM_TUNING_DEFAULTS } from '../../src/system/options.js';
+
+const quiet: LoadOptions = { env: {}, flags: {}, stdoutIsTty: false, checkModules: false };
+const tree: TreeSpec = { id: 'root', strategy: 'one_for_one', children: [] };
+
+/** The one problem a config file with `system: { field: value }` has. */
+function configProblem(field: string, value: number): ConfigProblem {
+  const text = `name: t\ntree: { id: root, strategy: one_for_one, children: [] }\nsystem:\n  ${field}: ${value}\n`;
+  try {
+    parseConfig(text, 'sys.yaml', quiet);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).to.have.length(1);
+    return problems[0]!;
+  }
+  throw new Error(`expected system.${field}: ${value} to be refused`);
+}
+
+function optionError(fn: () => unknown): InvalidOptionError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
+
+/** Options the runtime would refuse later (the Codec, the doorbell, Node's timers): now refused up front. */
+const refused: Array<[field: string, value: number, reason: RegExp]> = [
+  ['sendTimeoutMs', 0, /from 1 to 2147483647, got 0$/],
+  ['maxMessageBytes', 8, /at least 16, got 8$/],
+  ['senderSlots', MAX_INBOX_SENDER_SLOTS + 1, /from 1 to 4096, got 4097$/],
+  ['askTimeoutMs', MAX_TIMEOUT_MS + 1, /from 1 to 2147483647, got 2147483648$/],
+];
+
+describe('system options: one schema for ActorSystem.start and config files', () => {
+  it('fills every default', () => {
+    const o = resolveSystemOptions({ name: 'x' });
+    expect(o).to.deep.include({ ...SYSTEM_TUNING_DEFAULTS, name: 'x', baseDir: process.cwd(), logLevel: 'info' });
+    expect(o.logPretty).to.be.a('boolean');
+    expect(resolveSystemOptions({ name: 'x', baseDir: '/srv', log: { level: 'warn', pretty: true }, askTimeoutMs: 250 })).to.deep.include({
+      baseDir: '/srv',
+      logLevel: 'warn',
+      logPretty: true,
+      askTimeoutMs: 250,
+    });
+  });
+
+  for (const [field, value, reason] of refused) {
+    it(`refuses ${field}: ${value} in a config file and at start, naming the field, with the same reason`, async () => {
+      const problem = configProblem(field, value);
+      expect(problem).to.deep.include({ path: `system.${field}`, line: 4, origin: 'sys.yaml:4' });
+      expect(problem.message).to.match(reason);
+
+      const resolved = optionError(() => resolveSystemOptions({ name: 't', [field]: value }));
+      expect(resolved.path).to.equal(field);
+      expect(resolved.message).to.equal(`${field} ${problem.message}`);
+
+      // The tree is fine and no worker starts: the options are refused first.
+      const started = (await ActorSystem.start({ name: 't', tree, log: { level: 'silent' }, [field]: value }).catch((e: unknown) => e)) as InvalidOptionError;
+      expect(started).to.be.instanceOf(InvalidOptionError);
+      expect(started.message).to.equal(resolved.message);
+    });
+  }
+
+  it('takes the limits themselves', () => {
+    const edge = { name: 't', maxMessageBytes: MIN_MAX_MESSAGE_BYTES, senderSlots: MAX_INBOX_SENDER_SLOTS, sendTimeoutMs: MAX_TIMEOUT_MS, askTimeoutMs: 1 };
+    expect(resolveSystemOptions(edge)).to.deep.include(edge);
+    expect(parseConfig('tree: { id: root, strategy: one_for_one, children: [] }\nsystem: { senderSlots: 4096, sendTimeoutMs: 1 }\n', 't.yaml', quiet).config.system).to.deep.include({
+      senderSlots: 4096,
+      sendTimeoutMs: 1,
+    });
+  });
+
+  it('has the bounds of the runtime: the Codec and the doorbell refuse exactly what lies outside them', () => {
+    expect(MAX_INBOX_SENDER_SLOTS).to.equal(MAX_SENDER_SLOTS);
+    expect(() => createDoorbell(MAX_INBOX_SENDER_SLOTS)).to.not.throw();
+    expect(() => createDoorbell(MAX_INBOX_SENDER_SLOTS + 1)).to.throw(InvalidOptionError);
+    expect(() => new Codec({ maxMessageBytes: MIN_MAX_MESSAGE_BYTES })).to.not.throw();
+    expect(() => new Codec({ maxMessageBytes: MIN_MAX_MESSAGE_BYTES - 1 })).to.throw(InvalidOptionError);
+  });
+
+  it('names the field and the reason of other bad options', () => {
+    expect(optionError(() => resolveSystemOptions({ name: '' })).message).to.equal('name must be a non-empty string');
+    expect(optionError(() => resolveSystemOptions({ name: 'x', spinMicros: 1.5 })).message).to.equal('spinMicros must be a whole number of µs, at least 0, got 1.5');
+    expect(optionError(() => resolveSystemOptions({ name: 'x', log: { level: 'loud' } })).path).to.equal('log.level');
+    expect(optionError(() => resolveSystemOptions({ name: 'x', log: { colour: 'red' } as never })).message).to.equal('log.colour is not a known option');
+  });
+
+  it('loads no part of the runtime to validate a config file', () => {
+    // Follow the static imports of the built loader: nothing that starts threads or logs.
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s(?:[^;'"]*?\sfrom\s)?['"]([^'"]+)['"]/gm)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+        else packages.add(spec);
+      }
+    };
+    const dist = dirname(fileURLToPath(new URL('../../src/index.js', import.meta.url)));
+    visit(resolve(dist, 'config/load.js'));
+    const local = [...seen].map((f) => f.slice(dist.length + 1));
+    expect(local).to.include('system/options.js');
+    expect(local.filter((f) => /^(system|pool|host|transport|actor|log|health|http)\//.test(f) && f !== 'system/options.js')).to.deep.equal([]);
+    expect([...packages].filter((p) => ['piscina', 'pino', 'comlink', 'node:worker_threads'].includes(p))).to.deep.equal([]);
+  });
+});
