@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS } from '../defaults.js';
 import type { ResolvedRestartBackoff } from './spec.js';
 
 /**
@@ -60,6 +61,7 @@ export class RestartBackoff {
     if (uptimeMs >= this.#spec.resetAfterMs) this.#consecutive = 0;
     const base = Math.min(this.#spec.maxMs, this.#spec.minMs * 2 ** this.#consecutive);
     this.#consecutive++;
-    return Math.round(base * (1 + this.#random() * this.#spec.randomFactor));
+    // The stretch may carry a `max` near MAX_TIMEOUT_MS past what a timer can wait.
+    return Math.min(MAX_TIMEOUT_MS, Math.round(base * (1 + this.#random() * this.#spec.randomFactor)));
   }
 }

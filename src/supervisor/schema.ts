@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validatePattern } from '../bus/subject.js';
+import { LOG_LEVELS, MAX_TIMEOUT_MS } from '../defaults.js';
 
 /**
  * The zod schemas of a supervision tree as written: the one authority on
@@ -15,19 +16,30 @@ export const id = z
   .refine((s) => !s.startsWith('$'), 'must not start with $ (reserved for the system)');
 
 export const restart = z.enum(['permanent', 'transient', 'temporary']);
-const ms = z.number().int().min(0);
+
+/**
+ * A duration in whole ms, at most MAX_TIMEOUT_MS: every one of them ends up
+ * in a timer (or is compared with one), and Node fires a longer timer after
+ * 1 ms instead.
+ */
+function ms(min = 0): z.ZodNumber {
+  const reason = `must be a whole number of ms from ${min} to ${MAX_TIMEOUT_MS}`;
+  return z.number().int(reason).min(min, reason).max(MAX_TIMEOUT_MS, reason);
+}
+const shutdown = z.union([ms(), z.literal('brutal_kill'), z.literal('infinity')]);
 
 export const backoff = z.strictObject({
-  min: ms,
-  max: ms,
+  min: ms(),
+  max: ms(),
   randomFactor: z.number().min(0).max(1).optional(),
-  resetAfter: ms.optional(),
+  resetAfter: ms().optional(),
 });
 
 const mailbox = z.strictObject({
   capacity: z.number().int().min(0).max(2 ** 30).optional(),
   overflow: z.enum(['backpressure', 'drop-newest', 'drop-oldest', 'fail']).optional(),
-  waitMs: z.number().int().min(1).max(2 ** 31 - 1).optional(),
+  // Also kept in an Int32 slot of the doorbell, which MAX_TIMEOUT_MS fits.
+  waitMs: ms(1).optional(),
 });
 
 const pool = z.strictObject({
@@ -35,7 +47,7 @@ const pool = z.strictObject({
   minThreads: z.number().int().min(0).max(256).optional(),
   maxThreads: z.number().int().min(1).max(256).optional(),
   maxQueue: z.number().int().min(0).optional(),
-  idleTimeout: ms.optional(),
+  idleTimeout: ms().optional(),
 });
 
 /** A subscription pattern in a tree: its problem is reported like any other field's. */
@@ -49,7 +61,7 @@ function patternIssue(p: string, ctx: z.core.$RefinementCtx): void {
 
 const heartbeat = z.union([
   z.literal(false),
-  z.strictObject({ intervalMs: z.number().int().min(1).optional(), misses: z.number().int().min(1).optional() }),
+  z.strictObject({ intervalMs: ms(1).optional(), misses: z.number().int().min(1).optional() }),
 ]);
 
 export const resourceLimits = z.strictObject({
@@ -64,20 +76,20 @@ const childFields = {
   pool: pool.optional(),
   config: z.unknown().optional(),
   restart: restart.optional(),
-  shutdown: z.union([ms, z.literal('brutal_kill'), z.literal('infinity')]).optional(),
+  shutdown: shutdown.optional(),
   significant: z.boolean().optional(),
   dependencies: z.array(id).optional(),
   heartbeat: heartbeat.optional(),
-  deadlineMs: ms.optional(),
+  deadlineMs: ms().optional(),
   backoff: backoff.optional(),
   resourceLimits: resourceLimits.optional(),
   maxRedeliveries: z.number().int().min(0).optional(),
   ringBytes: z.number().int().optional(),
   standby: z.boolean().optional(),
   mailbox: mailbox.optional(),
-  breaker: z.strictObject({ failures: z.number().int().min(1), resetMs: z.number().int().min(1).max(2 ** 31 - 1) }).optional(),
+  breaker: z.strictObject({ failures: z.number().int().min(1), resetMs: ms(1) }).optional(),
   subscribe: z.array(z.string().superRefine(patternIssue)).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
 };
 
 /** A child runs `module` in its own worker, or is a `pool` of workers for a stateless handler: one of the two. */
@@ -101,12 +113,12 @@ export const supervisorSchema = z.strictObject({
   id,
   strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one', 'simple_one_for_one']),
   intensity: z.number().int().min(0).optional(),
-  period: z.number().int().min(1).optional(),
+  period: ms(1).optional(),
   autoShutdown: z.enum(['never', 'any_significant', 'all_significant']).optional(),
   restart: restart.optional(),
   significant: z.boolean().optional(),
   dependencies: z.array(id).optional(),
-  shutdown: z.union([ms, z.literal('brutal_kill'), z.literal('infinity')]).optional(),
+  shutdown: shutdown.optional(),
   template: templateSchema.optional(),
   children: z.array(z.unknown()),
 });

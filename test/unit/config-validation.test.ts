@@ -91,6 +91,12 @@ tree:
     expect(found.map((p) => `${p.line} ${p.path}`)).to.deep.equal(['9 http.port', '11 system.askTimeoutMs', '12 system.spinMicros']);
   });
 
+  it('refuses a tree duration longer than a Node timer can wait, at its line', () => {
+    const found = problems(`${good}      heartbeat: { intervalMs: 3000000000 }\n      shutdown: 1000000000000000\n`);
+    expect(found.map((p) => `${p.origin} ${p.path}`)).to.deep.equal(['sys.yaml:8 tree.children[0].heartbeat.intervalMs', 'sys.yaml:9 tree.children[0].shutdown']);
+    expect(found[1]!.message).to.equal('must be a whole number of ms from 0 to 2147483647');
+  });
+
   it('requires a tree, and a mapping at the top', () => {
     expect(problems('name: x\n').map((p) => p.path)).to.deep.equal(['tree']);
     expect(problems('')[0]!.message).to.match(/empty document/);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_INTENSITY, InvalidTreeError } from '../../src/index.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_INTENSITY, InvalidTreeError, MAX_TIMEOUT_MS } from '../../src/index.js';
 import { RestartBackoff, RestartBudget } from '../../src/supervisor/budget.js';
 import { resolveDynamicChild, resolveTree } from '../../src/supervisor/resolve.js';
 
@@ -36,6 +36,36 @@ describe('tree spec', () => {
     expect(found).to.satisfy((ps: string[]) => ps.some((p) => /^tree\.children\[1\]\.restart: .*permanent.*transient.*temporary/.test(p)));
     expect(found).to.satisfy((ps: string[]) => ps.some((p) => p.startsWith('tree.children[2].shutdown')));
     expect(found).to.satisfy((ps: string[]) => ps.some((p) => /^tree\.children\[2\]: .*typo/.test(p)));
+  });
+
+  it('refuses a duration longer than a Node timer can wait, naming its path', () => {
+    const found = problems({
+      id: 'root',
+      strategy: 'one_for_one',
+      period: 2 ** 31,
+      shutdown: 1e15,
+      children: [
+        { id: 'a', module: 'x', heartbeat: { intervalMs: 3e9 }, shutdown: 1e15 },
+        { id: 'b', module: 'x', backoff: { min: 10, max: 3e9, resetAfter: 3e9 }, deadlineMs: 3e9, mailbox: { waitMs: 3e9 } },
+        { id: 'c', pool: { module: 'x', idleTimeout: 3e9 }, breaker: { failures: 1, resetMs: 3e9 } },
+      ],
+    });
+    const reason = `must be a whole number of ms from 0 to ${MAX_TIMEOUT_MS}`;
+    expect(found).to.include.members([
+      `tree.period: must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+      `tree.shutdown: ${reason}`,
+      `tree.children[0].heartbeat.intervalMs: must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+      `tree.children[0].shutdown: ${reason}`,
+      `tree.children[1].backoff.max: ${reason}`,
+      `tree.children[1].backoff.resetAfter: ${reason}`,
+      `tree.children[1].deadlineMs: ${reason}`,
+      `tree.children[1].mailbox.waitMs: must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+      `tree.children[2].pool.idleTimeout: ${reason}`,
+      `tree.children[2].breaker.resetMs: must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`,
+    ]);
+    expect(found).to.have.length(10);
+    const edge = resolveTree({ id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: 'x', heartbeat: { intervalMs: MAX_TIMEOUT_MS }, shutdown: MAX_TIMEOUT_MS }] });
+    expect(edge.children[0]).to.deep.include({ shutdown: MAX_TIMEOUT_MS, heartbeat: { intervalMs: MAX_TIMEOUT_MS, misses: 3 } });
   });
 
   it('rejects duplicate ids, unknown dependencies and cycles before anything starts', () => {
@@ -98,5 +128,10 @@ describe('restart budget and backoff', () => {
     const b = new RestartBackoff({ minMs: 10, maxMs: 50, randomFactor: 0.5, resetAfterMs: 1000 }, () => 1);
     expect([b.next(0), b.next(0), b.next(0), b.next(0)]).to.deep.equal([15, 30, 60, 75]);
     expect(b.next(5000)).to.equal(15);
+  });
+
+  it('never waits longer than a Node timer can', () => {
+    const b = new RestartBackoff({ minMs: MAX_TIMEOUT_MS, maxMs: MAX_TIMEOUT_MS, randomFactor: 1, resetAfterMs: 1000 }, () => 1);
+    expect(b.next(0)).to.equal(MAX_TIMEOUT_MS);
   });
 });
