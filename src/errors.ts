@@ -153,8 +153,9 @@ export class InvalidTreeError extends RingmasterError {
 export class AskTimeoutError extends RingmasterError {
   readonly actor: string;
   readonly timeoutMs: number;
-  constructor(actor: string, timeoutMs: number) {
-    super('ERR_ASK_TIMEOUT', `ask to '${actor}' got no reply within ${timeoutMs} ms`);
+  /** `what`: the request that went unanswered (an ask, or a control request such as `health-request`). */
+  constructor(actor: string, timeoutMs: number, what = 'ask') {
+    super('ERR_ASK_TIMEOUT', `${what} to '${actor}' got no reply within ${timeoutMs} ms`);
     this.name = 'AskTimeoutError';
     this.actor = actor;
     this.timeoutMs = timeoutMs;

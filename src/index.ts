@@ -131,7 +131,7 @@ export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { TopicHandler } from './system/topics.js';
 export type { Subscription } from './bus/registry.js';
 export type { Remote } from './actor/rpc.js';
-export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource } from './system/events.js';
+export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource } from './events.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';
 export type { HttpOptions, HttpServer } from './http/server.js';

@@ -3,20 +3,19 @@
 // as values, so that on the main thread a rejected task always means the
 // worker itself failed (exited, ran out of heap, threw outside the handler).
 import { workerData } from 'node:worker_threads';
-import { toWire, type WireError } from '../src/actor/wire-error.js';
+import { toWire } from '../src/actor/wire-error.js';
+import { ModuleLoadError } from '../src/errors.js';
+import type { PoolWorkerData, TaskResult } from '../src/pool/protocol.js';
 
 type Handler = (msg: unknown) => unknown;
 
-/** What a task resolves with. */
-export type TaskResult = { ok: true; value: unknown } | { ok: false; error: WireError };
-
-const { moduleUrl, id } = workerData as { moduleUrl: string; id: string };
+const { moduleUrl, id } = workerData as PoolWorkerData;
 let handler: Promise<Handler> | null = null;
 
 function load(): Promise<Handler> {
   handler ??= import(moduleUrl).then((mod: { default?: unknown }) => {
     if (typeof mod.default !== 'function') {
-      throw new TypeError(`pool '${id}': ${moduleUrl} must export a function as its default export (it handles one message)`);
+      throw new ModuleLoadError(`pool '${id}': ${moduleUrl} must export a function as its default export (it handles one message)`);
     }
     return mod.default as Handler;
   });
@@ -32,7 +31,7 @@ export default async function run(msg: unknown): Promise<TaskResult> {
   }
 }
 
-/** Run at each pool start: the module loads and has a handler, or the start fails. */
+/** Run at each pool start (piscina's `name: POOL_WORKER_PROBE`): the module loads and has a handler, or the start fails. */
 export async function probe(): Promise<true> {
   await load();
   return true;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client';
 import { InvalidOptionError, type CrashCause, type OverflowPolicy } from '../errors.js';
-import type { CellState } from '../system/cell.js';
+import type { CellState } from '../cell/contract.js';
 import type { ActorMetrics } from '../system/snapshot.js';
 import type { ActorSystem } from '../system/system.js';
 import { resilienceRegistry } from '../resilience/metrics.js';

@@ -1,30 +1,19 @@
 import { Piscina } from 'piscina';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
+import type { CellServices, ChildCell, PoolStats, StandbyState } from '../cell/contract.js';
+import { CellRecord } from '../cell/record.js';
 import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorCrashedError, ActorStoppedError, MailboxFullError, type CrashCause } from '../errors.js';
 import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
-import type { ResolvedChildSpec } from '../supervisor/spec.js';
-import { ActorCell } from '../system/cell.js';
-import type { CellServices } from '../system/services.js';
+import type { RestartBackoff } from '../supervisor/budget.js';
+import type { ExitInfo } from '../supervisor/child.js';
+import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
 import { Inbox } from '../transport/inbox.js';
-import type { TaskResult } from '../../workers/pool-worker.js';
+import { POOL_WORKER_PROBE, type PoolWorkerData, type TaskResult } from './protocol.js';
 
 /** Longest the pool's reader sleeps between checks when no sender rings, ms. */
 const PARK_MS = 1000;
-
-/** A pool's figures for status, health and metrics. */
-export interface PoolStats {
-  threads: number;
-  queueSize: number;
-  /** Tasks running now. */
-  running: number;
-  /** Share of the pool's capacity used since it started (piscina's utilization), 0..1. */
-  utilization: number;
-  completed: number;
-  /** Tasks whose handler threw (answered with the error; not a crash). */
-  failed: number;
-}
 
 interface Generation {
   n: number;
@@ -50,48 +39,91 @@ interface Generation {
  * into the dead pool's queue are lost with it (asks among them settle with
  * ActorCrashedError); messages still in the inbox wait for the next pool.
  */
-export class PoolCell extends ActorCell {
+export class PoolCell implements ChildCell {
+  readonly record: CellRecord;
+  onExit: (info: ExitInfo) => void = () => {};
   readonly #svc: CellServices;
   #gen: Generation | null = null;
-  #startedAt = 0;
   #stopping: Promise<void> | null = null;
   #failed = 0;
   #completed = 0;
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
-    super(spec, parent, moduleUrl, svc);
+    this.record = new CellRecord(spec, parent, moduleUrl, svc);
     this.#svc = svc;
   }
 
-  override alive(): boolean {
+  get id(): string {
+    return this.record.id;
+  }
+  get restart(): RestartType {
+    return this.record.restart;
+  }
+  get significant(): boolean {
+    return this.record.significant;
+  }
+  get shutdown(): Shutdown {
+    return this.record.shutdown;
+  }
+  get backoff(): RestartBackoff | null {
+    return this.record.backoff;
+  }
+  get generation(): number {
+    return this.record.incarnation;
+  }
+  /** The pool's tasks use the spec as they find it: a changed one applies from the next pool. */
+  get spec(): ResolvedChildSpec {
+    return this.record.spec;
+  }
+
+  alive(): boolean {
     return this.#gen !== null;
   }
 
-  override prewarm(): void {}
+  markBackingOff(): void {
+    this.record.state = 'backing-off';
+  }
 
-  override standbyState(): 'none' {
+  standbyState(): StandbyState {
     return 'none';
   }
 
-  override uptimeMs(): number {
-    return this.#startedAt && this.#gen ? Date.now() - this.#startedAt : 0;
+  uptimeMs(): number {
+    return this.#gen ? this.record.uptimeMs() : 0;
   }
 
-  override post(): boolean {
+  /** A pool's threads have no control port of ours. */
+  post(): boolean {
     return false;
   }
 
-  override utilization(): number {
+  utilization(): number {
     return this.#gen?.pool.utilization ?? 0;
   }
 
-  override async health(): Promise<ActorHealth | null> {
+  async health(): Promise<ActorHealth | null> {
     return this.#gen ? { status: 'healthy', details: { ...this.stats() } } : null;
   }
 
   /** A pool's handler is stateless: a new config applies from the next task of the next pool. */
-  override async configure(config: unknown): Promise<void> {
-    this.spec.config = config;
+  async configure(config: unknown): Promise<void> {
+    this.record.spec.config = config;
+  }
+
+  setLogLevel(level: string | undefined): void {
+    this.record.spec.logLevel = level;
+  }
+
+  replaceSpec(spec: ResolvedChildSpec, moduleUrl: string): void {
+    this.record.replaceSpec(spec, moduleUrl);
+  }
+
+  retire(reason: string): void {
+    this.record.retire(new ActorStoppedError(this.id, `is stopped (${reason})`));
+  }
+
+  poolStats(): PoolStats {
+    return this.stats();
   }
 
   stats(): PoolStats {
@@ -106,36 +138,30 @@ export class PoolCell extends ActorCell {
     };
   }
 
-  override async start(): Promise<void> {
+  async start(): Promise<void> {
     if (this.#stopping) await this.#stopping;
     const svc = this.#svc;
-    const p = this.spec.pool!;
-    this.incarnation++;
-    if (this.incarnation > 1) this.restarts++;
-    const n = this.incarnation;
-    this.state = 'starting';
-    this.retired = false;
-    this.liveness.resetForIncarnation();
-    svc.wiring.switchboard.setClosed(this.id, false);
+    const rec = this.record;
+    const p = rec.spec.pool!;
+    const n = rec.beginIncarnation();
+    const workerData: PoolWorkerData = { moduleUrl: rec.moduleUrl, id: this.id };
     const pool = new Piscina({
       filename: svc.poolWorkerUrl.href,
-      workerData: { moduleUrl: this.moduleUrl, id: this.id },
+      workerData,
       minThreads: p.minThreads,
       maxThreads: p.maxThreads,
       maxQueue: p.maxQueue,
       idleTimeout: p.idleTimeoutMs,
-      ...(this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {}),
+      ...(rec.spec.resourceLimits ? { resourceLimits: rec.spec.resourceLimits } : {}),
     });
     try {
-      await pool.run(null, { name: 'probe' });
+      await pool.run(null, { name: POOL_WORKER_PROBE });
     } catch (err) {
       await pool.destroy().catch(() => {});
       const reason = (err as Error).message;
-      this.state = 'crashed';
-      this.crashes.module = (this.crashes.module ?? 0) + 1;
-      svc.emit({ type: 'crashed', actor: this.id, incarnation: n, cause: 'module', reason });
-      this.lastExit = { normal: false, cause: 'module', reason, generation: n };
-      throw new ActorCrashedError(this.id, 'module', reason, n);
+      const crash = rec.recordCrash(n, 'module', reason);
+      rec.lastExit = { normal: false, cause: 'module', reason, generation: n };
+      throw crash;
     }
     const doorbell = svc.wiring.switchboard.describe(this.id).doorbell;
     const inbox = new Inbox(doorbell, { codec: svc.codec, spinMicros: 0, onShed: (env) => this.#shed(env) });
@@ -144,13 +170,11 @@ export class PoolCell extends ActorCell {
     svc.wiring.bindLocal(this.id, inbox);
     // An uncaught error in a worker with no task of ours on it still kills that worker.
     pool.on('error', (err: Error) => this.#crash(gen, 'exception', `pool worker failed: ${err.message}`));
-    this.state = 'running';
-    this.#startedAt = Date.now();
-    svc.emit({ type: n === 1 ? 'started' : 'restarted', actor: this.id, incarnation: n });
+    rec.markRunning(n);
     void this.#read(gen);
   }
 
-  override stop(reason: string, drain: boolean): Promise<void> {
+  stop(reason: string, drain: boolean): Promise<void> {
     this.#stopping ??= this.#stop(reason, drain).finally(() => (this.#stopping = null));
     return this.#stopping;
   }
@@ -158,11 +182,11 @@ export class PoolCell extends ActorCell {
   async #stop(reason: string, drain: boolean): Promise<void> {
     const gen = this.#gen;
     if (!gen) {
-      this.state = 'stopped';
+      this.record.state = 'stopped';
       return;
     }
-    this.state = 'stopping';
-    const shutdown = this.spec.shutdown;
+    this.record.state = 'stopping';
+    const shutdown = this.record.spec.shutdown;
     if (shutdown !== 'brutal_kill') {
       // Draining: the reader goes on until the inbox is empty; then every task finishes. Bounded by `shutdown`.
       let timer: NodeJS.Timeout | undefined;
@@ -178,7 +202,7 @@ export class PoolCell extends ActorCell {
       clearTimeout(timer);
     }
     await this.#end(gen);
-    this.state = 'stopped';
+    this.record.state = 'stopped';
     this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: gen.n, reason });
   }
 
@@ -193,11 +217,9 @@ export class PoolCell extends ActorCell {
 
   #crash(gen: Generation, cause: CrashCause, reason: string): void {
     if (gen.ended || this.#gen !== gen) return;
-    this.state = 'crashed';
-    this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
-    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation: gen.n, cause, reason });
+    this.record.recordCrash(gen.n, cause, reason);
     const info = { normal: false, cause, reason, generation: gen.n };
-    this.lastExit = info;
+    this.record.lastExit = info;
     void this.#end(gen).then(() => this.onExit(info));
   }
 
@@ -214,7 +236,7 @@ export class PoolCell extends ActorCell {
 
   /** Every thread busy and the queue at its bound. */
   #full(gen: Generation): boolean {
-    const p = this.spec.pool!;
+    const p = this.record.spec.pool!;
     return gen.tasks.size >= p.maxThreads + p.maxQueue;
   }
 
@@ -233,7 +255,7 @@ export class PoolCell extends ActorCell {
   }
 
   #task(gen: Generation, env: Envelope): void {
-    const live = this.liveness;
+    const live = this.record.liveness;
     Atomics.add(live.i32, MSGS_STARTED, 1);
     const started = performance.now();
     const t = (gen.pool.run(env.payload) as Promise<TaskResult>).then(
@@ -262,7 +284,7 @@ export class PoolCell extends ActorCell {
   }
 
   #reply(to: Envelope, value: unknown, error?: Error): void {
-    Atomics.add(this.liveness.i32, MSGS_SENT, 1);
+    Atomics.add(this.record.liveness.i32, MSGS_SENT, 1);
     const env: Envelope = error
       ? { kind: 'error', from: this.id, to: to.from, id: to.id, payload: toWire(error) }
       : { kind: 'reply', from: this.id, to: to.from, id: to.id, payload: value };

@@ -1,41 +1,4 @@
-import type { CrashCause, OverflowPolicy } from '../errors.js';
-
-/** A message nobody could take, kept for inspection. */
-export interface DeadLetter {
-  kind: string;
-  from: string;
-  to: string;
-  id: number;
-  payload: unknown;
-  reason: string;
-  /** Set when a mailbox's overflow policy dropped the message. */
-  dropped?: OverflowPolicy;
-  at: number;
-}
-
-/** Everything the system reports, as one typed union on `type`. */
-export type SystemEvent =
-  | { type: 'started'; actor: string; incarnation: number; at: number }
-  | { type: 'restarted'; actor: string; incarnation: number; at: number }
-  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; at: number }
-  | { type: 'restarting'; actor: string; delayMs: number; strategy: string; at: number }
-  | { type: 'stopped'; actor: string; incarnation: number; reason: string; at: number }
-  | { type: 'escalated'; supervisor: string; reason: string; at: number }
-  | { type: 'auto-shutdown'; supervisor: string; reason: string; at: number }
-  | { type: 'dead-letter'; letter: DeadLetter; at: number }
-  | { type: 'system-stopped'; reason: string; at: number }
-  | { type: 'config-applied'; version: number; source: ConfigEventSource; changes: Array<{ kind: string; id: string }>; restored?: number; at: number }
-  | { type: 'config-rejected'; source: ConfigEventSource; problems: string[]; at: number };
-
-/** What led to a configuration change: the file (a change on disk, or a reload asked for), or a rollback to a kept version. */
-export type ConfigEventSource = 'file' | 'rollback';
-
-export type SystemEventType = SystemEvent['type'];
-export type EventOf<T extends SystemEventType> = Extract<SystemEvent, { type: T }>;
-/** An event before the hub stamps its time. */
-export type EventInput = SystemEvent extends infer E ? (E extends SystemEvent ? Omit<E, 'at'> : never) : never;
-/** A configuration outcome as the config layer reports it to the system. */
-export type ConfigEventInput = Extract<EventInput, { type: 'config-applied' | 'config-rejected' }>;
+import type { EventOf, EventInput, SystemEvent, SystemEventType } from '../events.js';
 
 type Listener = (e: SystemEvent) => void;
 

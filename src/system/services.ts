@@ -1,35 +1,57 @@
-import type { Codec, Envelope } from '../codec/envelope.js';
+import type { CellServices } from '../cell/contract.js';
+import type { Codec } from '../codec/envelope.js';
+import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
+import type { Logger } from 'pino';
 import type { Wiring } from '../transport/wiring.js';
-import type { WireError } from '../actor/wire-error.js';
-import type { Subscription } from '../bus/registry.js';
-import type { DeadLetter, EventInput } from './events.js';
+import { retireRings } from '../cell/inbox-ops.js';
+import type { MainEndpoint } from './endpoint.js';
+import type { Topics } from './topics.js';
 
-/** What the system lends each actor cell. */
-export interface CellServices {
-  systemName: string;
+/** What the system is made of, as far as its cells are concerned. */
+export interface ServiceParts {
+  name: string;
+  log: Logger;
   wiring: Wiring;
-  hostUrl: URL;
-  /** piscina's worker entry for pool actors. */
-  poolWorkerUrl: URL;
-  /** Send a reply or error from the main thread on an actor's behalf (pool actors answer this way). */
-  replyFromMain(env: Envelope): void;
   codec: Codec;
   watchdog: Watchdog;
-  logLevel: string;
-  logPretty: boolean;
-  maxMessageBytes: number;
-  spinMicros: number;
-  sendTimeoutMs: number;
-  senderSlots: number;
+  endpoint: MainEndpoint;
+  topics: Topics;
   emit(e: EventInput): void;
-  deadLetter(letter: Omit<DeadLetter, 'at'>, error?: WireError | Error): void;
-  /** Settle ask `askId` of `asker` (an actor id or the system) with `err`. */
-  settleAsk(asker: string, askId: number, err: Error): void;
-  /** Every topic subscription now, for a starting incarnation's copy. */
-  subscriptions(): Subscription[];
-  subscribe(actor: string, pattern: string): void;
-  unsubscribe(actor: string, pattern: string): void;
-  /** The actor will not come back: dead-letter its unread mail and settle the asks in it. */
-  retireInbox(actor: string, err: Error): void;
+  deadLetter(letter: Omit<DeadLetter, 'at'>): void;
+  opts: { logLevel: string; logPretty: boolean; maxMessageBytes: number; spinMicros: number; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
+}
+
+/** The services bag every cell is built with: the system's parts, seen through what a cell may do. */
+export function cellServices(p: ServiceParts): CellServices {
+  const svc: CellServices = {
+    systemName: p.name,
+    wiring: p.wiring,
+    hostUrl: new URL('../../workers/actor-host.js', import.meta.url),
+    poolWorkerUrl: new URL('../../workers/pool-worker.js', import.meta.url),
+    replyFromMain: (env) => p.endpoint.replyFromMain(env),
+    codec: p.codec,
+    watchdog: p.watchdog,
+    ...p.opts,
+    emit: (e) => {
+      p.emit(e);
+      if (e.type === 'crashed') p.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason }, 'actor crashed');
+    },
+    deadLetter: (letter) => p.deadLetter(letter),
+    settleAsk: (asker, askId, err) => p.endpoint.settleAsk(asker, askId, err),
+    subscriptions: () => p.topics.list(),
+    subscribe: (actor, pattern) => {
+      try {
+        p.topics.table.subscribe(actor, pattern, `actor '${actor}' ctx.subscribe`);
+      } catch (err) {
+        p.log.error({ actor, pattern, err }, 'refused a subscription');
+      }
+    },
+    unsubscribe: (actor, pattern) => void p.topics.table.unsubscribe(actor, pattern),
+    retireInbox: (actor, err) => {
+      p.wiring.switchboard.setClosed(actor, true);
+      retireRings(svc, actor, p.wiring.switchboard.describe(actor).rings, err);
+    },
+  };
+  return svc;
 }

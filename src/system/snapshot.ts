@@ -1,9 +1,10 @@
 import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
 import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
-import type { ActorCell } from './cell.js';
-import { PoolCell, type PoolStats } from '../pool/cell.js';
-import type { BreakerState } from '../transport/breaker.js';
+import type { CellState, ChildCell, PoolStats, StandbyState } from '../cell/contract.js';
+import type { CrashRecord } from '../cell/record.js';
+import { Supervisor } from '../supervisor/runtime.js';
+import type { ActorBreakerState } from '../transport/breaker.js';
 
 /** One actor's counters, read from shared memory and the cell (no worker is asked). */
 export interface ActorMetrics {
@@ -23,7 +24,7 @@ export interface ActorMetrics {
   heartbeatMisses: number;
   deadLetters: number;
   /** Actors with a `breaker` only: its state, asks it refused fast, times it opened. */
-  breaker?: { state: BreakerState; rejected: number; opened: number };
+  breaker?: { state: ActorBreakerState; rejected: number; opened: number };
   /** Pool actors only: the pool's threads, queue, utilisation and task counts. */
   pool?: PoolStats;
   /** Publishes by this actor that reached at least one subscriber / reached none. */
@@ -61,28 +62,30 @@ export interface SystemHealth {
   aggregateMetrics: { totalModules: number; healthyModules: number };
 }
 
-export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Partial<Record<OverflowPolicy, number>> = {}): ActorMetrics {
-  const live = cell.liveness;
+export function actorMetrics(cell: ChildCell, deadLetters: number, dropped: Partial<Record<OverflowPolicy, number>> = {}): ActorMetrics {
+  const rec = cell.record;
+  const live = rec.liveness;
+  const pool = cell.poolStats();
   return {
     id: cell.id,
-    parent: cell.parent,
-    state: cell.state,
-    incarnation: cell.incarnation,
-    restarts: cell.restarts,
-    crashesByCause: { ...cell.crashes },
+    parent: rec.parent,
+    state: rec.state,
+    incarnation: rec.incarnation,
+    restarts: rec.restarts,
+    crashesByCause: { ...rec.crashes },
     // Unsigned: the 32-bit counters read as 0..2^32-1 before they wrap.
     received: live.read(MSGS_FINISHED) >>> 0,
     sent: live.read(MSGS_SENT) >>> 0,
-    inboxDepth: cell.inboxDepth(),
-    ringFullEvents: cell.ringFullEvents(),
-    heartbeatMisses: cell.crashes.heartbeat ?? 0,
+    inboxDepth: rec.inboxDepth(),
+    ringFullEvents: rec.ringFullEvents(),
+    heartbeatMisses: rec.crashes.heartbeat ?? 0,
     deadLetters,
-    ...(cell instanceof PoolCell ? { pool: cell.stats() } : {}),
-    ...(cell.breaker.enabled ? { breaker: { state: cell.breaker.state, rejected: cell.breaker.rejected, opened: cell.breaker.opened } } : {}),
+    ...(pool ? { pool } : {}),
+    ...(rec.breaker.enabled ? { breaker: { state: rec.breaker.state, rejected: rec.breaker.rejected, opened: rec.breaker.opened } } : {}),
     published: live.read(PUBLISHED) >>> 0,
     unrouted: live.read(UNROUTED) >>> 0,
     dropped: { ...dropped },
-    mailboxCapacity: cell.spec.mailbox.capacity,
+    mailboxCapacity: rec.spec.mailbox.capacity,
     handler: { boundsSeconds: HANDLER_BUCKETS_MS.map((ms) => ms / 1000), counts: live.handlerBuckets(), sumSeconds: live.f64[F64_HANDLER_MS_SUM]! / 1000 },
     uptimeMs: cell.uptimeMs(),
     heapUsedMb: Math.round(live.f64[F64_HEAP_USED_MB]! * 10) / 10,
@@ -91,9 +94,10 @@ export function actorMetrics(cell: ActorCell, deadLetters: number, dropped: Part
   };
 }
 
-function heartbeatAge(cell: ActorCell): number | null {
-  const at = cell.liveness.f64[F64_HEARTBEAT_AT]!;
-  if (cell.state !== 'running' || !cell.spec.heartbeat || at === 0) return null;
+function heartbeatAge(cell: ChildCell): number | null {
+  const rec = cell.record;
+  const at = rec.liveness.f64[F64_HEARTBEAT_AT]!;
+  if (rec.state !== 'running' || !rec.spec.heartbeat || at === 0) return null;
   return Math.max(0, Date.now() - at);
 }
 
@@ -101,11 +105,12 @@ function heartbeatAge(cell: ActorCell): number | null {
  * Health of one actor: down (not running) is unhealthy; running defers to the
  * actor's own `health` hook when it has one.
  */
-export async function moduleHealth(cell: ActorCell, timeoutMs: number): Promise<ModuleHealth> {
+export async function moduleHealth(cell: ChildCell, timeoutMs: number): Promise<ModuleHealth> {
   const m = actorMetrics(cell, 0);
-  let status: ModuleHealth['status'] = cell.state === 'running' ? 'healthy' : 'unhealthy';
+  const state = cell.record.state;
+  let status: ModuleHealth['status'] = state === 'running' ? 'healthy' : 'unhealthy';
   let details: Record<string, unknown> | undefined;
-  if (cell.state === 'running') {
+  if (state === 'running') {
     try {
       const h: ActorHealth | null = await cell.health(timeoutMs);
       if (h) {
@@ -124,7 +129,7 @@ export async function moduleHealth(cell: ActorCell, timeoutMs: number): Promise<
     restarts: m.restarts,
     inboxDepth: m.inboxDepth,
     metrics: { cpu: m.cpuPct, memory: m.heapUsedMb },
-    state: cell.state,
+    state,
   };
   if (details) out.details = details;
   return out;
@@ -134,10 +139,82 @@ export async function moduleHealth(cell: ActorCell, timeoutMs: number): Promise<
  * The system is unhealthy when it is stopping or a permanent actor is down,
  * degraded when any actor is not healthy, else healthy.
  */
-export function aggregate(modules: ModuleHealth[], cells: ActorCell[], stopping: boolean): SystemHealth {
+export function aggregate(modules: ModuleHealth[], cells: ChildCell[], stopping: boolean): SystemHealth {
   const byId = new Map(cells.map((c) => [c.id, c]));
-  const permanentDown = modules.some((m) => m.status === 'unhealthy' && byId.get(m.moduleId)?.spec.restart === 'permanent');
+  const permanentDown = modules.some((m) => m.status === 'unhealthy' && byId.get(m.moduleId)?.restart === 'permanent');
   const healthy = modules.filter((m) => m.status === 'healthy').length;
   const status = stopping || permanentDown ? 'unhealthy' : healthy === modules.length ? 'healthy' : 'degraded';
   return { status, timestamp: Date.now(), modules, aggregateMetrics: { totalModules: modules.length, healthyModules: healthy } };
+}
+
+/** One node of the running tree, as `status()` lists it. */
+export interface ActorStatus {
+  id: string;
+  parent: string | null;
+  kind: 'actor' | 'supervisor';
+  state: CellState | 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  incarnation: number;
+  restarts: number;
+  inboxDepth: number;
+  handled: number;
+  /** Supervisors only: the strategy, and the restart intensity (`intensity` restarts per `periodMs`) with what is left of it now. */
+  strategy?: string;
+  restartBudgetLeft?: number;
+  intensity?: number;
+  periodMs?: number;
+  /** Actors only: the spare worker of a `standby: true` child. */
+  standby?: StandbyState;
+  /** Actors only, once one has crashed: the latest crash. It concerns the current incarnation when `incarnation` matches. */
+  lastCrash?: CrashRecord;
+  /** Actors with a `breaker`: its state as callers see it. */
+  breaker?: ActorBreakerState;
+  /** Pool actors: threads, queue and task counts. */
+  pool?: PoolStats;
+}
+
+/** Every node of the tree under `root`, depth first in start order. */
+export function treeStatus(root: Supervisor | null, cells: ReadonlyMap<string, ChildCell>, parentOf: (id: string) => string | null): ActorStatus[] {
+  const out: ActorStatus[] = [];
+  const visit = (node: Supervisor): void => {
+    out.push({
+      id: node.id,
+      parent: parentOf(node.id),
+      kind: 'supervisor',
+      state: node.state,
+      incarnation: 0,
+      restarts: 0,
+      inboxDepth: 0,
+      handled: 0,
+      strategy: node.spec.strategy,
+      restartBudgetLeft: node.remainingRestarts(),
+      intensity: node.spec.intensity,
+      periodMs: node.spec.periodMs,
+    });
+    for (const c of node.children) {
+      if (c instanceof Supervisor) {
+        visit(c);
+        continue;
+      }
+      const cell = cells.get(c.id);
+      if (!cell) continue;
+      const rec = cell.record;
+      const pool = cell.poolStats();
+      out.push({
+        id: cell.id,
+        parent: node.id,
+        kind: 'actor',
+        state: rec.state,
+        incarnation: rec.incarnation,
+        restarts: rec.restarts,
+        inboxDepth: rec.inboxDepth(),
+        handled: rec.handled(),
+        standby: cell.standbyState(),
+        ...(rec.lastCrash ? { lastCrash: { ...rec.lastCrash } } : {}),
+        ...(rec.breaker.enabled ? { breaker: rec.breaker.state } : {}),
+        ...(pool ? { pool } : {}),
+      });
+    }
+  };
+  if (root) visit(root);
+  return out;
 }

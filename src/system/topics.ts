@@ -3,7 +3,7 @@ import { SubscriptionTable, type Subscription, type SubscriptionChange } from '.
 import { validatePattern } from '../bus/subject.js';
 import { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
-import { MailboxFullError, NoRespondersError } from '../errors.js';
+import { InvalidOptionError, MailboxFullError, NoRespondersError } from '../errors.js';
 
 /** A main-thread subscriber: gets the message and its subject; for a request, what it returns is the answer. */
 export type TopicHandler<T = unknown> = (msg: T, subject: string) => unknown;
@@ -47,7 +47,7 @@ export class Topics {
   /** Main-thread subscription; returns the function that ends it. */
   subscribe<T>(pattern: string, handler: TopicHandler<T>): () => void {
     validatePattern(pattern, 'system.subscribe');
-    if (typeof handler !== 'function') throw new TypeError('system.subscribe(pattern, handler): handler must be a function');
+    if (typeof handler !== 'function') throw new InvalidOptionError('system.subscribe(pattern, handler): handler', 'must be a function');
     const h = handler as TopicHandler;
     this.#handlers.add(pattern, h);
     this.table.subscribe(this.#port.self, pattern, 'system.subscribe');

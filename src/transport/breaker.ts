@@ -12,8 +12,9 @@ import {
   BREAKER_THRESHOLD,
 } from '../ring/layout.js';
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
-const STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+/** An actor breaker's state as every caller sees it (the toolkit's CircuitBreaker adds 'isolated'; an actor breaker has no such state). */
+export type ActorBreakerState = 'closed' | 'open' | 'half-open';
+const STATES: readonly ActorBreakerState[] = ['closed', 'open', 'half-open'];
 
 export interface ActorBreakerOptions {
   /** Failed asks in a row that open the breaker. */
@@ -70,7 +71,7 @@ export class SharedBreaker {
     return Atomics.load(this.#i32, BREAKER_THRESHOLD) > 0;
   }
 
-  get state(): BreakerState {
+  get state(): ActorBreakerState {
     return STATES[Atomics.load(this.#i32, BREAKER_STATE)] ?? 'closed';
   }
 

@@ -15,7 +15,7 @@ async function flood(systems: Systems, overflow: OverflowPolicy, extra: Record<s
   // The answer leaves before its message is released: wait for the place to be given back.
   await until(() => system.status().find((s) => s.id === 'box')?.inboxDepth === 0, 'the wiring message to be released');
   // The held message counts against the bound until it is released: 1 + 4 records fit.
-  const started = (): number => system.cell('box')!.liveness.read(MSGS_STARTED);
+  const started = (): number => system.cell('box')!.record.liveness.read(MSGS_STARTED);
   const before = started();
   box.tell({ op: 'sleep', ms: 1500 });
   // Flood only once the actor holds the long message (else drop-oldest could shed that one too).

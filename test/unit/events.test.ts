@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { EventHub, type SystemEvent } from '../../src/system/events.js';
+import type { SystemEvent } from '../../src/events.js';
+import { EventHub } from '../../src/system/events.js';
 
 describe('event hub', () => {
   it('delivers typed events to listeners and to every iterator, which end when the hub closes', async () => {

@@ -1,7 +1,7 @@
 import { createClock } from '@sinonjs/fake-timers';
 import { expect } from 'chai';
 import { LiveFeed, type Clock, type LiveFeedOptions, type LiveSink, type LiveSource } from '../../src/http/dashboard/live-feed.js';
-import type { EventInput, SystemEvent } from '../../src/system/events.js';
+import type { EventInput, SystemEvent } from '../../src/events.js';
 import type { ActorMetrics } from '../../src/system/snapshot.js';
 import type { ActorStatus } from '../../src/system/system.js';
 

@@ -1,4 +1,4 @@
-import type { SystemEvent } from '../../system/events.js';
+import type { SystemEvent } from '../../events.js';
 import type { ActorMetrics } from '../../system/snapshot.js';
 import type { ActorStatus } from '../../system/system.js';
 import { Sampler, type Point } from './series.js';

@@ -1,9 +1,9 @@
 import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
-import { RingReader } from '../ring/ring.js';
+import { RingReader, ringReadPos } from '../ring/ring.js';
 import { MailboxGate } from '../transport/mailbox.js';
 import { countedLane, type Lane } from '../transport/protocol.js';
-import type { CellServices } from './services.js';
+import type { CellServices } from './contract.js';
 
 /**
  * Main-thread operations on an actor's rings, done only while no incarnation
@@ -59,4 +59,25 @@ function takeFrames(svc: CellServices, actor: string, reader: RingReader, max: n
     svc.deadLetter({ kind: 'tell', from: '?', to: actor, id: 0, payload: null, reason: `ring corrupt: ${e.message}` });
   }
   return n;
+}
+
+/** The frame the latest crashes happened on (`slot:readPos`) and how many incarnations died on it. */
+export interface PoisonMark {
+  key: string;
+  deaths: number;
+}
+
+/**
+ * Count one more death on the frame that was in flight in `slot`; past
+ * `maxRedeliveries` it leaves the inbox as poison. Returns the new mark.
+ */
+export function checkPoison(svc: CellServices, actor: string, slot: number, err: Error, mark: PoisonMark, maxRedeliveries: number): PoisonMark {
+  if (slot < 0) return mark;
+  const ring = svc.wiring.switchboard.describe(actor).rings.find((r) => r.slot === slot);
+  if (!ring) return mark;
+  const key = `${slot}:${ringReadPos(ring.ring)}`;
+  const next = key === mark.key ? { key, deaths: mark.deaths + 1 } : { key, deaths: 1 };
+  if (next.deaths <= maxRedeliveries) return next;
+  takePoison(svc, actor, ring, err);
+  return { key: '', deaths: 0 };
 }

@@ -1,0 +1,27 @@
+import type { Worker } from 'node:worker_threads';
+import type { WireError } from '../actor/wire-error.js';
+import type { OverflowPolicy } from '../errors.js';
+import type { ControlChannel } from './control.js';
+
+/** One incarnation's worker and where its life stands. */
+export interface Incarnation {
+  n: number;
+  worker: Worker;
+  control: ControlChannel;
+  pendingStart: { resolve: () => void; reject: (e: Error) => void } | null;
+  /** Set once the incarnation ended on its own; resolves when that is fully handled. */
+  ending: Promise<void> | null;
+  /** A stop was asked for: its end is not a crash and is not reported to the supervisor. */
+  deliberate: boolean;
+  onStopped: (() => void) | null;
+  exited: Promise<void>;
+}
+
+export function describeWireError(e: WireError): string {
+  return `${e.name}: ${e.message}`;
+}
+
+/** The overflow policy that dropped a message, when a MailboxFullError is why it is a dead letter. */
+export function droppedBy(err: { code?: string; policy?: string }): { dropped?: OverflowPolicy } {
+  return err.code === 'ERR_MAILBOX_FULL' && err.policy ? { dropped: err.policy as OverflowPolicy } : {};
+}

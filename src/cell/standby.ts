@@ -1,0 +1,66 @@
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { HostToMain, StandbyBoot } from '../host/protocol.js';
+import type { StandbyState } from './contract.js';
+
+/**
+ * A spare worker that has booted the host and imported the actor's module,
+ * waiting to be handed the next incarnation: a restart then costs an
+ * `activate` message instead of a thread start and a module load.
+ */
+export class Standby {
+  readonly worker: Worker;
+  #ready = false;
+  #gone = false;
+  readonly #settled: Promise<void>;
+  readonly #detach: () => void;
+
+  /** `onGone`: the spare's thread exited before it was taken. */
+  constructor(hostUrl: URL, moduleUrl: string, limits: { resourceLimits?: ResourceLimits }, onGone: () => void) {
+    const boot: StandbyBoot = { standby: true, moduleUrl };
+    const w = new Worker(hostUrl, { workerData: boot, ...limits });
+    this.worker = w;
+    let settle: () => void = () => {};
+    this.#settled = new Promise<void>((r) => (settle = r));
+    const onMessage = (m: HostToMain): void => {
+      if (m.type === 'standby-ready') this.#ready = true;
+      settle();
+    };
+    // A spare that fails is dropped; the next start boots a fresh worker.
+    const onError = (): void => settle();
+    const onExit = (): void => {
+      this.#gone = true;
+      settle();
+      onGone();
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    // Only our own listeners: Worker keeps internal ones that start and
+    // stop its message port as 'message' listeners come and go.
+    this.#detach = () => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+    };
+  }
+
+  get state(): StandbyState {
+    return this.#gone ? 'none' : this.#ready ? 'ready' : 'booting';
+  }
+
+  /** Resolves once the spare is ready, failed or gone. */
+  settled(): Promise<void> {
+    return this.#settled;
+  }
+
+  /** Hand the worker over to an incarnation: our listeners go, the caller's take over. */
+  take(): Worker {
+    this.#detach();
+    return this.worker;
+  }
+
+  discard(): void {
+    this.#detach();
+    void this.worker.terminate();
+  }
+}

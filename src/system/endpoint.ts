@@ -1,0 +1,184 @@
+import { AskTable } from '../actor/asks.js';
+import type { AskOptions, TellOptions } from '../actor/define.js';
+import { Sender, type OutboxSource } from '../actor/sender.js';
+import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
+import type { ChildCell } from '../cell/contract.js';
+import { expectsReply, type Codec, type Envelope } from '../codec/envelope.js';
+import { ActorStoppedError, MailboxFullError, NoSuchActorError } from '../errors.js';
+import type { DeadLetter } from '../events.js';
+import { guarded } from '../transport/breaker.js';
+import { Inbox } from '../transport/inbox.js';
+import { Outbox } from '../transport/outbox.js';
+import type { Lane } from '../transport/protocol.js';
+import type { Wiring } from '../transport/wiring.js';
+
+/** The main thread's own address on the data plane. */
+export const SYSTEM_ID = '$system';
+/** Sender slots of the main thread's inbox: every actor that answers an ask from here takes one. */
+const SYSTEM_INBOX_SLOTS = 4096;
+/** Ring size of each sender into the main thread's inbox, bytes. */
+const SYSTEM_RING_BYTES = 256 * 1024;
+/** Longest the pump sleeps between checks when nothing rings, ms. */
+const PUMP_PARK_MS = 1000;
+
+/** What the endpoint needs of the rest of the system. */
+export interface EndpointHooks {
+  cell(id: string): ChildCell | undefined;
+  deadLetter(letter: Omit<DeadLetter, 'at'>): void;
+  /** Mail for the main thread (topic deliveries); false = nobody here takes it. */
+  deliver(env: Envelope): boolean;
+  /** Why tells and asks are refused now (the system is stopping), or null while they are taken. */
+  refusal(): string | null;
+}
+
+/**
+ * The main thread as a peer on the data plane: its inbox (one ring from each
+ * actor that answers it), its outboxes, and the asks it has open. Replies are
+ * read by a pump that parks with `Atomics.waitAsync`, so asks from here never
+ * block the event loop.
+ */
+export class MainEndpoint {
+  readonly inbox: Inbox;
+  readonly sender: Sender;
+  readonly #asks = new AskTable();
+  readonly #outboxes = new Map<string, Outbox>();
+  readonly #wiring: Wiring;
+  readonly #codec: Codec;
+  readonly #askTimeoutMs: number;
+  readonly #hooks: EndpointHooks;
+  #pumping = true;
+
+  constructor(wiring: Wiring, codec: Codec, opts: { sendTimeoutMs: number; askTimeoutMs: number }, hooks: EndpointHooks) {
+    this.#wiring = wiring;
+    this.#codec = codec;
+    this.#askTimeoutMs = opts.askTimeoutMs;
+    this.#hooks = hooks;
+    const desc = wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: SYSTEM_RING_BYTES });
+    this.inbox = new Inbox(desc.doorbell, { codec, spinMicros: 0 });
+    wiring.bindLocal(SYSTEM_ID, this.inbox);
+    this.sender = new Sender(this.#source(), codec, (env, err) => this.#undeliverable(env, err), opts.sendTimeoutMs);
+  }
+
+  tell(to: string, msg: unknown, options?: TellOptions): void {
+    const refused = this.#hooks.refusal();
+    if (refused) {
+      this.#hooks.deadLetter({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, reason: refused });
+      return;
+    }
+    this.sender.send({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, priority: options?.priority });
+  }
+
+  ask<R>(to: string, msg: unknown, options: AskOptions = {}, topic?: string, kind: 'ask' | 'call' = 'ask'): Promise<R> {
+    const breaker = this.#hooks.cell(to)?.record.breaker;
+    if (breaker?.enabled) return guarded(breaker, to, () => this.#ask<R>(to, msg, options, topic, kind));
+    return this.#ask<R>(to, msg, options, topic, kind);
+  }
+
+  #ask<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: 'ask' | 'call'): Promise<R> {
+    const refused = this.#hooks.refusal();
+    if (refused) return Promise.reject(new ActorStoppedError(to, `cannot be asked: ${refused}`));
+    const cell = this.#hooks.cell(to);
+    if (!cell) return Promise.reject(new NoSuchActorError(to, 'ask'));
+    if (cell.record.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.record.lastExit?.reason ?? 'retired'})`));
+    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#askTimeoutMs);
+    try {
+      this.sender.send({ kind, from: SYSTEM_ID, to, id, payload: msg, priority: options.priority, topic });
+    } catch (err) {
+      this.#asks.reject(id, err as Error);
+    }
+    return promise;
+  }
+
+  /** Answer request `to` (an ask that reached the main thread) with `value`, or with `error`. */
+  reply(to: { from: string; id: number }, value: unknown, error?: Error): void {
+    const env: Envelope = error
+      ? { kind: 'error', from: SYSTEM_ID, to: to.from, id: to.id, payload: toWire(error) }
+      : { kind: 'reply', from: SYSTEM_ID, to: to.from, id: to.id, payload: value };
+    this.replyFromMain(env);
+  }
+
+  /**
+   * Send a reply or error from the main thread, on its own behalf or an
+   * actor's (pool actors answer this way). A reply that cannot be sent (too
+   * large, say) goes out as the error that stopped it, so the asker settles.
+   */
+  replyFromMain(env: Envelope): void {
+    if (env.to === SYSTEM_ID) {
+      this.#settle(env);
+      return;
+    }
+    try {
+      this.sender.send(env, 'reply');
+    } catch (err) {
+      this.sender.send({ ...env, kind: 'error', payload: toWire(err) }, 'reply');
+    }
+  }
+
+  /** Settle ask `askId` of `asker` (the main thread or an actor) with `err`. */
+  settleAsk(asker: string, askId: number, err: Error): void {
+    if (asker === SYSTEM_ID) this.#asks.reject(askId, err);
+    else this.#hooks.cell(asker)?.post({ type: 'settle-ask', askId, error: toWire(err) });
+  }
+
+  /** Settle every open ask of the main thread (the system stops). */
+  rejectAll(errorFor: (actor: string) => Error): void {
+    this.#asks.rejectAll(errorFor);
+  }
+
+  /** Read the main thread's inbox (replies to its asks, topic mail) until close(), without blocking the loop. */
+  async pump(): Promise<void> {
+    const onReply = (env: Envelope): void => this.#settle(env);
+    const onMail = (env: Envelope): void => {
+      if (this.#hooks.deliver(env)) return;
+      this.#hooks.deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });
+      if (expectsReply(env.kind)) this.settleAsk(env.from, env.id, new NoSuchActorError(SYSTEM_ID, 'ask'));
+    };
+    while (this.#pumping) {
+      this.inbox.drainReplies(onReply);
+      this.inbox.drainMail(Infinity, onMail);
+      await this.inbox.waitForWorkAsync(PUMP_PARK_MS);
+    }
+  }
+
+  /** End the pump. */
+  close(): void {
+    this.#pumping = false;
+    this.inbox.doorbell.wake();
+  }
+
+  #settle(env: Envelope): void {
+    if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
+    else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as WireError));
+  }
+
+  #source(): OutboxSource {
+    const get = (to: string, lane: Lane): Outbox | Error => {
+      const key = `${lane}\u0000${to}`;
+      let out = this.#outboxes.get(key);
+      if (out) return out;
+      if (!this.#wiring.switchboard.has(to)) return new NoSuchActorError(to);
+      try {
+        out = new Outbox(this.#wiring.switchboard.connect(SYSTEM_ID, to, lane), this.#codec);
+      } catch (err) {
+        return err as Error; // e.g. the inbox has no sender slot left: a dead letter, not a throw from tell()
+      }
+      this.#outboxes.set(key, out);
+      return out;
+    };
+    return {
+      outboxIfReady: (to, lane) => {
+        const out = get(to, lane);
+        return out instanceof Error ? undefined : out;
+      },
+      outbox: (to, lane) => {
+        const out = get(to, lane);
+        return out instanceof Error ? Promise.reject(out) : Promise.resolve(out);
+      },
+    };
+  }
+
+  #undeliverable(env: Envelope, err: Error): void {
+    if (expectsReply(env.kind) && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
+    this.#hooks.deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message, ...(err instanceof MailboxFullError ? { dropped: err.policy } : {}) });
+  }
+}

@@ -1,0 +1,129 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CellFactory, CellServices, ChildCell } from '../cell/contract.js';
+import { InvalidOptionError, NoSuchActorError } from '../errors.js';
+import type { EventInput } from '../events.js';
+import type { TreeChange } from '../supervisor/diff.js';
+import { Supervisor } from '../supervisor/runtime.js';
+import type { ResolvedChildSpec, ResolvedNode, ResolvedSupervisorSpec } from '../supervisor/spec.js';
+import type { Topics } from './topics.js';
+
+/**
+ * The supervision tree as it runs: every supervisor and actor cell by id,
+ * each one's parent, how nodes are built from resolved specs, and how one
+ * change of a hot reload is applied.
+ */
+export class TreeRegistry {
+  readonly cells = new Map<string, ChildCell>();
+  readonly supervisors = new Map<string, Supervisor>();
+  readonly #parents = new Map<string, string | null>();
+  readonly #factory: CellFactory;
+  readonly #topics: Topics;
+  readonly #baseDir: string;
+  readonly #emit: (e: EventInput) => void;
+  #svc: CellServices | null = null;
+  root: Supervisor | null = null;
+
+  constructor(opts: { factory: CellFactory; topics: Topics; baseDir: string; emit: (e: EventInput) => void }) {
+    this.#factory = opts.factory;
+    this.#topics = opts.topics;
+    this.#baseDir = opts.baseDir;
+    this.#emit = opts.emit;
+  }
+
+  /** The services every cell is built with; set once, before the first build. */
+  set services(svc: CellServices) {
+    this.#svc = svc;
+  }
+
+  parentIdOf(id: string): string | null {
+    return this.#parents.get(id) ?? null;
+  }
+
+  /** Every id in use (actors and supervisors). */
+  ids(): Set<string> {
+    return new Set([...this.cells.keys(), ...this.supervisors.keys()]);
+  }
+
+  /** Build a supervisor and everything under it (not started). */
+  build(spec: ResolvedNode, parent: string | null): Supervisor {
+    if (spec.kind !== 'supervisor') throw new InvalidOptionError('tree', 'root must be a supervisor');
+    const sup = new Supervisor(spec, (e) => this.#emit({ ...e }));
+    this.supervisors.set(spec.id, sup);
+    this.#parents.set(spec.id, parent);
+    for (const child of spec.children) sup.adopt(child.kind === 'supervisor' ? this.build(child, spec.id) : this.cell(child, spec.id));
+    return sup;
+  }
+
+  /** Build the cell of child `spec` under supervisor `parent` (not started), with its tree subscriptions. */
+  cell(spec: ResolvedChildSpec, parent: string): ChildCell {
+    const cell = this.#factory(spec, parent, this.moduleUrl(spec.module), this.#svc!);
+    this.cells.set(spec.id, cell);
+    this.#parents.set(spec.id, parent);
+    for (const p of spec.subscribe) this.#topics.table.subscribe(spec.id, p, `tree child '${spec.id}' subscribe`);
+    return cell;
+  }
+
+  /** Drop `id` (and everything under it) from the registry: its id is free again. */
+  forget(id: string): void {
+    const sup = this.supervisors.get(id);
+    if (sup) for (const c of sup.children) this.forget(c.id);
+    this.supervisors.delete(id);
+    this.cells.delete(id);
+    this.#topics.table.removeSubscriber(id);
+    this.#parents.delete(id);
+  }
+
+  /** The tree as it runs now, from `sup` down: defaults filled in, dynamic children and applied changes included. */
+  snapshot(sup: Supervisor = this.root!): ResolvedSupervisorSpec {
+    return { ...sup.spec, children: sup.children.map((c) => (c instanceof Supervisor ? this.snapshot(c) : this.cells.get(c.id)!.record.spec)) };
+  }
+
+  /** The file: URL of a child's module: absolute paths and file: URLs as they are, relative ones from the base directory. */
+  moduleUrl(module: string): string {
+    return module.startsWith('file:') ? module : pathToFileURL(isAbsolute(module) ? module : resolve(this.#baseDir, module)).href;
+  }
+
+  /** The supervisor of `id`; the root has none to act through. */
+  parentOf(id: string): Supervisor {
+    if (id === this.root?.id) throw new InvalidOptionError(`actor '${id}'`, 'is the root supervisor: stop the system instead');
+    const parent = this.#parents.get(id);
+    const sup = parent ? this.supervisors.get(parent) : undefined;
+    if (!sup) throw new NoSuchActorError(id, 'control');
+    return sup;
+  }
+
+  /** Apply one change of a hot reload. */
+  async apply(ch: TreeChange, askTimeoutMs: number): Promise<void> {
+    switch (ch.kind) {
+      case 'remove':
+        await this.supervisors.get(ch.parent)!.removeChild(ch.id);
+        this.forget(ch.id);
+        return;
+      case 'configure':
+        await this.cells.get(ch.id)!.configure(ch.config, askTimeoutMs);
+        return;
+      case 'log-level':
+        this.cells.get(ch.id)!.setLogLevel(ch.level);
+        return;
+      case 'restart': {
+        const cell = this.cells.get(ch.id)!;
+        const was = new Set(cell.record.spec.subscribe);
+        const now = new Set(ch.spec.subscribe);
+        for (const p of was) if (!now.has(p)) this.#topics.table.unsubscribe(ch.id, p);
+        for (const p of now) if (!was.has(p)) this.#topics.table.subscribe(ch.id, p);
+        cell.replaceSpec(ch.spec, this.moduleUrl(ch.spec.module));
+        await this.parentOf(ch.id).restartChild(ch.id);
+        return;
+      }
+      case 'supervisor':
+        this.supervisors.get(ch.id)!.updateSpec(ch.spec);
+        return;
+      case 'add': {
+        const child = ch.node.kind === 'supervisor' ? this.build(ch.node, ch.parent) : this.cell(ch.node, ch.parent);
+        await this.supervisors.get(ch.parent)!.spawn(child);
+        return;
+      }
+    }
+  }
+}
