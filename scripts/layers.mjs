@@ -25,6 +25,7 @@ export const LAYERS = {
   // the ground
   errors: [],
   defaults: [], // and nothing at all, not even a package or node: (SEALED)
+  events: ['errors'], // the event vocabulary (types only)
   // leaves
   ring: ['errors', 'defaults'],
   codec: ['errors', 'defaults'],
@@ -39,13 +40,15 @@ export const LAYERS = {
   // the main thread's machinery
   supervisor: ['bus', 'resilience', 'errors', 'defaults'],
   health: ['liveness', 'errors', 'defaults'],
-  pool: ['actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'errors', 'defaults'],
+  // the main thread's side of one child actor: its record, the worker it runs in
+  cell: ['actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'supervisor', 'health', 'events', 'errors', 'defaults'],
+  pool: ['cell', 'actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'events', 'errors', 'defaults'],
   workers: ['host', 'actor', 'codec', 'pool', 'errors', 'defaults'], // pool: the pool worker reads the pool's protocol file
-  system: ['actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'supervisor', 'health', 'pool', 'resilience', 'errors', 'defaults'],
+  system: ['cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
   // around the system
-  metrics: ['system', 'resilience', 'liveness', 'errors', 'defaults'],
-  config: ['system', 'supervisor', 'log', 'errors', 'defaults'],
-  http: ['system', 'metrics', 'config', 'errors', 'defaults'],
+  metrics: ['system', 'cell', 'resilience', 'liveness', 'events', 'errors', 'defaults'],
+  config: ['system', 'supervisor', 'log', 'events', 'errors', 'defaults'],
+  http: ['system', 'metrics', 'config', 'events', 'errors', 'defaults'],
   // entry points (ANY: every row of src/ above them; never workers/)
   internal: ANY,
   index: ANY,
@@ -66,7 +69,7 @@ export const PACKAGE_NAME = 'ringmaster';
 const ROWS = Object.keys(LAYERS);
 
 /** The rows that are one file directly in src/ rather than a folder. */
-const FILE_ROWS = new Set(['errors', 'defaults', 'index', 'internal']);
+const FILE_ROWS = new Set(['errors', 'defaults', 'events', 'index', 'internal']);
 
 /** How a row is written in a message: src/codec, src/errors.ts, workers/. */
 export function rowPath(row) {
