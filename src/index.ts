@@ -24,13 +24,8 @@ export {
   NoRespondersError,
   InvalidSubjectError,
   CircuitOpenError,
-  RetryExhaustedError,
-  ExecutionTimeoutError,
-  BulkheadFullError,
-  RateLimitedError,
-  SagaFailedError,
-  SagaCompensationError,
 } from './errors.js';
+export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './resilience/errors.js';
 export { defineActor } from './actor/define.js';
 export { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPIN_MICROS, MAX_TIMEOUT_MS } from './defaults.js';
 export { ActorSystem, SYSTEM_ID } from './system/system.js';
@@ -125,7 +120,8 @@ export {
   DURATION_BUCKETS_SECONDS,
 } from './resilience/index.js';
 
-export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejection, RetryExhaustion, CompensationFailure } from './errors.js';
+export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejection } from './errors.js';
+export type { RetryExhaustion, CompensationFailure } from './resilience/errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { TopicHandler } from './system/topics.js';

@@ -1,7 +1,7 @@
 import { bulkhead, BulkheadRejectedError, TaskCancelledError, type BulkheadPolicy } from 'cockatiel';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { BulkheadFullError } from '../errors.js';
+import { BulkheadFullError } from './errors.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, gauge, resilienceRegistry, zeroes } from './metrics.js';
 import { commonFields, integer, parseOptions } from './options.js';

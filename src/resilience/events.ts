@@ -1,4 +1,5 @@
-import type { CircuitRejection, RetryExhaustion } from '../errors.js';
+import type { CircuitRejection } from '../errors.js';
+import type { RetryExhaustion } from './errors.js';
 
 /** A breaker's state as the toolkit reports it. */
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';

@@ -3,17 +3,8 @@
 // (cockatiel, lru-cache, prom-client, zod), so an actor can load it without
 // the system, the supervisor or the HTTP server.
 
-export {
-  RingmasterError,
-  InvalidOptionError,
-  CircuitOpenError,
-  RetryExhaustedError,
-  ExecutionTimeoutError,
-  BulkheadFullError,
-  RateLimitedError,
-  SagaFailedError,
-  SagaCompensationError,
-} from '../errors.js';
+export { RingmasterError, InvalidOptionError, CircuitOpenError } from '../errors.js';
+export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './errors.js';
 export {
   CircuitBreaker,
   DEFAULT_BREAKER_CONSECUTIVE_FAILURES,
@@ -49,7 +40,8 @@ export { Saga, SagaRun } from './saga.js';
 export { wrap } from './policy.js';
 export { resilienceRegistry, RESILIENCE_METRIC_PREFIX, DURATION_BUCKETS_SECONDS } from './metrics.js';
 
-export type { CircuitRejection, RetryExhaustion, CompensationFailure } from '../errors.js';
+export type { CircuitRejection } from '../errors.js';
+export type { RetryExhaustion, CompensationFailure } from './errors.js';
 export type { CircuitBreakerOptions, ResolvedCircuitBreakerOptions, FailureRateOptions, BreakerEvent } from './breaker.js';
 export type { ResolvedFailureRate, Trip } from './breaker-tripwire.js';
 export type { RetryOptions, ResolvedRetryOptions, RetryContext, RetryEvent } from './retry.js';

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { InvalidOptionError, RateLimitedError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { RateLimitedError } from './errors.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, gauge, resilienceRegistry, zeroes } from './metrics.js';
 import { commonFields, integer, ms, parseOptions } from './options.js';

@@ -1,7 +1,7 @@
 import { handleType, retry, type IRetryBackoffContext, type IRetryContext, type RetryPolicy } from 'cockatiel';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { RetryExhaustedError } from '../errors.js';
+import { RetryExhaustedError } from './errors.js';
 import { backoffFactory, checkedBackoff, type BackoffKind, type Jitter, type ResolvedRetryBackoff } from './backoff.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, resilienceRegistry, zeroes } from './metrics.js';

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { SagaCompensationError, SagaFailedError, type CompensationFailure } from '../errors.js';
+import { SagaCompensationError, SagaFailedError, type CompensationFailure } from './errors.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, histogram, resilienceRegistry, secondsSince, zeroes } from './metrics.js';
 import { commonFields, fn, parseOptions, policyName } from './options.js';

@@ -1,7 +1,7 @@
 import { TaskCancelledError, timeout, TimeoutStrategy, type TimeoutPolicy } from 'cockatiel';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { ExecutionTimeoutError } from '../errors.js';
+import { ExecutionTimeoutError } from './errors.js';
 import { PolicyEvents, type EventsOf } from './events.js';
 import { counter, histogram, resilienceRegistry, secondsSince, zeroes } from './metrics.js';
 import { commonFields, ms, parseOptions } from './options.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { BulkheadFullError } from '../../src/errors.js';
+import { BulkheadFullError } from '../../src/resilience/errors.js';
 import { Bulkhead } from '../../src/resilience/bulkhead.js';
 import type { ResilienceEvent } from '../../src/resilience/events.js';
 import { deferred, metricValue, rejection, settle, useFakeClock } from './resilience-helpers.js';

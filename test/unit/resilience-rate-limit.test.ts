@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { RateLimitedError } from '../../src/errors.js';
+import { RateLimitedError } from '../../src/resilience/errors.js';
 import { RateLimiter, type RateLimitEvent, type RateLimiterOptions } from '../../src/resilience/rate-limit.js';
 import { metricValue, rejection, settle, useFakeClock } from './resilience-helpers.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { RetryExhaustedError } from '../../src/errors.js';
+import { RetryExhaustedError } from '../../src/resilience/errors.js';
 import type { ResilienceEvent } from '../../src/resilience/events.js';
 import { Retry, type RetryOptions } from '../../src/resilience/retry.js';
 import { metricValue, rejection, useFakeClock } from './resilience-helpers.js';

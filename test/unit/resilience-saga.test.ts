@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { SagaCompensationError, SagaFailedError } from '../../src/errors.js';
+import { SagaCompensationError, SagaFailedError } from '../../src/resilience/errors.js';
 import { Saga, type SagaEvent, type SagaStep } from '../../src/resilience/saga.js';
 import { deferred, metricValue, rejection, settle } from './resilience-helpers.js';
 

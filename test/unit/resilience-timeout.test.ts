@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { ExecutionTimeoutError } from '../../src/errors.js';
+import { ExecutionTimeoutError } from '../../src/resilience/errors.js';
 import type { ResilienceEvent } from '../../src/resilience/events.js';
 import { Timeout, type TimeoutOptions } from '../../src/resilience/timeout.js';
 import { metricValue, rejection, useFakeClock } from './resilience-helpers.js';

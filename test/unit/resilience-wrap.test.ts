@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { handleAll, retry as cockatielRetry } from 'cockatiel';
 import { Registry } from 'prom-client';
-import { CircuitOpenError, ExecutionTimeoutError, RetryExhaustedError } from '../../src/errors.js';
+import { CircuitOpenError } from '../../src/errors.js';
+import { ExecutionTimeoutError, RetryExhaustedError } from '../../src/resilience/errors.js';
 import { Bulkhead, CircuitBreaker, Fallback, Retry, Timeout, wrap } from '../../src/resilience/index.js';
 import { rejection, useFakeClock } from './resilience-helpers.js';
 
