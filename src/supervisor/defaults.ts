@@ -20,8 +20,12 @@ export const DEFAULT_HEARTBEAT_MS = 1000;
 export const DEFAULT_HEARTBEAT_MISSES = 3;
 /** Longest a single handler may run, ms; 0 = no deadline. */
 export const DEFAULT_DEADLINE_MS = 0;
-/** Times a message may be redelivered after crashing its actor before it is dead-lettered as poison. */
-export const DEFAULT_MAX_REDELIVERIES = 1;
+/**
+ * Times a message may be handed to the next incarnation after crashing its
+ * actor before it is dead-lettered as poison. 0, as in OTP and Akka: one bad
+ * message costs one restart, and the messages queued behind it still survive.
+ */
+export const DEFAULT_MAX_REDELIVERIES = 0;
 /** Restart backoff: how far each delay is stretched at random, as a fraction of it (0.2 = up to 20 % longer). */
 export const DEFAULT_BACKOFF_RANDOM_FACTOR = 0.2;
 /** Restart backoff: an incarnation up this long starts the doubling over from `min`, ms. */

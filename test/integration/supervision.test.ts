@@ -86,6 +86,26 @@ describe('supervision (real workers)', function () {
     expect(find(events, 'crashed', 'w')).to.equal(undefined); // a self-stop is not a crash
   });
 
+  it('by default dead-letters the message an actor died on with the crash as its reason: one bad message, one restart', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      intensity: 1, // a second crash on the same message would escalate the root
+      children: [{ id: 'p', module: actors('crasher') }],
+    });
+    const ref = system.ref('p');
+    ref.tell({ op: 'crash-if', when: 3, seq: 1 });
+    ref.tell({ op: 'crash-if', when: 3, seq: 3 });
+    const after = ref.ask({ op: 'crash-if', when: 3, seq: 4 }, { timeout: 20_000 });
+    expect(await after).to.equal(4); // queued behind the bad one, it survived the crash
+    expect(events.filter((e) => e.type === 'crashed')).to.have.length(1);
+    const letters = system.deadLetters();
+    expect(letters).to.have.length(1);
+    expect(letters[0]).to.deep.include({ to: 'p', kind: 'tell', payload: { op: 'crash-if', when: 3, seq: 3 } });
+    expect(letters[0]!.reason).to.match(/crashed: exception: .*crash on message 3/);
+    expect(system.state).to.equal('running');
+  });
+
   it('redelivers the message an actor died on, then dead-letters it as poison after maxRedeliveries', async () => {
     const { system, events } = await systems.start({
       id: 'root',

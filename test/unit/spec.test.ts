@@ -18,7 +18,7 @@ describe('tree spec', () => {
     const t = resolveTree({ id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: './a.js' }] });
     expect(t.intensity).to.equal(DEFAULT_INTENSITY);
     const a = t.children[0]!;
-    expect(a).to.deep.include({ kind: 'child', restart: 'permanent', shutdown: 5000, significant: false, deadlineMs: 0, maxRedeliveries: 1, backoff: null });
+    expect(a).to.deep.include({ kind: 'child', restart: 'permanent', shutdown: 5000, significant: false, deadlineMs: 0, maxRedeliveries: 0, backoff: null });
     expect(a.kind === 'child' && a.heartbeat).to.deep.equal({ intervalMs: DEFAULT_HEARTBEAT_MS, misses: 3 });
   });
 
