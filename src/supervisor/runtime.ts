@@ -20,6 +20,8 @@ export class Supervisor implements SupervisedChild {
   spec: ResolvedSupervisorSpec;
   readonly children: SupervisedChild[] = [];
   onExit: (info: ExitInfo) => void = () => {};
+  /** Set by the system: a child left this supervisor for good (removed, or a temporary child that ended), so its id is free again. */
+  onChildRemoved: (child: SupervisedChild) => void = () => {};
   readonly backoff = null;
   #state: SupervisorState = 'idle';
   #budget: RestartBudget;
@@ -127,8 +129,13 @@ export class Supervisor implements SupervisedChild {
       const c = this.#child(id);
       await c.stop('removed from the tree', true);
       c.retire('removed from the tree');
-      this.children.splice(this.children.indexOf(c), 1);
+      this.#remove(c);
     });
+  }
+
+  #remove(c: SupervisedChild): void {
+    this.children.splice(this.children.indexOf(c), 1);
+    this.onChildRemoved(c);
   }
 
   #child(id: string): SupervisedChild {
@@ -185,7 +192,7 @@ export class Supervisor implements SupervisedChild {
     if (info.generation !== undefined && info.generation !== child.generation) return;
     if (!restartsAfter(child.restart, info)) {
       child.retire(info.reason);
-      if (child.restart === 'temporary') this.children.splice(this.children.indexOf(child), 1);
+      if (child.restart === 'temporary') this.#remove(child);
       await this.#maybeAutoShutdown(child);
       return;
     }

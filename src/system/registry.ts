@@ -49,6 +49,7 @@ export class TreeRegistry {
   build(spec: ResolvedNode, parent: string | null): Supervisor {
     if (spec.kind !== 'supervisor') throw new InvalidOptionError('tree', 'root must be a supervisor');
     const sup = new Supervisor(spec, (e) => this.#emit({ ...e }));
+    sup.onChildRemoved = (c) => this.forget(c.id);
     this.supervisors.set(spec.id, sup);
     this.#parents.set(spec.id, parent);
     for (const child of spec.children) sup.adopt(child.kind === 'supervisor' ? this.build(child, spec.id) : this.cell(child, spec.id));

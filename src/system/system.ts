@@ -267,9 +267,16 @@ export class ActorSystem {
     await this.#tree.parentOf(id).restartChild(id);
   }
 
-  /** Stop one actor for good (until restarted): its unread mail is dead-lettered. */
+  /**
+   * Stop one actor for good: its unread mail is dead-lettered. A static child
+   * stays in the tree, stopped, until restarted (OTP's terminate_child); a
+   * dynamic child of a simple_one_for_one supervisor is deleted and its id
+   * is free for a new spawn.
+   */
   async stopActor(id: string): Promise<void> {
-    await this.#tree.parentOf(id).terminateChild(id);
+    const parent = this.#tree.parentOf(id);
+    if (parent.spec.strategy === 'simple_one_for_one') await parent.removeChild(id);
+    else await parent.terminateChild(id);
   }
 
   /** Internal: the live cell of actor `id` (health, configuration and tests use it). */

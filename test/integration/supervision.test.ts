@@ -183,6 +183,25 @@ describe('supervision (real workers)', function () {
     );
   });
 
+  it('deletes a dynamic child that is stopped or that ends as temporary, so its id can be spawned again', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'pool', strategy: 'simple_one_for_one', template: { module: actors('echo'), restart: 'temporary' }, children: [] }],
+    });
+    const children = (): string[] => system.status().filter((s) => s.parent === 'pool').map((s) => s.id);
+    await system.spawn('pool', { id: 'w1' });
+    await system.spawn('pool', { id: 'w2' });
+    await system.stopActor('w1'); // OTP's terminate_child on a simple_one_for_one child deletes it
+    await system.ref('w2').ask({ op: 'stop', reason: 'done' }); // a temporary child that ends is gone too
+    await until(() => children().length === 0, 'both children to be deleted');
+    expect(system.tree.children[0]).to.deep.include({ children: [] });
+    const again = await system.spawn('pool', { id: 'w1' });
+    expect(await again.ask({ op: 'whoami' })).to.deep.include({ id: 'w1' });
+    await system.spawn('pool', { id: 'w2' });
+    expect(children()).to.deep.equal(['w1', 'w2']);
+  });
+
   it('shuts a supervisor down when its significant child ends, without a restart from its parent', async () => {
     const { system, events } = await systems.start({
       id: 'root',
