@@ -154,7 +154,13 @@ export class ActorCell implements ChildCell, Watched {
       this.#end(inc, { normal: false, cause: 'exit', reason: `worker exited with code ${code}` });
     });
     svc.watchdog.watch(this, n);
-    return started;
+    // The heartbeat cannot catch an `init` that awaits forever (the loop stays
+    // alive): the start itself has a deadline.
+    const limit = rec.spec.initTimeoutMs;
+    const timer = setTimeout(() => {
+      if (inc.pendingStart) this.#end(inc, { normal: false, cause: 'init', reason: `did not start within initTimeoutMs (${limit} ms): module import and init still running` });
+    }, limit);
+    return started.finally(() => clearTimeout(timer));
   }
 
   /** Watchdog view: the liveness block it reads. */

@@ -18,6 +18,12 @@ export const DEFAULT_SHUTDOWN_MS = 5000;
 export const DEFAULT_HEARTBEAT_MS = 1000;
 /** Heartbeat periods without a heartbeat before a child counts as hung. */
 export const DEFAULT_HEARTBEAT_MISSES = 3;
+/**
+ * Longest a start may take, ms: launching the worker, importing the module
+ * and running `init`. Generous, so a busy machine's slow boot is not a
+ * failure; an `init` that never resolves is one.
+ */
+export const DEFAULT_INIT_TIMEOUT_MS = 30_000;
 /** Longest a single handler may run, ms; 0 = no deadline. */
 export const DEFAULT_DEADLINE_MS = 0;
 /**

@@ -81,6 +81,7 @@ const childFields = {
   dependencies: z.array(id).optional(),
   heartbeat: heartbeat.optional(),
   deadlineMs: ms().optional(),
+  initTimeoutMs: ms(1).optional(),
   backoff: backoff.optional(),
   resourceLimits: resourceLimits.optional(),
   maxRedeliveries: z.number().int().min(0).optional(),

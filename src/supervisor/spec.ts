@@ -54,6 +54,8 @@ export interface ResolvedChildSpec {
   heartbeat: { intervalMs: number; misses: number } | null;
   /** 0 = no deadline on a single handler. */
   deadlineMs: number;
+  /** Longest a start may take, from the worker's launch to the end of `init`, ms. */
+  initTimeoutMs: number;
   backoff: ResolvedRestartBackoff | null;
   resourceLimits: ResourceLimits | undefined;
   maxRedeliveries: number;

@@ -183,6 +183,27 @@ describe('supervision (real workers)', function () {
     );
   });
 
+  it('fails the start, naming the actor, when init never finishes (initTimeoutMs)', async () => {
+    const start = ActorSystem.start({
+      name: 'init-deadline',
+      log: { level: 'silent' },
+      tree: {
+        id: 'root',
+        strategy: 'one_for_one',
+        intensity: 0,
+        children: [
+          { id: 'fine', module: actors('echo') },
+          { id: 'stuck', module: actors('crasher'), config: { hangInInit: true }, initTimeoutMs: 300 },
+        ],
+      },
+    });
+    const err = await start.then(
+      (s) => s.stop().then(() => expect.fail('the start must fail')),
+      (e: Error) => e,
+    );
+    expect(err.message).to.match(/'stuck' failed to start/).and.match(/initTimeoutMs \(300 ms\)/);
+  });
+
   it('deletes a dynamic child that is stopped or that ends as temporary, so its id can be spawned again', async () => {
     const { system } = await systems.start({
       id: 'root',
