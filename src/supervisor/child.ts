@@ -30,8 +30,12 @@ export interface SupervisedChild {
   readonly generation: number;
   /** Has a live incarnation (running, starting or stopping). */
   alive(): boolean;
-  /** Deliberate stop: never reported through onExit, never counted as a crash. */
-  stop(reason: string, drain: boolean): Promise<void>;
+  /**
+   * Deliberate stop: never reported through onExit, never counted as a crash.
+   * `final`: the child will not be started again (the system stops), so a
+   * supervisor retires each child as soon as it stopped.
+   */
+  stop(reason: string, drain: boolean, final?: boolean): Promise<void>;
   /** The child ends for good (not restarted): release what it still holds. */
   retire(reason: string): void;
   /** Set by the supervisor; called when the child ends on its own (crash or normal exit). */

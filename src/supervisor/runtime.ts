@@ -166,16 +166,16 @@ export class Supervisor implements SupervisedChild {
     if ((this.#state as SupervisorState) !== 'running') throw new EscalationError(this.id, this.#failure || 'stopped while starting');
   }
 
-  async stop(reason: string, drain: boolean): Promise<void> {
+  async stop(reason: string, drain: boolean, final = false): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.#waits.cancelAll();
     // Stop the children first: a reaction in the queue may be waiting on a
     // child's start, which only a stop ends. Then let the queue settle (every
     // reaction bails out once it sees 'stopping') and sweep again.
-    await this.#stopChildren(this.children, reason, drain);
+    await this.#stopChildren(this.children, reason, drain, final);
     await this.#queue.settled();
-    await this.#stopChildren(this.children, reason, drain);
+    await this.#stopChildren(this.children, reason, drain, final);
     this.#state = 'stopped';
   }
 
@@ -283,7 +283,16 @@ export class Supervisor implements SupervisedChild {
   /** Significant children that have ended and were not restarted (for all_significant). */
   #endedSignificant = new Set<string>();
 
-  async #stopChildren(list: SupervisedChild[], reason: string, drain: boolean): Promise<void> {
-    for (const c of [...list].reverse()) await c.stop(reason, drain);
+  /**
+   * Stop `list` newest first. On a final stop each child is retired as soon
+   * as it stopped: its unread mail is dead-lettered and the asks in it settle
+   * now, so an older sibling still draining, whose handler awaits an ask to
+   * it, is answered instead of waiting out its timeout.
+   */
+  async #stopChildren(list: SupervisedChild[], reason: string, drain: boolean, final = false): Promise<void> {
+    for (const c of [...list].reverse()) {
+      await c.stop(reason, drain, final);
+      if (final) c.retire(reason);
+    }
   }
 }

@@ -297,8 +297,10 @@ export class ActorSystem {
     this.log.info({ reason }, 'system stopping');
     const root = this.#tree.root;
     if (root) {
-      await root.stop(reason, true);
-      for (const cell of this.#tree.cells.values()) cell.retire(reason);
+      // An actor with no incarnation now (backing off, crashed, stopped) will
+      // not run again: settle what waits in its inbox before anyone drains.
+      for (const cell of this.#tree.cells.values()) if (!cell.alive()) cell.retire(reason);
+      await root.stop(reason, true, true);
     }
     this.#endpoint.rejectAll((actor) => new ActorStoppedError(actor, `did not answer: the system stopped (${reason})`));
     this.#watchdog.close();

@@ -204,6 +204,48 @@ describe('supervision (real workers)', function () {
     expect(err.message).to.match(/'stuck' failed to start/).and.match(/initTimeoutMs \(300 ms\)/);
   });
 
+  for (const how of ['system.stop', 'stopActor'] as const) {
+    it(`settles asks to an actor waiting out its backoff at once when it is stopped (${how})`, async () => {
+      const { system, events } = await systems.start({
+        id: 'root',
+        strategy: 'one_for_one',
+        children: [
+          { id: 'other', module: actors('echo') },
+          { id: 'slow', module: actors('crasher'), backoff: { min: 60_000, max: 60_000, randomFactor: 0 } },
+        ],
+      });
+      system.ref('slow').tell({ op: 'throw' });
+      await until(() => system.status().find((s) => s.id === 'slow')?.state === 'backing-off', 'the backoff to begin');
+      const asked = system.ref('slow').ask({ op: 'echo', value: 1 }, { timeout: 50_000 });
+      const settled = asked.then(
+        () => expect.fail('nothing answers while backing off'),
+        (e: Error & { code?: string }) => e,
+      );
+      if (how === 'system.stop') await system.stop();
+      else await system.stopActor('slow');
+      const err = await settled; // well before the ask's own 50 s: the mocha timeout would catch a wait
+      expect(err.code).to.equal('ERR_ACTOR_STOPPED');
+      expect(find(events, 'restarted', 'slow')).to.equal(undefined);
+    });
+  }
+
+  it('on stop, answers an actor that awaits an ask to a sibling waiting out its backoff, instead of letting it time out', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'asker', module: actors('echo'), shutdown: 30_000 },
+        { id: 'slow', module: actors('crasher'), backoff: { min: 60_000, max: 60_000, randomFactor: 0 } },
+      ],
+    });
+    system.ref('slow').tell({ op: 'throw' });
+    await until(() => system.status().find((s) => s.id === 'slow')?.state === 'backing-off', 'the backoff to begin');
+    const outer = system.ref('asker').ask<{ error?: string }>({ op: 'ask', to: 'slow', msg: { op: 'echo', value: 1 }, timeout: 25_000 }, { timeout: 40_000 });
+    await until(() => system.status().find((s) => s.id === 'slow')!.inboxDepth === 1, 'the inner ask to wait in slow’s inbox');
+    await system.stop(); // the asker drains last; its handler must not wait 25 s
+    expect(await outer).to.deep.include({ error: 'ERR_ACTOR_STOPPED' });
+  });
+
   it('deletes a dynamic child that is stopped or that ends as temporary, so its id can be spawned again', async () => {
     const { system } = await systems.start({
       id: 'root',
