@@ -20,8 +20,8 @@ export class Supervisor implements SupervisedChild {
   spec: ResolvedSupervisorSpec;
   readonly children: SupervisedChild[] = [];
   onExit: (info: ExitInfo) => void = () => {};
-  /** Set by the system: a child left this supervisor for good (removed, or a temporary child that ended), so its id is free again. */
-  onChildRemoved: (child: SupervisedChild) => void = () => {};
+  /** Set by the system: a child left this supervisor's list for good, removed (`'removed'`) or a temporary child that ended (`'ended'`). */
+  onChildRemoved: (child: SupervisedChild, why: 'removed' | 'ended') => void = () => {};
   readonly backoff = null;
   #state: SupervisorState = 'idle';
   #budget: RestartBudget;
@@ -129,13 +129,13 @@ export class Supervisor implements SupervisedChild {
       const c = this.#child(id);
       await c.stop('removed from the tree', true);
       c.retire('removed from the tree');
-      this.#remove(c);
+      this.#remove(c, 'removed');
     });
   }
 
-  #remove(c: SupervisedChild): void {
+  #remove(c: SupervisedChild, why: 'removed' | 'ended'): void {
     this.children.splice(this.children.indexOf(c), 1);
-    this.onChildRemoved(c);
+    this.onChildRemoved(c, why);
   }
 
   #child(id: string): SupervisedChild {
@@ -192,7 +192,7 @@ export class Supervisor implements SupervisedChild {
     if (info.generation !== undefined && info.generation !== child.generation) return;
     if (!restartsAfter(child.restart, info)) {
       child.retire(info.reason);
-      if (child.restart === 'temporary') this.#remove(child);
+      if (child.restart === 'temporary') this.#remove(child, 'ended');
       await this.#maybeAutoShutdown(child);
       return;
     }

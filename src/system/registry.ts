@@ -49,7 +49,12 @@ export class TreeRegistry {
   build(spec: ResolvedNode, parent: string | null): Supervisor {
     if (spec.kind !== 'supervisor') throw new InvalidOptionError('tree', 'root must be a supervisor');
     const sup = new Supervisor(spec, (e) => this.#emit({ ...e }));
-    sup.onChildRemoved = (c) => this.forget(c.id);
+    // A removed child, or an ended dynamic one, is deleted: its id is free again. A
+    // temporary child of the tree file that ended stays known (asks to it say it
+    // stopped), so a reload does not see it as new and start it again.
+    sup.onChildRemoved = (c, why) => {
+      if (why === 'removed' || sup.spec.strategy === 'simple_one_for_one') this.forget(c.id);
+    };
     this.supervisors.set(spec.id, sup);
     this.#parents.set(spec.id, parent);
     for (const child of spec.children) sup.adopt(child.kind === 'supervisor' ? this.build(child, spec.id) : this.cell(child, spec.id));
