@@ -20,6 +20,7 @@ export const ErrorCodes = {
   ERR_ACTOR_CRASHED: 'The actor crashed while handling the message (or it was dead-lettered as poison); carries the cause and incarnation.',
   ERR_ACTOR_STOPPED: 'The actor is stopped (or the system is stopping) and will not handle the message.',
   ERR_MODULE_LOAD: "An actor's module could not be loaded or does not export an actor made by defineActor().",
+  ERR_RELOAD_FAILED: 'A tree change failed while being applied; what it had applied was rolled back, so the running tree is the one before it (the cause is the failure).',
   ERR_ESCALATED: 'A supervisor exceeded its restart intensity and failed; at the root this stops the system.',
   ERR_NOT_ON_MAIN_THREAD: 'A blocking wait was asked for on the main thread, which must never block.',
   ERR_CIRCUIT_OPEN: 'A circuit breaker is open (or isolated, or its half-open probes are all taken) and rejected the call without running it; carries the breaker name and when it probes next.',
@@ -203,6 +204,16 @@ export class ModuleLoadError extends RingmasterError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_MODULE_LOAD', message, options);
     this.name = 'ModuleLoadError';
+  }
+}
+
+/** A hot reload failed part-way; what it had applied was undone. `rollbackErrors`: parts that could not be undone (empty when the rollback was whole). */
+export class ReloadFailedError extends RingmasterError {
+  readonly rollbackErrors: readonly Error[];
+  constructor(message: string, rollbackErrors: readonly Error[], options?: ErrorOptions) {
+    super('ERR_RELOAD_FAILED', message, options);
+    this.name = 'ReloadFailedError';
+    this.rollbackErrors = rollbackErrors;
   }
 }
 

@@ -20,6 +20,7 @@ export {
   ActorStoppedError,
   ModuleLoadError,
   EscalationError,
+  ReloadFailedError,
   MailboxFullError,
   NoRespondersError,
   InvalidSubjectError,

@@ -82,7 +82,8 @@ export class TreeRegistry {
 
   /** The tree as it runs now, from `sup` down: defaults filled in, dynamic children and applied changes included. */
   snapshot(sup: Supervisor = this.root!): ResolvedSupervisorSpec {
-    return { ...sup.spec, children: sup.children.map((c) => (c instanceof Supervisor ? this.snapshot(c) : this.cells.get(c.id)!.record.spec)) };
+    // A copy of each child's spec: a snapshot must not change when a later reload configures the running cell.
+    return { ...sup.spec, children: sup.children.map((c) => (c instanceof Supervisor ? this.snapshot(c) : { ...this.cells.get(c.id)!.record.spec })) };
   }
 
   /** The file: URL of a child's module: absolute paths and file: URLs as they are, relative ones from the base directory. */

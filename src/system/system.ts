@@ -5,7 +5,7 @@ import type { Subscription } from '../bus/registry.js';
 import { ActorCell } from '../cell/actor-cell.js';
 import type { CellFactory, ChildCell } from '../cell/contract.js';
 import { Codec } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError, ReloadFailedError } from '../errors.js';
 import type { ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
 import { Watchdog } from '../health/watchdog.js';
 import { createLogger } from '../log/logger.js';
@@ -229,8 +229,22 @@ export class ActorSystem {
       throw new InvalidTreeError([{ path: 'tree.id', message: `the root cannot be renamed while running ('${current.id}' → '${next.id}')` }]);
     }
     const changes = diffTrees(current, next);
-    for (const ch of changes) await this.#tree.apply(ch, this.#opts.askTimeoutMs);
+    try {
+      for (const ch of changes) await this.#tree.apply(ch, this.#opts.askTimeoutMs);
+    } catch (err) {
+      throw await this.#rollBack(current, err as Error);
+    }
     return changes;
+  }
+
+  /** A change failed part-way: turn the running tree back into `before`, and say what could not be undone. */
+  async #rollBack(before: ResolvedSupervisorSpec, failure: Error): Promise<ReloadFailedError> {
+    const undo = diffTrees(this.tree, before);
+    const left: Error[] = [];
+    for (const ch of undo) await this.#tree.apply(ch, this.#opts.askTimeoutMs).catch((e: Error) => left.push(e));
+    const how = left.length === 0 ? 'the changes applied before it were rolled back' : `rolling back left ${left.length} change(s) undone: ${left.map((e) => e.message).join('; ')}`;
+    this.log.error({ err: failure, undone: undo.length, left: left.length }, 'tree change failed; rolled back');
+    return new ReloadFailedError(`tree change failed: ${failure.message}; ${how}`, left, { cause: failure });
   }
 
   /** Counters of every actor and of the system, read without asking any worker. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { InvalidTreeError, type TreeSpec } from '../../src/index.js';
+import { InvalidTreeError, ReloadFailedError, type TreeSpec } from '../../src/index.js';
 import { actors, find, Systems, until } from './system-helpers.js';
 
 const tree = (children: TreeSpec[]): TreeSpec => ({ id: 'root', strategy: 'one_for_one', children });
@@ -27,6 +27,33 @@ describe('applying a changed tree to a running system (hot reload)', function ()
     expect(await system.ref('b').ask({ op: 'whoami' })).to.deep.include({ incarnation: 2 });
     expect(events.filter((e) => e.type === 'crashed')).to.deep.equal([]);
     expect(system.tree.children.find((c) => c.id === 'b')).to.deep.include({ heartbeat: { intervalMs: 100, misses: 5 } });
+  });
+
+  it('applies a change whole or not at all: a failure part-way rolls back what was applied', async () => {
+    const before = tree([
+      { id: 'a', module: actors('echo'), config: { limit: 1 } },
+      { id: 'b', module: actors('echo'), config: { limit: 1 } },
+    ]);
+    const { system } = await systems.start(before);
+    const running = system.tree;
+    const err = await system
+      .applyTree(
+        tree([
+          { id: 'a', module: actors('echo'), config: { limit: 2 } }, // applied first...
+          { id: 'b', module: actors('echo'), config: { refuse: true } }, // ...then this one's configure hook throws
+          { id: 'c', module: actors('echo') },
+        ]),
+      )
+      .then(
+        () => expect.fail('the change must fail'),
+        (e: Error) => e,
+      );
+    expect(err).to.be.instanceOf(ReloadFailedError);
+    expect(err.message).to.match(/this config is refused/).and.match(/rolled back/);
+    expect((err as ReloadFailedError).rollbackErrors).to.deep.equal([]);
+    expect(system.tree).to.deep.equal(running);
+    expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ config: { limit: 1 } });
+    expect(system.status().map((s) => s.id)).to.deep.equal(['root', 'a', 'b']);
   });
 
   it('starts added actors after their dependencies and stops removed ones', async () => {
