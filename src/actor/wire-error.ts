@@ -3,6 +3,7 @@ import {
   ActorStoppedError,
   AskTimeoutError,
   MailboxFullError,
+  ModuleLoadError,
   NoSuchActorError,
   RingmasterError,
   type CrashCause,
@@ -54,6 +55,11 @@ export function fromWire(w: WireError): Error {
       break;
     case 'ERR_ASK_TIMEOUT':
       return new AskTimeoutError(w.actor ?? '?', w.timeoutMs ?? 0);
+    case 'ERR_MODULE_LOAD': {
+      const e = new ModuleLoadError(w.message);
+      if (w.stack) e.stack = w.stack;
+      return e;
+    }
   }
   const e = w.code ? new RingmasterError(w.code as ErrorCode, w.message) : new Error(w.message);
   e.name = w.name;

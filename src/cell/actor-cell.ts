@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire } from '../actor/wire-error.js';
-import { ActorStoppedError, type CrashCause } from '../errors.js';
+import { isAbsolute } from 'node:path';
+import { ActorStoppedError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { IN_FLIGHT_SLOT } from '../liveness/liveness.js';
 import type { Watched } from '../health/watchdog.js';
 import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
@@ -101,6 +102,15 @@ export class ActorCell implements ChildCell, Watched {
     if (this.#standby?.state === 'booting') await this.#standby.settled();
     const rec = this.record;
     const n = rec.beginIncarnation();
+    const unloadable = this.#standby?.error;
+    if (unloadable) {
+      // The spare found the module cannot load: so would a new worker. Fail now, without a launch.
+      this.#standby = null;
+      const err = this.#moduleError(unloadable);
+      rec.recordCrash(n, 'module', err.message);
+      rec.lastExit = { normal: false, cause: 'module', reason: err.message, generation: n };
+      throw err;
+    }
     const svc = this.#svc;
     const boot: HostBoot = {
       system: svc.systemName,
@@ -243,6 +253,14 @@ export class ActorCell implements ChildCell, Watched {
     return Math.min(1, Math.max(0, u));
   }
 
+  /** The module error a start fails with, naming the module as written and the base it was resolved from. */
+  #moduleError(cause: Error): ModuleLoadError {
+    const written = this.record.spec.module;
+    const from = written.startsWith('file:') || isAbsolute(written) ? '' : ` ('${written}' resolved from ${this.#svc.baseDir})`;
+    const err = new ModuleLoadError(`${cause.message}${from}`, { cause });
+    return err;
+  }
+
   #running(): Incarnation | null {
     return this.#inc && this.record.state === 'running' ? this.#inc : null;
   }
@@ -253,7 +271,7 @@ export class ActorCell implements ChildCell, Watched {
   }
 
   #prepareStandby(): void {
-    const sb: Standby = new Standby(this.#svc.hostUrl, this.record.moduleUrl, this.#limits(), () => {
+    const sb: Standby = new Standby(this.#svc.hostUrl, this.id, this.record.moduleUrl, this.#limits(), () => {
       if (this.#standby === sb) this.#standby = null;
     });
     this.#standby = sb;
@@ -276,7 +294,7 @@ export class ActorCell implements ChildCell, Watched {
         if (this.record.spec.standby && !this.#standby) this.#prepareStandby();
         return;
       case 'fatal':
-        this.#end(inc, { normal: false, cause: m.cause, reason: describeWireError(m.error) });
+        this.#end(inc, { normal: false, cause: m.cause, reason: describeWireError(m.error) }, m.cause === 'module' ? this.#moduleError(fromWire(m.error)) : undefined);
         return;
       case 'stopped':
         if (inc.deliberate) inc.onStopped?.();
@@ -305,7 +323,7 @@ export class ActorCell implements ChildCell, Watched {
    * Handled once per incarnation, never for one being stopped deliberately;
    * the worker is terminated before anything else touches its rings.
    */
-  #end(inc: Incarnation, info: ExitInfo): void {
+  #end(inc: Incarnation, info: ExitInfo, startError?: Error): void {
     if (inc.ending || inc.deliberate || inc !== this.#inc) return;
     const rec = this.record;
     this.#svc.watchdog.unwatch(this);
@@ -328,7 +346,7 @@ export class ActorCell implements ChildCell, Watched {
       rec.lastExit = { ...info, generation: inc.n };
       const pending = inc.pendingStart;
       inc.pendingStart = null;
-      if (pending) pending.reject(err ?? new ActorStoppedError(this.id, `stopped itself while starting (${info.reason})`));
+      if (pending) pending.reject(startError ?? err ?? new ActorStoppedError(this.id, `stopped itself while starting (${info.reason})`));
       else this.onExit(rec.lastExit);
     })();
   }

@@ -66,6 +66,8 @@ export interface CellServices {
   /** Send a reply or error from the main thread on an actor's behalf (pool actors answer this way). */
   replyFromMain(env: Envelope): void;
   codec: Codec;
+  /** Relative `module` paths resolve from here (for messages that name a module). */
+  baseDir: string;
   watchdog: Watchdog;
   logLevel: string;
   logPretty: boolean;

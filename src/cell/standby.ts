@@ -1,4 +1,6 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { fromWire } from '../actor/wire-error.js';
+import { ModuleLoadError } from '../errors.js';
 import type { HostToMain, StandbyBoot } from '../host/protocol.js';
 import type { StandbyState } from './contract.js';
 
@@ -10,19 +12,23 @@ import type { StandbyState } from './contract.js';
 export class Standby {
   readonly worker: Worker;
   #ready = false;
+  #error: Error | null = null;
   #gone = false;
   readonly #settled: Promise<void>;
   readonly #detach: () => void;
 
   /** `onGone`: the spare's thread exited before it was taken. */
-  constructor(hostUrl: URL, moduleUrl: string, limits: { resourceLimits?: ResourceLimits }, onGone: () => void) {
-    const boot: StandbyBoot = { standby: true, moduleUrl };
+  constructor(hostUrl: URL, id: string, moduleUrl: string, limits: { resourceLimits?: ResourceLimits }, onGone: () => void) {
+    const boot: StandbyBoot = { standby: true, id, moduleUrl };
     const w = new Worker(hostUrl, { workerData: boot, ...limits });
     this.worker = w;
     let settle: () => void = () => {};
     this.#settled = new Promise<void>((r) => (settle = r));
     const onMessage = (m: HostToMain): void => {
-      if (m.type === 'standby-ready') this.#ready = true;
+      if (m.type === 'standby-ready') {
+        if (m.error) this.#error = fromWire(m.error);
+        else this.#ready = true;
+      }
       settle();
     };
     // A spare that fails is dropped; the next start boots a fresh worker.
@@ -45,7 +51,12 @@ export class Standby {
   }
 
   get state(): StandbyState {
-    return this.#gone ? 'none' : this.#ready ? 'ready' : 'booting';
+    return this.#gone || this.#error ? 'none' : this.#ready ? 'ready' : 'booting';
+  }
+
+  /** The module could not be loaded (a ModuleLoadError), once settled. */
+  get error(): Error | null {
+    return this.#error;
   }
 
   /** Resolves once the spare is ready, failed or gone. */
@@ -62,5 +73,20 @@ export class Standby {
   discard(): void {
     this.#detach();
     void this.worker.terminate();
+  }
+}
+
+/**
+ * Load `moduleUrl` once in a throw-away worker and settle when it is known to
+ * hold an actor; reject with its ModuleLoadError otherwise. Nothing is started.
+ */
+export async function checkModule(hostUrl: URL, id: string, moduleUrl: string, limits: { resourceLimits?: ResourceLimits } = {}): Promise<void> {
+  const sb = new Standby(hostUrl, id, moduleUrl, limits, () => {});
+  try {
+    await sb.settled();
+    if (sb.error) throw sb.error;
+    if (sb.state !== 'ready') throw new ModuleLoadError(`actor '${id}': the worker loading ${moduleUrl} ended before it could tell`);
+  } finally {
+    sb.discard();
   }
 }

@@ -34,6 +34,7 @@ export interface HostBoot {
 /** `workerData` of a standby worker: it loads the module, then waits for `activate`. */
 export interface StandbyBoot {
   standby: true;
+  id: string;
   moduleUrl: string;
 }
 
@@ -60,7 +61,8 @@ export type MainToHost =
 export type HostToMain =
   | TransportToMain
   | { type: 'ready' }
-  | { type: 'standby-ready' }
+  /** The standby loaded the module; `error`: it could not (a ModuleLoadError), and the worker exits. */
+  | { type: 'standby-ready'; error?: WireError }
   | { type: 'fatal'; cause: CrashCause; error: WireError }
   | { type: 'stopped'; reason: string; selfInitiated: boolean }
   | { type: 'dead-letter'; letter: DeadLetterReport }

@@ -4,7 +4,7 @@ import { fromWire, toWire } from '../actor/wire-error.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from '../cell/contract.js';
 import { CellRecord } from '../cell/record.js';
 import { expectsReply, type Envelope } from '../codec/envelope.js';
-import { ActorCrashedError, ActorStoppedError, MailboxFullError, type CrashCause } from '../errors.js';
+import { ActorCrashedError, ActorStoppedError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
 import type { RestartBackoff } from '../supervisor/budget.js';
 import type { ExitInfo } from '../supervisor/child.js';
@@ -159,9 +159,10 @@ export class PoolCell implements ChildCell {
     } catch (err) {
       await pool.destroy().catch(() => {});
       const reason = (err as Error).message;
-      const crash = rec.recordCrash(n, 'module', reason);
+      rec.recordCrash(n, 'module', reason);
       rec.lastExit = { normal: false, cause: 'module', reason, generation: n };
-      throw crash;
+      // A pool whose module cannot load would fail the same way on every start: no retry.
+      throw new ModuleLoadError(`pool '${this.id}': ${reason}`, { cause: err });
     }
     const doorbell = svc.wiring.switchboard.describe(this.id).doorbell;
     const inbox = new Inbox(doorbell, { codec: svc.codec, spinMicros: 0, onShed: (env) => this.#shed(env) });

@@ -237,6 +237,14 @@ export class Supervisor implements SupervisedChild {
       } catch (err) {
         const reason = (err as Error).message;
         if (this.#state !== 'running' && this.#state !== 'starting') return false;
+        if ((err as { code?: string }).code === 'ERR_MODULE_LOAD') {
+          // It would fail the same way every time: no retry, no restart budget
+          // spent. A first start fails with it; a restart leaves the child
+          // down (its health says so) until an operator restarts it.
+          if (this.#state === 'starting') throw err;
+          c.retire(reason);
+          return true;
+        }
         if (!restartsAfter(c.restart, { normal: false, reason })) {
           c.retire(reason);
           return true;

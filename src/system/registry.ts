@@ -1,7 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CellFactory, CellServices, ChildCell } from '../cell/contract.js';
-import { InvalidOptionError, NoSuchActorError } from '../errors.js';
+import { InvalidOptionError, ModuleLoadError, NoSuchActorError } from '../errors.js';
+import { checkModule } from '../cell/standby.js';
 import type { EventInput } from '../events.js';
 import type { TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
@@ -98,6 +99,34 @@ export class TreeRegistry {
     const sup = parent ? this.supervisors.get(parent) : undefined;
     if (!sup) throw new NoSuchActorError(id, 'control');
     return sup;
+  }
+
+  /**
+   * Load, once each and side by side, the module of every actor that `changes`
+   * would start (added, or restarted with a changed spec), in throw-away
+   * workers: a module that cannot load rejects the whole reload with its
+   * ModuleLoadError before anything changes.
+   */
+  async checkModules(changes: TreeChange[]): Promise<void> {
+    const specs: ResolvedChildSpec[] = [];
+    const collect = (n: ResolvedNode): void => {
+      if (n.kind === 'child') specs.push(n);
+      else n.children.forEach(collect);
+    };
+    for (const ch of changes) {
+      if (ch.kind === 'add') collect(ch.node);
+      else if (ch.kind === 'restart') specs.push(ch.spec);
+    }
+    const svc = this.#svc!;
+    const checks = specs
+      .filter((s) => !s.pool)
+      .map((s) => checkModule(svc.hostUrl, s.id, this.moduleUrl(s.module), s.resourceLimits ? { resourceLimits: s.resourceLimits } : {}).catch((e: Error) => {
+        const from = s.module.startsWith('file:') || isAbsolute(s.module) ? '' : ` ('${s.module}' resolved from ${this.#baseDir})`;
+        throw new ModuleLoadError(`${e.message}${from}`, { cause: e });
+      }));
+    const results = await Promise.allSettled(checks);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Apply one change of a hot reload. */

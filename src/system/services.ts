@@ -19,7 +19,7 @@ export interface ServiceParts {
   topics: Topics;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
-  opts: { logLevel: string; logPretty: boolean; maxMessageBytes: number; spinMicros: number; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
+  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spinMicros: number; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
 }
 
 /** The services bag every cell is built with: the system's parts, seen through what a cell may do. */

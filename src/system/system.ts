@@ -229,6 +229,7 @@ export class ActorSystem {
       throw new InvalidTreeError([{ path: 'tree.id', message: `the root cannot be renamed while running ('${current.id}' → '${next.id}')` }]);
     }
     const changes = diffTrees(current, next);
+    await this.#tree.checkModules(changes);
     try {
       for (const ch of changes) await this.#tree.apply(ch, this.#opts.askTimeoutMs);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { InvalidTreeError, ReloadFailedError, type TreeSpec } from '../../src/index.js';
+import { InvalidTreeError, ModuleLoadError, ReloadFailedError, type TreeSpec } from '../../src/index.js';
 import { actors, find, Systems, until } from './system-helpers.js';
 
 const tree = (children: TreeSpec[]): TreeSpec => ({ id: 'root', strategy: 'one_for_one', children });
@@ -54,6 +54,30 @@ describe('applying a changed tree to a running system (hot reload)', function ()
     expect(system.tree).to.deep.equal(running);
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ config: { limit: 1 } });
     expect(system.status().map((s) => s.id)).to.deep.equal(['root', 'a', 'b']);
+  });
+
+  it('refuses a reload whose new or changed module cannot load, before anything changes', async () => {
+    const { system, events } = await systems.start(
+      tree([
+        { id: 'a', module: actors('echo'), config: { limit: 1 } },
+        { id: 'b', module: actors('echo') },
+      ]),
+    );
+    const running = system.tree;
+    for (const bad of [
+      [{ id: 'a', module: actors('echo'), config: { limit: 2 } }, { id: 'b', module: actors('throws-on-import') }], // a changed module
+      [{ id: 'a', module: actors('echo'), config: { limit: 2 } }, { id: 'b', module: actors('echo') }, { id: 'c', module: actors('not-an-actor') }], // a new child
+    ]) {
+      const err = await system.applyTree(tree(bad)).then(
+        () => expect.fail('the reload must be refused'),
+        (e: Error) => e,
+      );
+      expect(err).to.be.instanceOf(ModuleLoadError);
+      expect(system.tree).to.deep.equal(running);
+    }
+    expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ incarnation: 1, config: { limit: 1 }, reconfigured: 0 });
+    expect(system.status().map((s) => [s.id, s.state])).to.deep.equal([['root', 'running'], ['a', 'running'], ['b', 'running']]);
+    expect(events.filter((e) => e.type === 'crashed' || e.type === 'escalated')).to.deep.equal([]);
   });
 
   it('starts added actors after their dependencies and stops removed ones', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { dirname } from 'node:path';
 import {
   ActorCrashedError,
   ActorStoppedError,
@@ -6,6 +7,7 @@ import {
   AskTimeoutError,
   EscalationError,
   InvalidTreeError,
+  ModuleLoadError,
   NoSuchActorError,
   type CrashCause,
 } from '../../src/index.js';
@@ -74,18 +76,20 @@ describe('actor system: messaging and crash causes (real workers)', function () 
     expect((err as Error).message).to.match(/'x' failed to start.*init.*init refused to start/);
   });
 
-  it('fails a child whose module is missing or exports no actor, with a clear error', async () => {
+  it('fails the start at once with ModuleLoadError for a module that is missing, throws at import or exports no actor, spending no restart', async () => {
+    const base = dirname(actors('echo'));
     for (const [module, why] of [
       [actors('does-not-exist'), /cannot load .*does-not-exist\.js/],
+      ['./does-not-exist.js', /cannot load .*does-not-exist\.js.*\('\.\/does-not-exist\.js' resolved from .*fixtures\/actors\)/],
+      [actors('throws-on-import'), /cannot load .*throws-on-import\.js: this module fails at import/],
       [actors('not-an-actor'), /has no default export made by defineActor\(\)/],
     ] as const) {
       let err: unknown;
-      const events: string[] = [];
-      await ActorSystem.start({ name: 't', log: { level: 'silent' }, tree: { id: 'root', strategy: 'one_for_one', intensity: 0, children: [{ id: 'm', module }] } }).catch(
+      await ActorSystem.start({ name: 't', baseDir: base, log: { level: 'silent' }, tree: { id: 'root', strategy: 'one_for_one', children: [{ id: 'ok', module: actors('echo') }, { id: 'm', module }] } }).catch(
         (e) => (err = e),
       );
-      expect(err, String(events)).to.be.instanceOf(EscalationError);
-      expect((err as Error).message).to.match(/module/).and.to.match(why);
+      expect(err, String(module)).to.be.instanceOf(ModuleLoadError);
+      expect((err as Error).message).to.match(/actor 'm'/).and.to.match(why);
     }
   });
 
