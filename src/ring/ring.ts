@@ -23,6 +23,7 @@ import {
   frameBytes,
   maxPayloadBytes,
 } from './layout.js';
+import { waitAsync } from './wait.js';
 
 /** `reserve` found no room; retry later or wait for space. */
 export const RESERVE_FULL = -1;
@@ -223,7 +224,7 @@ export class RingWriter extends RingView {
     }
   }
 
-  /** Any thread: like `waitForSpace`, without blocking the event loop. */
+  /** Any thread: like `waitForSpace`, without blocking the event loop (the wait holds it open: see `waitAsync`). */
   async waitForSpaceAsync(len: number, timeoutMs: number): Promise<SpaceResult> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
@@ -232,16 +233,8 @@ export class RingWriter extends RingView {
       if (state !== null) return this.#endWait(state);
       const left = deadline - performance.now();
       if (left <= 0) return this.#endWait('timed-out');
-      const waiter = Atomics.waitAsync(this.hdr, SPACE_SEQ, seq, left);
-      if (waiter.async) {
-        // Node 20 does not count a pending waitAsync as keeping the loop alive.
-        const keepAlive = setTimeout(noop, left + 1000);
-        try {
-          await waiter.value;
-        } finally {
-          clearTimeout(keepAlive);
-        }
-      }
+      const r = waitAsync(this.hdr, SPACE_SEQ, seq, left);
+      if (typeof r !== 'string') await r;
     }
   }
 
@@ -427,5 +420,3 @@ export class RingReader extends RingView {
     throw this.#corrupt;
   }
 }
-
-function noop(): void {}
