@@ -4,7 +4,7 @@ import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } fr
 import { RESERVE_CLOSED, RESERVE_FULL, type RingWriter, type WriteResult } from '../ring/ring.js';
 
 /** `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`. */
-export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'signal' | 'call';
+export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'call';
 
 /** Kinds whose sender waits for a reply (so a message that cannot be handled must settle it). */
 export function expectsReply(kind: EnvelopeKind): boolean {
@@ -28,8 +28,9 @@ export interface Envelope<T = unknown> {
 }
 
 
-const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'error', 'signal', 'call'];
-const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, signal: 4, call: 5 };
+// Kind codes are on the wire: a retired kind leaves its code unused (4 was 'signal') rather than renumber the rest.
+const KINDS: readonly (EnvelopeKind | undefined)[] = ['tell', 'ask', 'reply', 'error', undefined, 'call'];
+const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, call: 5 };
 const PRIORITIES: readonly Priority[] = ['system', 'high', 'normal'];
 const PRIORITY_CODE: Record<Priority, number> = { system: 0, high: 1, normal: 2 };
 const NORMAL = PRIORITY_CODE.normal;

@@ -50,7 +50,7 @@ export class Host {
   #current: Envelope | null = null;
   #replied = false;
   #dead = false;
-  #stop: { drain: boolean; reason: string; self: boolean } | null = null;
+  #stop: { drain: boolean; reason: string } | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(boot: HostBoot, port: ControlPort) {
@@ -249,13 +249,13 @@ export class Host {
     await this.#sender.idle(); // replies and tells still waiting for a ring go out first
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     Atomics.store(this.#live.i32, STATE, ActorState.stopped);
-    this.#post({ type: 'stopped', reason: stop.reason, selfInitiated: stop.self });
+    this.#post({ type: 'stopped', reason: stop.reason });
   }
 
   #control(m: MainToHost): void {
     switch (m.type) {
       case 'stop':
-        this.#stop ??= { drain: m.drain, reason: 'shutdown', self: false };
+        this.#stop ??= { drain: m.drain, reason: 'shutdown' };
         this.#endpoint.inbox.doorbell.wake();
         return;
       case 'settle-ask':
@@ -407,7 +407,7 @@ export class Host {
         this.#sendReply(cur, value);
       },
       stop: (reason = 'normal'): void => {
-        this.#stop ??= { drain: false, reason, self: true };
+        this.#stop ??= { drain: false, reason };
       },
     };
   }

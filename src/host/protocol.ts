@@ -62,7 +62,7 @@ export type HostToMain =
   | { type: 'ready' }
   | { type: 'standby-ready' }
   | { type: 'fatal'; cause: CrashCause; error: WireError }
-  | { type: 'stopped'; reason: string; selfInitiated: boolean }
+  | { type: 'stopped'; reason: string }
   | { type: 'dead-letter'; letter: DeadLetterReport }
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }

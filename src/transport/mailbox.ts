@@ -130,7 +130,3 @@ export class MailboxGate {
     if (cap !== 0 && before >= cap) Atomics.notify(this.#i32, MAIL_PENDING);
   }
 }
-
-export function overflowPolicies(): readonly OverflowPolicy[] {
-  return POLICIES;
-}

@@ -39,18 +39,6 @@ export class Outbox {
     if (r !== 'written') throw this.#error(r);
   }
 
-  /** Worker threads: wait up to `timeoutMs` for room, then throw RingTimeoutError. */
-  sendBlocking(env: Envelope, timeoutMs: number): void {
-    for (;;) {
-      const r = this.#codec.write(this.writer, env);
-      if (r === 'written') return;
-      if (r === 'closed') throw this.#error(r);
-      const s = this.writer.waitForSpace(this.#codec.encodedEnd - this.#codec.encodedStart, timeoutMs);
-      if (s === 'closed') throw this.#error('closed');
-      if (s === 'timed-out') throw new RingTimeoutError(`send to '${this.to}': no room in its ring within ${timeoutMs} ms`);
-    }
-  }
-
   /** Any thread: wait up to `timeoutMs` for room without blocking the event loop. */
   async sendAsync(env: Envelope, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;

@@ -13,9 +13,6 @@
  */
 export type Lane = 'system' | 'high' | 'mail' | 'reply';
 
-/** Mail lanes, most urgent first. */
-export const MAIL_LANES: readonly Lane[] = ['system', 'high', 'mail'];
-
 /** Lanes whose messages count against a mailbox's capacity: `system` (control signals) and replies never do. */
 export function countedLane(lane: Lane): boolean {
   return lane === 'mail' || lane === 'high';

@@ -77,13 +77,6 @@ export class Switchboard {
     return { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
   }
 
-  /** The ring already wired from `from` to `to` on `lane`, if any (the main thread inspects it after a crash). */
-  ringOf(from: string, to: string, lane: Lane = 'mail'): { slot: number; ring: SharedArrayBuffer } | undefined {
-    const rec = this.#inboxes.get(to);
-    const slot = rec?.bySender.get(`${lane}:${from}`);
-    return slot === undefined ? undefined : rec!.rings[slot];
-  }
-
   /**
    * Close (or reopen) the consumer side of every ring into `id`: while closed,
    * senders get 'closed' at once instead of filling a ring nobody reads.
@@ -92,10 +85,6 @@ export class Switchboard {
     const rec = this.#inboxes.get(id);
     if (!rec) return;
     for (const { ring } of rec.rings) setConsumerClosed(ring, closed);
-  }
-
-  unregister(id: string): void {
-    this.#inboxes.delete(id);
   }
 
   #record(id: string, where: string): InboxRecord {
