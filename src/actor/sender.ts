@@ -2,6 +2,7 @@ import type { Codec, Envelope } from '../codec/envelope.js';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../defaults.js';
 import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors.js';
 import type { WriteResult } from '../ring/ring.js';
+import { writeEnvelope } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneOf, type Lane } from '../transport/protocol.js';
 
@@ -66,7 +67,7 @@ export class Sender {
         const counted = countedLane(lane);
         const admission = counted ? out.gate.admit() : 'admitted';
         if (admission === 'admitted') {
-          const r = this.#codec.write(out.writer, env);
+          const r = writeEnvelope(out.writer, this.#codec, env);
           if (r === 'written') return;
           if (counted) out.gate.cancel();
           if (r === 'closed') {

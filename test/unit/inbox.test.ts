@@ -16,6 +16,7 @@ import {
   type Envelope,
 } from '../../src/index.js';
 import { RING_HEADER_BYTES } from '../../src/ring/layout.js';
+import { writeEnvelope } from '../../src/transport/frames.js';
 
 function tell(from: string, n: number): Envelope {
   return { kind: 'tell', from, to: 'rx', id: 0, payload: n };
@@ -110,7 +111,7 @@ describe('inbox', () => {
     const doorbell = createDoorbell(4);
     const ring = createRing(1024);
     const w = new RingWriter(ring, new Doorbell(doorbell), 2);
-    new Codec().write(w, tell('early', 1));
+    writeEnvelope(w, new Codec(), tell('early', 1));
     const inbox = new Inbox(doorbell, { spinMicros: 0 });
     expect(inbox.drain(Infinity, () => {})).to.equal(0); // rung, but no ring yet
     inbox.attach(2, ring);
