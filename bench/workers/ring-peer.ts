@@ -36,7 +36,7 @@ const port = parentPort!;
 const report = (m: PeerReport): void => port.postMessage(m);
 
 function makeOutbox(): { send: (payload: unknown, kind?: Envelope['kind']) => void } {
-  const out = new Outbox({ to: 'peer', lane: 'mail', slot: 0, ring: data.outRing!, doorbell: data.outDoorbell! });
+  const out = new Outbox({ to: 'peer', lane: 'normal', slot: 0, ring: data.outRing!, doorbell: data.outDoorbell! });
   const env: Envelope = { kind: 'tell', from: data.role, to: 'peer', id: 0, payload: null };
   return {
     send(payload, kind = 'tell') {

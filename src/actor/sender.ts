@@ -4,7 +4,7 @@ import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors
 import type { WriteResult } from '../ring/ring.js';
 import { writeEnvelope } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
-import { countedLane, laneOf, type Lane } from '../transport/protocol.js';
+import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
 
 
 export interface OutboxSource {
@@ -57,9 +57,8 @@ export class Sender {
    * a full mailbox whose policy is `fail`.
    */
   send(env: Envelope, lane: Lane = laneOf(env.priority)): void {
-    // NUL cannot occur in an actor id, so keys of different lanes never meet.
     // No string is built and no map consulted on the fast path (nothing queued).
-    const key = this.#queues.size === 0 ? '' : `${lane}\u0000${env.to}`;
+    const key = this.#queues.size === 0 ? '' : laneKey(lane, env.to);
     let q = key === '' ? undefined : this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
@@ -88,7 +87,7 @@ export class Sender {
       return;
     }
     q = [item];
-    const queueKey = key || `${lane}\u0000${env.to}`;
+    const queueKey = key || laneKey(lane, env.to);
     this.#queues.set(queueKey, q);
     const f = this.#flush(queueKey, env.to, lane, q).finally(() => this.#flushing.delete(f));
     this.#flushing.add(f);

@@ -25,7 +25,7 @@ export interface InboxOptions {
 }
 
 /** Index of each lane's round-robin queue, most urgent first. */
-const LANE_INDEX: Record<Lane, number> = { system: 0, high: 1, mail: 2, reply: 3 };
+const LANE_INDEX: Record<Lane, number> = { system: 0, high: 1, normal: 2, reply: 3 };
 const MAIL_QUEUES = [0, 1, 2] as const;
 const ALL_QUEUES = [0, 1, 2, 3] as const;
 const REPLY_QUEUE = [3] as const;
@@ -41,7 +41,7 @@ export type EnvelopeHandler = (env: Envelope, slot: number) => void;
  * Senders with frames wait in a round-robin queue per lane; each gets a
  * bounded turn (`fairBatch` frames, or one message for `nextMail`) before the
  * next, so a busy sender cannot starve a slow one. `nextMail` serves the
- * `system` lane first, then `high`, then normal mail: a high message waits for
+ * `system` lane first, then `high`, then `normal`: a high message waits for
  * at most the message being handled.
  */
 export class Inbox {
@@ -74,7 +74,7 @@ export class Inbox {
     this.gate = new MailboxGate(doorbell);
     this.#onShed = options.onShed;
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
-    this.#lanes = new Array<Lane>(this.doorbell.senderSlots).fill('mail');
+    this.#lanes = new Array<Lane>(this.doorbell.senderSlots).fill('normal');
     this.#queued = new Uint8Array(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
     const spin = options.spinMicros ?? DEFAULT_SPIN_MICROS;
@@ -86,7 +86,7 @@ export class Inbox {
   }
 
   /** Start reading a sender's ring in `slot`. Frames already in it are delivered. */
-  attach(slot: number, ring: SharedArrayBuffer, lane: Lane = 'mail'): void {
+  attach(slot: number, ring: SharedArrayBuffer, lane: Lane = 'normal'): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.#readers.length) {
       throw new InvalidOptionError('inbox.attach slot', `must be 0..${this.#readers.length - 1}, got ${slot}`);
     }

@@ -7,4 +7,5 @@ export type { ControlPort } from './endpoint.js';
 export { Switchboard } from './switchboard.js';
 export type { RegisterOptions } from './switchboard.js';
 export { Wiring } from './wiring.js';
+export { laneKey } from './protocol.js';
 export type { InboxDescriptor, Lane, RingGrant, TransportToMain, TransportToWorker } from './protocol.js';

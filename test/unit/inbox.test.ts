@@ -29,7 +29,7 @@ function wired(senders: number, options: ConstructorParameters<typeof Inbox>[1] 
   for (let slot = 0; slot < senders; slot++) {
     const ring = createRing(64 * 1024);
     inbox.attach(slot, ring);
-    outs.push(new Outbox({ to: 'rx', lane: 'mail', slot, ring, doorbell }));
+    outs.push(new Outbox({ to: 'rx', lane: 'normal', slot, ring, doorbell }));
   }
   return { inbox, outs, doorbell };
 }
@@ -143,9 +143,9 @@ describe('inbox', () => {
     const inbox = new Inbox(doorbell, { spinMicros: 0 });
     const mailRing = createRing(4096);
     const replyRing = createRing(4096);
-    inbox.attach(0, mailRing, 'mail');
+    inbox.attach(0, mailRing, 'normal');
     inbox.attach(1, replyRing, 'reply');
-    const mail = new Outbox({ to: 'rx', lane: 'mail', slot: 0, ring: mailRing, doorbell });
+    const mail = new Outbox({ to: 'rx', lane: 'normal', slot: 0, ring: mailRing, doorbell });
     const reply = new Outbox({ to: 'rx', lane: 'reply', slot: 1, ring: replyRing, doorbell });
     mail.send(tell('a', 1));
     mail.send(tell('a', 2));
@@ -154,7 +154,7 @@ describe('inbox', () => {
     const replies: unknown[] = [];
     expect(inbox.drainReplies((env) => replies.push(env.payload))).to.equal(1);
     expect(replies).to.deep.equal(['answer']);
-    expect(inbox.depth('mail')).to.equal(2);
+    expect(inbox.depth('normal')).to.equal(2);
     inbox.releaseMail();
     expect(inbox.nextMail()!.payload).to.equal(2);
   });
