@@ -16,7 +16,7 @@ export interface TellOptions {
 }
 
 export interface AskOptions extends TellOptions {
-  /** Milliseconds to wait for the reply; default DEFAULT_ASK_TIMEOUT_MS. */
+  /** Milliseconds to wait for the reply; default the system's `askTimeoutMs` (DEFAULT_ASK_TIMEOUT_MS unless set). */
   timeout?: number;
 }
 

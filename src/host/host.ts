@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger.js';
 import { AskTable } from '../actor/asks.js';
-import { DEFAULT_ASK_TIMEOUT_MS } from '../defaults.js';
 import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor, type TellOptions } from '../actor/define.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, toWire } from '../actor/wire-error.js';
@@ -326,7 +325,7 @@ export class Host {
   }
 
   #askUnguarded<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind): Promise<R> {
-    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
+    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#boot.askTimeoutMs);
     try {
       Atomics.add(this.#live.i32, MSGS_SENT, 1);
       this.#sender.send({ kind, from: this.#boot.id, to, id, payload: msg, priority: options.priority, topic });

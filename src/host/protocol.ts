@@ -27,6 +27,8 @@ export interface HostBoot {
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;
+  /** Timeout of a `ctx.ask`, `ctx.request` or `ctx.proxy` call that names none, ms (the system's `askTimeoutMs`). */
+  askTimeoutMs: number;
   /** Every topic subscription in the system when this incarnation starts (changes follow as `bus-change`). */
   subscriptions: Subscription[];
 }

@@ -165,6 +165,7 @@ export class ActorCell implements SupervisedChild {
       maxMessageBytes: svc.maxMessageBytes,
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,
+      askTimeoutMs: svc.askTimeoutMs,
       subscriptions: svc.subscriptions(),
     };
     const sb = this.#standby;

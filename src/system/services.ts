@@ -21,6 +21,7 @@ export interface CellServices {
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;
+  askTimeoutMs: number;
   senderSlots: number;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>, error?: WireError | Error): void;

@@ -587,6 +587,7 @@ export class ActorSystem {
       maxMessageBytes: this.#opts.maxMessageBytes,
       spinMicros: this.#opts.spinMicros,
       sendTimeoutMs: this.#opts.sendTimeoutMs,
+      askTimeoutMs: this.#opts.askTimeoutMs,
       senderSlots: this.#opts.senderSlots,
       emit: (e) => {
         this.#events.emit(e);
