@@ -6,7 +6,7 @@ import { toWire } from '../actor/wire-error.js';
 import { replicaOf } from '../bus/registry.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
-import { MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
+import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
 import { createLogger } from '../log/logger.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
@@ -224,7 +224,8 @@ export class Host {
   #call(env: Envelope): Promise<unknown> {
     if (this.#api) return this.#api.handle(env);
     const id = (env.payload as { id?: unknown } | null)?.id;
-    return Promise.resolve(throwResponse(id, new TypeError(`actor '${this.#boot.id}' has no api: give defineActor() an api(state, ctx) to call it through a proxy`)));
+    const err = new InvalidOptionError(`actor '${this.#boot.id}'`, 'has no api: give defineActor() an api(state, ctx) to call it through a proxy');
+    return Promise.resolve(throwResponse(id, err));
   }
 
   #answer(to: Envelope, value: unknown): void {
