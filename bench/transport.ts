@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Codec } from '../src/index.js';
+import { Codec } from '../src/internal.js';
 import { now } from './lib/clock.js';
 import { probeStalls, withOtherLoad } from './lib/machine.js';
 import { tick } from './lib/payload.js';

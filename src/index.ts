@@ -64,23 +64,8 @@ export {
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_MAX_REDELIVERIES,
   DEFAULT_CHILD_RING_BYTES,
+  DEFAULT_INIT_TIMEOUT_MS,
 } from './supervisor/defaults.js';
-export {
-  createRing,
-  createDoorbell,
-  RingReader,
-  RingWriter,
-  Doorbell,
-  RESERVE_CLOSED,
-  RESERVE_FULL,
-  DEFAULT_RING_CAPACITY_BYTES,
-  DEFAULT_SENDER_SLOTS,
-  MAX_SENDER_SLOTS,
-  frameBytes,
-  maxPayloadBytes,
-} from './ring/index.js';
-export { Codec } from './codec/index.js';
-export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH } from './transport/index.js';
 export {
   CircuitBreaker,
   DEFAULT_BREAKER_CONSECUTIVE_FAILURES,
@@ -125,6 +110,11 @@ export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejecti
 export type { RetryExhaustion, CompensationFailure } from './resilience/errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
+export type { ResolvedSystemOptions } from './system/options.js';
+export type { CellState, StandbyState, PoolStats } from './cell/contract.js';
+export type { CrashRecord } from './cell/record.js';
+export type { ActorBreakerState } from './transport/breaker.js';
+export type { Envelope, EnvelopeKind, Priority } from './codec/envelope.js';
 export type { TopicHandler } from './system/topics.js';
 export type { Subscription } from './bus/registry.js';
 export type { Remote } from './actor/rpc.js';
@@ -165,20 +155,6 @@ export type {
   ResolvedChildSpec,
   ResolvedNode,
 } from './supervisor/spec.js';
-export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
-export type { CodecOptions, Envelope, EnvelopeKind, Priority } from './codec/index.js';
-export type {
-  ControlPort,
-  EnvelopeHandler,
-  FrameHandler,
-  InboxDescriptor,
-  InboxOptions,
-  Lane,
-  RegisterOptions,
-  RingGrant,
-  TransportToMain,
-  TransportToWorker,
-} from './transport/index.js';
 export type {
   CircuitBreakerOptions,
   ResolvedCircuitBreakerOptions,

@@ -4,7 +4,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { releaseProxy, wrap } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import { createDoorbell, createRing } from '../../src/index.js';
+import { createDoorbell, createRing } from '../../src/internal.js';
 import type { EchoApi } from '../workers/comlink-echo.js';
 import type { PortPeerData } from '../workers/port-peer.js';
 import type { RingPeerData } from '../workers/ring-peer.js';

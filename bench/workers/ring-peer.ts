@@ -5,10 +5,11 @@
  *   ping — sends one tick into `outRing` and waits for its echo on `inRing`
  *   pong — echoes every tick from `inRing` into `outRing`
  * rx and pong sit in a blocking receive loop and take no commands: the end of
- * a phase and the end of the run reach them as 'signal' envelopes on the ring.
+ * a phase and the end of the run reach them on the ring as string payloads (a tick is an object).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Inbox, Outbox, type Envelope } from '../../src/index.js';
+import { type Envelope } from '../../src/index.js';
+import { Inbox, Outbox } from '../../src/internal.js';
 import { ArrivalLog } from '../lib/arrivals.js';
 import { clockOffsetMs, now } from '../lib/clock.js';
 import { tick, type Tick } from '../lib/payload.js';
@@ -36,7 +37,7 @@ const port = parentPort!;
 const report = (m: PeerReport): void => port.postMessage(m);
 
 function makeOutbox(): { send: (payload: unknown, kind?: Envelope['kind']) => void } {
-  const out = new Outbox({ to: 'peer', lane: 'mail', slot: 0, ring: data.outRing!, doorbell: data.outDoorbell! });
+  const out = new Outbox({ to: 'peer', lane: 'normal', slot: 0, ring: data.outRing!, doorbell: data.outDoorbell! });
   const env: Envelope = { kind: 'tell', from: data.role, to: 'peer', id: 0, payload: null };
   return {
     send(payload, kind = 'tell') {
@@ -63,13 +64,13 @@ function runSender(): void {
   const send = (seq: number, ts: number): void => out.send(tick(seq, ts));
   port.on('message', (cmd: SenderCommand) => {
     if (cmd.type === 'exit') {
-      out.send(EXIT, 'signal');
+      out.send(EXIT);
       port.close();
       return;
     }
     if (cmd.type === 'rtt') throw new Error('tx does not ping');
     const r = cmd.type === 'paced' ? pacedLoop(cmd.t0, cmd.intervalMs, cmd.count, send) : floodLoop(cmd.count, send);
-    out.send(END_PHASE, 'signal');
+    out.send(END_PHASE);
     report(r);
   });
 }
@@ -79,7 +80,7 @@ function runReceiver(): void {
   const log = new ArrivalLog();
   let running = true;
   const onEnvelope = (env: Envelope): void => {
-    if (env.kind === 'signal') {
+    if (typeof env.payload === 'string') {
       if (env.payload === EXIT) running = false;
       else report(log.finish());
       return;
@@ -103,7 +104,7 @@ function runPing(): void {
   };
   port.on('message', (cmd: SenderCommand) => {
     if (cmd.type === 'exit') {
-      out.send(EXIT, 'signal');
+      out.send(EXIT);
       port.close();
       return;
     }
@@ -128,7 +129,7 @@ function runPong(): void {
   const inbox = makeInbox();
   let running = true;
   const onEnvelope = (env: Envelope): void => {
-    if (env.kind === 'signal') running = env.payload !== EXIT;
+    if (typeof env.payload === 'string') running = env.payload !== EXIT;
     else out.send(env.payload);
   };
   while (running) {

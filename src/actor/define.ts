@@ -1,5 +1,6 @@
 import type { Remote } from 'comlink';
 import type { Logger } from 'pino';
+import { InvalidOptionError } from '../errors.js';
 
 /** Health an actor reports about itself (the `health` hook). */
 export interface ActorHealth {
@@ -16,7 +17,7 @@ export interface TellOptions {
 }
 
 export interface AskOptions extends TellOptions {
-  /** Milliseconds to wait for the reply; default DEFAULT_ASK_TIMEOUT_MS. */
+  /** Milliseconds to wait for the reply; default the system's `askTimeoutMs` (DEFAULT_ASK_TIMEOUT_MS unless set). */
   timeout?: number;
 }
 
@@ -107,7 +108,7 @@ export function defineActor<State, Msg = unknown, Config = unknown>(
   def: ActorDefinition<State, Msg, Config>,
 ): DefinedActor<State, Msg, Config> {
   if (typeof def?.init !== 'function' || typeof def?.receive !== 'function') {
-    throw new TypeError('defineActor() needs at least init(ctx) and receive(state, msg, ctx) functions');
+    throw new InvalidOptionError('defineActor()', 'needs at least init(ctx) and receive(state, msg, ctx) functions');
   }
   return Object.freeze({ ...def, [ACTOR_BRAND]: true as const });
 }

@@ -1,5 +1,6 @@
 import { expose, transferHandlers, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Envelope } from '../codec/envelope.js';
+import { DecodeError } from '../errors.js';
 
 /**
  * Typed proxies: comlink's proxy, carried by ringmaster's rings instead of
@@ -76,6 +77,8 @@ class ListenerSet {
 
 /** A comlink "throw" response to request `id`, built on this side for a call that never reached an answer. */
 export function throwResponse(id: unknown, err: unknown): unknown {
+  // An actor without an api answers calls with this, and has no proxy or ApiServer that would have installed it.
+  installErrorFields();
   const [wire] = transferHandlers.get('throw')!.serialize({ value: err });
   return { id, type: 'HANDLER', name: 'throw', value: wire };
 }
@@ -122,7 +125,7 @@ class CalleeEndpoint {
     const { id, type } = (msg ?? {}) as { id?: unknown; type?: unknown };
     // comlink ignores what it does not know without answering: answer it here, or the call would hang.
     if (id === undefined || typeof type !== 'string' || !REQUEST_TYPES.has(type)) {
-      return Promise.resolve(throwResponse(id, new TypeError(`not a comlink request (type ${String(type)})`)));
+      return Promise.resolve(throwResponse(id, new DecodeError(`call payload is not a comlink request (type ${String(type)})`)));
     }
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);

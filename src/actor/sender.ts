@@ -2,8 +2,9 @@ import type { Codec, Envelope } from '../codec/envelope.js';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../defaults.js';
 import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors.js';
 import type { WriteResult } from '../ring/ring.js';
+import { writeEnvelope } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
-import { countedLane, laneOf, type Lane } from '../transport/protocol.js';
+import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
 
 
 export interface OutboxSource {
@@ -56,9 +57,8 @@ export class Sender {
    * a full mailbox whose policy is `fail`.
    */
   send(env: Envelope, lane: Lane = laneOf(env.priority)): void {
-    // NUL cannot occur in an actor id, so keys of different lanes never meet.
     // No string is built and no map consulted on the fast path (nothing queued).
-    const key = this.#queues.size === 0 ? '' : `${lane}\u0000${env.to}`;
+    const key = this.#queues.size === 0 ? '' : laneKey(lane, env.to);
     let q = key === '' ? undefined : this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
@@ -66,7 +66,7 @@ export class Sender {
         const counted = countedLane(lane);
         const admission = counted ? out.gate.admit() : 'admitted';
         if (admission === 'admitted') {
-          const r = this.#codec.write(out.writer, env);
+          const r = writeEnvelope(out.writer, this.#codec, env);
           if (r === 'written') return;
           if (counted) out.gate.cancel();
           if (r === 'closed') {
@@ -87,7 +87,7 @@ export class Sender {
       return;
     }
     q = [item];
-    const queueKey = key || `${lane}\u0000${env.to}`;
+    const queueKey = key || laneKey(lane, env.to);
     this.#queues.set(queueKey, q);
     const f = this.#flush(queueKey, env.to, lane, q).finally(() => this.#flushing.delete(f));
     this.#flushing.add(f);

@@ -1,19 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire } from '../actor/wire-error.js';
-import { isAbsolute } from 'node:path';
-import { ActorStoppedError, ModuleLoadError, type CrashCause } from '../errors.js';
+import { ActorStoppedError, type CrashCause } from '../errors.js';
 import { IN_FLIGHT_SLOT } from '../liveness/liveness.js';
 import type { Watched } from '../health/watchdog.js';
 import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
-import type { RestartBackoff } from '../supervisor/budget.js';
 import type { ExitInfo } from '../supervisor/child.js';
-import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
+import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from './contract.js';
 import { ControlChannel } from './control.js';
-import { describeWireError, droppedBy, type Incarnation } from './incarnation.js';
+import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
 import { checkPoison, type PoisonMark } from './inbox-ops.js';
-import { CellRecord } from './record.js';
+import { CellBase } from './base.js';
 import { Standby } from './standby.js';
 
 /**
@@ -21,9 +19,7 @@ import { Standby } from './standby.js';
  * liveness block, which outlive every incarnation and belong to the system)
  * and the current incarnation's worker.
  */
-export class ActorCell implements ChildCell, Watched {
-  readonly record: CellRecord;
-  onExit: (info: ExitInfo) => void = () => {};
+export class ActorCell extends CellBase implements ChildCell, Watched {
   readonly #svc: CellServices;
   /** The current incarnation's worker and lifecycle; null while none runs. */
   #inc: Incarnation | null = null;
@@ -35,28 +31,10 @@ export class ActorCell implements ChildCell, Watched {
   #elu: ReturnType<Worker['performance']['eventLoopUtilization']> | null = null;
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
-    this.record = new CellRecord(spec, parent, moduleUrl, svc);
+    super(spec, parent, moduleUrl, svc);
     this.#svc = svc;
   }
 
-  get id(): string {
-    return this.record.id;
-  }
-  get restart(): RestartType {
-    return this.record.restart;
-  }
-  get significant(): boolean {
-    return this.record.significant;
-  }
-  get shutdown(): Shutdown {
-    return this.record.shutdown;
-  }
-  get backoff(): RestartBackoff | null {
-    return this.record.backoff;
-  }
-  get generation(): number {
-    return this.record.incarnation;
-  }
 
   replaceSpec(spec: ResolvedChildSpec, moduleUrl: string): void {
     this.record.replaceSpec(spec, moduleUrl);
@@ -70,10 +48,6 @@ export class ActorCell implements ChildCell, Watched {
 
   uptimeMs(): number {
     return this.record.uptimeMs();
-  }
-
-  markBackingOff(): void {
-    this.record.state = 'backing-off';
   }
 
   /** Boot a spare worker now (module loaded, waiting) so the next start only hands it the incarnation. */
@@ -106,7 +80,7 @@ export class ActorCell implements ChildCell, Watched {
     if (unloadable) {
       // The spare found the module cannot load: so would a new worker. Fail now, without a launch.
       this.#standby = null;
-      const err = this.#moduleError(unloadable);
+      const err = moduleError(this.record.spec.module, this.#svc.baseDir, unloadable);
       rec.recordCrash(n, 'module', err.message);
       rec.lastExit = { normal: false, cause: 'module', reason: err.message, generation: n };
       throw err;
@@ -126,6 +100,7 @@ export class ActorCell implements ChildCell, Watched {
       maxMessageBytes: svc.maxMessageBytes,
       spinMicros: svc.spinMicros,
       sendTimeoutMs: svc.sendTimeoutMs,
+      askTimeoutMs: svc.askTimeoutMs,
       subscriptions: svc.subscriptions(),
     };
     const sb = this.#standby;
@@ -173,13 +148,6 @@ export class ActorCell implements ChildCell, Watched {
     return started.finally(() => clearTimeout(timer));
   }
 
-  /** Watchdog view: the liveness block it reads. */
-  get liveness(): CellRecord['liveness'] {
-    return this.record.liveness;
-  }
-  get spec(): ResolvedChildSpec {
-    return this.record.spec;
-  }
 
   /** Called by the watchdog: the incarnation stalled or overran its deadline. */
   stalled(incarnation: number, cause: CrashCause, reason: string): void {
@@ -253,14 +221,6 @@ export class ActorCell implements ChildCell, Watched {
     return Math.min(1, Math.max(0, u));
   }
 
-  /** The module error a start fails with, naming the module as written and the base it was resolved from. */
-  #moduleError(cause: Error): ModuleLoadError {
-    const written = this.record.spec.module;
-    const from = written.startsWith('file:') || isAbsolute(written) ? '' : ` ('${written}' resolved from ${this.#svc.baseDir})`;
-    const err = new ModuleLoadError(`${cause.message}${from}`, { cause });
-    return err;
-  }
-
   #running(): Incarnation | null {
     return this.#inc && this.record.state === 'running' ? this.#inc : null;
   }
@@ -294,7 +254,7 @@ export class ActorCell implements ChildCell, Watched {
         if (this.record.spec.standby && !this.#standby) this.#prepareStandby();
         return;
       case 'fatal':
-        this.#end(inc, { normal: false, cause: m.cause, reason: describeWireError(m.error) }, m.cause === 'module' ? this.#moduleError(fromWire(m.error)) : undefined);
+        this.#end(inc, { normal: false, cause: m.cause, reason: describeWireError(m.error) }, m.cause === 'module' ? moduleError(this.record.spec.module, this.#svc.baseDir, fromWire(m.error)) : undefined);
         return;
       case 'stopped':
         if (inc.deliberate) inc.onStopped?.();

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { WireError } from '../actor/wire-error.js';
-import type { OverflowPolicy } from '../errors.js';
+import { isAbsolute } from 'node:path';
+import { ModuleLoadError, type OverflowPolicy } from '../errors.js';
 import type { ControlChannel } from './control.js';
 
 /** One incarnation's worker and where its life stands. */
@@ -24,4 +25,10 @@ export function describeWireError(e: WireError): string {
 /** The overflow policy that dropped a message, when a MailboxFullError is why it is a dead letter. */
 export function droppedBy(err: { code?: string; policy?: string }): { dropped?: OverflowPolicy } {
   return err.code === 'ERR_MAILBOX_FULL' && err.policy ? { dropped: err.policy as OverflowPolicy } : {};
+}
+
+/** The error a start fails with when the module cannot load: it names the module as written and the base a relative one resolved from. */
+export function moduleError(written: string, baseDir: string, cause: Error): ModuleLoadError {
+  const from = written.startsWith('file:') || isAbsolute(written) ? '' : ` ('${written}' resolved from ${baseDir})`;
+  return new ModuleLoadError(`${cause.message}${from}`, { cause });
 }

@@ -1,10 +1,9 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../defaults.js';
 import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } from '../errors.js';
-import { RESERVE_CLOSED, RESERVE_FULL, type RingWriter, type WriteResult } from '../ring/ring.js';
 
 /** `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`. */
-export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'signal' | 'call';
+export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'call';
 
 /** Kinds whose sender waits for a reply (so a message that cannot be handled must settle it). */
 export function expectsReply(kind: EnvelopeKind): boolean {
@@ -28,8 +27,9 @@ export interface Envelope<T = unknown> {
 }
 
 
-const KINDS: readonly EnvelopeKind[] = ['tell', 'ask', 'reply', 'error', 'signal', 'call'];
-const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, signal: 4, call: 5 };
+// Kind codes are on the wire: a retired kind leaves its code unused (4 was 'signal') rather than renumber the rest.
+const KINDS: readonly (EnvelopeKind | undefined)[] = ['tell', 'ask', 'reply', 'error', undefined, 'call'];
+const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, call: 5 };
 const PRIORITIES: readonly Priority[] = ['system', 'high', 'normal'];
 const PRIORITY_CODE: Record<Priority, number> = { system: 0, high: 1, normal: 2 };
 const NORMAL = PRIORITY_CODE.normal;
@@ -50,15 +50,13 @@ export interface CodecOptions {
 }
 
 /**
- * Encodes envelopes with msgpackr and writes them into rings.
+ * Encodes and decodes envelopes with msgpackr; knows nothing of rings
+ * (transport/frames.ts writes what it encodes into one).
  *
- * Messages are packed into msgpackr's own reusable scratch buffer and then
- * copied once into the ring (one memcpy; ~100 B for a typical message).
- * Packing straight into ring memory is not done: msgpackr may reallocate its
- * target in the middle of a pack and cannot be bounded to a reserved region,
- * so a message larger than the room left could write over frames the
- * consumer has not read. The copy also lets the size limit be checked before
- * a single byte reaches the ring.
+ * Messages are packed into msgpackr's own reusable scratch buffer: `encode`
+ * allocates nothing per message and leaves the bytes in
+ * `encoded[encodedStart..encodedEnd]`, checked against the size limit, for
+ * the caller to copy where they go.
  *
  * Decoding never lets bytes choose a prototype: msgpackr renames a
  * `__proto__` key, records are off (no shared structures across threads),
@@ -122,23 +120,6 @@ export class Codec {
   encodeToBytes(env: Envelope): Uint8Array {
     this.encode(env);
     return Uint8Array.prototype.slice.call(this.encoded, this.encodedStart, this.encodedEnd);
-  }
-
-  /**
-   * Encode `env` and write it to `ring` as one frame, without blocking.
-   * Returns 'full' or 'closed' without writing anything when the frame cannot go in.
-   */
-  write(ring: RingWriter, env: Envelope): WriteResult {
-    const size = this.encode(env);
-    if (size > ring.maxPayload) {
-      throw new MessageTooLargeError(size, ring.maxPayload, `message to '${env.to}' (ring capacity ${ring.capacity})`);
-    }
-    const off = ring.reserve(size);
-    if (off === RESERVE_FULL) return 'full';
-    if (off === RESERVE_CLOSED) return 'closed';
-    this.encoded.copy(ring.bytes, off, this.encodedStart, this.encodedEnd);
-    ring.commit();
-    return 'written';
   }
 
   /** Decode one envelope from `bytes[offset..offset+length]`. Throws DecodeError for anything malformed. */

@@ -1,21 +1,19 @@
 import type { Logger } from 'pino';
-import { createLogger } from '../log/logger.js';
-import { AskTable } from '../actor/asks.js';
-import { DEFAULT_ASK_TIMEOUT_MS } from '../defaults.js';
-import { isDefinedActor, type ActorContext, type AskOptions, type DefinedActor, type TellOptions } from '../actor/define.js';
-import { Sender } from '../actor/sender.js';
-import { fromWire, toWire } from '../actor/wire-error.js';
-import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
-import { MailboxFullError, ModuleLoadError, NoRespondersError, type CrashCause } from '../errors.js';
-import { applyChange, replicaOf } from '../bus/registry.js';
-import { ApiServer, makeProxy, throwResponse } from '../actor/rpc.js';
-import { guarded } from '../transport/breaker.js';
-import { laneOf } from '../transport/protocol.js';
-import type { EnvelopeKind } from '../codec/envelope.js';
+import type { ActorContext, DefinedActor } from '../actor/define.js';
+import { errorEnvelope } from '../actor/reply.js';
+import { ApiServer, throwResponse } from '../actor/rpc.js';
+import { toWire } from '../actor/wire-error.js';
+import { replicaOf } from '../bus/registry.js';
 import type { SubjectTrie } from '../bus/trie.js';
+import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
+import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
+import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
+import { createLogger } from '../log/logger.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
-import { getHeapStatistics } from 'node:v8';
-import { ActorState, F64_BUSY_SINCE, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HEARTBEAT, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_SENT, MSGS_STARTED, PUBLISHED, STATE, UNROUTED } from '../liveness/liveness.js';
+import { loadActor, startHeartbeat } from './boot.js';
+import { makeContext } from './context.js';
+import { onControl, type Controlled } from './control.js';
+import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
 /**
@@ -37,8 +35,7 @@ export class Host {
   readonly #port: ControlPort;
   readonly #live: Liveness;
   readonly #endpoint: Endpoint;
-  readonly #sender: Sender;
-  readonly #asks = new AskTable();
+  readonly #out: Outgoing;
   readonly #log: Logger;
   /** This thread's copy of the system's topic subscriptions. */
   readonly #bus: SubjectTrie<string>;
@@ -50,8 +47,9 @@ export class Host {
   #current: Envelope | null = null;
   #replied = false;
   #dead = false;
-  #stop: { drain: boolean; reason: string; self: boolean } | null = null;
+  #stop: { drain: boolean; reason: string } | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  readonly #onReply = (env: Envelope): void => this.#out.settle(env);
 
   constructor(boot: HostBoot, port: ControlPort) {
     this.#boot = boot;
@@ -68,38 +66,47 @@ export class Host {
       onRingCorrupt: (slot, err) => this.#log.error({ slot, err }, 'inbox ring corrupt; sender detached'),
       onShed: (env) => this.#shed(env),
     });
-    this.#sender = new Sender(this.#endpoint, codec, (env, err) => this.#undeliverable(env, err), boot.sendTimeoutMs);
-    port.on('message', (m) => this.#control(m as MainToHost));
+    this.#out = new Outgoing({
+      self: boot.id,
+      endpoint: this.#endpoint,
+      codec,
+      bus: this.#bus,
+      counters: this.#live.i32,
+      askTimeoutMs: boot.askTimeoutMs,
+      sendTimeoutMs: boot.sendTimeoutMs,
+      deadLetter: (env, err) => this.#deadLetter(env, err),
+    });
+    const controlled = this.#controlled();
+    port.on('message', (m) => onControl(m as MainToHost, controlled));
   }
 
   async run(): Promise<void> {
     const b = this.#boot;
-    // A first heap figure now: the heartbeat refreshes it, and without heartbeats this is the only one.
-    this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
-    if (b.heartbeatMs > 0) {
-      let beats = 0;
-      this.#live.f64[F64_HEARTBEAT_AT] = Date.now();
-      this.#heartbeat = setInterval(() => {
-        Atomics.add(this.#live.i32, HEARTBEAT, 1);
-        this.#live.f64[F64_HEARTBEAT_AT] = Date.now();
-        // Heap size for health and metrics, a few times a second at most.
-        if (beats++ % Math.max(1, Math.round(250 / b.heartbeatMs)) === 0) this.#live.f64[F64_HEAP_USED_MB] = getHeapStatistics().used_heap_size / 1048576;
-      }, b.heartbeatMs);
-    }
+    this.#heartbeat = startHeartbeat(this.#live, b.heartbeatMs);
     process.on('unhandledRejection', (reason) => this.#fatal('unhandled-rejection', reason));
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(b.moduleUrl)) as { default?: unknown };
-    } catch (err) {
-      this.#fatal('module', new ModuleLoadError(`actor '${b.id}': cannot load ${b.moduleUrl}: ${(err as Error).message}`, { cause: err }));
+    const def = await loadActor(b);
+    if (def instanceof ModuleLoadError) {
+      this.#fatal('module', def);
       return;
     }
-    if (!isDefinedActor(mod.default)) {
-      this.#fatal('module', new ModuleLoadError(`actor '${b.id}': ${b.moduleUrl} has no default export made by defineActor()`));
-      return;
-    }
-    this.#def = mod.default;
-    this.#ctx = this.#makeContext();
+    this.#def = def;
+    this.#ctx = makeContext({
+      boot: b,
+      log: this.#log,
+      out: this.#out,
+      bus: this.#bus,
+      config: () => this.#config,
+      current: () => this.#current,
+      reply: (value) => {
+        const cur = this.#current;
+        if (!cur || cur.kind !== 'ask' || this.#replied) return;
+        this.#answer(cur, value);
+      },
+      stop: (reason) => {
+        this.#stop ??= { drain: false, reason };
+      },
+      post: (m) => this.#post(m),
+    });
     try {
       // An init may ask other actors: keep reading replies while it runs.
       this.#state = await this.#withReplies(Promise.resolve().then(() => this.#def!.init(this.#ctx)));
@@ -121,11 +128,11 @@ export class Host {
 
   async #loop(): Promise<void> {
     const inbox = this.#endpoint.inbox;
-    const onReply = (env: Envelope): void => this.#reply(env);
+    const sender = this.#out.sender;
     let sinceYield = 0;
     let yieldAt = performance.now() + YIELD_EVERY_MS;
     while (!this.#dead) {
-      inbox.drainReplies(onReply);
+      inbox.drainReplies(this.#onReply);
       if (this.#stop && !this.#stop.drain) break;
       const env = inbox.nextMail();
       if (env) {
@@ -134,7 +141,7 @@ export class Host {
         // A message is done once what it sent is in the receivers' rings: were
         // the actor to crash on a later message, those sends must not be lost
         // with this thread's queue.
-        if (this.#sender.queued > 0) await this.#sender.idle();
+        if (sender.queued > 0) await sender.idle();
         if (this.#dead) return;
         inbox.releaseMail();
         if (++sinceYield >= YIELD_EVERY_MSGS || performance.now() > yieldAt) {
@@ -160,7 +167,6 @@ export class Host {
    */
   async #withReplies<T>(pending: Promise<T>): Promise<T> {
     const inbox = this.#endpoint.inbox;
-    const onReply = (env: Envelope): void => this.#reply(env);
     let settled = false;
     const done = pending.finally(() => {
       settled = true;
@@ -169,7 +175,7 @@ export class Host {
     // Its rejection is taken below, after the loop: until then it must not count as unhandled.
     done.catch(() => {});
     while (!settled) {
-      inbox.drainReplies(onReply);
+      inbox.drainReplies(this.#onReply);
       if (settled) break;
       await inbox.waitForRepliesAsync(PARK_MS);
     }
@@ -204,7 +210,7 @@ export class Host {
   }
 
   #done(env: Envelope, value: unknown, started: number): void {
-    if (expectsReply(env.kind) && !this.#replied) this.#sendReply(env, value);
+    if (expectsReply(env.kind) && !this.#replied) this.#answer(env, value);
     this.#current = null;
     const i32 = this.#live.i32;
     this.#live.recordHandler(performance.timeOrigin + performance.now() - started);
@@ -218,24 +224,13 @@ export class Host {
   #call(env: Envelope): Promise<unknown> {
     if (this.#api) return this.#api.handle(env);
     const id = (env.payload as { id?: unknown } | null)?.id;
-    return Promise.resolve(throwResponse(id, new TypeError(`actor '${this.#boot.id}' has no api: give defineActor() an api(state, ctx) to call it through a proxy`)));
+    const err = new InvalidOptionError(`actor '${this.#boot.id}'`, 'has no api: give defineActor() an api(state, ctx) to call it through a proxy');
+    return Promise.resolve(throwResponse(id, err));
   }
 
-  #sendReply(to: Envelope, value: unknown): void {
+  #answer(to: Envelope, value: unknown): void {
     this.#replied = true;
-    Atomics.add(this.#live.i32, MSGS_SENT, 1);
-    try {
-      this.#sender.send({ kind: 'reply', from: this.#boot.id, to: to.from, id: to.id, payload: value }, 'reply');
-    } catch (err) {
-      // A reply that can never be sent (too large, not encodable) fails the
-      // ask at once with the reason, rather than leaving it to time out.
-      this.#sender.send({ kind: 'error', from: this.#boot.id, to: to.from, id: to.id, payload: toWire(err) }, 'reply');
-    }
-  }
-
-  #reply(env: Envelope): void {
-    if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
-    else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as never));
+    this.#out.answer(to, value);
   }
 
   async #finish(): Promise<void> {
@@ -246,55 +241,28 @@ export class Host {
     } catch (err) {
       this.#log.error({ err }, 'stop hook threw');
     }
-    await this.#sender.idle(); // replies and tells still waiting for a ring go out first
+    await this.#out.sender.idle(); // replies and tells still waiting for a ring go out first
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     Atomics.store(this.#live.i32, STATE, ActorState.stopped);
-    this.#post({ type: 'stopped', reason: stop.reason, selfInitiated: stop.self });
+    this.#post({ type: 'stopped', reason: stop.reason });
   }
 
-  #control(m: MainToHost): void {
-    switch (m.type) {
-      case 'stop':
-        this.#stop ??= { drain: m.drain, reason: 'shutdown', self: false };
+  /** This incarnation as the control messages of the main thread act on it. */
+  #controlled(): Controlled {
+    return {
+      actor: () => ({ def: this.#def, state: this.#state, ctx: this.#ctx }),
+      log: this.#log,
+      bus: this.#bus,
+      asks: this.#out.asks,
+      setConfig: (config) => {
+        this.#config = config;
+      },
+      requestStop: (drain) => {
+        this.#stop ??= { drain, reason: 'shutdown' };
         this.#endpoint.inbox.doorbell.wake();
-        return;
-      case 'settle-ask':
-        this.#asks.reject(m.askId, fromWire(m.error));
-        return;
-      case 'configure':
-        void this.#configure(m.requestId, m.config);
-        return;
-      case 'health-request':
-        void this.#health(m.requestId);
-        return;
-      case 'log-level':
-        this.#log.level = m.level;
-        return;
-      case 'bus-change':
-        applyChange(this.#bus, m.change);
-        return;
-      default:
-        return; // transport messages: the Endpoint handles them
-    }
-  }
-
-  async #configure(requestId: number, config: unknown): Promise<void> {
-    this.#config = config;
-    try {
-      await this.#def?.configure?.(this.#state, config, this.#ctx);
-      this.#post({ type: 'configured', requestId });
-    } catch (err) {
-      this.#post({ type: 'configured', requestId, error: toWire(err) });
-    }
-  }
-
-  async #health(requestId: number): Promise<void> {
-    try {
-      const h = this.#def?.health ? await this.#def.health(this.#state, this.#ctx) : null;
-      this.#post({ type: 'health', requestId, health: h });
-    } catch (err) {
-      this.#post({ type: 'health', requestId, health: null, error: toWire(err) });
-    }
+      },
+      post: (m) => this.#post(m),
+    };
   }
 
   #fatal(cause: CrashCause, err: unknown): void {
@@ -306,12 +274,7 @@ export class Host {
   /** `drop-oldest` at its bound: this message makes room for newer ones, unhandled. */
   #shed(env: Envelope): void {
     const err = new MailboxFullError(this.#boot.id, 'drop-oldest', 'the oldest message was shed to make room for a newer one');
-    if (expectsReply(env.kind)) this.#sender.send({ kind: 'error', from: this.#boot.id, to: env.from, id: env.id, payload: toWire(err) }, 'reply');
-    this.#deadLetter(env, err);
-  }
-
-  #undeliverable(env: Envelope, err: Error): void {
-    if (expectsReply(env.kind) && env.from === this.#boot.id) this.#asks.reject(env.id, err);
+    if (expectsReply(env.kind)) this.#out.sender.send(errorEnvelope(env, this.#boot.id, err), 'reply');
     this.#deadLetter(env, err);
   }
 
@@ -319,96 +282,7 @@ export class Host {
     this.#post({ type: 'dead-letter', letter: { kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, error: toWire(err) } });
   }
 
-  #ask<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind = 'ask'): Promise<R> {
-    const breaker = this.#endpoint.outboxIfReady(to, laneOf(options.priority))?.breaker;
-    if (breaker?.enabled) return guarded(breaker, to, () => this.#askUnguarded<R>(to, msg, options, topic, kind));
-    return this.#askUnguarded<R>(to, msg, options, topic, kind);
-  }
-
-  #askUnguarded<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind): Promise<R> {
-    const { id, promise } = this.#asks.open<R>(to, options.timeout ?? DEFAULT_ASK_TIMEOUT_MS);
-    try {
-      Atomics.add(this.#live.i32, MSGS_SENT, 1);
-      this.#sender.send({ kind, from: this.#boot.id, to, id, payload: msg, priority: options.priority, topic });
-    } catch (err) {
-      this.#asks.reject(id, err as Error);
-    }
-    return promise;
-  }
-
-  #publish(subject: string, msg: unknown, options?: TellOptions): number {
-    const to = this.#bus.match(subject, 'ctx.publish');
-    const i32 = this.#live.i32;
-    if (to.size === 0) {
-      Atomics.add(i32, UNROUTED, 1);
-      return 0;
-    }
-    Atomics.add(i32, PUBLISHED, 1);
-    const from = this.#boot.id;
-    const priority = options?.priority;
-    for (const id of to) {
-      Atomics.add(i32, MSGS_SENT, 1);
-      try {
-        this.#sender.send({ kind: 'tell', from, to: id, id: 0, payload: msg, topic: subject, priority });
-      } catch (err) {
-        // One subscriber refusing (`fail` mailbox, dead-lettered already) must not starve the rest.
-        if (!(err instanceof MailboxFullError)) throw err;
-      }
-    }
-    return to.size;
-  }
-
   #post(m: HostToMain): void {
     this.#port.postMessage(m);
-  }
-
-  #makeContext(): ActorContext {
-    const b = this.#boot;
-    const config = (): unknown => this.#config;
-    const current = (): Envelope | null => this.#current;
-    return {
-      self: b.id,
-      system: b.system,
-      incarnation: b.incarnation,
-      get config() {
-        return config();
-      },
-      log: this.#log,
-      send: (to: string, msg: unknown, options?: TellOptions): void => {
-        Atomics.add(this.#live.i32, MSGS_SENT, 1);
-        this.#sender.send({ kind: 'tell', from: b.id, to, id: 0, payload: msg, priority: options?.priority });
-      },
-      ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => this.#ask<R>(to, msg, options, undefined),
-      proxy: <T>(to: string, options: AskOptions = {}) => makeProxy<T>((m) => this.#ask(to, m, options, undefined, 'call')),
-      get topic() {
-        return current()?.topic;
-      },
-      get from() {
-        return current()?.from;
-      },
-      publish: (subject: string, msg: unknown, options?: TellOptions): number => this.#publish(subject, msg, options),
-      subscribe: (pattern: string): void => {
-        // Validated and applied here at once; the system table follows by the control port.
-        if (this.#bus.add(pattern, b.id, 'ctx.subscribe')) this.#post({ type: 'subscribe', pattern });
-      },
-      unsubscribe: (pattern: string): void => {
-        if (this.#bus.remove(pattern, b.id, 'ctx.unsubscribe')) this.#post({ type: 'unsubscribe', pattern });
-      },
-      request: <R>(subject: string, msg: unknown, options: AskOptions = {}): Promise<R> => {
-        const to = [...this.#bus.match(subject, 'ctx.request')].filter((id) => id !== b.id);
-        if (to.length === 0) return Promise.reject(new NoRespondersError(subject));
-        return Promise.any(to.map((id) => this.#ask<R>(id, msg, options, subject))).catch((err: unknown) => {
-          throw err instanceof AggregateError ? err.errors[0] : err;
-        });
-      },
-      reply: (value: unknown): void => {
-        const cur = this.#current;
-        if (!cur || cur.kind !== 'ask' || this.#replied) return;
-        this.#sendReply(cur, value);
-      },
-      stop: (reason = 'normal'): void => {
-        this.#stop ??= { drain: false, reason, self: true };
-      },
-    };
   }
 }

@@ -27,6 +27,8 @@ export interface HostBoot {
   maxMessageBytes: number;
   spinMicros: number;
   sendTimeoutMs: number;
+  /** Timeout of a `ctx.ask`, `ctx.request` or `ctx.proxy` call that names none, ms (the system's `askTimeoutMs`). */
+  askTimeoutMs: number;
   /** Every topic subscription in the system when this incarnation starts (changes follow as `bus-change`). */
   subscriptions: Subscription[];
 }
@@ -64,7 +66,7 @@ export type HostToMain =
   /** The standby loaded the module; `error`: it could not (a ModuleLoadError), and the worker exits. */
   | { type: 'standby-ready'; error?: WireError }
   | { type: 'fatal'; cause: CrashCause; error: WireError }
-  | { type: 'stopped'; reason: string; selfInitiated: boolean }
+  | { type: 'stopped'; reason: string }
   | { type: 'dead-letter'; letter: DeadLetterReport }
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }

@@ -1,14 +1,13 @@
 import { Piscina } from 'piscina';
 import type { ActorHealth } from '../actor/define.js';
-import { fromWire, toWire } from '../actor/wire-error.js';
+import { errorEnvelope, replyEnvelope } from '../actor/reply.js';
+import { fromWire } from '../actor/wire-error.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from '../cell/contract.js';
-import { CellRecord } from '../cell/record.js';
+import { CellBase } from '../cell/base.js';
 import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorCrashedError, ActorStoppedError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
-import type { RestartBackoff } from '../supervisor/budget.js';
-import type { ExitInfo } from '../supervisor/child.js';
-import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
+import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import { Inbox } from '../transport/inbox.js';
 import { POOL_WORKER_PROBE, type PoolWorkerData, type TaskResult } from './protocol.js';
 
@@ -39,9 +38,7 @@ interface Generation {
  * into the dead pool's queue are lost with it (asks among them settle with
  * ActorCrashedError); messages still in the inbox wait for the next pool.
  */
-export class PoolCell implements ChildCell {
-  readonly record: CellRecord;
-  onExit: (info: ExitInfo) => void = () => {};
+export class PoolCell extends CellBase implements ChildCell {
   readonly #svc: CellServices;
   #gen: Generation | null = null;
   #stopping: Promise<void> | null = null;
@@ -49,39 +46,13 @@ export class PoolCell implements ChildCell {
   #completed = 0;
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
-    this.record = new CellRecord(spec, parent, moduleUrl, svc);
+    super(spec, parent, moduleUrl, svc);
     this.#svc = svc;
   }
 
-  get id(): string {
-    return this.record.id;
-  }
-  get restart(): RestartType {
-    return this.record.restart;
-  }
-  get significant(): boolean {
-    return this.record.significant;
-  }
-  get shutdown(): Shutdown {
-    return this.record.shutdown;
-  }
-  get backoff(): RestartBackoff | null {
-    return this.record.backoff;
-  }
-  get generation(): number {
-    return this.record.incarnation;
-  }
-  /** The pool's tasks use the spec as they find it: a changed one applies from the next pool. */
-  get spec(): ResolvedChildSpec {
-    return this.record.spec;
-  }
 
   alive(): boolean {
     return this.#gen !== null;
-  }
-
-  markBackingOff(): void {
-    this.record.state = 'backing-off';
   }
 
   standbyState(): StandbyState {
@@ -286,10 +257,7 @@ export class PoolCell implements ChildCell {
 
   #reply(to: Envelope, value: unknown, error?: Error): void {
     Atomics.add(this.record.liveness.i32, MSGS_SENT, 1);
-    const env: Envelope = error
-      ? { kind: 'error', from: this.id, to: to.from, id: to.id, payload: toWire(error) }
-      : { kind: 'reply', from: this.id, to: to.from, id: to.id, payload: value };
-    this.#svc.replyFromMain(env);
+    this.#svc.replyFromMain(error ? errorEnvelope(to, this.id, error) : replyEnvelope(to, this.id, value));
   }
 
   #shed(env: Envelope): void {

@@ -9,6 +9,7 @@ import {
   SENDER_SLOTS,
   doorbellBytes,
 } from './layout.js';
+import { waitAsync } from './wait.js';
 
 /** Outcome of a park: woken by a producer (or found work before sleeping), or the time ran out. */
 export type ParkResult = 'ready' | 'timed-out';
@@ -105,25 +106,14 @@ export class Doorbell {
   }
 
   /**
-   * Consumer side, any thread: like `park` but never blocks the event loop.
-   * Node 20 does not keep the loop alive for a pending `Atomics.waitAsync`, so
-   * a timer is held for the duration of the wait.
+   * Consumer side, any thread: like `park` but never blocks the event loop
+   * (the wait holds the loop open: see `waitAsync`).
    */
   async parkAsync(timeoutMs: number, ready: () => boolean = () => this.anyReady()): Promise<ParkResult> {
     const seq = this.#announcePark(ready);
     if (seq === null) return 'ready';
-    const waiter = Atomics.waitAsync(this.#i32, DOORBELL_SEQ, seq, timeoutMs);
-    let r: string;
-    if (waiter.async) {
-      const keepAlive = setTimeout(noop, Number.isFinite(timeoutMs) ? timeoutMs + 1000 : 2 ** 31 - 1);
-      try {
-        r = await waiter.value;
-      } finally {
-        clearTimeout(keepAlive);
-      }
-    } else {
-      r = waiter.value;
-    }
+    let r = waitAsync(this.#i32, DOORBELL_SEQ, seq, timeoutMs);
+    if (typeof r !== 'string') r = await r;
     Atomics.store(this.#i32, CONSUMER_PARKED, 0);
     return r === 'timed-out' ? 'timed-out' : 'ready';
   }
@@ -144,5 +134,3 @@ export class Doorbell {
     return seq;
   }
 }
-
-function noop(): void {}

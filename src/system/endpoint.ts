@@ -1,6 +1,7 @@
 import { AskTable } from '../actor/asks.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
 import { Sender, type OutboxSource } from '../actor/sender.js';
+import { errorEnvelope, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import type { ChildCell } from '../cell/contract.js';
 import { expectsReply, type Codec, type Envelope } from '../codec/envelope.js';
@@ -90,11 +91,8 @@ export class MainEndpoint {
   }
 
   /** Answer request `to` (an ask that reached the main thread) with `value`, or with `error`. */
-  reply(to: { from: string; id: number }, value: unknown, error?: Error): void {
-    const env: Envelope = error
-      ? { kind: 'error', from: SYSTEM_ID, to: to.from, id: to.id, payload: toWire(error) }
-      : { kind: 'reply', from: SYSTEM_ID, to: to.from, id: to.id, payload: value };
-    this.replyFromMain(env);
+  reply(to: Question, value: unknown, error?: Error): void {
+    this.replyFromMain(error ? errorEnvelope(to, SYSTEM_ID, error) : replyEnvelope(to, SYSTEM_ID, value));
   }
 
   /**
@@ -103,15 +101,8 @@ export class MainEndpoint {
    * large, say) goes out as the error that stopped it, so the asker settles.
    */
   replyFromMain(env: Envelope): void {
-    if (env.to === SYSTEM_ID) {
-      this.#settle(env);
-      return;
-    }
-    try {
-      this.sender.send(env, 'reply');
-    } catch (err) {
-      this.sender.send({ ...env, kind: 'error', payload: toWire(err) }, 'reply');
-    }
+    if (env.to === SYSTEM_ID) this.#settle(env);
+    else sendAnswer(this.sender, env);
   }
 
   /** Settle ask `askId` of `asker` (the main thread or an actor) with `err`. */

@@ -1,8 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CellFactory, CellServices, ChildCell } from '../cell/contract.js';
-import { InvalidOptionError, ModuleLoadError, NoSuchActorError } from '../errors.js';
+import { InvalidOptionError, NoSuchActorError } from '../errors.js';
 import { checkModule } from '../cell/standby.js';
+import { moduleError } from '../cell/incarnation.js';
 import type { EventInput } from '../events.js';
 import type { TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
@@ -121,8 +122,7 @@ export class TreeRegistry {
     const checks = specs
       .filter((s) => !s.pool)
       .map((s) => checkModule(svc.hostUrl, s.id, this.moduleUrl(s.module), s.resourceLimits ? { resourceLimits: s.resourceLimits } : {}).catch((e: Error) => {
-        const from = s.module.startsWith('file:') || isAbsolute(s.module) ? '' : ` ('${s.module}' resolved from ${this.#baseDir})`;
-        throw new ModuleLoadError(`${e.message}${from}`, { cause: e });
+        throw moduleError(s.module, this.#baseDir, e);
       }));
     const results = await Promise.allSettled(checks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

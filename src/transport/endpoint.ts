@@ -2,7 +2,7 @@ import { Codec } from '../codec/envelope.js';
 import { RingmasterError, type ErrorCode } from '../errors.js';
 import { Inbox, type InboxOptions } from './inbox.js';
 import { Outbox } from './outbox.js';
-import { isTransportToWorker, type InboxDescriptor, type Lane, type TransportToMain, type TransportToWorker } from './protocol.js';
+import { isTransportToWorker, laneKey, type InboxDescriptor, type Lane, type TransportToMain, type TransportToWorker } from './protocol.js';
 
 /** The part of a MessagePort / parentPort the transport uses. */
 export interface ControlPort {
@@ -23,7 +23,7 @@ export class Endpoint {
   readonly #port: ControlPort;
   readonly #codec: Codec;
   /** Wired outboxes per lane and receiver: looked up on every send, so no key string is built. */
-  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { system: new Map(), high: new Map(), mail: new Map(), reply: new Map() };
+  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { system: new Map(), high: new Map(), normal: new Map(), reply: new Map() };
   readonly #connecting = new Map<string, Promise<Outbox>>();
   readonly #requests = new Map<number, { resolve: (o: Outbox) => void; reject: (e: Error) => void }>();
   #nextRequest = 1;
@@ -41,13 +41,13 @@ export class Endpoint {
   }
 
   /** The outbox to `to` on `lane` if it is wired already (no await on the hot path). */
-  outboxIfReady(to: string, lane: Lane = 'mail'): Outbox | undefined {
+  outboxIfReady(to: string, lane: Lane = 'normal'): Outbox | undefined {
     return this.#outboxes[lane].get(to);
   }
 
   /** The outbox to `to` on `lane`, asking the main thread for a ring the first time. */
-  outbox(to: string, lane: Lane = 'mail'): Promise<Outbox> {
-    const key = `${lane}\u0000${to}`;
+  outbox(to: string, lane: Lane = 'normal'): Promise<Outbox> {
+    const key = laneKey(lane, to);
     const ready = this.#outboxes[lane].get(to);
     if (ready) return Promise.resolve(ready);
     let p = this.#connecting.get(key);
@@ -82,7 +82,7 @@ export class Endpoint {
         if (!req) return;
         this.#requests.delete(m.requestId);
         const out = new Outbox(m.grant, this.#codec);
-        const key = `${m.grant.lane}\u0000${m.grant.to}`;
+        const key = laneKey(m.grant.lane, m.grant.to);
         this.#outboxes[m.grant.lane].set(m.grant.to, out);
         this.#connecting.delete(key);
         req.resolve(out);

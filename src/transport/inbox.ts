@@ -1,36 +1,30 @@
-import { isMainThread } from 'node:worker_threads';
 import { DEFAULT_SPIN_MICROS } from '../defaults.js';
 import { Codec, type Envelope } from '../codec/envelope.js';
-import { InvalidOptionError, RingCorruptError, DecodeError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
 import { RingReader } from '../ring/ring.js';
+import { FrameRouter, type FrameErrorHandlers, type FrameHandler } from './decoding.js';
+import { ALL_QUEUES, LANE_INDEX, LaneQueues, MAIL_QUEUES, REPLY_QUEUE } from './lanes.js';
 import { MailboxGate } from './mailbox.js';
+import { Parking } from './parking.js';
 import { countedLane, type Lane } from './protocol.js';
+import { Shedder, type ShedHandler } from './shedding.js';
+
+export type { FrameHandler } from './decoding.js';
 
 /** Frames taken from one sender before the next sender gets a turn. */
 export const DEFAULT_FAIR_BATCH = 32;
 
-export interface InboxOptions {
+export interface InboxOptions extends FrameErrorHandlers {
   /** Frames taken from one sender per turn; default DEFAULT_FAIR_BATCH. */
   fairBatch?: number;
   /** Spin budget before parking, µs; default DEFAULT_SPIN_MICROS (0 = park at once). */
   spinMicros?: number;
   codec?: Codec;
-  /** A sender's ring turned out corrupt: it is detached, the others go on. */
-  onRingCorrupt?: (slot: number, err: RingCorruptError) => void;
-  /** A frame was not a valid envelope: it is released (never retried) and handed here with its raw bytes. */
-  onUndecodable?: (slot: number, err: DecodeError, raw: Uint8Array) => void;
   /** `drop-oldest` mailbox over its bound: this message was shed unhandled (dead-letter it). */
-  onShed?: (env: Envelope) => void;
+  onShed?: ShedHandler;
 }
 
-/** Index of each lane's round-robin queue, most urgent first. */
-const LANE_INDEX: Record<Lane, number> = { system: 0, high: 1, mail: 2, reply: 3 };
-const MAIL_QUEUES = [0, 1, 2] as const;
-const ALL_QUEUES = [0, 1, 2, 3] as const;
-const REPLY_QUEUE = [3] as const;
-
-export type FrameHandler = (bytes: Buffer, offset: number, length: number, slot: number) => void;
 export type EnvelopeHandler = (env: Envelope, slot: number) => void;
 
 /**
@@ -38,67 +32,57 @@ export type EnvelopeHandler = (env: Envelope, slot: number) => void;
  * one doorbell. Senders never share a ring, so a sender that dies mid-write
  * cannot block or corrupt what the others deliver.
  *
- * Senders with frames wait in a round-robin queue per lane; each gets a
- * bounded turn (`fairBatch` frames, or one message for `nextMail`) before the
- * next, so a busy sender cannot starve a slow one. `nextMail` serves the
- * `system` lane first, then `high`, then normal mail: a high message waits for
- * at most the message being handled.
+ * Senders with frames wait in a round-robin queue per lane (LaneQueues); each
+ * gets a bounded turn (`fairBatch` frames, or one message for `nextMail`)
+ * before the next, so a busy sender cannot starve a slow one. `nextMail`
+ * serves the `system` lane first, then `high`, then `normal`: a high message
+ * waits for at most the message being handled. Decoding and what goes wrong
+ * in it are FrameRouter's, shedding under `drop-oldest` is Shedder's, and
+ * spinning and parking are Parking's.
  */
 export class Inbox {
   readonly doorbell: Doorbell;
-  readonly #readers: (RingReader | null)[];
-  readonly #lanes: Lane[];
   /** The mailbox bound senders apply; the inbox counts messages out of it. */
   readonly gate: MailboxGate;
-  readonly #onShed: InboxOptions['onShed'];
+  readonly #readers: (RingReader | null)[];
+  readonly #lanes: LaneQueues;
+  readonly #router: FrameRouter;
+  readonly #shedder: Shedder;
+  readonly #parking: Parking;
   readonly #fairBatch: number;
-  readonly #spinMs: number;
-  readonly #codec: Codec;
-  readonly #onRingCorrupt: InboxOptions['onRingCorrupt'];
-  readonly #onUndecodable: InboxOptions['onUndecodable'];
-  /** Round-robin queues (one per lane) of slots that may hold frames; `#queued[slot]` = 1 while a slot is in one. */
-  readonly #queues: number[][] = [[], [], [], []];
-  readonly #queued: Uint8Array;
   /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
   #inFlight = -1;
-  /** Work was taken since the consumer last parked: only then is spinning worth a core. */
-  #busySincePark = false;
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
-    const env = this.#decode(bytes, offset, length, slot);
+    const env = this.#router.decode(bytes, offset, length, slot);
     if (env) this.#envHandler!(env, slot);
+  };
+  readonly #turn = (slot: number, take: number, fn: FrameHandler): number => {
+    const reader = this.#readers[slot];
+    if (!reader) return 0; // rung before its ring was attached: attach() marks it ready again
+    const n = this.#router.drain(reader, slot, take, fn);
+    if (countedLane(this.#lanes.laneOf(slot))) for (let i = 0; i < n; i++) this.gate.release();
+    return n;
   };
 
   constructor(doorbell: SharedArrayBuffer, options: InboxOptions = {}) {
     this.doorbell = new Doorbell(doorbell);
     this.gate = new MailboxGate(doorbell);
-    this.#onShed = options.onShed;
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
-    this.#lanes = new Array<Lane>(this.doorbell.senderSlots).fill('mail');
-    this.#queued = new Uint8Array(this.doorbell.senderSlots);
+    this.#lanes = new LaneQueues(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
-    const spin = options.spinMicros ?? DEFAULT_SPIN_MICROS;
-    if (!(spin >= 0)) throw new InvalidOptionError('inbox.spinMicros', `must be a number ≥ 0, got ${spin}`);
-    this.#spinMs = spin / 1000;
-    this.#codec = options.codec ?? new Codec();
-    this.#onRingCorrupt = options.onRingCorrupt;
-    this.#onUndecodable = options.onUndecodable;
+    this.#parking = new Parking(this.doorbell, options.spinMicros ?? DEFAULT_SPIN_MICROS, () => this.hasWork());
+    this.#router = new FrameRouter(options.codec ?? new Codec(), options, (slot) => this.detach(slot));
+    this.#shedder = new Shedder(this.gate, options.onShed);
   }
 
   /** Start reading a sender's ring in `slot`. Frames already in it are delivered. */
-  attach(slot: number, ring: SharedArrayBuffer, lane: Lane = 'mail'): void {
+  attach(slot: number, ring: SharedArrayBuffer, lane: Lane = 'normal'): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.#readers.length) {
       throw new InvalidOptionError('inbox.attach slot', `must be 0..${this.#readers.length - 1}, got ${slot}`);
     }
     this.#readers[slot] = new RingReader(ring);
-    if (this.#queued[slot] === 1 && this.#lanes[slot] !== lane) {
-      // Rung before it was attached, it was queued under the default lane: move it to its own,
-      // or a reply would sit among the mail where drainReplies never looks.
-      const q = this.#queues[LANE_INDEX[this.#lanes[slot]!]]!;
-      q.splice(q.indexOf(slot), 1);
-      this.#queues[LANE_INDEX[lane]]!.push(slot);
-    }
-    this.#lanes[slot] = lane;
+    this.#lanes.setLane(slot, lane);
     // Ring, not just mark: a sender may have rung before the ring was
     // attached, and this thread may be parked right now.
     this.doorbell.ring(slot);
@@ -119,7 +103,7 @@ export class Inbox {
     let n = 0;
     for (let s = 0; s < this.#readers.length; s++) {
       const r = this.#readers[s];
-      if (r && (lane === undefined || this.#lanes[s] === lane)) n += r.depth();
+      if (r && (lane === undefined || this.#lanes.laneOf(s) === lane)) n += r.depth();
     }
     return n;
   }
@@ -154,32 +138,32 @@ export class Inbox {
    */
   nextMail(): Envelope | null {
     if (this.#inFlight >= 0) throw new InvalidOptionError('inbox.nextMail', 'called again before releaseMail()');
-    this.#collect();
+    const lanes = this.#lanes;
+    lanes.collect(this.doorbell);
     for (const lane of MAIL_QUEUES) {
-      const q = this.#queues[lane]!;
+      const q = lanes.queues[lane]!;
       while (q.length > 0) {
         const slot = q[0]!;
         const reader = this.#readers[slot];
-        if (!reader || !this.#next(reader, slot)) {
-          this.#unqueue(lane, 0);
+        if (!reader || !this.#router.next(reader, slot)) {
+          lanes.unqueue(lane, 0);
           continue;
         }
-        const env = this.#decode(reader.bytes, reader.offset, reader.length, slot);
+        const env = this.#router.decode(reader.bytes, reader.offset, reader.length, slot);
         if (!env) {
           this.#commit(reader, slot);
           continue;
         }
-        if (this.#onShed && lane !== LANE_INDEX.system && this.gate.excess() > 0 && this.gate.overflow === 'drop-oldest') {
+        if (this.#shedder.due(lane)) {
           // Over the bound: the oldest message makes room for the newest.
           this.#commit(reader, slot);
-          this.#onShed(env);
+          this.#shedder.shed(env);
           continue;
         }
         // Round robin: this sender goes to the back of its lane's queue.
-        q.shift();
-        q.push(slot);
+        lanes.rotate(lane, 0);
         this.#inFlight = slot;
-        this.#busySincePark = true;
+        this.#parking.busy();
         return env;
       }
     }
@@ -200,27 +184,19 @@ export class Inbox {
     this.#inFlight = -1;
   }
 
-  #commit(reader: RingReader, slot: number): void {
-    reader.commit();
-    if (countedLane(this.#lanes[slot]!)) this.gate.release();
-  }
-
   /** True when some sender has rung and not been drained yet. */
   hasWork(): boolean {
-    return this.#queues[0]!.length + this.#queues[1]!.length + this.#queues[2]!.length + this.#queues[3]!.length > 0 || this.doorbell.anyReady();
+    return this.#lanes.any || this.doorbell.anyReady();
   }
 
   /** Worker threads: spin up to the budget, then block until a sender rings or `timeoutMs` passes. */
   waitForWork(timeoutMs: number): ParkResult {
-    if (this.#spin()) return 'ready';
-    return this.doorbell.park(timeoutMs);
+    return this.#parking.wait(timeoutMs);
   }
 
   /** Any thread: spin (workers only), then wait without blocking the event loop. */
-  async waitForWorkAsync(timeoutMs: number): Promise<ParkResult> {
-    if (!isMainThread && this.#spin()) return 'ready';
-    if (this.hasWork()) return 'ready';
-    return this.doorbell.parkAsync(timeoutMs);
+  waitForWorkAsync(timeoutMs: number): Promise<ParkResult> {
+    return this.#parking.waitAsync(timeoutMs);
   }
 
   /**
@@ -232,127 +208,23 @@ export class Inbox {
     return this.doorbell.parkAsync(timeoutMs, () => this.#replyPending());
   }
 
+  #commit(reader: RingReader, slot: number): void {
+    reader.commit();
+    if (countedLane(this.#lanes.laneOf(slot))) this.gate.release();
+  }
+
   #replyPending(): boolean {
     for (let s = 0; s < this.#readers.length; s++) {
       const r = this.#readers[s];
-      if (r && this.#lanes[s] === 'reply' && r.depth() > 0) return true;
+      if (r && this.#lanes.laneOf(s) === 'reply' && r.depth() > 0) return true;
     }
     return false;
-  }
-
-  /**
-   * Spin only while traffic is recent: right after taking work, the next
-   * frame is likely microseconds away and waking from a park costs ~40 µs;
-   * after a quiet wake-up (a timeout, a control message) it is not, and an
-   * idle actor must not burn a core.
-   */
-  #spin(): boolean {
-    if (this.hasWork()) return true;
-    const recent = this.#busySincePark;
-    this.#busySincePark = false;
-    if (this.#spinMs <= 0 || !recent) return false;
-    const until = performance.now() + this.#spinMs;
-    do {
-      // Check the bitmap a few times between clock reads: a clock read costs
-      // more than a bitmap load.
-      for (let i = 0; i < 64; i++) if (this.doorbell.anyReady()) return true;
-    } while (performance.now() < until);
-    return false;
-  }
-
-  /** Move the doorbell's READY bits into the round-robin queue. */
-  #collect(): void {
-    for (let w = 0, words = this.doorbell.readyWords; w < words; w++) {
-      let bits = this.doorbell.takeReadyWord(w);
-      while (bits !== 0) {
-        const slot = (w << 5) | (31 - Math.clz32(bits & -bits));
-        bits &= bits - 1;
-        if (this.#queued[slot] === 0) {
-          this.#queued[slot] = 1;
-          this.#queues[LANE_INDEX[this.#lanes[slot]!]]!.push(slot);
-        }
-      }
-    }
-  }
-
-  #unqueue(lane: number, i: number): void {
-    const q = this.#queues[lane]!;
-    this.#queued[q[i]!] = 0;
-    q.splice(i, 1);
   }
 
   #drain(max: number, fn: FrameHandler, lanes: readonly number[]): number {
-    let n = 0;
-    this.#collect();
-    for (const lane of lanes) {
-      const q = this.#queues[lane]!;
-      // One round per loop: every queued sender gets one turn of up to fairBatch frames.
-      while (n < max && q.length > 0) {
-        const round = q.length;
-        let progressed = false;
-        for (let k = 0, i = 0; k < round && n < max; k++) {
-          const slot = q[i]!;
-          if (slot === this.#inFlight) {
-            i++;
-            continue;
-          }
-          const take = Math.min(max - n, this.#fairBatch);
-          const got = this.#turn(slot, take, fn);
-          n += got;
-          if (got > 0) progressed = true;
-          if (got < take) this.#unqueue(lane, i);
-          else {
-            q.splice(i, 1);
-            q.push(slot);
-          }
-        }
-        if (!progressed) break;
-        this.#collect();
-      }
-    }
-    if (n > 0) this.#busySincePark = true;
+    const n = this.#lanes.rounds(this.doorbell, lanes, max, this.#fairBatch, this.#inFlight, this.#turn, fn);
+    if (n > 0) this.#parking.busy();
     return n;
-  }
-
-  #turn(slot: number, take: number, fn: FrameHandler): number {
-    const reader = this.#readers[slot];
-    if (!reader) return 0; // rung before its ring was attached: attach() marks it ready again
-    try {
-      const n = reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
-      if (countedLane(this.#lanes[slot]!)) for (let i = 0; i < n; i++) this.gate.release();
-      return n;
-    } catch (err) {
-      if (!(err instanceof RingCorruptError)) throw err; // the frame stays; the slot stays queued
-      this.#corrupt(slot, err);
-      return 0;
-    }
-  }
-
-  #next(reader: RingReader, slot: number): boolean {
-    try {
-      return reader.next();
-    } catch (err) {
-      if (!(err instanceof RingCorruptError)) throw err;
-      this.#corrupt(slot, err);
-      return false;
-    }
-  }
-
-  #corrupt(slot: number, err: RingCorruptError): void {
-    this.#readers[slot] = null;
-    if (this.#onRingCorrupt) this.#onRingCorrupt(slot, err);
-    else throw err;
-  }
-
-  #decode(bytes: Buffer, offset: number, length: number, slot: number): Envelope | null {
-    try {
-      return this.#codec.decode(bytes, offset, length);
-    } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw);
-      return null;
-    }
   }
 
   #withEnvHandler(fn: EnvelopeHandler, run: () => number): number {

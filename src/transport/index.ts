@@ -1,9 +1,11 @@
 export { Inbox, DEFAULT_FAIR_BATCH } from './inbox.js';
 export type { InboxOptions, FrameHandler, EnvelopeHandler } from './inbox.js';
 export { Outbox } from './outbox.js';
+export { writeEnvelope } from './frames.js';
 export { Endpoint } from './endpoint.js';
 export type { ControlPort } from './endpoint.js';
 export { Switchboard } from './switchboard.js';
 export type { RegisterOptions } from './switchboard.js';
 export { Wiring } from './wiring.js';
+export { laneKey } from './protocol.js';
 export type { InboxDescriptor, Lane, RingGrant, TransportToMain, TransportToWorker } from './protocol.js';

@@ -9,6 +9,7 @@ import {
   OVERFLOW_DROP_OLDEST,
   OVERFLOW_FAIL,
 } from '../ring/layout.js';
+import { waitAsync } from '../ring/wait.js';
 
 export type { OverflowPolicy } from '../errors.js';
 
@@ -118,15 +119,8 @@ export class MailboxGate {
     const seen = Atomics.load(this.#i32, MAIL_PENDING);
     const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
     if (cap === 0 || seen < cap) return;
-    const w = Atomics.waitAsync(this.#i32, MAIL_PENDING, seen, Math.max(0, timeoutMs));
-    if (!w.async) return;
-    // Node 20 does not count a pending waitAsync as keeping the loop alive.
-    const keepAlive = setTimeout(() => {}, timeoutMs + 1000);
-    try {
-      await w.value;
-    } finally {
-      clearTimeout(keepAlive);
-    }
+    const w = waitAsync(this.#i32, MAIL_PENDING, seen, Math.max(0, timeoutMs));
+    if (typeof w !== 'string') await w;
   }
 
   #release(): void {
@@ -135,8 +129,4 @@ export class MailboxGate {
     const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
     if (cap !== 0 && before >= cap) Atomics.notify(this.#i32, MAIL_PENDING);
   }
-}
-
-export function overflowPolicies(): readonly OverflowPolicy[] {
-  return POLICIES;
 }

@@ -3,6 +3,7 @@ import { RingTimeoutError, RingClosedError, RingFullError } from '../errors.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { RingWriter, type WriteResult } from '../ring/ring.js';
 import { SharedBreaker } from './breaker.js';
+import { writeEnvelope } from './frames.js';
 import { MailboxGate } from './mailbox.js';
 import type { RingGrant } from './protocol.js';
 
@@ -30,32 +31,20 @@ export class Outbox {
 
   /** Never blocks: 'written', or 'full' / 'closed' with nothing written. */
   trySend(env: Envelope): WriteResult {
-    return this.#codec.write(this.writer, env);
+    return writeEnvelope(this.writer, this.#codec, env);
   }
 
   /** Throws RingFullError / RingClosedError instead of returning them. */
   send(env: Envelope): void {
-    const r = this.#codec.write(this.writer, env);
+    const r = writeEnvelope(this.writer, this.#codec, env);
     if (r !== 'written') throw this.#error(r);
-  }
-
-  /** Worker threads: wait up to `timeoutMs` for room, then throw RingTimeoutError. */
-  sendBlocking(env: Envelope, timeoutMs: number): void {
-    for (;;) {
-      const r = this.#codec.write(this.writer, env);
-      if (r === 'written') return;
-      if (r === 'closed') throw this.#error(r);
-      const s = this.writer.waitForSpace(this.#codec.encodedEnd - this.#codec.encodedStart, timeoutMs);
-      if (s === 'closed') throw this.#error('closed');
-      if (s === 'timed-out') throw new RingTimeoutError(`send to '${this.to}': no room in its ring within ${timeoutMs} ms`);
-    }
   }
 
   /** Any thread: wait up to `timeoutMs` for room without blocking the event loop. */
   async sendAsync(env: Envelope, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const r = this.#codec.write(this.writer, env);
+      const r = writeEnvelope(this.writer, this.#codec, env);
       if (r === 'written') return;
       if (r === 'closed') throw this.#error(r);
       const size = this.#codec.encodedEnd - this.#codec.encodedStart;

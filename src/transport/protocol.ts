@@ -2,28 +2,36 @@
  * Control messages of the transport, both directions of the worker boundary.
  * Low rate (once per pair of actors); the data itself never takes this path.
  */
+import type { Priority } from '../codec/envelope.js';
 
 /**
- * Which of a receiver's queues a ring feeds. `system`, `high` and `mail`
- * (normal priority) are the mail lanes, handled one message at a time, the
- * most urgent non-empty lane first; `reply` carries answers to the receiver's
- * own asks and is read eagerly, even while a handler is waiting for one of
- * those answers. A lane per ring (not a priority per frame) is what lets a
- * high message overtake a flood of normal ones: frames in one ring are FIFO.
+ * Which of a receiver's queues a ring feeds. `system`, `high` and `normal`
+ * (one per message priority) are the mail lanes — mail is every lane but
+ * `reply` — handled one message at a time, the most urgent non-empty lane
+ * first; `reply` carries answers to the receiver's own asks and is read
+ * eagerly, even while a handler is waiting for one of those answers. A lane
+ * per ring (not a priority per frame) is what lets a high message overtake a
+ * flood of normal ones: frames in one ring are FIFO.
  */
-export type Lane = 'system' | 'high' | 'mail' | 'reply';
-
-/** Mail lanes, most urgent first. */
-export const MAIL_LANES: readonly Lane[] = ['system', 'high', 'mail'];
+export type Lane = Priority | 'reply';
 
 /** Lanes whose messages count against a mailbox's capacity: `system` (control signals) and replies never do. */
 export function countedLane(lane: Lane): boolean {
-  return lane === 'mail' || lane === 'high';
+  return lane === 'normal' || lane === 'high';
 }
 
-/** The lane a message of `priority` travels on. */
-export function laneOf(priority: 'system' | 'high' | 'normal' | undefined): Lane {
-  return priority === 'high' ? 'high' : priority === 'system' ? 'system' : 'mail';
+/** The lane a message of `priority` travels on (anything but `system` or `high` is normal). */
+export function laneOf(priority: Priority | undefined): Lane {
+  return priority === 'high' ? 'high' : priority === 'system' ? 'system' : 'normal';
+}
+
+/**
+ * Key of one (lane, actor) pair in the maps of the transport and the actor
+ * layer. NUL cannot occur in an actor id (nor in a lane), so keys of
+ * different lanes never meet.
+ */
+export function laneKey(lane: Lane, id: string): string {
+  return `${lane}\u0000${id}`;
 }
 
 /** What a sender needs to write to a receiver directly. */

@@ -2,7 +2,7 @@ import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
 import { createRing, setConsumerClosed } from '../ring/ring.js';
-import type { InboxDescriptor, Lane, RingGrant } from './protocol.js';
+import { laneKey, type InboxDescriptor, type Lane, type RingGrant } from './protocol.js';
 
 export interface RegisterOptions {
   /** Most senders this inbox can have; default DEFAULT_SENDER_SLOTS. */
@@ -16,7 +16,7 @@ interface InboxRecord {
   doorbell: SharedArrayBuffer;
   senderSlots: number;
   ringBytes: number;
-  /** `${lane}:${sender id}` → slot. */
+  /** laneKey(lane, sender id) → slot. */
   bySender: Map<string, number>;
   rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
 }
@@ -60,9 +60,9 @@ export class Switchboard {
   }
 
   /** The ring from `from` to `to` on `lane`, created on first use. Idempotent per pair and lane. */
-  connect(from: string, to: string, lane: Lane = 'mail'): RingGrant {
+  connect(from: string, to: string, lane: Lane = 'normal'): RingGrant {
     const rec = this.#record(to, `connect from '${from}'`);
-    const key = `${lane}:${from}`;
+    const key = laneKey(lane, from);
     let slot = rec.bySender.get(key);
     if (slot === undefined) {
       if (rec.rings.length >= rec.senderSlots) {
@@ -77,13 +77,6 @@ export class Switchboard {
     return { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
   }
 
-  /** The ring already wired from `from` to `to` on `lane`, if any (the main thread inspects it after a crash). */
-  ringOf(from: string, to: string, lane: Lane = 'mail'): { slot: number; ring: SharedArrayBuffer } | undefined {
-    const rec = this.#inboxes.get(to);
-    const slot = rec?.bySender.get(`${lane}:${from}`);
-    return slot === undefined ? undefined : rec!.rings[slot];
-  }
-
   /**
    * Close (or reopen) the consumer side of every ring into `id`: while closed,
    * senders get 'closed' at once instead of filling a ring nobody reads.
@@ -92,10 +85,6 @@ export class Switchboard {
     const rec = this.#inboxes.get(id);
     if (!rec) return;
     for (const { ring } of rec.rings) setConsumerClosed(ring, closed);
-  }
-
-  unregister(id: string): void {
-    this.#inboxes.delete(id);
   }
 
   #record(id: string, where: string): InboxRecord {

@@ -62,5 +62,6 @@ describe('typed proxies over the rings (comlink protocol, real workers)', functi
       .exposure()
       .catch((e: Error) => e);
     expect((plain as Error).message).to.match(/has no api/);
+    expect(plain).to.include({ name: 'InvalidOptionError', code: 'ERR_INVALID_OPTION' });
   });
 });

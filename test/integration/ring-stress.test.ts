@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createDoorbell, createRing, RingReader } from '../../src/index.js';
+import { createDoorbell, createRing, RingReader } from '../../src/internal.js';
 import { exitCode, nextMessage, WorkerSet } from './helpers.js';
 
 interface Result {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Worker } from 'node:worker_threads';
-import { Wiring } from '../../src/index.js';
+import { Wiring } from '../../src/internal.js';
 import { nextMessage, WorkerSet } from './helpers.js';
 
 describe('wiring two worker threads', function () {

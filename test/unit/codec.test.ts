@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { Packr } from 'msgpackr';
-import { Codec, createRing, DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError, RingReader, RingWriter, type Envelope } from '../../src/index.js';
+import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError, type Envelope } from '../../src/index.js';
+import { Codec, createRing, RingReader, RingWriter } from '../../src/internal.js';
+import { writeEnvelope } from '../../src/transport/frames.js';
 
 function roundTrip(codec: Codec, env: Envelope): Envelope {
   const sab = createRing(64 * 1024);
-  expect(codec.write(new RingWriter(sab), env)).to.equal('written');
+  expect(writeEnvelope(new RingWriter(sab), codec, env)).to.equal('written');
   const r = new RingReader(sab);
   expect(r.next()).to.equal(true);
   return codec.decode(r.bytes, r.offset, r.length);
@@ -34,7 +36,7 @@ describe('codec', () => {
   it('copies binary payloads out of the ring so a reused ring cannot change them', () => {
     const codec = new Codec();
     const sab = createRing(1024);
-    codec.write(new RingWriter(sab), { kind: 'tell', from: 'a', to: 'b', id: 0, payload: new Uint8Array([1, 2, 3, 4]) });
+    writeEnvelope(new RingWriter(sab), codec, { kind: 'tell', from: 'a', to: 'b', id: 0, payload: new Uint8Array([1, 2, 3, 4]) });
     const r = new RingReader(sab);
     r.next();
     const got = codec.decode(r.bytes, r.offset, r.length).payload as Uint8Array;
@@ -46,7 +48,7 @@ describe('codec', () => {
     const codec = new Codec({ maxMessageBytes: 100 });
     const sab = createRing(4096);
     const w = new RingWriter(sab);
-    expect(() => codec.write(w, { kind: 'tell', from: 'a', to: 'risk', id: 0, payload: 'x'.repeat(200) })).to.throw(
+    expect(() => writeEnvelope(w, codec, { kind: 'tell', from: 'a', to: 'risk', id: 0, payload: 'x'.repeat(200) })).to.throw(
       MessageTooLargeError,
       /message to 'risk' \(maxMessageBytes\): message of 2\d\d bytes exceeds the limit of 100 bytes/,
     );
@@ -57,7 +59,7 @@ describe('codec', () => {
   it("rejects a message larger than the ring can ever hold, naming the ring's limit", () => {
     const codec = new Codec();
     const w = new RingWriter(createRing(1024));
-    expect(() => codec.write(w, { kind: 'tell', from: 'a', to: 'b', id: 0, payload: 'y'.repeat(600) })).to.throw(
+    expect(() => writeEnvelope(w, codec, { kind: 'tell', from: 'a', to: 'b', id: 0, payload: 'y'.repeat(600) })).to.throw(
       MessageTooLargeError,
       /ring capacity 1024.*exceeds the limit of 504/,
     );

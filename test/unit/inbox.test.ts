@@ -1,21 +1,8 @@
 import { expect } from 'chai';
-import {
-  Codec,
-  createDoorbell,
-  createRing,
-  Doorbell,
-  Inbox,
-  InboxFullError,
-  InvalidOptionError,
-  NoSuchActorError,
-  Outbox,
-  RingCorruptError,
-  RingWriter,
-  Switchboard,
-  type DecodeError,
-  type Envelope,
-} from '../../src/index.js';
+import { InboxFullError, InvalidOptionError, NoSuchActorError, RingCorruptError, type DecodeError, type Envelope } from '../../src/index.js';
+import { Codec, createDoorbell, createRing, Doorbell, Inbox, Outbox, RingWriter, Switchboard } from '../../src/internal.js';
 import { RING_HEADER_BYTES } from '../../src/ring/layout.js';
+import { writeEnvelope } from '../../src/transport/frames.js';
 
 function tell(from: string, n: number): Envelope {
   return { kind: 'tell', from, to: 'rx', id: 0, payload: n };
@@ -28,7 +15,7 @@ function wired(senders: number, options: ConstructorParameters<typeof Inbox>[1] 
   for (let slot = 0; slot < senders; slot++) {
     const ring = createRing(64 * 1024);
     inbox.attach(slot, ring);
-    outs.push(new Outbox({ to: 'rx', lane: 'mail', slot, ring, doorbell }));
+    outs.push(new Outbox({ to: 'rx', lane: 'normal', slot, ring, doorbell }));
   }
   return { inbox, outs, doorbell };
 }
@@ -110,7 +97,7 @@ describe('inbox', () => {
     const doorbell = createDoorbell(4);
     const ring = createRing(1024);
     const w = new RingWriter(ring, new Doorbell(doorbell), 2);
-    new Codec().write(w, tell('early', 1));
+    writeEnvelope(w, new Codec(), tell('early', 1));
     const inbox = new Inbox(doorbell, { spinMicros: 0 });
     expect(inbox.drain(Infinity, () => {})).to.equal(0); // rung, but no ring yet
     inbox.attach(2, ring);
@@ -142,9 +129,9 @@ describe('inbox', () => {
     const inbox = new Inbox(doorbell, { spinMicros: 0 });
     const mailRing = createRing(4096);
     const replyRing = createRing(4096);
-    inbox.attach(0, mailRing, 'mail');
+    inbox.attach(0, mailRing, 'normal');
     inbox.attach(1, replyRing, 'reply');
-    const mail = new Outbox({ to: 'rx', lane: 'mail', slot: 0, ring: mailRing, doorbell });
+    const mail = new Outbox({ to: 'rx', lane: 'normal', slot: 0, ring: mailRing, doorbell });
     const reply = new Outbox({ to: 'rx', lane: 'reply', slot: 1, ring: replyRing, doorbell });
     mail.send(tell('a', 1));
     mail.send(tell('a', 2));
@@ -153,7 +140,7 @@ describe('inbox', () => {
     const replies: unknown[] = [];
     expect(inbox.drainReplies((env) => replies.push(env.payload))).to.equal(1);
     expect(replies).to.deep.equal(['answer']);
-    expect(inbox.depth('mail')).to.equal(2);
+    expect(inbox.depth('normal')).to.equal(2);
     inbox.releaseMail();
     expect(inbox.nextMail()!.payload).to.equal(2);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Sender } from '../../src/actor/sender.js';
-import { Codec, createDoorbell, createRing, Inbox, MailboxFullError, Outbox, type Envelope } from '../../src/index.js';
+import { MailboxFullError, type Envelope } from '../../src/index.js';
+import { Codec, createDoorbell, createRing, Inbox, Outbox } from '../../src/internal.js';
 import { MailboxGate } from '../../src/transport/mailbox.js';
 import type { Lane } from '../../src/transport/protocol.js';
 
@@ -11,7 +12,7 @@ function wired(capacity = 0, overflow: 'backpressure' | 'drop-newest' | 'drop-ol
   const inbox = new Inbox(doorbell, { spinMicros: 0, onShed: (env) => shed.push(env) });
   new MailboxGate(doorbell).configure({ capacity, overflow, waitMs: 50 });
   const outs = new Map<Lane, Outbox>();
-  (['system', 'high', 'mail', 'reply'] as const).forEach((lane, slot) => {
+  (['system', 'high', 'normal', 'reply'] as const).forEach((lane, slot) => {
     const ring = createRing(64 * 1024);
     inbox.attach(slot, ring, lane);
     outs.set(lane, new Outbox({ to: 'rx', lane, slot, ring, doorbell }));

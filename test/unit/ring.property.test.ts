@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createRing, frameBytes, RingReader, RingWriter } from '../../src/index.js';
+import { createRing, frameBytes, RingReader, RingWriter } from '../../src/internal.js';
 import { READ_POS, RING_HEADER_BYTES, WRITE_POS } from '../../src/ring/layout.js';
 
 type Op = { write: number } | { read: number } | { rewind: true };

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import {
-  createDoorbell,
-  createRing,
-  Doorbell,
-  frameBytes,
-  InvalidOptionError,
-  MessageTooLargeError,
-  NotOnMainThreadError,
-  RingCorruptError,
-  RingReader,
-  RingWriter,
-} from '../../src/index.js';
+import { InvalidOptionError, MessageTooLargeError, NotOnMainThreadError, RingCorruptError } from '../../src/index.js';
+import { createDoorbell, createRing, Doorbell, frameBytes, RingReader, RingWriter } from '../../src/internal.js';
 import { READ_POS, RING_HEADER_BYTES, WRITE_POS } from '../../src/ring/layout.js';
 
 function bytes(len: number, fill: number): Uint8Array {

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { ActorContext, AskOptions, TellOptions } from '../actor/define.js';
+import type { SubjectTrie } from '../bus/trie.js';
+import type { Envelope } from '../codec/envelope.js';
+import type { Outgoing } from './outgoing.js';
+import type { HostBoot, HostToMain } from './protocol.js';
+
+/** What an actor's context reads and acts through, as its host holds it. */
+export interface ContextSource {
+  readonly boot: HostBoot;
+  readonly log: Logger;
+  readonly out: Outgoing;
+  /** This thread's copy of the system's topic subscriptions. */
+  readonly bus: SubjectTrie<string>;
+  /** The config now (updated before `configure` runs). */
+  config(): unknown;
+  /** The message being handled, or null between messages. */
+  current(): Envelope | null;
+  /** Answer the ask being handled now, unless it was answered already. */
+  reply(value: unknown): void;
+  /** End the actor normally after the current message. */
+  stop(reason: string): void;
+  post(m: HostToMain): void;
+}
+
+/** The ActorContext one incarnation's hooks get. */
+export function makeContext(src: ContextSource): ActorContext {
+  const { boot: b, out, bus } = src;
+  return {
+    self: b.id,
+    system: b.system,
+    incarnation: b.incarnation,
+    get config() {
+      return src.config();
+    },
+    log: src.log,
+    send: (to: string, msg: unknown, options?: TellOptions): void => out.tell(to, msg, options),
+    ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => out.ask<R>(to, msg, options, undefined),
+    proxy: <T>(to: string, options: AskOptions = {}) => out.proxy<T>(to, options),
+    get topic() {
+      return src.current()?.topic;
+    },
+    get from() {
+      return src.current()?.from;
+    },
+    publish: (subject: string, msg: unknown, options?: TellOptions): number => out.publish(subject, msg, options),
+    subscribe: (pattern: string): void => {
+      // Validated and applied here at once; the system table follows by the control port.
+      if (bus.add(pattern, b.id, 'ctx.subscribe')) src.post({ type: 'subscribe', pattern });
+    },
+    unsubscribe: (pattern: string): void => {
+      if (bus.remove(pattern, b.id, 'ctx.unsubscribe')) src.post({ type: 'unsubscribe', pattern });
+    },
+    request: <R>(subject: string, msg: unknown, options: AskOptions = {}): Promise<R> => out.request<R>(subject, msg, options),
+    reply: (value: unknown): void => src.reply(value),
+    stop: (reason = 'normal'): void => src.stop(reason),
+  };
+}

@@ -1,0 +1,12 @@
+// Internals for ringmaster's own tests and benchmarks: the data plane's parts
+// (rings, doorbells, the codec, inboxes and outboxes, the switchboard). Not in
+// the package's `exports`, so no user code depends on them; the public API is
+// src/index.ts.
+
+export { createRing, RingReader, RingWriter, RESERVE_CLOSED, RESERVE_FULL, createDoorbell, Doorbell, DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS, MAX_SENDER_SLOTS, frameBytes, maxPayloadBytes } from './ring/index.js';
+export { Codec } from './codec/index.js';
+export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, writeEnvelope, laneKey } from './transport/index.js';
+
+export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
+export type { CodecOptions } from './codec/index.js';
+export type { ControlPort, EnvelopeHandler, FrameHandler, InboxDescriptor, InboxOptions, Lane, RegisterOptions, RingGrant, TransportToMain, TransportToWorker } from './transport/index.js';

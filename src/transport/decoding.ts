@@ -1,0 +1,83 @@
+import type { Codec, Envelope } from '../codec/envelope.js';
+import { DecodeError, RingCorruptError } from '../errors.js';
+import type { RingReader } from '../ring/ring.js';
+
+/** A frame as its ring holds it, and the slot of that ring. */
+export type FrameHandler = (bytes: Buffer, offset: number, length: number, slot: number) => void;
+
+export interface FrameErrorHandlers {
+  /** A sender's ring turned out corrupt: it is detached, the others go on. */
+  onRingCorrupt?: ((slot: number, err: RingCorruptError) => void) | undefined;
+  /** A frame was not a valid envelope: it is released (never retried) and handed here with its raw bytes. */
+  onUndecodable?: ((slot: number, err: DecodeError, raw: Uint8Array) => void) | undefined;
+}
+
+/**
+ * Reads frames out of the sender rings of one inbox, decodes them, and routes
+ * what goes wrong without stopping the other senders:
+ *
+ * - a ring whose headers are corrupt (RingCorruptError) is detached, its
+ *   sender cut off, and reported to `onRingCorrupt`; with no handler the
+ *   error is thrown, since nobody else would learn of it;
+ * - a frame that is not an envelope (DecodeError) yields null: the caller
+ *   releases it (it would fail again), and `onUndecodable` gets a copy of its
+ *   bytes for the dead letters.
+ *
+ * Any other error (a handler's own) propagates, and the frame stays in its ring.
+ */
+export class FrameRouter {
+  readonly #codec: Codec;
+  readonly #onRingCorrupt: FrameErrorHandlers['onRingCorrupt'];
+  readonly #onUndecodable: FrameErrorHandlers['onUndecodable'];
+  readonly #detach: (slot: number) => void;
+
+  constructor(codec: Codec, handlers: FrameErrorHandlers, detach: (slot: number) => void) {
+    this.#codec = codec;
+    this.#onRingCorrupt = handlers.onRingCorrupt;
+    this.#onUndecodable = handlers.onUndecodable;
+    this.#detach = detach;
+  }
+
+  /** The envelope in `bytes[offset..offset+length]`, or null when it is not one (already reported). */
+  decode(bytes: Buffer, offset: number, length: number, slot: number): Envelope | null {
+    try {
+      return this.#codec.decode(bytes, offset, length);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
+      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw);
+      return null;
+    }
+  }
+
+  /** `reader.next()`, false once the ring turns out corrupt. */
+  next(reader: RingReader, slot: number): boolean {
+    try {
+      return reader.next();
+    } catch (err) {
+      if (!(err instanceof RingCorruptError)) throw err;
+      this.#corrupt(slot, err);
+      return false;
+    }
+  }
+
+  /**
+   * `reader.drain(take, …)` handing each frame to `fn` with its slot; returns
+   * how many were released, 0 once the ring turns out corrupt.
+   */
+  drain(reader: RingReader, slot: number, take: number, fn: FrameHandler): number {
+    try {
+      return reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
+    } catch (err) {
+      if (!(err instanceof RingCorruptError)) throw err; // the frame stays; the slot stays queued
+      this.#corrupt(slot, err);
+      return 0;
+    }
+  }
+
+  #corrupt(slot: number, err: RingCorruptError): void {
+    this.#detach(slot);
+    if (this.#onRingCorrupt) this.#onRingCorrupt(slot, err);
+    else throw err;
+  }
+}
