@@ -29,6 +29,7 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
         host: config.http.host,
         port: config.http.port,
         ...(config.http.token !== undefined ? { token: config.http.token } : {}),
+        ...(config.http.allowedHosts !== undefined ? { allowedHosts: config.http.allowedHosts } : {}),
         reloads: () => manager.counts(),
         onReload: routes.reload,
         config: routes,

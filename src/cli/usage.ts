@@ -24,6 +24,7 @@ export const CONFIG_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
+  'allowed-hosts': { type: 'string' },
   'log-level': { type: 'string' },
   pretty: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -55,6 +56,7 @@ export function configFlags(values: Record<string, string | boolean | (string | 
   if (str('host') !== undefined) flags.host = str('host');
   if (str('port') !== undefined) flags.port = str('port');
   if (str('token') !== undefined) flags.token = str('token');
+  if (str('allowed-hosts') !== undefined) flags.allowedHosts = str('allowed-hosts');
   if (str('log-level') !== undefined) flags.logLevel = str('log-level');
   if (typeof values.pretty === 'boolean') flags.pretty = values.pretty;
   return flags;
@@ -71,6 +73,7 @@ const CONFIG_FLAGS_HELP = `Config overrides (each beats the environment, which b
   --host <address>       HTTP listen address         (RINGMASTER_HTTP_HOST)
   --port <port>          HTTP port; 0 = any free one  (RINGMASTER_HTTP_PORT)
   --token <token>        bearer token for actions    (RINGMASTER_HTTP_TOKEN)
+  --allowed-hosts <a,b>  more names the Host header may carry (RINGMASTER_HTTP_ALLOWED_HOSTS)
   --log-level <level>    fatal|error|warn|info|debug|trace|silent (RINGMASTER_LOG_LEVEL)
   --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)`;
 
