@@ -119,8 +119,10 @@ ${CONFIG_FLAGS_HELP}`,
   status: `Usage: ringmaster status [--url <url>]
 
 Shows the running tree: each actor's state, incarnation, restarts, inbox
-depth and message rate (from two samples about a second apart), indented by
-supervisor. --url defaults to http://127.0.0.1:9464.`,
+depth and message rate (handled per second, as the server measured it over
+its latest one-second sample; '?' in the first second), indented by
+supervisor, from one request to GET /api/tree. --url defaults to
+http://127.0.0.1:9464.`,
   bench: `Usage: ringmaster bench
 
 Runs every benchmark (node dist/bench/run-all.js) and exits with its code.`,

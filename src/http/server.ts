@@ -85,6 +85,7 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       registry,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
       ...(options.config ? { config: options.config } : {}),
+      ...(feed ? { latest: () => feed.latest() } : {}),
     }),
     ...(feed ? dashboardRoutes(feed) : []),
   ];
