@@ -6,7 +6,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The command could not run as typed: unknown command or flag, missing argument or file. */
 export const EXIT_USAGE = 2;
-/** A second SIGINT/SIGTERM cut a graceful stop short (128 + SIGINT, as shells report it). */
+/** A second stop signal cut a graceful stop short (128 + SIGINT, as shells report it). */
 export const EXIT_FORCED = 130;
 
 export class UsageError extends Error {
@@ -94,8 +94,12 @@ Exit codes: 0 ok, 1 failed (invalid config, unreachable system, …), 2 usage er
 
 Starts the system, the HTTP endpoints (if the config has an http section or
 --port), and watches the file: valid changes are applied live, invalid ones
-rejected. SIGINT/SIGTERM stop it gracefully (exit 0); a second one forces
-exit 130. If the system stops by itself (an escalation at the root) it exits 1.
+rejected. SIGINT, SIGTERM or SIGHUP stops it gracefully (exit 0, or 1 if the
+stop fails), also while it is still starting; under npm (npx, an npm script)
+so does the loss of the process that started it. A second signal during the
+stop forces exit 130 (the same signal within half a second of the first
+counts as the first: npm passes the terminal's Ctrl-C on again). If the
+system stops by itself (an escalation at the root) it exits 1.
 
 ${CONFIG_FLAGS_HELP}`,
   validate: `Usage: ringmaster validate <file> [options]

@@ -148,18 +148,6 @@ describe('the ringmaster command (real processes)', function () {
     expect(await run.exit).to.equal(0);
   });
 
-  it('start: a second signal during the graceful stop forces exit 130', async () => {
-    const file = join(dir, 'slow.yaml');
-    const marker = join(dir, 'stopped');
-    writeFileSync(file, `tree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: slow\n      module: ${actors('slow-stop')}\n      shutdown: infinity\n      config: { stopMs: 30000, marker: ${JSON.stringify(marker)} }\nlog: { level: silent }\n`);
-    const run = launch(['start', file]);
-    await waitFor(run, /stops it gracefully/);
-    run.child.kill('SIGINT');
-    await waitFor(run, /stopping gracefully/);
-    run.child.kill('SIGINT');
-    expect(await run.exit).to.equal(130);
-  });
-
   it('start: exits non-zero with the reason when the system stops by itself', async () => {
     const module = join(dir, 'quitter.js');
     writeFileSync(module, `import { defineActor } from ${JSON.stringify(INDEX)};\nexport default defineActor({ init: () => { setTimeout(() => process.exit(3), 200); return {}; }, receive: (_s, m) => m });\n`);
