@@ -8,6 +8,10 @@ import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { EXIT_FAILURE, EXIT_USAGE, HELP, parse, UsageError } from './usage.js';
 
+// A line that cannot be written (the terminal closed: SIGHUP; a reader that quit: `| head`) is dropped
+// rather than thrown, so that it cannot cut a graceful stop short.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

@@ -1,7 +1,8 @@
-import { ConfigManager, loadConfig, toSystemOptions, configRoutes } from '../config/index.js';
+import { ConfigManager, loadConfig, toSystemOptions, configRoutes, type ConfigFlags } from '../config/index.js';
 import { startHttp, type HttpServer } from '../http/server.js';
 import { ActorSystem } from '../system/system.js';
 import { help, type Io } from './config-commands.js';
+import { stopRequests, stopWhenOrphaned, type StopRequests } from './signals.js';
 import { CONFIG_OPTIONS, configFlags, EXIT_FAILURE, EXIT_FORCED, EXIT_OK, parse, requireFile } from './usage.js';
 
 /** Paths worth knowing on the HTTP listener, printed in the start-up summary. */
@@ -9,16 +10,36 @@ const HTTP_PATHS = ['/health', '/ready', '/metrics', '/api/tree'];
 
 /**
  * `ringmaster start`: resolves with the exit code once the system has
- * stopped — 0 after a signal, 1 if it stopped by itself. A second signal
- * during the graceful stop exits at once (130).
+ * stopped — 0 after a stop request (SIGINT, SIGTERM, SIGHUP; under npm also
+ * the loss of the parent process), 1 if the stop failed or the system
+ * stopped by itself. A second signal during the graceful stop exits at once
+ * (130).
  */
-export async function startCommand(args: string[], io: Io, exit: (code: number) => never = process.exit): Promise<number> {
+export async function startCommand(args: string[], io: Io, exit: (code: number) => never = process.exit, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values, positionals } = parse('start', args, CONFIG_OPTIONS, 1);
   if (values.help) return help('start', io);
   const flags = configFlags(values);
-  const loaded = await loadConfig(requireFile('start', positionals), { flags });
-  const { config } = loaded;
+  const file = requireFile('start', positionals);
+  // Listening from here on: a signal while the system starts would otherwise
+  // kill the process outright, without stopping what has started.
+  const requests = stopRequests((signal) => {
+    io.err(`ringmaster: ${signal} again: exiting without waiting for the graceful stop`);
+    exit(EXIT_FORCED);
+  });
+  const announce = (what: string): void => io.err(`ringmaster: ${what}: stopping gracefully (send a signal again to force)`);
+  void requests.requested.then(announce);
+  const orphaned = stopWhenOrphaned(env, requests.request);
+  try {
+    return await run(file, flags, io, requests);
+  } finally {
+    orphaned();
+    requests.dispose();
+  }
+}
 
+async function run(file: string, flags: ConfigFlags, io: Io, requests: StopRequests): Promise<number> {
+  const loaded = await loadConfig(file, { flags });
+  const { config } = loaded;
   const system = await ActorSystem.start(toSystemOptions(config));
   const manager = new ConfigManager(system, loaded, { flags });
   let http: HttpServer | null = null;
@@ -29,6 +50,7 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
         host: config.http.host,
         port: config.http.port,
         ...(config.http.token !== undefined ? { token: config.http.token } : {}),
+        ...(config.http.allowedHosts !== undefined ? { allowedHosts: config.http.allowedHosts } : {}),
         reloads: () => manager.counts(),
         onReload: routes.reload,
         config: routes,
@@ -41,47 +63,42 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
     throw err;
   }
 
+  if (requests.first === null) summarize(system, http, config.http?.token !== undefined, config.file, io);
+  const stopped = system.whenStopped().then((reason) => ({ by: 'itself' as const, reason }));
+  const asked = requests.requested.then((reason) => ({ by: 'request' as const, reason }));
+  const end = await Promise.race([asked, stopped]);
+  if (end.by === 'itself') {
+    io.err(`ringmaster: the system stopped by itself: ${end.reason}`);
+    await closeAll([() => manager.close(), () => http?.close()], io);
+    return EXIT_FAILURE;
+  }
+  // The watcher first (no reload half-way through the stop), the system next
+  // (it drains and stops in reverse start order; /ready says 503 meanwhile), HTTP last.
+  const ok = await closeAll([() => manager.close(), () => system.stop(end.reason.startsWith('SIG') ? `signal ${end.reason}` : end.reason), () => http?.close()], io);
+  return ok ? EXIT_OK : EXIT_FAILURE;
+}
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = async (reason: string): Promise<void> => {
-      await manager.close();
-      await system.stop(reason);
-      await http?.close();
-    };
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        io.err(`ringmaster: ${signal} again: exiting without waiting for the graceful stop`);
-        exit(EXIT_FORCED);
-      }
-      stopping = true;
-      io.err(`ringmaster: ${signal}: stopping gracefully (send it again to force)`);
-      shutdown(`signal ${signal}`).then(
-        () => resolve(EXIT_OK),
-        (err: unknown) => {
-          io.err(`ringmaster: the graceful stop failed: ${(err as Error).message}`);
-          resolve(EXIT_FAILURE);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    // The summary comes only now: whoever reads it may signal at once, and a
-    // signal before the handlers exist would kill the process outright.
-    const actors = system.status().filter((s) => s.kind === 'actor');
-    io.err(`ringmaster: system '${system.name}' running: ${actors.length} actor${actors.length === 1 ? '' : 's'} started (${actors.map((a) => a.id).join(', ')})`);
-    const actions = config.http?.token ? 'restart/stop/reload need the bearer token' : 'actions off: no token';
-    io.err(http ? `ringmaster: listening on ${http.url} (${HTTP_PATHS.join(' ')}; ${actions})` : 'ringmaster: no HTTP listener (add an http section or --port to serve /health and /metrics)');
-    if (http) io.err(`ringmaster: dashboard at ${http.url}/`);
-    io.err(`ringmaster: watching ${config.file} for changes`);
-    io.err(`ringmaster: Ctrl-C or 'kill -INT ${process.pid}' stops it gracefully`);
-    void system.whenStopped().then(async (reason) => {
-      if (stopping) return;
-      stopping = true;
-      io.err(`ringmaster: the system stopped by itself: ${reason}`);
-      await manager.close();
-      await http?.close();
-      resolve(EXIT_FAILURE);
-    });
-  });
+/** Run every step even when one fails, each failure reported; true when none failed. */
+async function closeAll(steps: Array<() => Promise<unknown> | undefined>, io: Io): Promise<boolean> {
+  let ok = true;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      ok = false;
+      io.err(`ringmaster: the graceful stop failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+  return ok;
+}
+
+/** The start-up summary on stderr. It comes once the system is up and the stop signals are heard. */
+function summarize(system: ActorSystem, http: HttpServer | null, token: boolean, file: string, io: Io): void {
+  const actors = system.status().filter((s) => s.kind === 'actor');
+  io.err(`ringmaster: system '${system.name}' running: ${actors.length} actor${actors.length === 1 ? '' : 's'} started (${actors.map((a) => a.id).join(', ')})`);
+  const actions = token ? 'restart/stop/reload need the bearer token' : 'actions off: no token';
+  io.err(http ? `ringmaster: listening on ${http.url} (${HTTP_PATHS.join(' ')}; ${actions})` : 'ringmaster: no HTTP listener (add an http section or --port to serve /health and /metrics)');
+  if (http) io.err(`ringmaster: dashboard at ${http.url}/`);
+  io.err(`ringmaster: watching ${file} for changes`);
+  io.err(`ringmaster: Ctrl-C or 'kill -INT ${process.pid}' stops it gracefully (also SIGTERM, SIGHUP)`);
 }

@@ -1,34 +1,32 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActorStatus } from '../system/system.js';
 import type { Io } from './config-commands.js';
 import { help } from './config-commands.js';
 import { baseUrl, DEFAULT_STATUS_URL, fetchJson } from './http-client.js';
 import { EXIT_FAILURE, EXIT_OK, parse } from './usage.js';
 
-/** Time between the two samples of each actor's `received` counter that the message rate comes from, ms. */
-export const RATE_SAMPLE_MS = 1000;
 /** Spaces per supervision level in the listing. */
 const INDENT = 2;
 
-interface Sample {
-  at: number;
-  received: Map<string, number>;
+/** What `GET /api/tree` answers, as far as the listing reads it. */
+interface TreeAnswer {
+  name: string;
+  status: ActorStatus[];
+  /** The server's latest sample (once a second); null without the dashboard's feed. */
+  sample?: { actors: Record<string, { in: number | null } | undefined> } | null;
 }
 
-async function sample(base: string, ids: string[]): Promise<Sample | string> {
-  const at = performance.now();
-  const answers = await Promise.all(ids.map((id) => fetchJson(base, `/api/actors/${encodeURIComponent(id)}`)));
-  const received = new Map<string, number>();
-  for (const [i, a] of answers.entries()) {
-    // An actor removed between the two requests just has no rate.
-    if (!a.ok) {
-      if (a.status === 404) continue;
-      return a.message;
-    }
-    const r = (a.json as { metrics?: { received?: number } | null }).metrics?.received;
-    if (typeof r === 'number') received.set(ids[i]!, r);
+/**
+ * Messages handled per second by each actor, as the server's own sampler
+ * measured them over its latest interval: the server samples every actor's
+ * counters once a second anyway (for the dashboard), so one request is
+ * enough. An actor without a figure yet (the first second, a new actor) is left out.
+ */
+export function ratesOf(answer: TreeAnswer): Map<string, number> {
+  const rates = new Map<string, number>();
+  for (const [id, point] of Object.entries(answer.sample?.actors ?? {})) {
+    if (typeof point?.in === 'number') rates.set(id, point.in);
   }
-  return { at, received };
+  return rates;
 }
 
 function depthOf(status: ActorStatus[]): Map<string, number> {
@@ -69,26 +67,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     io.err(`ringmaster status: ${tree.message}`);
     return EXIT_FAILURE;
   }
-  const { name, status } = tree.json as { name: string; status: ActorStatus[] };
-  const ids = status.filter((s) => s.kind === 'actor').map((s) => s.id);
-  const first = await sample(base, ids);
-  if (typeof first === 'string') {
-    io.err(`ringmaster status: ${first}`);
-    return EXIT_FAILURE;
-  }
-  await sleep(RATE_SAMPLE_MS);
-  const second = await sample(base, ids);
-  if (typeof second === 'string') {
-    io.err(`ringmaster status: ${second}`);
-    return EXIT_FAILURE;
-  }
-  const seconds = (second.at - first.at) / 1000;
-  const rates = new Map<string, number>();
-  for (const [id, r2] of second.received) {
-    const r1 = first.received.get(id);
-    // A counter that went down wrapped (32 bits) or belongs to a new actor of the same id: no rate this time.
-    if (r1 !== undefined && r2 >= r1 && seconds > 0) rates.set(id, (r2 - r1) / seconds);
-  }
+  const answer = tree.json as TreeAnswer;
+  const { name, status } = answer;
+  const rates = ratesOf(answer);
   io.out(renderStatus(name, base, status, rates));
   return EXIT_OK;
 }

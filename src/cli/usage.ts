@@ -6,7 +6,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** The command could not run as typed: unknown command or flag, missing argument or file. */
 export const EXIT_USAGE = 2;
-/** A second SIGINT/SIGTERM cut a graceful stop short (128 + SIGINT, as shells report it). */
+/** A second stop signal cut a graceful stop short (128 + SIGINT, as shells report it). */
 export const EXIT_FORCED = 130;
 
 export class UsageError extends Error {
@@ -24,6 +24,7 @@ export const CONFIG_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
+  'allowed-hosts': { type: 'string' },
   'log-level': { type: 'string' },
   pretty: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -55,6 +56,7 @@ export function configFlags(values: Record<string, string | boolean | (string | 
   if (str('host') !== undefined) flags.host = str('host');
   if (str('port') !== undefined) flags.port = str('port');
   if (str('token') !== undefined) flags.token = str('token');
+  if (str('allowed-hosts') !== undefined) flags.allowedHosts = str('allowed-hosts');
   if (str('log-level') !== undefined) flags.logLevel = str('log-level');
   if (typeof values.pretty === 'boolean') flags.pretty = values.pretty;
   return flags;
@@ -71,6 +73,7 @@ const CONFIG_FLAGS_HELP = `Config overrides (each beats the environment, which b
   --host <address>       HTTP listen address         (RINGMASTER_HTTP_HOST)
   --port <port>          HTTP port; 0 = any free one  (RINGMASTER_HTTP_PORT)
   --token <token>        bearer token for actions    (RINGMASTER_HTTP_TOKEN)
+  --allowed-hosts <a,b>  more names the Host header may carry (RINGMASTER_HTTP_ALLOWED_HOSTS)
   --log-level <level>    fatal|error|warn|info|debug|trace|silent (RINGMASTER_LOG_LEVEL)
   --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)`;
 
@@ -91,8 +94,12 @@ Exit codes: 0 ok, 1 failed (invalid config, unreachable system, …), 2 usage er
 
 Starts the system, the HTTP endpoints (if the config has an http section or
 --port), and watches the file: valid changes are applied live, invalid ones
-rejected. SIGINT/SIGTERM stop it gracefully (exit 0); a second one forces
-exit 130. If the system stops by itself (an escalation at the root) it exits 1.
+rejected. SIGINT, SIGTERM or SIGHUP stops it gracefully (exit 0, or 1 if the
+stop fails), also while it is still starting; under npm (npx, an npm script)
+so does the loss of the process that started it. A second signal during the
+stop forces exit 130 (the same signal within half a second of the first
+counts as the first: npm passes the terminal's Ctrl-C on again). If the
+system stops by itself (an escalation at the root) it exits 1.
 
 ${CONFIG_FLAGS_HELP}`,
   validate: `Usage: ringmaster validate <file> [options]
@@ -116,8 +123,10 @@ ${CONFIG_FLAGS_HELP}`,
   status: `Usage: ringmaster status [--url <url>]
 
 Shows the running tree: each actor's state, incarnation, restarts, inbox
-depth and message rate (from two samples about a second apart), indented by
-supervisor. --url defaults to http://127.0.0.1:9464.`,
+depth and message rate (handled per second, as the server measured it over
+its latest one-second sample; '?' in the first second), indented by
+supervisor, from one request to GET /api/tree. --url defaults to
+http://127.0.0.1:9464.`,
   bench: `Usage: ringmaster bench
 
 Runs every benchmark (node dist/bench/run-all.js) and exits with its code.`,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../defaults.js';
 import type { TreeSpec } from '../supervisor/spec.js';
@@ -12,12 +13,22 @@ export const DEFAULT_CONFIG_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_CONFIG_HTTP_PORT = 9464;
 export const DEFAULT_CONFIG_LOG_LEVEL = DEFAULT_LOG_LEVEL;
 
+/** A name or an IPv4 address: what a Host header carries before its port. */
+const HOST_NAME = /^[^\s[\]/\\:@?#%]+$/;
+/** Same rule as the server's `allowedHosts` (an IPv6 address may come with or without its brackets). */
+function isHostEntry(s: string): boolean {
+  const inner = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  return isIP(inner) === 6 || HOST_NAME.test(s);
+}
+
 /** The `http` section; present = serve the HTTP endpoints. */
 const httpSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
   // Same rule as the server's: it travels in an `Authorization: Bearer` header.
   token: z.string().regex(/^\S+$/, 'must be a non-empty string without whitespace').optional(),
+  // Names the Host header may carry besides the bound address and the loopback names (the DNS-rebinding guard).
+  allowedHosts: z.array(z.string().refine(isHostEntry, 'must be a host name or an IP address, without scheme, port or path')).optional(),
 });
 
 /**
@@ -47,7 +58,7 @@ export interface RingmasterConfig {
   /** The root supervisor exactly as written (validated; defaults are filled in by the system). */
   tree: TreeSpec;
   /** null = no HTTP listener. */
-  http: { host: string; port: number; token?: string } | null;
+  http: { host: string; port: number; token?: string; allowedHosts?: string[] } | null;
   log: { level: LogLevel; pretty: boolean };
   system: SystemTuning;
   /** Absolute path of the file it came from. */

@@ -26,6 +26,8 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   token?: string;
+  /** Comma-separated. */
+  allowedHosts?: string;
   logLevel?: string;
   pretty?: boolean;
 }
@@ -48,6 +50,9 @@ const port = (raw: string): Parsed => {
   return n >= 0 && n <= 65535 ? { value: n } : { error: `must be an integer from 0 to 65535, got '${raw}'` };
 };
 
+/** A comma-separated list (`a.example, b.example`); each entry is checked by the schema. */
+const list = (raw: string): Parsed => ({ value: raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0) });
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 const bool = (raw: string): Parsed => {
@@ -63,6 +68,7 @@ export const OVERRIDES: readonly Override[] = [
   { path: ['http', 'host'], env: 'RINGMASTER_HTTP_HOST', flag: '--host', key: 'host', parse: text },
   { path: ['http', 'port'], env: 'RINGMASTER_HTTP_PORT', flag: '--port', key: 'port', parse: port },
   { path: ['http', 'token'], env: 'RINGMASTER_HTTP_TOKEN', flag: '--token', key: 'token', parse: text },
+  { path: ['http', 'allowedHosts'], env: 'RINGMASTER_HTTP_ALLOWED_HOSTS', flag: '--allowed-hosts', key: 'allowedHosts', parse: list },
   { path: ['log', 'level'], env: 'RINGMASTER_LOG_LEVEL', flag: '--log-level', key: 'logLevel', parse: text },
   { path: ['log', 'pretty'], env: 'RINGMASTER_LOG_PRETTY', flag: '--pretty', key: 'pretty', parse: bool },
 ];

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { NoSuchActorError } from '../errors.js';
 import type { ActorStatus, ActorSystem } from '../system/system.js';
+import type { LatestSample } from './dashboard/live-feed.js';
 import { HttpError, type Reply } from './respond.js';
 
 export type Method = 'GET' | 'POST';
@@ -26,6 +27,8 @@ export interface RouteDeps {
   registry: Registry;
   onReload?: () => Promise<unknown>;
   config?: ConfigRouteHandlers;
+  /** The live feed's latest sample (rates, percentiles); without a feed the routes answer `sample: null`. */
+  latest?: () => LatestSample | null;
 }
 
 function statusOf(system: ActorSystem, id: string): ActorStatus {
@@ -34,7 +37,12 @@ function statusOf(system: ActorSystem, id: string): ActorStatus {
   return status;
 }
 
-export function buildRoutes({ system, registry, onReload, config }: RouteDeps): Route[] {
+/** Every actor's message totals (over all incarnations), from the counters the system keeps. */
+function countersOf(system: ActorSystem): Record<string, { received: number; sent: number }> {
+  return Object.fromEntries(system.metrics().actors.map((a) => [a.id, { received: a.received, sent: a.sent }]));
+}
+
+export function buildRoutes({ system, registry, onReload, config, latest = () => null }: RouteDeps): Route[] {
   const routes: Route[] = [
     {
       method: 'GET',
@@ -64,7 +72,7 @@ export function buildRoutes({ system, registry, onReload, config }: RouteDeps): 
       method: 'GET',
       path: '/api/tree',
       action: false,
-      handle: async () => ({ status: 200, json: { name: system.name, tree: system.tree, status: system.status() } }),
+      handle: async () => ({ status: 200, json: { name: system.name, tree: system.tree, status: system.status(), counters: countersOf(system), sample: latest() } }),
     },
     {
       method: 'GET',
@@ -73,7 +81,9 @@ export function buildRoutes({ system, registry, onReload, config }: RouteDeps): 
       handle: async ({ id }) => {
         const status = statusOf(system, id!);
         const metrics = system.metrics().actors.find((a) => a.id === id) ?? null;
-        return { status: 200, json: { status, metrics } };
+        const sample = latest();
+        const point = sample?.actors[id!];
+        return { status: 200, json: { status, metrics, sample: point ? { t: sample!.t, intervalMs: sample!.intervalMs, ...point } : null } };
       },
     },
     {

@@ -5,6 +5,7 @@ import { createMetricsRegistry, type ReloadCounts } from '../metrics/registry.js
 import type { ActorSystem } from '../system/system.js';
 import { LiveFeed } from './dashboard/live-feed.js';
 import { dashboardRoutes } from './dashboard/routes.js';
+import { hostGuard, invalidHostEntry, type HostGuard } from './host-guard.js';
 import { HttpError, sendError, sendReply, toHttpError } from './respond.js';
 import { buildRoutes, type ConfigRouteHandlers, findRoute, requireToken } from './routes.js';
 
@@ -28,6 +29,12 @@ export interface HttpOptions {
   config?: ConfigRouteHandlers;
   /** Serve the dashboard page at `/` and its live feed at `/api/live` (default true). */
   dashboard?: boolean;
+  /**
+   * Host names (or addresses) requests may name in their Host header besides
+   * the bound address, `host` itself, `localhost`, `127.0.0.1` and `[::1]`:
+   * any other name is refused with 403 (the DNS-rebinding guard).
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface HttpServer {
@@ -40,13 +47,20 @@ export interface HttpServer {
 
 function validate(options: HttpOptions): Required<Pick<HttpOptions, 'host' | 'port'>> & HttpOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'must be an object');
-  const { host = DEFAULT_HTTP_HOST, port = DEFAULT_HTTP_PORT, token, reloads, onReload, dashboard } = options;
+  const { host = DEFAULT_HTTP_HOST, port = DEFAULT_HTTP_PORT, token, reloads, onReload, dashboard, allowedHosts } = options;
   if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError('host', 'must be a non-empty string (an address or host name)');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidOptionError('port', `must be an integer from 0 to 65535, got ${String(port)}`);
   if (token !== undefined && (typeof token !== 'string' || !/^\S+$/.test(token))) throw new InvalidOptionError('token', 'must be a non-empty string without whitespace');
   if (reloads !== undefined && typeof reloads !== 'function') throw new InvalidOptionError('reloads', 'must be a function returning { applied, rejected }');
   if (onReload !== undefined && typeof onReload !== 'function') throw new InvalidOptionError('onReload', 'must be a function returning a promise');
   if (dashboard !== undefined && typeof dashboard !== 'boolean') throw new InvalidOptionError('dashboard', 'must be true or false');
+  if (allowedHosts !== undefined) {
+    if (!Array.isArray(allowedHosts)) throw new InvalidOptionError('allowedHosts', 'must be an array of host names');
+    allowedHosts.forEach((h: unknown, i) => {
+      const why = invalidHostEntry(h);
+      if (why !== null) throw new InvalidOptionError(`allowedHosts[${i}]`, why);
+    });
+  }
   return { ...options, host, port };
 }
 
@@ -71,15 +85,27 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       registry,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
       ...(options.config ? { config: options.config } : {}),
+      ...(feed ? { latest: () => feed.latest() } : {}),
     }),
     ...(feed ? dashboardRoutes(feed) : []),
   ];
   let closing = false;
+  // Known once the server is bound: the address it listens on is one of the names it answers to.
+  let guard: HostGuard | null = null;
+  const guardOf = (): HostGuard => (guard ??= hostGuard((server.address() as AddressInfo).address, opts.host, opts.allowedHosts));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // An answer sent while closing tells the client not to reuse the socket, so the socket ends with it.
     const headers = (): Record<string, string> => (closing ? { connection: 'close' } : {});
     try {
+      // Before anything else, the page and the live feed included: a request for another name is not for this server.
+      const g = guardOf();
+      const host = req.headers.host;
+      if (!g.allows(host)) {
+        log.debug({ host, url: req.url }, 'request refused: Host not allowed');
+        const named = host === undefined ? 'a request without a Host header is not answered' : `Host '${host.length > 100 ? `${host.slice(0, 100)}…` : host}' is not allowed`;
+        throw new HttpError(403, 'ERR_FORBIDDEN', `${named}; this server answers to ${g.allowed} (add a name to allowedHosts, http.allowedHosts in a config file)`);
+      }
       // Taken as sent, not through new URL(): that would read `//host/path` as a host and `/a/../b` as `/b`.
       const path = (req.url ?? '/').split('?', 1)[0]!;
       const { route, params } = findRoute(routes, req.method ?? 'GET', path);

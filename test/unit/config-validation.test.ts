@@ -126,4 +126,12 @@ tree:
       expect(toml.problems[0]!.message).to.include('.toml');
     });
   });
+
+  it('refuses an http.allowedHosts entry that is not a bare name or address, with its line or variable', () => {
+    const found = problems(`${good}http:\n  allowedHosts:\n    - dash.example\n    - http://evil.example\n    - box:9464\n`);
+    expect(found.map((p) => `${p.line} ${p.path}`)).to.deep.equal(['11 http.allowedHosts[1]', '12 http.allowedHosts[2]']);
+    expect(found[0]!.message).to.include('without scheme, port or path');
+    const env = problems(good, 'sys.yaml', { ...quiet, env: { RINGMASTER_HTTP_ALLOWED_HOSTS: 'ok.example,bad/path' } });
+    expect(env.map(formatProblem)).to.deep.equal(['env RINGMASTER_HTTP_ALLOWED_HOSTS: http.allowedHosts[1]: must be a host name or an IP address, without scheme, port or path']);
+  });
 });

@@ -95,4 +95,16 @@ describe('config: sources and precedence', () => {
     expect(entries.find((e) => e.path === 'http.token')).to.deep.equal({ path: 'http.token', value: '<redacted>', origin: 'flag --token' });
     expect(loaded.config.http?.token).to.equal('s3cret');
   });
+
+  it('reads http.allowedHosts as one list from the file, the environment (comma-separated) or --allowed-hosts', () => {
+    const file = `${yaml}`.replace('  port: 1000\n', '  port: 1000\n  allowedHosts: [dash.example, "[::1]"]\n');
+    const loaded = parseConfig(file, 'sys.yaml', quiet);
+    expect(loaded.config.http).to.deep.equal({ host: '10.0.0.1', port: 1000, allowedHosts: ['dash.example', '[::1]'] });
+    expect(describeOrigin(loaded.origins.get('http.allowedHosts')!)).to.equal('sys.yaml:12');
+    const env = parseConfig(file, 'sys.yaml', { ...quiet, env: { RINGMASTER_HTTP_ALLOWED_HOSTS: ' a.example, b.example ,' } });
+    expect(env.config.http?.allowedHosts).to.deep.equal(['a.example', 'b.example']);
+    const flag = parseConfig(yaml, 'sys.yaml', { ...quiet, flags: { allowedHosts: 'c.example' } });
+    expect(flag.config.http?.allowedHosts).to.deep.equal(['c.example']);
+    expect(describeOrigin(flag.origins.get('http.allowedHosts')!)).to.equal('flag --allowed-hosts');
+  });
 });

@@ -161,6 +161,20 @@ describe('live feed (fake system, fake clock)', () => {
     expect(helloLater.messages()[0]!.data.history.map((p: { t: number }) => p.t)).to.deep.equal([4500, 5000, 5500, 6000].map((ms) => 1_700_000_000_000 + ms));
   });
 
+  it('latest(): the newest sample with the interval it covers, for one-shot clients (no rates in the first sample)', () => {
+    start({ sampleMs: 500 });
+    const first = feed!.latest()!;
+    expect(first.intervalMs).to.equal(null);
+    expect(first.actors.a).to.deep.include({ in: null, out: null });
+    system.actors.get('a')!.received = 30;
+    clock.tick(500);
+    const second = feed!.latest()!;
+    expect(second).to.deep.include({ t: 1_700_000_000_500, intervalMs: 500 });
+    expect(second.actors.a).to.deep.include({ in: 60, out: 0 });
+    feed!.close();
+    expect(feed!.latest()).to.deep.equal(second);
+  });
+
   it('coalesces events into updates at least minPushMs apart, each built once for every client', () => {
     start({ minPushMs: 250, sampleMs: 60_000 });
     const sinks = [new FakeSink(), new FakeSink(), new FakeSink()];

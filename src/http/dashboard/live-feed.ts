@@ -54,6 +54,9 @@ export interface LiveFeedOptions {
   info?: Record<string, unknown>;
 }
 
+/** The feed's latest sample, with the time its rates and percentiles cover (null for the first sample: no rates yet). */
+export type LatestSample = Point & { intervalMs: number | null };
+
 /** An event as a client sees it: numbered, and a dead letter without its payload (any size, anything the sender put in). */
 export type LiveEvent = { seq: number } & LiveEventBody;
 type LiveEventBody = Exclude<SystemEvent, { type: 'dead-letter' }> | { type: 'dead-letter'; at: number; letter: { kind: string; from: string; to: string; reason: string } };
@@ -114,6 +117,18 @@ export class LiveFeed {
 
   get clients(): number {
     return this.#clients.size;
+  }
+
+  /**
+   * The latest sample, or null before the first: what a one-shot client
+   * (`ringmaster status`, `/api/tree`) shows as rates without taking two
+   * samples of its own.
+   */
+  latest(): LatestSample | null {
+    const last = this.#history.at(-1);
+    if (last === undefined) return null;
+    const before = this.#history.at(-2);
+    return { ...last, intervalMs: before === undefined ? null : last.t - before.t };
   }
 
   /** Add a client: it gets `retry:` and the hello at once, then every update. Returns its disconnect. */
