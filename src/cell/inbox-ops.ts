@@ -2,6 +2,7 @@ import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import { RingReader, ringReadPos } from '../ring/ring.js';
 import { MailboxGate } from '../transport/mailbox.js';
+import { undecodableError } from '../transport/decoding.js';
 import { countedLane, type Lane } from '../transport/protocol.js';
 import type { CellServices } from './contract.js';
 
@@ -49,7 +50,11 @@ function takeFrames(svc: CellServices, actor: string, reader: RingReader, max: n
         env = svc.codec.decode(bytes, offset, length);
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        svc.deadLetter({ kind: 'tell', from: '?', to: actor, id: 0, payload: Uint8Array.prototype.slice.call(bytes, offset, offset + length), reason: e.message });
+        const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
+        const header = svc.codec.recoverHeader(raw);
+        const err = undecodableError(actor, e, header);
+        svc.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to: actor, id: header?.id ?? 0, payload: raw, reason: err.message });
+        if (header && expectsReply(header.kind)) svc.settleAsk(header.from, header.id, err);
         return;
       }
       fn(env);

@@ -52,8 +52,8 @@ export class CellRecord {
     this.livenessBuffer = createLiveness();
     this.liveness = new Liveness(this.livenessBuffer);
     this.backoff = spec.backoff ? new RestartBackoff(spec.backoff) : null;
-    // An actor removed from the tree and added again keeps its inbox: peers
-    // may hold rings into it, and those must lead to the new incarnation.
+    // The inbox belongs to the actor's id for as long as the tree knows the
+    // id: restarts and spec changes keep it; a forgotten id gives it up.
     if (!svc.wiring.switchboard.has(spec.id)) svc.wiring.register(spec.id, { ringBytes: spec.ringBytes, senderSlots: svc.senderSlots });
     this.#configureMailbox();
   }
@@ -135,6 +135,11 @@ export class CellRecord {
     let n = 0;
     for (const { ring, lane } of this.#svc.wiring.switchboard.describe(this.id).rings) if (lane !== 'reply') n += ringDepth(ring);
     return n;
+  }
+
+  /** Sender slots of the inbox in use (see Switchboard.slotsInUse). */
+  senderSlotsInUse(): number {
+    return this.#svc.wiring.switchboard.slotsInUse(this.id);
   }
 
   /** Messages handled over every incarnation. */

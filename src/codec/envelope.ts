@@ -67,6 +67,8 @@ export class Codec {
   readonly maxMessageBytes: number;
   readonly #packr = new Packr({ useRecords: false });
   readonly #unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true });
+  /** Reads what #unpackr refuses (maps with keys that are not strings, as Map): only to recover a refused frame's header. */
+  readonly #lenient = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: false });
   readonly #scratch: unknown[] = [0, NORMAL, '', '', 0, null];
   readonly #range = { start: 0, end: 0 };
   #decodeScratch: Buffer = Buffer.allocUnsafeSlow(4096);
@@ -161,4 +163,27 @@ export class Codec {
     if (topic !== undefined && typeof topic !== 'string') throw new DecodeError('envelope field topic: expected a string');
     return { kind, priority, from, to, id, payload: a[F_PAYLOAD], topic };
   }
+
+  /**
+   * Who sent a frame `decode` refused, and whether someone awaits an answer:
+   * its header fields, when they can still be read (the payload is what
+   * failed, say a Map with object keys), else null. Off the hot path: only
+   * for frames already refused, on a private copy of their bytes.
+   */
+  recoverHeader(bytes: Uint8Array): EnvelopeHeader | null {
+    let a: unknown;
+    try {
+      a = this.#lenient.unpack(bytes);
+    } catch {
+      return null;
+    }
+    if (!Array.isArray(a)) return null;
+    const kind = KINDS[a[F_KIND] as number];
+    const [from, to, id] = [a[F_FROM], a[F_TO], a[F_ID]];
+    if (kind === undefined || typeof from !== 'string' || typeof to !== 'string' || typeof id !== 'number' || !Number.isInteger(id)) return null;
+    return { kind, from, to, id };
+  }
 }
+
+/** The fields of an envelope that say who sent it and what answers it. */
+export type EnvelopeHeader = Pick<Envelope, 'kind' | 'from' | 'to' | 'id'>;

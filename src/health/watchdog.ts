@@ -32,6 +32,8 @@ export class Watchdog {
   readonly #entries = new Map<Watched, Entry>();
   #timer: NodeJS.Timeout | null = null;
   #tickMs = 0;
+  /** When the last pass ran (performance.now()), 0 before the first. */
+  #lastCheck = 0;
 
   watch(w: Watched, incarnation: number): void {
     const now = performance.now();
@@ -52,7 +54,14 @@ export class Watchdog {
   /** One pass over every watched actor (the timer calls it; tests may too). */
   check(now = performance.now()): void {
     const wall = performance.timeOrigin + now;
+    // A tick that comes late means this thread was not running (a GC pause,
+    // a machine busy with other work): the workers were most likely starved
+    // as well, so the time the watchdog itself lost is not counted as their
+    // silence. Only silence the watchdog was awake to see is.
+    const late = this.#lastCheck > 0 && this.#tickMs > 0 ? now - this.#lastCheck - 2 * this.#tickMs : 0;
+    this.#lastCheck = now;
     for (const [w, e] of this.#entries) {
+      if (late > 0) e.changedAt += late;
       const hb = w.spec.heartbeat;
       const live = w.liveness;
       if (hb) {
@@ -102,5 +111,6 @@ export class Watchdog {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#tickMs = 0;
+    this.#lastCheck = 0;
   }
 }

@@ -5,8 +5,9 @@ import { ApiServer, throwResponse } from '../actor/rpc.js';
 import { toWire } from '../actor/wire-error.js';
 import { replicaOf } from '../bus/registry.js';
 import type { SubjectTrie } from '../bus/trie.js';
-import { Codec, expectsReply, type Envelope } from '../codec/envelope.js';
-import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
+import { Codec, expectsReply, type Envelope, type EnvelopeHeader } from '../codec/envelope.js';
+import { undecodableError } from '../transport/decoding.js';
+import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
 import { createLogger } from '../log/logger.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
@@ -62,7 +63,7 @@ export class Host {
     this.#endpoint = new Endpoint(port, boot.inbox, {
       codec,
       spinMicros: boot.spinMicros,
-      onUndecodable: (_slot, err, raw) => this.#deadLetter({ kind: 'tell', from: '?', to: boot.id, id: 0, payload: raw }, err),
+      onUndecodable: (_slot, err, raw, header) => this.#undecodable(err, raw, header),
       onRingCorrupt: (slot, err) => this.#log.error({ slot, err }, 'inbox ring corrupt; sender detached'),
       onShed: (env) => this.#shed(env),
     });
@@ -78,6 +79,13 @@ export class Host {
     });
     const controlled = this.#controlled();
     port.on('message', (m) => onControl(m as MainToHost, controlled));
+  }
+
+  /** Dead-letter a frame that cannot be decoded, naming its sender, and settle whoever awaits it. */
+  #undecodable(err: DecodeError, raw: Uint8Array, header: EnvelopeHeader | null): void {
+    const e = undecodableError(this.#boot.id, err, header);
+    this.#deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to: this.#boot.id, id: header?.id ?? 0, payload: raw }, e);
+    if (header) this.#out.undecodable(header, e);
   }
 
   async run(): Promise<void> {

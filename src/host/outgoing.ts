@@ -1,12 +1,12 @@
 import { AskTable } from '../actor/asks.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
-import { replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
+import { errorEnvelope, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
 import { makeProxy, type Remote } from '../actor/rpc.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
 import type { SubjectTrie } from '../bus/trie.js';
-import { expectsReply, type Codec, type Envelope, type EnvelopeKind } from '../codec/envelope.js';
-import { MailboxFullError, NoRespondersError } from '../errors.js';
+import { expectsReply, type Codec, type Envelope, type EnvelopeHeader, type EnvelopeKind } from '../codec/envelope.js';
+import { DecodeError, MailboxFullError, NoRespondersError } from '../errors.js';
 import { MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
 import { guarded } from '../transport/breaker.js';
 import type { Endpoint } from '../transport/endpoint.js';
@@ -103,6 +103,16 @@ export class Outgoing {
   answer(to: Question, value: unknown): void {
     Atomics.add(this.#i32, MSGS_SENT, 1);
     sendAnswer(this.sender, replyEnvelope(to, this.#self, value));
+  }
+
+  /**
+   * A frame that reached this actor and could not be decoded: its asker is
+   * answered with the DecodeError at once, or the ask of this actor it
+   * answered fails with it, instead of either waiting out a timeout.
+   */
+  undecodable(header: EnvelopeHeader, err: DecodeError): void {
+    if (expectsReply(header.kind)) sendAnswer(this.sender, errorEnvelope(header, this.#self, err));
+    else if (header.kind === 'reply' || header.kind === 'error') this.asks.reject(header.id, err);
   }
 
   /** A reply or error from the reply lane settles one of this actor's asks. */

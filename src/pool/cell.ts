@@ -8,6 +8,7 @@ import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorCrashedError, ActorStoppedError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
+import { undecodableError } from '../transport/decoding.js';
 import { Inbox } from '../transport/inbox.js';
 import { POOL_WORKER_PROBE, type PoolWorkerData, type TaskResult } from './protocol.js';
 
@@ -136,7 +137,16 @@ export class PoolCell extends CellBase implements ChildCell {
       throw new ModuleLoadError(`pool '${this.id}': ${reason}`, { cause: err });
     }
     const doorbell = svc.wiring.switchboard.describe(this.id).doorbell;
-    const inbox = new Inbox(doorbell, { codec: svc.codec, spinMicros: 0, onShed: (env) => this.#shed(env) });
+    const inbox = new Inbox(doorbell, {
+      codec: svc.codec,
+      spinMicros: 0,
+      onShed: (env) => this.#shed(env),
+      onUndecodable: (_slot, e, raw, header) => {
+        const err = undecodableError(this.id, e, header);
+        svc.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to: this.id, id: header?.id ?? 0, payload: raw, reason: err.message });
+        if (header && expectsReply(header.kind)) this.#reply(header, undefined, err);
+      },
+    });
     const gen: Generation = { n, pool, inbox, ended: false, tasks: new Set() };
     this.#gen = gen;
     svc.wiring.bindLocal(this.id, inbox);
@@ -255,7 +265,7 @@ export class PoolCell extends CellBase implements ChildCell {
     gen.tasks.add(done);
   }
 
-  #reply(to: Envelope, value: unknown, error?: Error): void {
+  #reply(to: Pick<Envelope, 'from' | 'id'>, value: unknown, error?: Error): void {
     Atomics.add(this.record.liveness.i32, MSGS_SENT, 1);
     this.#svc.replyFromMain(error ? errorEnvelope(to, this.id, error) : replyEnvelope(to, this.id, value));
   }

@@ -9,6 +9,7 @@ import {
   MAX_RING_CAPACITY_BYTES,
   MIN_RING_CAPACITY_BYTES,
   READ_POS,
+  WRITE_POS,
   RING_HEADER_BYTES,
   RING_HEADER_SLOTS,
   SPACE_SEQ,
@@ -40,6 +41,16 @@ export function createRing(capacityBytes = DEFAULT_RING_CAPACITY_BYTES): SharedA
 export function ringDepth(buffer: SharedArrayBuffer): number {
   const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
   return (Atomics.load(hdr, FRAMES_WRITTEN) - Atomics.load(hdr, FRAMES_READ)) >>> 0;
+}
+
+/**
+ * True when every frame published into `buffer` has been released. Read from
+ * the positions, not the frame counters: a thread killed between its two
+ * stores in a commit can leave the counters one apart, never the positions.
+ */
+export function ringDrained(buffer: SharedArrayBuffer): boolean {
+  const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
+  return Atomics.load(hdr, READ_POS) === Atomics.load(hdr, WRITE_POS);
 }
 
 /** Times a producer found `buffer` full. */

@@ -4,13 +4,14 @@ import { Sender, type OutboxSource } from '../actor/sender.js';
 import { errorEnvelope, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import type { ChildCell } from '../cell/contract.js';
-import { expectsReply, type Codec, type Envelope } from '../codec/envelope.js';
-import { ActorStoppedError, MailboxFullError, NoSuchActorError } from '../errors.js';
+import { expectsReply, type Codec, type Envelope, type EnvelopeHeader } from '../codec/envelope.js';
+import { undecodableError } from '../transport/decoding.js';
+import { ActorStoppedError, MailboxFullError, NoSuchActorError, type DecodeError } from '../errors.js';
 import type { DeadLetter } from '../events.js';
 import { guarded } from '../transport/breaker.js';
 import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
-import type { Lane } from '../transport/protocol.js';
+import { laneKey, type Lane } from '../transport/protocol.js';
 import type { Wiring } from '../transport/wiring.js';
 
 /** The main thread's own address on the data plane. */
@@ -19,6 +20,7 @@ export const SYSTEM_ID = '$system';
 const SYSTEM_INBOX_SLOTS = 4096;
 /** Ring size of each sender into the main thread's inbox, bytes. */
 const SYSTEM_RING_BYTES = 256 * 1024;
+const LANES: readonly Lane[] = ['system', 'high', 'normal', 'reply'];
 /** Longest the pump sleeps between checks when nothing rings, ms. */
 const PUMP_PARK_MS = 1000;
 
@@ -55,8 +57,12 @@ export class MainEndpoint {
     this.#askTimeoutMs = opts.askTimeoutMs;
     this.#hooks = hooks;
     const desc = wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: SYSTEM_RING_BYTES });
-    this.inbox = new Inbox(desc.doorbell, { codec, spinMicros: 0 });
+    this.inbox = new Inbox(desc.doorbell, { codec, spinMicros: 0, onUndecodable: (_slot, err, raw, header) => this.#undecodable(err, raw, header) });
     wiring.bindLocal(SYSTEM_ID, this.inbox);
+    // An inbox gone for good takes its rings with it: drop ours to it.
+    wiring.onLocalRevoke((_sender, to) => {
+      for (const lane of LANES) this.#outboxes.delete(laneKey(lane, to));
+    });
     this.sender = new Sender(this.#source(), codec, (env, err) => this.#undeliverable(env, err), opts.sendTimeoutMs);
   }
 
@@ -137,6 +143,15 @@ export class MainEndpoint {
     this.inbox.doorbell.wake();
   }
 
+  /** A frame to the main thread that cannot be decoded: a dead letter naming its sender, and whoever awaits it settles at once. */
+  #undecodable(err: DecodeError, raw: Uint8Array, header: EnvelopeHeader | null): void {
+    const e = undecodableError(SYSTEM_ID, err, header);
+    this.#hooks.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to: SYSTEM_ID, id: header?.id ?? 0, payload: raw, reason: e.message });
+    if (!header) return;
+    if (expectsReply(header.kind)) this.reply(header, undefined, e);
+    else if (header.kind === 'reply' || header.kind === 'error') this.#asks.reject(header.id, e);
+  }
+
   #settle(env: Envelope): void {
     if (env.kind === 'reply') this.#asks.resolve(env.id, env.payload, env.from);
     else if (env.kind === 'error') this.#asks.reject(env.id, fromWire(env.payload as WireError));
@@ -144,7 +159,7 @@ export class MainEndpoint {
 
   #source(): OutboxSource {
     const get = (to: string, lane: Lane): Outbox | Error => {
-      const key = `${lane}\u0000${to}`;
+      const key = laneKey(lane, to);
       let out = this.#outboxes.get(key);
       if (out) return out;
       if (!this.#wiring.switchboard.has(to)) return new NoSuchActorError(to);

@@ -77,7 +77,9 @@ export class TreeRegistry {
     const sup = this.supervisors.get(id);
     if (sup) for (const c of sup.children) this.forget(c.id);
     this.supervisors.delete(id);
-    this.cells.delete(id);
+    // A cell forgotten is stopped and its mail dead-lettered already: its inbox
+    // and its rings into other inboxes go too, so memory follows live actors.
+    if (this.cells.delete(id)) this.#svc!.wiring.switchboard.unregister(id);
     this.#topics.table.removeSubscriber(id);
     this.#parents.delete(id);
   }

@@ -20,6 +20,8 @@ export interface ActorMetrics {
   /** Messages sent: tells, asks and replies. */
   sent: number;
   inboxDepth: number;
+  /** Sender slots of the inbox in use: live senders, and departed ones whose last messages are unread. */
+  senderSlotsInUse: number;
   ringFullEvents: number;
   heartbeatMisses: number;
   deadLetters: number;
@@ -77,6 +79,7 @@ export function actorMetrics(cell: ChildCell, deadLetters: number, dropped: Part
     received: live.read(MSGS_FINISHED) >>> 0,
     sent: live.read(MSGS_SENT) >>> 0,
     inboxDepth: rec.inboxDepth(),
+    senderSlotsInUse: rec.senderSlotsInUse(),
     ringFullEvents: rec.ringFullEvents(),
     heartbeatMisses: rec.crashes.heartbeat ?? 0,
     deadLetters,

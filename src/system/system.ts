@@ -256,13 +256,16 @@ export class ActorSystem {
     deadLetters: number;
     /** The main thread's own publishes, and how many subscriptions the system has. */
     topics: { published: number; unrouted: number; subscriptions: number };
+    /** The main thread's own inbox: sender slots in use (every actor that answered it and is still known). */
+    systemInbox: { senderSlotsInUse: number };
   } {
     const dl = this.#deadLetters;
     const actors = [...this.#tree.cells.values()].map((c) => actorMetrics(c, dl.countTo(c.id), dl.droppedTo(c.id)));
     const actorsByState: Record<string, number> = {};
     for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
     const topics = { published: this.#topics.published, unrouted: this.#topics.unrouted, subscriptions: this.#topics.table.size };
-    return { actors, actorsByState, escalations: this.#escalations, deadLetters: dl.count, topics };
+    const systemInbox = { senderSlotsInUse: this.#wiring.switchboard.slotsInUse(SYSTEM_ID) };
+    return { actors, actorsByState, escalations: this.#escalations, deadLetters: dl.count, topics, systemInbox };
   }
 
   /** Health of every actor (its `health` hook when running) and of the system, in one report. */

@@ -1,4 +1,4 @@
-import type { Codec, Envelope } from '../codec/envelope.js';
+import type { Codec, Envelope, EnvelopeHeader } from '../codec/envelope.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import type { RingReader } from '../ring/ring.js';
 
@@ -9,7 +9,7 @@ export interface FrameErrorHandlers {
   /** A sender's ring turned out corrupt: it is detached, the others go on. */
   onRingCorrupt?: ((slot: number, err: RingCorruptError) => void) | undefined;
   /** A frame was not a valid envelope: it is released (never retried) and handed here with its raw bytes. */
-  onUndecodable?: ((slot: number, err: DecodeError, raw: Uint8Array) => void) | undefined;
+  onUndecodable?: ((slot: number, err: DecodeError, raw: Uint8Array, header: EnvelopeHeader | null) => void) | undefined;
 }
 
 /**
@@ -45,7 +45,7 @@ export class FrameRouter {
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw);
+      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw, this.#codec.recoverHeader(raw));
       return null;
     }
   }
@@ -80,4 +80,10 @@ export class FrameRouter {
     if (this.#onRingCorrupt) this.#onRingCorrupt(slot, err);
     else throw err;
   }
+}
+
+/** The DecodeError a refused frame is reported with: who sent it, what it was, and why it failed. */
+export function undecodableError(receiver: string, err: DecodeError, header: EnvelopeHeader | null): DecodeError {
+  const what = header ? `${header.kind}${header.id ? ` ${header.id}` : ''} from '${header.from}'` : 'a frame from an unknown sender';
+  return new DecodeError(`${what} to '${receiver}' could not be decoded: ${err.message}`, { cause: err });
 }

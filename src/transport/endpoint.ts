@@ -64,6 +64,11 @@ export class Endpoint {
     return p;
   }
 
+  /** Drop every outbox to `to` (its inbox is gone for good): the rings' memory goes with them. */
+  forget(to: string): void {
+    for (const lane of Object.keys(this.#outboxes) as Lane[]) this.#outboxes[lane].delete(to);
+  }
+
   close(): void {
     this.#port.off('message', this.#listener);
     for (const { reject } of this.#requests.values()) {
@@ -88,6 +93,12 @@ export class Endpoint {
         req.resolve(out);
         return;
       }
+      case 'ring-revoked':
+        this.forget(m.to);
+        return;
+      case 'ring-detach':
+        this.inbox.detach(m.slot);
+        return;
       case 'ring-refused': {
         const req = this.#requests.get(m.requestId);
         if (!req) return;

@@ -56,7 +56,11 @@ export type TransportToMain = { type: 'ring-request'; requestId: number; from: s
 export type TransportToWorker =
   | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer; lane: Lane }
   | { type: 'ring-grant'; requestId: number; grant: RingGrant }
-  | { type: 'ring-refused'; requestId: number; to: string; code: string; message: string };
+  | { type: 'ring-refused'; requestId: number; to: string; code: string; message: string }
+  /** Inbox `to` is gone for good: drop every outbox to it (a later send asks again, and learns it is gone). */
+  | { type: 'ring-revoked'; to: string }
+  /** The sender of the ring in `slot` is gone and the ring is drained: stop reading it. */
+  | { type: 'ring-detach'; slot: number };
 
 export function isTransportToMain(m: unknown): m is TransportToMain {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ring-request';
@@ -64,5 +68,5 @@ export function isTransportToMain(m: unknown): m is TransportToMain {
 
 export function isTransportToWorker(m: unknown): m is TransportToWorker {
   const t = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
-  return t === 'ring-attach' || t === 'ring-grant' || t === 'ring-refused';
+  return t === 'ring-attach' || t === 'ring-grant' || t === 'ring-refused' || t === 'ring-revoked' || t === 'ring-detach';
 }

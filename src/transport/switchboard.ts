@@ -1,7 +1,7 @@
 import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
-import { createRing, setConsumerClosed } from '../ring/ring.js';
+import { createRing, ringDrained, setConsumerClosed } from '../ring/ring.js';
 import { laneKey, type InboxDescriptor, type Lane, type RingGrant } from './protocol.js';
 
 export interface RegisterOptions {
@@ -18,7 +18,22 @@ interface InboxRecord {
   ringBytes: number;
   /** laneKey(lane, sender id) → slot. */
   bySender: Map<string, number>;
-  rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
+  /** Indexed by slot; null for a slot that is free. */
+  rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane; sender: string } | null>;
+  /** Slots free for a new sender. */
+  free: number[];
+  /** Slots whose sender is gone for good, kept until the receiver has read what it left in them. */
+  retiring: Set<number>;
+}
+
+/** What the switchboard tells the threads around it. */
+export interface SwitchboardEvents {
+  /** A new ring into `to`, in `slot` (a control message to the receiving thread). */
+  attach(to: string, slot: number, ring: SharedArrayBuffer, lane: Lane): void;
+  /** The ring in `slot` of `to` is drained and its sender gone: the receiving thread may drop it. */
+  detach(to: string, slot: number): void;
+  /** Inbox `to` is gone for good: `sender` must drop its outboxes to it. */
+  revoke(sender: string, to: string): void;
 }
 
 /**
@@ -28,15 +43,19 @@ interface InboxRecord {
  * granted the same ring again.
  *
  * Rings are created on a pair's first message rather than all-to-all up front:
- * N actors need at most the pairs that actually talk, not N².
+ * N actors need at most the pairs that actually talk, not N². A sender gone
+ * for good gives its slots back: each of its rings is reused for a new sender
+ * once the receiver has read what it left there, so an inbox's memory is
+ * bounded by its slots, not by every sender it ever had.
  */
 export class Switchboard {
   readonly #inboxes = new Map<string, InboxRecord>();
-  readonly #onAttach: (to: string, slot: number, ring: SharedArrayBuffer, lane: Lane) => void;
+  /** sender id → the inboxes it holds a slot in. */
+  readonly #sendsTo = new Map<string, Set<string>>();
+  readonly #events: SwitchboardEvents;
 
-  /** `onAttach` tells the receiving thread about a new ring (e.g. by a control message). */
-  constructor(onAttach: (to: string, slot: number, ring: SharedArrayBuffer, lane: Lane) => void) {
-    this.#onAttach = onAttach;
+  constructor(events: SwitchboardEvents) {
+    this.#events = events;
   }
 
   register(id: string, options: RegisterOptions = {}): InboxDescriptor {
@@ -44,7 +63,7 @@ export class Switchboard {
     const senderSlots = options.senderSlots ?? DEFAULT_SENDER_SLOTS;
     const ringBytes = options.ringBytes ?? DEFAULT_RING_CAPACITY_BYTES;
     createRing(ringBytes); // validate the size now, not at the first message
-    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, bySender: new Map(), rings: [] };
+    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, bySender: new Map(), rings: [], free: [], retiring: new Set() };
     this.#inboxes.set(id, rec);
     return this.describe(id);
   }
@@ -53,10 +72,18 @@ export class Switchboard {
     return this.#inboxes.has(id);
   }
 
-  /** The inbox as a (re)starting receiver must attach it: doorbell and every ring so far. */
+  /** The inbox as a (re)starting receiver must attach it: doorbell and every ring in use. */
   describe(id: string): InboxDescriptor {
     const rec = this.#record(id, 'describe');
-    return { id, doorbell: rec.doorbell, rings: rec.rings.slice() };
+    const rings: InboxDescriptor['rings'] = [];
+    for (const r of rec.rings) if (r) rings.push({ slot: r.slot, ring: r.ring, lane: r.lane });
+    return { id, doorbell: rec.doorbell, rings };
+  }
+
+  /** Sender slots of `id` in use now (rings not yet drained after their sender left included). */
+  slotsInUse(id: string): number {
+    const rec = this.#record(id, 'slotsInUse');
+    return rec.rings.length - rec.free.length;
   }
 
   /** The ring from `from` to `to` on `lane`, created on first use. Idempotent per pair and lane. */
@@ -65,16 +92,58 @@ export class Switchboard {
     const key = laneKey(lane, from);
     let slot = rec.bySender.get(key);
     if (slot === undefined) {
-      if (rec.rings.length >= rec.senderSlots) {
-        throw new InboxFullError(`connect '${from}' → '${to}': all ${rec.senderSlots} sender slots of '${to}' are taken`);
+      slot = this.#freeSlot(rec);
+      if (slot === undefined) {
+        throw new InboxFullError(`connect '${from}' → '${to}': all ${rec.senderSlots} sender slots of '${to}' are taken by live senders or hold unread messages`);
       }
-      slot = rec.rings.length;
       const ring = createRing(rec.ringBytes);
-      rec.rings.push({ slot, ring, lane });
+      rec.rings[slot] = { slot, ring, lane, sender: from };
       rec.bySender.set(key, slot);
-      this.#onAttach(to, slot, ring, lane);
+      let to_ = this.#sendsTo.get(from);
+      if (!to_) this.#sendsTo.set(from, (to_ = new Set()));
+      to_.add(to);
+      this.#events.attach(to, slot, ring, lane);
     }
     return { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
+  }
+
+  /**
+   * `sender` is gone for good (its thread will never write again): give back
+   * every slot it holds. A drained ring frees its slot now; one with unread
+   * messages keeps them for its receiver and frees the slot once read.
+   */
+  releaseSender(sender: string): void {
+    const receivers = this.#sendsTo.get(sender);
+    this.#sendsTo.delete(sender);
+    for (const to of receivers ?? []) {
+      const rec = this.#inboxes.get(to);
+      if (!rec) continue;
+      for (const [key, slot] of rec.bySender) {
+        if (rec.rings[slot]?.sender !== sender) continue;
+        rec.bySender.delete(key);
+        rec.retiring.add(slot);
+      }
+      this.#sweep(rec);
+    }
+  }
+
+  /**
+   * Inbox `id` is gone for good (its mail was dead-lettered already): forget
+   * it and its rings, and tell every sender that holds a ring into it to drop
+   * it. Its own slots in other inboxes are released too.
+   */
+  unregister(id: string): void {
+    const rec = this.#inboxes.get(id);
+    if (rec) {
+      this.#inboxes.delete(id);
+      const senders = new Set<string>();
+      for (const r of rec.rings) if (r) senders.add(r.sender);
+      for (const sender of senders) {
+        this.#sendsTo.get(sender)?.delete(id);
+        this.#events.revoke(sender, id);
+      }
+    }
+    this.releaseSender(id);
   }
 
   /**
@@ -84,7 +153,27 @@ export class Switchboard {
   setClosed(id: string, closed: boolean): void {
     const rec = this.#inboxes.get(id);
     if (!rec) return;
-    for (const { ring } of rec.rings) setConsumerClosed(ring, closed);
+    for (const r of rec.rings) if (r) setConsumerClosed(r.ring, closed);
+  }
+
+  /** A slot for a new sender: a free one, one whose departed sender's ring is drained now, or a new one. */
+  #freeSlot(rec: InboxRecord): number | undefined {
+    if (rec.free.length === 0) this.#sweep(rec);
+    const reused = rec.free.pop();
+    if (reused !== undefined) return reused;
+    return rec.rings.length < rec.senderSlots ? rec.rings.push(null) - 1 : undefined;
+  }
+
+  /** Free every retiring slot whose ring the receiver has read to the end. */
+  #sweep(rec: InboxRecord): void {
+    for (const slot of rec.retiring) {
+      const r = rec.rings[slot];
+      if (r && !ringDrained(r.ring)) continue;
+      rec.retiring.delete(slot);
+      rec.rings[slot] = null;
+      rec.free.push(slot);
+      this.#events.detach(rec.id, slot);
+    }
   }
 
   #record(id: string, where: string): InboxRecord {

@@ -14,13 +14,32 @@ export class Wiring {
   readonly #local = new Map<string, Inbox>();
 
   constructor() {
-    this.switchboard = new Switchboard((to, slot, ring, lane) => {
-      const local = this.#local.get(to);
-      if (local) return local.attach(slot, ring, lane);
-      // A receiver with no thread bound right now (restarting) gets the ring
-      // with the rest of its inbox when its next thread is bound.
-      this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring, lane });
+    this.switchboard = new Switchboard({
+      attach: (to, slot, ring, lane) => {
+        const local = this.#local.get(to);
+        if (local) return local.attach(slot, ring, lane);
+        // A receiver with no thread bound right now (restarting) gets the ring
+        // with the rest of its inbox when its next thread is bound.
+        this.#post(this.#ports.get(to)?.port, { type: 'ring-attach', slot, ring, lane });
+      },
+      detach: (to, slot) => {
+        const local = this.#local.get(to);
+        if (local) return local.detach(slot);
+        this.#post(this.#ports.get(to)?.port, { type: 'ring-detach', slot });
+      },
+      revoke: (sender, to) => {
+        const bound = this.#ports.get(sender);
+        if (bound) this.#post(bound.port, { type: 'ring-revoked', to });
+        else this.#onLocalRevoke(sender, to);
+      },
     });
+  }
+
+  #onLocalRevoke: (sender: string, to: string) => void = () => {};
+
+  /** Senders on this thread (the main thread's own outboxes) learn here that inbox `to` is gone for good. */
+  onLocalRevoke(fn: (sender: string, to: string) => void): void {
+    this.#onLocalRevoke = fn;
   }
 
   /** Inbox `id` is read on this thread: new rings into it are attached directly. */

@@ -151,7 +151,8 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     await page.click('#restart-actor');
     await page.waitForSelector('#action-message[data-kind="ok"]:has-text("Restart of")');
     expect(await text(page, '#action-message')).to.equal("Restart of 'echo': done, now running (incarnation 2).");
-    await page.waitForFunction(`document.querySelector('.node[data-id="echo"] .node-meta')?.textContent === 'incarnation 2 · 1 restart'`);
+    // A locator, not waitForFunction with a string: the page's CSP (no unsafe-eval) refuses evaluated strings.
+    await page.locator('.node[data-id="echo"] .node-meta', { hasText: /^incarnation 2 · 1 restart$/ }).waitFor();
     expect(system.status().find((s) => s.id === 'echo')).to.include({ incarnation: 2, state: 'running' });
 
     await page.click('#reload-config');

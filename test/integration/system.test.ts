@@ -44,7 +44,7 @@ describe('actor system: messaging and crash causes (real workers)', function () 
     { cause: 'exception', child: { module: actors('crasher') }, msg: { op: 'throw', message: 'kaput' }, reason: /Error: kaput/ },
     { cause: 'unhandled-rejection', child: { module: actors('crasher') }, msg: { op: 'reject' }, reason: /nobody handles this rejection/ },
     { cause: 'exit', child: { module: actors('crasher') }, msg: { op: 'exit', code: 7 }, reason: /exited with code 7/ },
-    { cause: 'heartbeat', child: { module: actors('hang'), heartbeat: { intervalMs: 50, misses: 3 } }, msg: { op: 'spin' }, reason: /blocked inside a handler: no heartbeat/ },
+    { cause: 'heartbeat', child: { module: actors('hang'), heartbeat: { intervalMs: 100, misses: 5 } }, msg: { op: 'spin' }, reason: /blocked inside a handler: no heartbeat/ },
     { cause: 'deadline', child: { module: actors('hang'), deadlineMs: 300 }, msg: { op: 'never' }, reason: /past its 300 ms deadline/ },
     { cause: 'out-of-memory', child: { module: actors('leak'), resourceLimits: { maxOldGenerationSizeMb: 24 } }, msg: { op: 'leak' }, reason: /ran out of heap/ },
   ];
@@ -107,7 +107,7 @@ describe('actor system: messaging and crash causes (real workers)', function () 
       intensity: 10,
       children: [
         { id: 'crash', module: actors('crasher'), maxRedeliveries: 0 },
-        { id: 'hang', module: actors('hang'), heartbeat: { intervalMs: 50, misses: 3 }, maxRedeliveries: 0 },
+        { id: 'hang', module: actors('hang'), heartbeat: { intervalMs: 100, misses: 5 }, maxRedeliveries: 0 },
         { id: 'slow', module: actors('echo'), shutdown: 200 },
         { id: 'done', module: actors('echo'), restart: 'temporary' },
       ],

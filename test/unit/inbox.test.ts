@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { InboxFullError, InvalidOptionError, NoSuchActorError, RingCorruptError, type DecodeError, type Envelope } from '../../src/index.js';
 import { Codec, createDoorbell, createRing, Doorbell, Inbox, Outbox, RingWriter, Switchboard } from '../../src/internal.js';
 import { RING_HEADER_BYTES } from '../../src/ring/layout.js';
+import type { SwitchboardEvents } from '../../src/transport/switchboard.js';
 import { writeEnvelope } from '../../src/transport/frames.js';
 
 function tell(from: string, n: number): Envelope {
@@ -153,9 +154,52 @@ describe('inbox', () => {
 });
 
 describe('switchboard', () => {
+  const quiet: SwitchboardEvents = { attach: () => {}, detach: () => {}, revoke: () => {} };
+
+  it('gives a departed sender’s slot to a new sender once its receiver has read what it left', () => {
+    const log: string[] = [];
+    const sb = new Switchboard({
+      attach: (to, slot) => void log.push(`attach ${to}:${slot}`),
+      detach: (to, slot) => void log.push(`detach ${to}:${slot}`),
+      revoke: (sender, to) => void log.push(`revoke ${sender}→${to}`),
+    });
+    sb.register('rx', { senderSlots: 2, ringBytes: 1024 });
+    const codec = new Codec();
+    const a = sb.connect('a', 'rx');
+    sb.connect('b', 'rx');
+    expect(writeEnvelope(new RingWriter(a.ring), codec, { kind: 'tell', from: 'a', to: 'rx', id: 0, payload: 'last words' })).to.equal('written');
+    sb.releaseSender('a'); // a is gone for good, but its message is unread
+    expect(() => sb.connect('c', 'rx')).to.throw(InboxFullError, /hold unread messages/);
+    const inbox = new Inbox(sb.describe('rx').doorbell, { codec });
+    for (const r of sb.describe('rx').rings) inbox.attach(r.slot, r.ring, r.lane);
+    const got: unknown[] = [];
+    inbox.drain(Infinity, (env) => void got.push(env.payload));
+    expect(got).to.deep.equal(['last words']); // nothing a departed sender wrote is lost
+    const c = sb.connect('c', 'rx'); // now drained: the slot is reused, with a fresh ring
+    expect(c.slot).to.equal(a.slot);
+    expect(c.ring).to.not.equal(a.ring);
+    expect(sb.slotsInUse('rx')).to.equal(2);
+    expect(log).to.deep.equal(['attach rx:0', 'attach rx:1', 'detach rx:0', 'attach rx:0']);
+  });
+
+  it('forgets an inbox gone for good, tells its senders to drop their rings, and frees its own slots', () => {
+    const revoked: string[] = [];
+    const sb = new Switchboard({ ...quiet, revoke: (sender, to) => void revoked.push(`${sender}→${to}`) });
+    sb.register('sink', { senderSlots: 1, ringBytes: 1024 });
+    sb.register('child', { ringBytes: 1024 });
+    sb.connect('child', 'sink');
+    sb.connect('sink', 'child', 'reply');
+    sb.unregister('child');
+    expect(revoked).to.deep.equal(['sink→child']);
+    expect(sb.has('child')).to.equal(false);
+    expect(sb.slotsInUse('sink')).to.equal(0); // its ring into sink was empty: the slot is free at once
+    expect(() => sb.connect('sink', 'child')).to.throw(NoSuchActorError);
+    expect(sb.connect('next', 'sink').slot).to.equal(0);
+  });
+
   it('creates one ring per pair on first use and announces it to the receiver', () => {
     const attached: Array<[string, number]> = [];
-    const sb = new Switchboard((to, slot) => attached.push([to, slot]));
+    const sb = new Switchboard({ ...quiet, attach: (to, slot) => void attached.push([to, slot]) });
     sb.register('rx', { senderSlots: 2, ringBytes: 1024 });
     const g1 = sb.connect('a', 'rx');
     const again = sb.connect('a', 'rx');
@@ -168,7 +212,7 @@ describe('switchboard', () => {
   });
 
   it('refuses unknown receivers and bad sizes with clear errors', () => {
-    const sb = new Switchboard(() => {});
+    const sb = new Switchboard(quiet);
     expect(() => sb.connect('a', 'ghost')).to.throw(NoSuchActorError, /'ghost'/);
     expect(() => sb.register('x', { ringBytes: 1000 })).to.throw(InvalidOptionError, /ring\.capacityBytes/);
     sb.register('y');

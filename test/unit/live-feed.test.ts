@@ -35,6 +35,7 @@ class FakeSystem implements LiveSource {
         received: c.received,
         sent: c.sent,
         inboxDepth: 2,
+        senderSlotsInUse: 1,
         ringFullEvents: 0,
         heartbeatMisses: 0,
         published: 0,

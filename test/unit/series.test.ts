@@ -15,6 +15,7 @@ function metrics(id: string, received: number, sent: number, counts: number[]): 
     received,
     sent,
     inboxDepth: 0,
+    senderSlotsInUse: 0,
     ringFullEvents: 0,
     heartbeatMisses: 0,
         published: 0,
