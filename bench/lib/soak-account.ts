@@ -66,6 +66,8 @@ export interface AskAccount {
   /** Asks whose message crashed its receiver (or could not be decoded) that ended by their timeout, or not with ActorCrashedError. */
   timedOutInsteadOfFailing: Finding[];
   duplicates: Finding[];
+  /** A config ask after a valid config reload answered with the config from before it. */
+  configNotApplied: Finding[];
   /** How many findings of each list (the lists stop at LIST_CAP). */
   counts: Record<string, number>;
   /** Asks and requests made by actors on the main thread's behalf. */
@@ -247,6 +249,7 @@ export function accountAsks(L: Ledger): AskAccount {
     wrongAnswer: [],
     timedOutInsteadOfFailing: [],
     duplicates: [],
+    configNotApplied: [],
     counts: {},
     byActors: { owed: 0, byOutcome: {}, askerEnded: 0, cutByStop: 0, unsettled: [], wrongAnswer: [] },
   };
@@ -273,7 +276,7 @@ export function accountAsks(L: Ledger): AskAccount {
       const ans = a.answer;
       const by = a.kind === 'request' ? true : ans?.by === a.target;
       if (!ans || ans.id !== a.id || !by) note('wrongAnswer', f(`answered ${JSON.stringify(ans)}`));
-      else if (a.expectRev !== undefined && ans.rev !== a.expectRev) note('wrongAnswer', f(`config rev ${String(ans.rev)} after a reload to rev ${a.expectRev}`));
+      else if (a.expectRev !== undefined && ans.rev !== a.expectRev) note('configNotApplied', f(`answered with config rev ${String(ans.rev)} after applyTree had changed it to rev ${a.expectRev}`));
     } else {
       bump(out.rejectedByCode, o);
       if (o.startsWith('not-coded')) note('notCoded', f(o));

@@ -33,6 +33,12 @@ export const FLAT_RATIO = 1.5;
 const sample = (xs: Finding[], n = 3): string => xs.slice(0, n).map((f) => `#${f.id} ${f.kind} → ${f.to}: ${f.detail}`).join('; ');
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
+/** The state the actor was in when its config reload was applied. */
+function reloadState(r: Omit<SoakResult, 'checks' | 'ok'>, actor: string): string {
+  const rec = r.reloads.find((x) => x.valid && x.kind === 'config' && x.expect === `configure:${actor}` && x.targetState);
+  return rec ? `, reloaded while ${rec.targetState}` : '';
+}
+
 export function judge(r: Omit<SoakResult, 'checks' | 'ok'>): Check[] {
   const m = r.messages;
   const a = r.asks;
@@ -77,11 +83,13 @@ export function judge(r: Omit<SoakResult, 'checks' | 'ok'>): Check[] {
   const invalid = r.reloads.filter((x) => !x.valid);
   const badValid = valid.filter((x) => x.error || x.got?.length !== 1 || x.got[0] !== x.expect);
   const badInvalid = invalid.filter((x) => x.error?.code !== 'ERR_INVALID_TREE' || !x.unchanged);
+  const stale = a.counts.configNotApplied ?? 0;
   add(
     'reloads',
-    'valid reloads apply exactly their change; invalid ones are refused whole with InvalidTreeError and change nothing',
-    badValid.length + badInvalid.length === 0,
-    `${valid.length} valid (${valid.length - badValid.length} as expected), ${invalid.length} invalid (${invalid.length - badInvalid.length} refused whole)` +
+    'valid reloads apply exactly their change (a new config reaches the actor); invalid ones are refused whole with InvalidTreeError and change nothing',
+    badValid.length + badInvalid.length + stale === 0,
+    `${valid.length} valid (${valid.length - badValid.length} as expected), ${invalid.length} invalid (${invalid.length - badInvalid.length} refused whole); actors still on the old config after a config reload: ${stale}` +
+      (stale ? ` (${a.configNotApplied.slice(0, 3).map((f) => `${f.to} ${f.detail}${reloadState(r, f.to)}`).join('; ')})` : '') +
       (badValid.length ? `; valid ones that went wrong: ${badValid.slice(0, 3).map((x) => `${x.kind} expected ${x.expect}, got ${x.error ? `${x.error.code}: ${x.error.message}` : JSON.stringify(x.got)}`).join('; ')}` : '') +
       (badInvalid.length ? `; invalid ones that got through: ${badInvalid.slice(0, 3).map((x) => `${x.kind}: ${x.error ? x.error.code : 'accepted'}${x.unchanged ? '' : ', tree changed'}`).join('; ')}` : ''),
   );

@@ -209,7 +209,7 @@ export class Executor {
 
   async #reloadValid(kind: Parameters<typeof validReload>[2], seed: number): Promise<void> {
     const { tree, expect, maxRedeliveries } = validReload(new Rng(seed), this.current, kind);
-    const rec: ReloadRecord = { valid: true, kind, at: performance.now(), expect: `${expect.kind}:${expect.id}` };
+    const rec: ReloadRecord = { valid: true, kind, at: performance.now(), expect: `${expect.kind}:${expect.id}`, targetState: this.#system.status().find((x) => x.id === expect.id)?.state };
     this.stats.reloads.push(rec);
     try {
       const changes = await this.#system.applyTree(tree);

@@ -266,9 +266,9 @@ export class Ledger {
   /** Dead-letter classes the design allows for message `e` (none for mail to a live static actor). */
   allowed(e: { to: string; dyn: boolean; fault?: FaultTag }, l: LetterRecord): boolean {
     if (l.at >= this.stopAt && (l.cls === 'system-stopping' || l.cls === 'stopped')) return true;
-    if (e.fault === 'undecodable') return l.cls === 'decode';
-    if (e.fault && l.cls === 'crash') return true;
+    // Mail to an actor that has ended for good, or is stopped by the operator meanwhile, whatever it carries.
     if (l.cls === 'stopped') return e.dyn || this.down.some((w) => w.actor === e.to && l.at >= w.from && l.at <= w.to);
-    return false;
+    if (e.fault === 'undecodable') return l.cls === 'decode';
+    return !!e.fault && l.cls === 'crash';
   }
 }

@@ -26,6 +26,8 @@ export interface ReloadRecord {
   error?: { code: string; message: string };
   /** invalid: the running tree (dynamic children aside) is the same afterwards. */
   unchanged?: boolean;
+  /** valid: the state of the actor it changes, as status() had it just before applyTree. */
+  targetState?: string;
 }
 
 export interface EscalationRecord {

@@ -96,6 +96,7 @@ export function renderSoak(r: SoakResult): string {
       findings('asks settled only by system.stop()', a.settledByStop, a.counts.settledByStop ?? 0),
       findings('asks ended by their timeout instead of failing', a.timedOutInsteadOfFailing, a.counts.timedOutInsteadOfFailing ?? 0),
       findings('wrong answers', a.wrongAnswer, a.counts.wrongAnswer ?? 0),
+      findings('config reloads that did not reach the actor', a.configNotApplied, a.counts.configNotApplied ?? 0),
       findings("actors' asks never settled", a.byActors.unsettled, a.counts['byActors.unsettled'] ?? 0),
     ].join(''),
   );

@@ -60,7 +60,7 @@ describe('soak: a seeded chaos run', function () {
     holds('asks-fail-fast');
   });
 
-  it('applies a valid reload exactly, and refuses an invalid one whole with InvalidTreeError', () => {
+  it('applies a valid reload exactly (a new config reaches the actor), and refuses an invalid one whole with InvalidTreeError', () => {
     holds('reloads');
   });
 
