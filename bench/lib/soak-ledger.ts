@@ -268,6 +268,8 @@ export class Ledger {
     if (l.at >= this.stopAt && (l.cls === 'system-stopping' || l.cls === 'stopped')) return true;
     // Mail to an actor that has ended for good, or is stopped by the operator meanwhile, whatever it carries.
     if (l.cls === 'stopped') return e.dyn || this.down.some((w) => w.actor === e.to && l.at >= w.from && l.at <= w.to);
+    // A dynamic child that ended is deleted from the tree: mail to it finds no such actor.
+    if (l.cls === 'no-such-actor') return e.dyn;
     if (e.fault === 'undecodable') return l.cls === 'decode';
     return !!e.fault && l.cls === 'crash';
   }

@@ -129,6 +129,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     this.#elu = null;
     svc.wiring.bind(this.id, w);
     const started = new Promise<void>((resolve, reject) => (inc.pendingStart = { resolve, reject }));
+    inc.started = started.catch(() => {});
     w.on('message', (m: HostToMain) => this.#onMessage(m, inc));
     w.on('error', (err: Error & { code?: string }) => {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -195,10 +196,14 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
   }
 
   /** Resolves once the incarnation's `configure` hook ran (at once when none runs: the next start takes the config). */
-  configure(config: unknown, timeoutMs: number): Promise<void> {
+  async configure(config: unknown, timeoutMs: number): Promise<void> {
     this.record.spec.config = config;
+    const starting = this.#inc;
+    // An incarnation still starting booted with the old config: once it is
+    // up, it gets the new one like a running one does.
+    if (starting?.pendingStart) await starting.started;
     const inc = this.#running();
-    if (!inc) return Promise.resolve();
+    if (!inc) return;
     return inc.control.request({ type: 'configure', config }, timeoutMs, (m) => {
       if (m.type === 'configured' && m.error) throw fromWire(m.error);
     });
@@ -240,7 +245,17 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
   #dropStandby(): void {
     const sb = this.#standby;
     this.#standby = null;
-    sb?.discard();
+    if (!sb) return;
+    const gone = sb.discard().finally(() => this.#discarding.delete(gone));
+    this.#discarding.add(gone);
+  }
+
+  /** Spares being terminated. */
+  readonly #discarding = new Set<Promise<void>>();
+
+  async quiesce(): Promise<void> {
+    await this.#inc?.exited;
+    await Promise.all(this.#discarding);
   }
 
   #onMessage(m: HostToMain, inc: Incarnation): void {

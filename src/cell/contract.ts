@@ -51,6 +51,8 @@ export interface ChildCell extends SupervisedChild {
   standbyState(): StandbyState;
   /** Pool actors only. */
   poolStats(): PoolStats | undefined;
+  /** Resolves once every thread the cell started is gone (spares included): a stopped system leaves none behind. */
+  quiesce(): Promise<void>;
 }
 
 /** Makes the cell for a child spec; the system is handed one, so a new kind of runner needs no change there. */

@@ -16,6 +16,8 @@ export interface Incarnation {
   deliberate: boolean;
   onStopped: (() => void) | null;
   exited: Promise<void>;
+  /** Settles when the start does (ready, or failed). */
+  started?: Promise<void>;
 }
 
 export function describeWireError(e: WireError): string {

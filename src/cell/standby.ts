@@ -70,9 +70,10 @@ export class Standby {
     return this.worker;
   }
 
-  discard(): void {
+  /** Stop the spare; resolves once its thread is gone. */
+  discard(): Promise<void> {
     this.#detach();
-    void this.worker.terminate();
+    return this.worker.terminate().then(() => undefined);
   }
 }
 
@@ -87,6 +88,6 @@ export async function checkModule(hostUrl: URL, id: string, moduleUrl: string, l
     if (sb.error) throw sb.error;
     if (sb.state !== 'ready') throw new ModuleLoadError(`actor '${id}': the worker loading ${moduleUrl} ended before it could tell`);
   } finally {
-    sb.discard();
+    await sb.discard();
   }
 }

@@ -18,6 +18,8 @@ interface Entry {
   progress: number;
   changedAt: number;
   since: number;
+  /** The actor was booting at the last pass. */
+  booting: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Watchdog {
 
   watch(w: Watched, incarnation: number): void {
     const now = performance.now();
-    this.#entries.set(w, { incarnation, beat: -1, progress: -1, changedAt: now, since: now });
+    this.#entries.set(w, { incarnation, beat: -1, progress: -1, changedAt: now, since: now, booting: w.liveness.read(STATE) === ActorState.booting });
     this.#schedule();
   }
 
@@ -72,8 +74,12 @@ export class Watchdog {
           e.progress = progress;
           e.changedAt = now;
         } else {
-          const silent = now - e.changedAt;
           const booting = live.read(STATE) === ActorState.booting;
+          // Boot is over: its long grace does not carry into the running
+          // incarnation's first periods (they start counting now).
+          if (e.booting && !booting) e.changedAt = now;
+          e.booting = booting;
+          const silent = now - e.changedAt;
           const limit = hb.misses * hb.intervalMs;
           if (silent > (booting ? Math.max(limit, BOOT_GRACE_MS) : limit)) {
             const where = live.read(STATE) === ActorState.busy ? 'blocked inside a handler' : booting ? 'blocked while booting' : 'stalled';

@@ -94,6 +94,11 @@ export class PoolCell extends CellBase implements ChildCell {
     this.record.retire(new ActorStoppedError(this.id, `is stopped (${reason})`));
   }
 
+  /** The pool is destroyed (its threads gone) before a stop or crash is done with it. */
+  async quiesce(): Promise<void> {
+    if (this.#stopping) await this.#stopping;
+  }
+
   poolStats(): PoolStats {
     return this.stats();
   }

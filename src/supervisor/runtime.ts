@@ -1,4 +1,4 @@
-import { EscalationError } from '../errors.js';
+import { EscalationError, NoSuchActorError } from '../errors.js';
 import { RestartBudget } from './budget.js';
 import { restartsAfter, type ExitInfo, type SupervisedChild } from './child.js';
 import { BackoffWaits, ReactionQueue } from './reactions.js';
@@ -140,7 +140,7 @@ export class Supervisor implements SupervisedChild {
 
   #child(id: string): SupervisedChild {
     const c = this.children.find((x) => x.id === id);
-    if (!c) throw new EscalationError(this.id, `has no child '${id}'`);
+    if (!c) throw new NoSuchActorError(id, `supervisor '${this.id}'`);
     if (this.#state !== 'running') throw new EscalationError(this.id, `is ${this.#state}`);
     return c;
   }

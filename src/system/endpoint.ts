@@ -123,7 +123,14 @@ export class MainEndpoint {
   }
 
   /** Read the main thread's inbox (replies to its asks, topic mail) until close(), without blocking the loop. */
-  async pump(): Promise<void> {
+  pump(): Promise<void> {
+    this.#pump ??= this.#run();
+    return this.#pump;
+  }
+
+  #pump: Promise<void> | null = null;
+
+  async #run(): Promise<void> {
     const onReply = (env: Envelope): void => this.#settle(env);
     const onMail = (env: Envelope): void => {
       if (this.#hooks.deliver(env)) return;
@@ -137,10 +144,11 @@ export class MainEndpoint {
     }
   }
 
-  /** End the pump. */
-  close(): void {
+  /** End the pump; resolves once it has (its wait and the timer it holds are done). */
+  close(): Promise<void> {
     this.#pumping = false;
     this.inbox.doorbell.wake();
+    return this.#pump ?? Promise.resolve();
   }
 
   /** A frame to the main thread that cannot be decoded: a dead letter naming its sender, and whoever awaits it settles at once. */

@@ -323,7 +323,9 @@ export class ActorSystem {
     this.#endpoint.rejectAll((actor) => new ActorStoppedError(actor, `did not answer: the system stopped (${reason})`));
     this.#watchdog.close();
     this.#state = 'stopped';
-    this.#endpoint.close();
+    // Nothing it started outlives the stop: spare workers, and the pump's wait.
+    await Promise.all([...this.#tree.cells.values()].map((c) => c.quiesce()));
+    await this.#endpoint.close();
     this.#events.emit({ type: 'system-stopped', reason });
     this.#events.close();
     this.log.info({ reason, deadLetters: this.#deadLetters.count }, 'system stopped');
