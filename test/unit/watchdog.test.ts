@@ -52,4 +52,21 @@ describe('watchdog', () => {
     for (let t = 2325; t <= 2400; t += 25) dog.check(t0 + t);
     expect(w.stalls).to.have.length(1); // silence it was awake to see still counts
   });
+
+  it('starts counting an incarnation’s silence when its boot ends, not when it was launched', () => {
+    const dog = new Watchdog();
+    dogs.push(dog);
+    const w = watched(100, 3);
+    Atomics.store(w.live.i32, STATE, ActorState.booting);
+    dog.watch(w, 1);
+    const t0 = performance.now();
+    for (let t = 0; t <= 2000; t += 25) dog.check(t0 + t); // a slow boot, within the boot grace
+    Atomics.store(w.live.i32, STATE, ActorState.idle); // ready: no heartbeat has been seen yet
+    dog.check(t0 + 2025);
+    expect(w.stalls).to.deep.equal([]);
+    for (let t = 2050; t <= 2325; t += 25) dog.check(t0 + t);
+    expect(w.stalls).to.deep.equal([]);
+    dog.check(t0 + 2350);
+    expect(w.stalls).to.have.length(1);
+  });
 });
