@@ -82,7 +82,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       this.#standby = null;
       const err = moduleError(this.record.spec.module, this.#svc.baseDir, unloadable);
       rec.recordCrash(n, 'module', err.message);
-      rec.lastExit = { normal: false, cause: 'module', reason: err.message, generation: n };
+      rec.lastExit = { normal: false, cause: 'module', reason: err.message, incarnation: n };
       throw err;
     }
     const svc = this.#svc;
@@ -318,7 +318,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
         rec.state = 'stopped';
         this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: inc.n, reason: info.reason });
       }
-      rec.lastExit = { ...info, generation: inc.n };
+      rec.lastExit = { ...info, incarnation: inc.n };
       const pending = inc.pendingStart;
       inc.pendingStart = null;
       if (pending) pending.reject(startError ?? err ?? new ActorStoppedError(this.id, `stopped itself while starting (${info.reason})`));

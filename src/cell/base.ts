@@ -33,7 +33,7 @@ export abstract class CellBase {
   get backoff(): RestartBackoff | null {
     return this.record.backoff;
   }
-  get generation(): number {
+  get incarnation(): number {
     return this.record.incarnation;
   }
   get spec(): ResolvedChildSpec {

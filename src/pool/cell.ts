@@ -19,7 +19,7 @@ interface Generation {
   n: number;
   pool: Piscina;
   inbox: Inbox;
-  /** Set when this generation ends; its reader stops taking mail. */
+  /** Set when this pool ends; its reader stops taking mail. */
   ended: boolean;
   tasks: Set<Promise<void>>;
 }
@@ -137,7 +137,7 @@ export class PoolCell extends CellBase implements ChildCell {
       await pool.destroy().catch(() => {});
       const reason = (err as Error).message;
       rec.recordCrash(n, 'module', reason);
-      rec.lastExit = { normal: false, cause: 'module', reason, generation: n };
+      rec.lastExit = { normal: false, cause: 'module', reason, incarnation: n };
       // A pool whose module cannot load would fail the same way on every start: no retry.
       throw new ModuleLoadError(`pool '${this.id}': ${reason}`, { cause: err });
     }
@@ -193,7 +193,7 @@ export class PoolCell extends CellBase implements ChildCell {
     this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: gen.n, reason });
   }
 
-  /** Tear a generation down: its pool, its reader, the asks of tasks still in it. */
+  /** Tear a pool down: its pool, its reader, the asks of tasks still in it. */
   async #end(gen: Generation): Promise<void> {
     gen.ended = true;
     if (this.#gen === gen) this.#gen = null;
@@ -205,7 +205,7 @@ export class PoolCell extends CellBase implements ChildCell {
   #crash(gen: Generation, cause: CrashCause, reason: string): void {
     if (gen.ended || this.#gen !== gen) return;
     this.record.recordCrash(gen.n, cause, reason);
-    const info = { normal: false, cause, reason, generation: gen.n };
+    const info = { normal: false, cause, reason, incarnation: gen.n };
     this.record.lastExit = info;
     void this.#end(gen).then(() => this.onExit(info));
   }

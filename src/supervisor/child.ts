@@ -15,7 +15,7 @@ export interface ExitInfo {
   cause?: CrashCause;
   reason: string;
   /** Which start of the child ended (its incarnation); a supervisor ignores exits of one it already replaced. */
-  generation?: number;
+  incarnation?: number;
 }
 
 /** What a supervisor needs of a child: a worker actor or a nested supervisor. */
@@ -27,7 +27,7 @@ export interface SupervisedChild {
   /** Start one incarnation; rejects (with the crash as the error) if it fails to start. */
   start(): Promise<void>;
   /** Counts starts: the incarnation of an actor, the number of starts of a supervisor. */
-  readonly generation: number;
+  readonly incarnation: number;
   /** Has a live incarnation (running, starting or stopping). */
   alive(): boolean;
   /**

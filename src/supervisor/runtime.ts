@@ -28,7 +28,7 @@ export class Supervisor implements SupervisedChild {
   readonly #queue = new ReactionQueue();
   readonly #waits = new BackoffWaits();
   #startedAt = 0;
-  #generation = 0;
+  #incarnation = 0;
   readonly #emit: (e: SupervisorEvent) => void;
 
   constructor(spec: ResolvedSupervisorSpec, emit: (e: SupervisorEvent) => void) {
@@ -52,8 +52,8 @@ export class Supervisor implements SupervisedChild {
   get state(): SupervisorState {
     return this.#state;
   }
-  get generation(): number {
-    return this.#generation;
+  get incarnation(): number {
+    return this.#incarnation;
   }
 
   alive(): boolean {
@@ -148,7 +148,7 @@ export class Supervisor implements SupervisedChild {
   /** Start every child in start order. Rejects with EscalationError if the restart budget runs out meanwhile. */
   async start(): Promise<void> {
     this.#state = 'starting';
-    this.#generation++;
+    this.#incarnation++;
     this.#budget = new RestartBudget(this.spec.intensity, this.spec.periodMs);
     this.#endedSignificant.clear();
     this.#failure = '';
@@ -189,7 +189,7 @@ export class Supervisor implements SupervisedChild {
     if (this.#state !== 'running' || !this.children.includes(child)) return;
     // An exit of an incarnation that was already replaced (say, restarted
     // with a sibling meanwhile) is old news.
-    if (info.generation !== undefined && info.generation !== child.generation) return;
+    if (info.incarnation !== undefined && info.incarnation !== child.incarnation) return;
     if (!restartsAfter(child.restart, info)) {
       child.retire(info.reason);
       if (child.restart === 'temporary') this.#remove(child, 'ended');
@@ -271,7 +271,7 @@ export class Supervisor implements SupervisedChild {
     await this.#stopChildren(this.children, `escalation: ${reason}`, false);
     this.#emit({ type: 'escalated', supervisor: this.id, reason });
     // While starting, the caller of start() learns of it from the rejection.
-    if (!wasStarting) this.onExit({ normal: false, cause: 'escalated', reason, generation: this.#generation });
+    if (!wasStarting) this.onExit({ normal: false, cause: 'escalated', reason, incarnation: this.#incarnation });
   }
 
   async #maybeAutoShutdown(child: SupervisedChild): Promise<void> {
@@ -285,7 +285,7 @@ export class Supervisor implements SupervisedChild {
     this.retire(reason);
     this.#state = 'stopped';
     this.#emit({ type: 'auto-shutdown', supervisor: this.id, reason });
-    this.onExit({ normal: true, reason, generation: this.#generation });
+    this.onExit({ normal: true, reason, incarnation: this.#incarnation });
   }
 
   /** Significant children that have ended and were not restarted (for all_significant). */

@@ -21,9 +21,6 @@ class FakeChild implements SupervisedChild {
     readonly significant = false,
   ) {}
   readonly shutdown = 100;
-  get generation(): number {
-    return this.incarnation;
-  }
   alive(): boolean {
     return this.running;
   }
@@ -54,11 +51,11 @@ class FakeChild implements SupervisedChild {
   markBackingOff(): void {}
   crash(): void {
     this.running = false;
-    this.onExit({ normal: false, cause: 'exception', reason: 'boom', generation: this.incarnation });
+    this.onExit({ normal: false, cause: 'exception', reason: 'boom', incarnation: this.incarnation });
   }
   exitNormally(): void {
     this.running = false;
-    this.onExit({ normal: true, reason: 'done', generation: this.incarnation });
+    this.onExit({ normal: true, reason: 'done', incarnation: this.incarnation });
   }
 }
 
@@ -183,7 +180,7 @@ describe('supervisor strategies (scripted children)', () => {
     job.exitNormally();
     await settle();
     expect(worker.running).to.equal(false);
-    expect(exits).to.deep.equal([{ normal: true, reason: "auto_shutdown (any_significant) after significant child 'job' ended", generation: 1 }]);
+    expect(exits).to.deep.equal([{ normal: true, reason: "auto_shutdown (any_significant) after significant child 'job' ended", incarnation: 1 }]);
     expect(events.map((e) => e.type)).to.include('auto-shutdown');
   });
 
@@ -243,7 +240,7 @@ describe('supervisor strategies (scripted children)', () => {
     await sup.start();
     log.length = 0;
     kids[0]!.crash();
-    const stale = { normal: false, cause: 'exception' as const, reason: 'late news', generation: 1 };
+    const stale = { normal: false, cause: 'exception' as const, reason: 'late news', incarnation: 1 };
     kids[1]!.onExit(stale); // b's first incarnation, reported after a's crash took everyone down
     await settle();
     expect(log).to.deep.equal(['stop b', 'start a#2', 'start b#2']);
