@@ -56,7 +56,11 @@ describe('sender slots and their memory are reclaimed (real workers)', function 
     expect(m.actors.find((a) => a.id === 'sink')!.senderSlotsInUse).to.be.at.most(SLOTS);
     expect(m.systemInbox.senderSlotsInUse).to.be.at.most(2); // the sink's reply ring, and perhaps the last kid's before its reader caught up
     expect(system.status().filter((s) => s.parent === 'kids')).to.deep.equal([]);
-    // Each kid left ~0.75 MB of rings when nothing was reclaimed: 18 MB a round.
-    expect(memory[ROUNDS - 1]! - memory[0]!, `MB after each round: ${memory.map((x) => x.toFixed(1)).join(', ')}`).to.be.below(6);
+    // Each kid left ~0.75 MB of rings when nothing was reclaimed: 18 MB a round, 54 MB over the
+    // three rounds after the first. Shared memory a terminated worker held goes back only when
+    // its isolate is collected, so a few MB come and go from round to round; growth of less
+    // than one round's leak over three rounds is flat.
+    const leakPerRound = PER_ROUND * 0.75;
+    expect(memory[ROUNDS - 1]! - memory[0]!, `MB after each round: ${memory.map((x) => x.toFixed(1)).join(', ')}`).to.be.below(leakPerRound);
   });
 });
