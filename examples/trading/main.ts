@@ -114,6 +114,7 @@ const serve = async (system: ActorSystem): Promise<void> => {
       host: h.host,
       port: h.port,
       ...(h.token ? { token: h.token } : {}),
+      ...(h.allowedHosts !== undefined ? { allowedHosts: h.allowedHosts } : {}),
       reloads: () => m.counts(),
       onReload: routes.reload,
       config: routes,
