@@ -12,7 +12,7 @@ import { ControlChannel } from './control.js';
 import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
 import { checkPoison, type PoisonMark } from './inbox-ops.js';
 import { CellBase } from './base.js';
-import { Standby } from './standby.js';
+import { Standby, workerExecArgv } from './standby.js';
 
 /**
  * One worker actor as the main thread sees it: its record (spec, inbox and
@@ -112,7 +112,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       w.postMessage({ type: 'activate', boot } satisfies MainToHost);
     } else {
       this.#dropStandby();
-      w = new Worker(svc.hostUrl, { workerData: boot, ...this.#limits() });
+      w = new Worker(svc.hostUrl, { workerData: boot, execArgv: workerExecArgv(), ...this.#limits() });
     }
     let exited!: () => void;
     const inc: Incarnation = {

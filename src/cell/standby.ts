@@ -20,7 +20,7 @@ export class Standby {
   /** `onGone`: the spare's thread exited before it was taken. */
   constructor(hostUrl: URL, id: string, moduleUrl: string, limits: { resourceLimits?: ResourceLimits }, onGone: () => void) {
     const boot: StandbyBoot = { standby: true, id, moduleUrl };
-    const w = new Worker(hostUrl, { workerData: boot, ...limits });
+    const w = new Worker(hostUrl, { workerData: boot, execArgv: workerExecArgv(), ...limits });
     this.worker = w;
     let settle: () => void = () => {};
     this.#settled = new Promise<void>((r) => (settle = r));
@@ -75,6 +75,15 @@ export class Standby {
     this.#detach();
     return this.worker.terminate().then(() => undefined);
   }
+}
+
+/**
+ * The node flags a worker inherits, less those that only make sense for the
+ * main script: `--input-type` (a system started from `node -e` or stdin)
+ * would make every worker refuse to boot.
+ */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter((a) => !a.startsWith('--input-type'));
 }
 
 /**

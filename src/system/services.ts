@@ -36,6 +36,7 @@ export function cellServices(p: ServiceParts): CellServices {
     emit: (e) => {
       p.emit(e);
       if (e.type === 'crashed') p.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason }, 'actor crashed');
+      else if (e.type === 'restarted') p.log.info({ actor: e.actor, incarnation: e.incarnation }, 'actor restarted');
     },
     deadLetter: (letter) => p.deadLetter(letter),
     settleAsk: (asker, askId, err) => p.endpoint.settleAsk(asker, askId, err),

@@ -303,6 +303,7 @@ export class ActorSystem {
   }
 
   #emit(e: EventInput): void {
+    if (e.type === 'restarting') this.log.info({ actor: e.actor, delayMs: e.delayMs, strategy: e.strategy }, 'actor restarting');
     if (e.type === 'escalated') {
       this.#escalations++;
       this.log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
