@@ -1,6 +1,5 @@
-import { AskTimeoutError, InvalidOptionError } from '../errors.js';
-
 import { MAX_TIMEOUT_MS } from '../defaults.js';
+import { AskTimeoutError, InvalidOptionError } from '../errors.js';
 
 interface Pending {
   actor: string;

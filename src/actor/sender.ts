@@ -6,7 +6,6 @@ import { writeEnvelope } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
 
-
 export interface OutboxSource {
   outboxIfReady(to: string, lane: Lane): Outbox | undefined;
   outbox(to: string, lane: Lane): Promise<Outbox>;

@@ -80,6 +80,15 @@ describe('applying a changed tree to a running system (hot reload)', function ()
     expect(events.filter((e) => e.type === 'crashed' || e.type === 'escalated')).to.deep.equal([]);
   });
 
+  it('hands a config change that lands while the actor is starting to the incarnation once it is up', async () => {
+    const { system } = await systems.start(tree([{ id: 'a', module: actors('echo'), config: { initDelayMs: 300 } }]));
+    const restarting = system.restartActor('a');
+    await until(() => system.status().find((s) => s.id === 'a')?.state === 'starting', 'the restart to begin');
+    await system.applyTree(tree([{ id: 'a', module: actors('echo'), config: { initDelayMs: 300, v: 2 } }]));
+    await restarting;
+    expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ incarnation: 2, config: { initDelayMs: 300, v: 2 }, reconfigured: 1 });
+  });
+
   it('starts added actors after their dependencies and stops removed ones', async () => {
     const { system } = await systems.start(tree([{ id: 'a', module: actors('echo') }, { id: 'gone', module: actors('echo') }]));
     const changes = await system.applyTree(
