@@ -19,6 +19,10 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
  * fast path, while an idle consumer parks and uses no CPU.
  */
 export const DEFAULT_SPIN_MICROS = 200;
+/** Longest spin a receiver may be configured with, µs. */
+export const MAX_SPIN_MICROS = 50_000;
+/** Most threads a process's spin budget can let spin at once. */
+export const MAX_SPINNERS = 256;
 /** Sender slots of each inbox: distinct (sender, lane) pairs that may write to one actor. */
 export const DEFAULT_INBOX_SENDER_SLOTS = 256;
 /** Dead letters kept for inspection (the count goes on past it). */

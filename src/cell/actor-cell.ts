@@ -98,7 +98,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       logLevel: rec.spec.logLevel ?? svc.logLevel,
       logPretty: svc.logPretty,
       maxMessageBytes: svc.maxMessageBytes,
-      spinMicros: svc.spinMicros,
+      spin: svc.spin,
       sendTimeoutMs: svc.sendTimeoutMs,
       askTimeoutMs: svc.askTimeoutMs,
       subscriptions: svc.subscriptions(),

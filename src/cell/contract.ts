@@ -4,7 +4,7 @@ import type { Subscription } from '../bus/registry.js';
 import type { Codec, Envelope } from '../codec/envelope.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
-import type { MainToHost } from '../host/protocol.js';
+import type { HostBoot, MainToHost } from '../host/protocol.js';
 import type { SupervisedChild } from '../supervisor/child.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { Wiring } from '../transport/wiring.js';
@@ -74,7 +74,8 @@ export interface CellServices {
   logLevel: string;
   logPretty: boolean;
   maxMessageBytes: number;
-  spinMicros: number;
+  /** How the actors' receivers spin, and the process's spin budget they share. */
+  spin: HostBoot['spin'];
   sendTimeoutMs: number;
   askTimeoutMs: number;
   senderSlots: number;

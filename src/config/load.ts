@@ -6,7 +6,7 @@ import { InvalidTreeError, RingmasterError } from '../errors.js';
 import { resolveTree } from '../supervisor/resolve.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { formatOf, joinPath, parseText, splitPath, type ParsedDocument, type PathSegment } from './document.js';
-import { CONFIG_FIELDS, configDefaults, configSchema, HTTP_DEFAULTS, type RingmasterConfig } from './schema.js';
+import { CONFIG_FIELDS, configDefaults, configSchema, HTTP_DEFAULTS, TRANSPORT_DEFAULTS, type RingmasterConfig } from './schema.js';
 import { fromEnv, fromFlags, type ConfigFlags, type Origin } from './sources.js';
 import { Layers, isPlainObject, leaves } from './layers.js';
 
@@ -92,7 +92,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   };
   if (!isPlainObject(doc.value)) {
     const got = doc.value === null || doc.value === undefined ? 'an empty document' : Array.isArray(doc.value) ? 'a list' : `a ${typeof doc.value}`;
-    throw new ConfigError(file, [{ path: '', message: `must hold a mapping with name, tree, http, log and system; found ${got}`, origin: file }]);
+    throw new ConfigError(file, [{ path: '', message: `must hold a mapping with name, tree, http, log, system and transport; found ${got}`, origin: file }]);
   }
 
   const layers = new Layers();
@@ -137,6 +137,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     http: data.http ? { ...data.http } : null,
     log: data.log,
     system: data.system,
+    transport: { ...TRANSPORT_DEFAULTS, ...data.transport },
     file: absFile,
     baseDir: dirname(absFile),
   };

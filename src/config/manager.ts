@@ -48,6 +48,7 @@ const START_ONLY: ReadonlyArray<[string, (c: RingmasterConfig) => unknown]> = [
   ['http', (c) => c.http],
   ['log.pretty', (c) => c.log.pretty],
   ['system', (c) => c.system],
+  ['transport', (c) => c.transport],
 ];
 
 /**

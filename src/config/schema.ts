@@ -2,10 +2,21 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../defaults.js';
 import type { TreeSpec } from '../supervisor/spec.js';
-import { logSchema, systemNameSchema, SYSTEM_TUNING_DEFAULTS, systemTuningSchema, type SystemOptions, type SystemTuning } from '../system/options.js';
+import {
+  logSchema,
+  systemNameSchema,
+  SYSTEM_TUNING_DEFAULTS,
+  systemTuningSchema,
+  TRANSPORT_DEFAULTS,
+  transportSchema,
+  type SystemOptions,
+  type SystemTuning,
+  type TransportOptions,
+} from '../system/options.js';
 
 export { LOG_LEVELS };
-export type { LogLevel, SystemTuning };
+export type { LogLevel, SystemTuning, TransportOptions };
+export { TRANSPORT_DEFAULTS };
 
 /** Loopback unless the file says otherwise: the endpoints describe, and with a token control, the system. */
 export const DEFAULT_CONFIG_HTTP_HOST = '127.0.0.1';
@@ -43,6 +54,8 @@ export const configSchema = z.strictObject({
   http: httpSchema.optional(),
   log: logSchema,
   system: systemTuningSchema,
+  // Not among the defaults put in before the file: `spin` is a word or a mapping, and a default word would shadow the file's mapping.
+  transport: transportSchema.partial().optional(),
 });
 
 /** The fields each section takes, for "unknown field (known: …)". */
@@ -51,6 +64,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   http: Object.keys(httpSchema.shape),
   log: Object.keys(logSchema.shape),
   system: Object.keys(systemTuningSchema.shape),
+  transport: Object.keys(transportSchema.shape),
 };
 
 export interface RingmasterConfig {
@@ -61,6 +75,7 @@ export interface RingmasterConfig {
   http: { host: string; port: number; token?: string; allowedHosts?: string[] } | null;
   log: { level: LogLevel; pretty: boolean };
   system: SystemTuning;
+  transport: TransportOptions;
   /** Absolute path of the file it came from. */
   file: string;
   /** Relative `module` paths resolve from here: the file's directory. */
@@ -81,5 +96,5 @@ export const HTTP_DEFAULTS = { host: DEFAULT_CONFIG_HTTP_HOST, port: DEFAULT_CON
 
 /** The ActorSystem.start options a config describes. */
 export function toSystemOptions(config: RingmasterConfig): SystemOptions {
-  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, ...config.system };
+  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, ...config.system };
 }

@@ -10,6 +10,7 @@ import { undecodableError } from '../transport/decoding.js';
 import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
 import { createLogger } from '../log/logger.js';
+import { SpinBudget } from '../ring/spin-budget.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { loadActor, startHeartbeat } from './boot.js';
 import { makeContext } from './context.js';
@@ -26,6 +27,13 @@ const PARK_MS = 30_000;
 /** Handlers run back to back before the host yields to its event loop (timers, control messages). */
 const YIELD_EVERY_MSGS = 64;
 const YIELD_EVERY_MS = 5;
+/**
+ * Microtask turns a promise-returning handler gets before the host parks to
+ * wait for it: a handler that settles without waiting on anything (an async
+ * api method, a `receive` that awaits a resolved value) is done within a few,
+ * and parking first would cost it a wake-up.
+ */
+const MICROTASK_TURNS = 16;
 
 /**
  * The worker side of one actor incarnation: load the module, run `init`,
@@ -62,7 +70,9 @@ export class Host {
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
     this.#endpoint = new Endpoint(port, boot.inbox, {
       codec,
-      spinMicros: boot.spinMicros,
+      spinMicros: boot.spin.micros,
+      adaptiveSpin: boot.spin.adaptive,
+      spinBudget: boot.spin.budget ? new SpinBudget(boot.spin.budget) : null,
       onUndecodable: (_slot, err, raw, header) => this.#undecodable(err, raw, header),
       onRingCorrupt: (slot, err) => this.#log.error({ slot, err }, 'inbox ring corrupt; sender detached'),
       onShed: (env) => this.#shed(env),
@@ -182,6 +192,7 @@ export class Host {
     });
     // Its rejection is taken below, after the loop: until then it must not count as unhandled.
     done.catch(() => {});
+    for (let i = 0; i < MICROTASK_TURNS && !settled; i++) await undefined;
     while (!settled) {
       inbox.drainReplies(this.#onReply);
       if (settled) break;

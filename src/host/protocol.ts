@@ -25,7 +25,8 @@ export interface HostBoot {
   logLevel: string;
   logPretty: boolean;
   maxMessageBytes: number;
-  spinMicros: number;
+  /** How the receiver spins before it parks; `budget` is the process's SpinBudget buffer (null = no limit). */
+  spin: { micros: number; adaptive: boolean; budget: SharedArrayBuffer | null };
   sendTimeoutMs: number;
   /** Timeout of a `ctx.ask`, `ctx.request` or `ctx.proxy` call that names none, ms (the system's `askTimeoutMs`). */
   askTimeoutMs: number;

@@ -5,6 +5,7 @@ import {
   DEFAULT_SENDER_SLOTS,
   DOORBELL_SEQ,
   MAX_SENDER_SLOTS,
+  NOTIFIES,
   READY_BITMAP,
   SENDER_SLOTS,
   doorbellBytes,
@@ -51,22 +52,36 @@ export class Doorbell {
     this.#words = Math.ceil(this.senderSlots / 32);
   }
 
-  /** Producer side: mark ring `slot` ready and wake the consumer if it is parked. */
+  /**
+   * Producer side: mark ring `slot` ready and wake the consumer if it is
+   * parked. The producer that finds the consumer parked claims the wake-up
+   * (it exchanges the parked flag back to 0), so a burst from many producers
+   * into a parked consumer costs one `notify`, not one per frame.
+   */
   ring(slot: number): void {
+    const i32 = this.#i32;
     const word = READY_BITMAP + (slot >>> 5);
     const bit = 1 << (slot & 31);
     // Under load the bit is usually still set from the last frame: a plain
     // atomic load is far cheaper than a read-modify-write on a shared line.
-    if ((Atomics.load(this.#i32, word) & bit) === 0) Atomics.or(this.#i32, word, bit);
-    if (Atomics.load(this.#i32, CONSUMER_PARKED) !== 0) {
-      Atomics.add(this.#i32, DOORBELL_SEQ, 1);
-      Atomics.notify(this.#i32, DOORBELL_SEQ, 1);
-    }
+    if ((Atomics.load(i32, word) & bit) === 0) Atomics.or(i32, word, bit);
+    if (Atomics.load(i32, CONSUMER_PARKED) !== 0 && Atomics.exchange(i32, CONSUMER_PARKED, 0) !== 0) this.#notify();
   }
 
   /** Wake the consumer without marking a ring (used to deliver a control event, or to close). */
   wake(): void {
+    Atomics.store(this.#i32, CONSUMER_PARKED, 0);
+    this.#notify();
+  }
+
+  /** Wake-ups sent to this doorbell's consumer so far (by producers and `wake`). */
+  get notifies(): number {
+    return Atomics.load(this.#i32, NOTIFIES);
+  }
+
+  #notify(): void {
     Atomics.add(this.#i32, DOORBELL_SEQ, 1);
+    Atomics.add(this.#i32, NOTIFIES, 1);
     Atomics.notify(this.#i32, DOORBELL_SEQ, 1);
   }
 

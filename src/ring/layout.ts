@@ -83,6 +83,7 @@ export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
  *   Int32 slot 11 BREAKER_RESET_MS how long it stays open before one probe is let through
  *   Int32 slot 12 BREAKER_REJECTED asks refused fast by the open breaker (all callers)
  *   Int32 slot 13 BREAKER_OPENED   times the breaker opened
+ *   Int32 slot 7  NOTIFIES         wake-ups producers have sent (one per park at most)
  *   Int64 index 7 (bytes 56..63) BREAKER_REOPEN_AT  Date.now() at which an open breaker lets a probe through
  *   Int32 slots 16..              READY bitmap: bit i of word i>>5 set = ring i has frames
  *
@@ -96,6 +97,7 @@ export const MAIL_PENDING = 3;
 export const MAIL_CAPACITY = 4;
 export const MAIL_OVERFLOW = 5;
 export const MAIL_WAIT_MS = 6;
+export const NOTIFIES = 7;
 export const BREAKER_STATE = 8;
 export const BREAKER_FAILURES = 9;
 export const BREAKER_THRESHOLD = 10;

@@ -9,6 +9,7 @@ import { undecodableError } from '../transport/decoding.js';
 import { ActorStoppedError, MailboxFullError, NoSuchActorError, type DecodeError } from '../errors.js';
 import type { DeadLetter } from '../events.js';
 import { guarded } from '../transport/breaker.js';
+import type { SpinBudget } from '../ring/spin-budget.js';
 import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
 import { laneKey, type Lane } from '../transport/protocol.js';
@@ -23,6 +24,12 @@ const SYSTEM_RING_BYTES = 256 * 1024;
 const LANES: readonly Lane[] = ['system', 'high', 'normal', 'reply'];
 /** Longest the pump sleeps between checks when nothing rings, ms. */
 const PUMP_PARK_MS = 1000;
+/**
+ * Replies settled in a row by spinning, without the event loop getting a
+ * turn, before the next one waits for the pump: a loop of asks must not
+ * starve timers and I/O.
+ */
+const POLL_TURN_MS = 5;
 
 /** What the endpoint needs of the rest of the system. */
 export interface EndpointHooks {
@@ -50,14 +57,39 @@ export class MainEndpoint {
   readonly #askTimeoutMs: number;
   readonly #hooks: EndpointHooks;
   #pumping = true;
+  /** A reply poll is queued as a microtask. */
+  #polling = false;
+  /** End of the current run of polls that kept the event loop waiting (performance.now() ms), 0 = none running. */
+  #turnEnds = 0;
+  /** When a poll stopped spinning with asks still open (performance.now() ms), 0 = none: the next reply teaches the spin the gap. */
+  #unansweredSince = 0;
+  readonly #onReply = (env: Envelope): void => {
+    if (this.#unansweredSince !== 0) {
+      this.inbox.learnGap(performance.now() - this.#unansweredSince);
+      this.#unansweredSince = 0;
+    }
+    this.#settle(env);
+  };
+  readonly #poll = (): void => this.#pollReplies();
 
-  constructor(wiring: Wiring, codec: Codec, opts: { sendTimeoutMs: number; askTimeoutMs: number }, hooks: EndpointHooks) {
+  constructor(
+    wiring: Wiring,
+    codec: Codec,
+    opts: { sendTimeoutMs: number; askTimeoutMs: number; spin?: { micros: number; adaptive: boolean; budget: SpinBudget | null } },
+    hooks: EndpointHooks,
+  ) {
     this.#wiring = wiring;
     this.#codec = codec;
     this.#askTimeoutMs = opts.askTimeoutMs;
     this.#hooks = hooks;
     const desc = wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: SYSTEM_RING_BYTES });
-    this.inbox = new Inbox(desc.doorbell, { codec, spinMicros: 0, onUndecodable: (_slot, err, raw, header) => this.#undecodable(err, raw, header) });
+    this.inbox = new Inbox(desc.doorbell, {
+      codec,
+      spinMicros: opts.spin?.micros ?? 0,
+      adaptiveSpin: opts.spin?.adaptive ?? true,
+      spinBudget: opts.spin?.budget ?? null,
+      onUndecodable: (_slot, err, raw, header) => this.#undecodable(err, raw, header),
+    });
     wiring.bindLocal(SYSTEM_ID, this.inbox);
     // An inbox gone for good takes its rings with it: drop ours to it.
     wiring.onLocalRevoke((_sender, to) => {
@@ -93,7 +125,38 @@ export class MainEndpoint {
     } catch (err) {
       this.#asks.reject(id, err as Error);
     }
+    if (!this.#polling) {
+      // Once the caller's code has sent all it sends this turn, look for the replies.
+      this.#polling = true;
+      this.inbox.markBusy();
+      queueMicrotask(this.#poll);
+    }
     return promise;
+  }
+
+  /**
+   * The main thread as a fast peer: right after a turn that sent asks, spin
+   * a few µs for their replies (when the inbox's spin policy says they are
+   * near and the process has a spin seat free) and settle them in the same
+   * turn; the awaiting code goes on without a trip through the event loop.
+   * After POLL_TURN_MS of asks settled this way the event loop gets its
+   * turn: the replies are then left to the pump.
+   */
+  #pollReplies(): void {
+    this.#polling = false;
+    const now = performance.now();
+    if (this.#turnEnds === 0) {
+      this.#turnEnds = now + POLL_TURN_MS;
+      setImmediate(() => (this.#turnEnds = 0));
+    } else if (now > this.#turnEnds) {
+      return;
+    }
+    const inbox = this.inbox;
+    inbox.drainReplies(this.#onReply);
+    if (this.#asks.size === 0) return;
+    const from = performance.now();
+    if (inbox.spinNow()) inbox.drainReplies(this.#onReply);
+    if (this.#asks.size > 0 && this.#unansweredSince === 0) this.#unansweredSince = from;
   }
 
   /** Answer request `to` (an ask that reached the main thread) with `value`, or with `error`. */
@@ -131,7 +194,7 @@ export class MainEndpoint {
   #pump: Promise<void> | null = null;
 
   async #run(): Promise<void> {
-    const onReply = (env: Envelope): void => this.#settle(env);
+    const onReply = this.#onReply;
     const onMail = (env: Envelope): void => {
       if (this.#hooks.deliver(env)) return;
       this.#hooks.deadLetter({ kind: env.kind, from: env.from, to: SYSTEM_ID, id: env.id, payload: env.payload, reason: 'the system takes no mail' });

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
   DEFAULT_ASK_TIMEOUT_MS,
@@ -9,6 +10,8 @@ import {
   DEFAULT_SPIN_MICROS,
   LOG_LEVELS,
   MAX_INBOX_SENDER_SLOTS,
+  MAX_SPINNERS,
+  MAX_SPIN_MICROS,
   MAX_TIMEOUT_MS,
   MIN_MAX_MESSAGE_BYTES,
   type LogLevel,
@@ -59,8 +62,6 @@ export const logSchema = z.strictObject({
 export const systemTuningSchema = z.strictObject({
   /** Largest encoded message accepted at send, bytes. */
   maxMessageBytes: wholeNumber('bytes', MIN_MAX_MESSAGE_BYTES),
-  /** Workers' spin budget before parking, µs. */
-  spinMicros: wholeNumber('µs', 0),
   /** How long a send waits for room in a full ring before the message is dead-lettered, ms. */
   sendTimeoutMs: timeoutMs,
   /** Default timeout of `ask`, ms. */
@@ -73,10 +74,58 @@ export const systemTuningSchema = z.strictObject({
 
 export type SystemTuning = z.output<typeof systemTuningSchema>;
 
+const spinObjectSchema = z.strictObject({
+  /** Longest spin before a receiver parks, µs (0 = park at once). */
+  micros: wholeNumber('µs', 0, MAX_SPIN_MICROS).optional(),
+  /** Most threads of the process spinning at once; default one fewer than the cores, at least 1. */
+  maxSpinners: wholeNumber('', 1, MAX_SPINNERS).optional(),
+});
+
+/**
+ * How receivers wait for messages: `auto` spins a little while traffic is
+ * close and the machine has a core to spare, `off` always parks, an object
+ * sets the spin's length and the number of threads that may spin at once.
+ */
+export type SpinSetting = 'auto' | 'off' | z.input<typeof spinObjectSchema>;
+
+export const spinSchema = z.custom<SpinSetting>(() => true).superRefine((v, ctx) => {
+  if (v === 'auto' || v === 'off') return;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    // An object is judged by its own fields, each problem at its own path (`transport.spin.micros`).
+    for (const issue of spinObjectSchema.safeParse(v).error?.issues ?? []) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return;
+  }
+  ctx.addIssue({ code: 'custom', message: `must be 'auto', 'off' or { micros, maxSpinners }, got ${describe(v)}` });
+});
+
+/** The data plane's settings: the `transport` section of a config file. */
+export const transportSchema = z.strictObject({
+  spin: spinSchema,
+});
+
+export type TransportOptions = z.output<typeof transportSchema>;
+
+export const TRANSPORT_DEFAULTS: Readonly<TransportOptions> = Object.freeze({ spin: 'auto' });
+
+/** Spinning as the runtime applies it: every figure given. */
+export interface ResolvedSpin {
+  micros: number;
+  maxSpinners: number;
+  /** Spin only while recent gaps between messages are shorter than the spin. */
+  adaptive: boolean;
+}
+
+/** The spin a `transport.spin` setting means on this machine. */
+export function resolveSpin(spin: TransportOptions['spin'] | undefined): ResolvedSpin {
+  const maxSpinners = Math.max(1, availableParallelism() - 1);
+  if (spin === undefined || spin === 'auto') return { micros: DEFAULT_SPIN_MICROS, maxSpinners, adaptive: true };
+  if (spin === 'off') return { micros: 0, maxSpinners, adaptive: true };
+  return { micros: spin.micros ?? DEFAULT_SPIN_MICROS, maxSpinners: spin.maxSpinners ?? maxSpinners, adaptive: true };
+}
+
 /** What every system starts from; a config file's `system` section and ActorSystem.start's options override it. */
 export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  spinMicros: DEFAULT_SPIN_MICROS,
   sendTimeoutMs: DEFAULT_SEND_TIMEOUT_MS,
   askTimeoutMs: DEFAULT_ASK_TIMEOUT_MS,
   senderSlots: DEFAULT_INBOX_SENDER_SLOTS,
@@ -94,6 +143,8 @@ export const systemOptionsSchema = z.object({
   baseDir: z.string().optional(),
   /** Level for the system and every actor (a child's `logLevel` overrides); pretty: human-readable lines (default: when stdout is a terminal). */
   log: logSchema.partial().optional(),
+  /** The data plane: `{ spin: 'auto' | 'off' | { micros, maxSpinners } }`. */
+  transport: transportSchema.partial().optional(),
   ...systemTuningSchema.partial().shape,
 });
 
@@ -109,6 +160,7 @@ export interface ResolvedSystemOptions extends SystemTuning {
   baseDir: string;
   logLevel: LogLevel;
   logPretty: boolean;
+  spin: ResolvedSpin;
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -135,7 +187,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
     logLevel: o.log?.level ?? DEFAULT_LOG_LEVEL,
     logPretty: o.log?.pretty ?? process.stdout.isTTY === true,
     maxMessageBytes: o.maxMessageBytes ?? SYSTEM_TUNING_DEFAULTS.maxMessageBytes,
-    spinMicros: o.spinMicros ?? SYSTEM_TUNING_DEFAULTS.spinMicros,
+    spin: resolveSpin(o.transport?.spin),
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,

@@ -1,4 +1,5 @@
 import type { CellServices } from '../cell/contract.js';
+import type { HostBoot } from '../host/protocol.js';
 import type { Codec } from '../codec/envelope.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
@@ -19,7 +20,7 @@ export interface ServiceParts {
   topics: Topics;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
-  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spinMicros: number; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
+  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
 }
 
 /** The services bag every cell is built with: the system's parts, seen through what a cell may do. */

@@ -13,6 +13,7 @@ import { PoolCell } from '../pool/cell.js';
 import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
 import type { ResolvedSupervisorSpec } from '../supervisor/spec.js';
+import { processSpinBudget, type SpinBudget } from '../ring/spin-budget.js';
 import { Wiring } from '../transport/wiring.js';
 import { DeadLetterLog } from './dead-letters.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
@@ -44,6 +45,7 @@ export class ActorSystem {
   readonly log: Logger;
   readonly #opts: ResolvedSystemOptions;
   readonly #wiring = new Wiring();
+  readonly #spinBudget: SpinBudget;
   readonly #events = new EventHub();
   readonly #watchdog = new Watchdog();
   readonly #endpoint: MainEndpoint;
@@ -63,7 +65,8 @@ export class ActorSystem {
     const codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
     this.#deadLetters = new DeadLetterLog(this.#opts.deadLetterLimit, this.log, (e) => this.#events.emit(e));
-    this.#endpoint = new MainEndpoint(this.#wiring, codec, this.#opts, {
+    this.#spinBudget = processSpinBudget(this.#opts.spin.maxSpinners);
+    this.#endpoint = new MainEndpoint(this.#wiring, codec, { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget } }, {
       cell: (id) => this.#tree.cells.get(id),
       deadLetter: (letter) => this.#deadLetters.add(letter),
       deliver: (env) => this.#topics.deliver(env),
@@ -90,7 +93,7 @@ export class ActorSystem {
       topics: this.#topics,
       emit: (e) => this.#events.emit(e),
       deadLetter: (letter) => this.#deadLetters.add(letter),
-      opts: this.#opts,
+      opts: { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer } },
     });
   }
 

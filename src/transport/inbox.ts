@@ -3,10 +3,11 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { InvalidOptionError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
 import { RingReader } from '../ring/ring.js';
+import type { SpinBudget } from '../ring/spin-budget.js';
 import { FrameRouter, type FrameErrorHandlers, type FrameHandler } from './decoding.js';
 import { ALL_QUEUES, LANE_INDEX, LaneQueues, MAIL_QUEUES, REPLY_QUEUE } from './lanes.js';
 import { MailboxGate } from './mailbox.js';
-import { Parking } from './parking.js';
+import { Parking, type SpinStats } from './parking.js';
 import { countedLane, type Lane } from './protocol.js';
 import { Shedder, type ShedHandler } from './shedding.js';
 
@@ -18,8 +19,12 @@ export const DEFAULT_FAIR_BATCH = 32;
 export interface InboxOptions extends FrameErrorHandlers {
   /** Frames taken from one sender per turn; default DEFAULT_FAIR_BATCH. */
   fairBatch?: number;
-  /** Spin budget before parking, µs; default DEFAULT_SPIN_MICROS (0 = park at once). */
+  /** Longest spin before parking, µs; default DEFAULT_SPIN_MICROS (0 = park at once). */
   spinMicros?: number;
+  /** Spin only while recent gaps between messages are shorter than the spin (default true); see Parking. */
+  adaptiveSpin?: boolean;
+  /** Seats shared by the process's spinning threads; default none (no limit). */
+  spinBudget?: SpinBudget | null;
   codec?: Codec;
   /** `drop-oldest` mailbox over its bound: this message was shed unhandled (dead-letter it). */
   onShed?: ShedHandler;
@@ -71,7 +76,11 @@ export class Inbox {
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
     this.#lanes = new LaneQueues(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
-    this.#parking = new Parking(this.doorbell, options.spinMicros ?? DEFAULT_SPIN_MICROS, () => this.hasWork());
+    this.#parking = new Parking(
+      this.doorbell,
+      { micros: options.spinMicros ?? DEFAULT_SPIN_MICROS, adaptive: options.adaptiveSpin ?? true, budget: options.spinBudget ?? null },
+      () => this.hasWork(),
+    );
     this.#router = new FrameRouter(options.codec ?? new Codec(), options, (slot) => this.detach(slot));
     this.#shedder = new Shedder(this.gate, options.onShed);
   }
@@ -182,6 +191,26 @@ export class Inbox {
     const reader = this.#readers[slot];
     if (reader) this.#commit(reader, slot);
     this.#inFlight = -1;
+  }
+
+  /** Mark the inbox as having just had traffic: the next wait may spin (a reply to what was just sent is near). */
+  markBusy(): void {
+    this.#parking.busy();
+  }
+
+  /** Spin now if the spin policy says it is worth it, on any thread; true if work showed up. */
+  spinNow(): boolean {
+    return this.#parking.spin();
+  }
+
+  /** Teach the adaptive spin how long the awaited work took to arrive, ms (see Parking.learn). */
+  learnGap(ms: number): void {
+    this.#parking.learn(ms);
+  }
+
+  /** How this inbox's waits went: spins that found work, spins that ran out, waits that parked at once. */
+  get spinStats(): Readonly<SpinStats> {
+    return this.#parking.stats;
   }
 
   /** True when some sender has rung and not been drained yet. */

@@ -1,58 +1,191 @@
 import { isMainThread } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import type { Doorbell, ParkResult } from '../ring/doorbell.js';
+import { MAX_SPIN_MICROS } from '../defaults.js';
+import type { SpinBudget } from '../ring/spin-budget.js';
+
+/** How a receiver spins before it parks. */
+export interface SpinPolicy {
+  /** Longest spin before parking, µs (0 = always park at once). */
+  micros: number;
+  /**
+   * Spin only while the recent gaps between messages say the next one is
+   * near (shorter than `micros`), and back off after fruitless spins. Off:
+   * spin the whole budget after every message that was work.
+   */
+  adaptive: boolean;
+  /** Seats shared by every spinning thread of the process; null = no limit. */
+  budget: SpinBudget | null;
+}
+
+/** Spin stats of one receiver. */
+export interface SpinStats {
+  /** Spins that found work. */
+  hits: number;
+  /** Spins that ran out and parked. */
+  misses: number;
+  /** Waits that parked at once: gaps too long to spin through, or no seat free. */
+  skipped: number;
+  /** Of those, the ones with no seat free in the process's spin budget. */
+  noSeat: number;
+}
+
+/** Weight of the newest gap in the running average, as a shift (1/4). */
+const GAP_SHIFT = 2;
+/** After this many fruitless spins in a row, park at once until traffic is seen to be close again. */
+const MISSES_TO_BACK_OFF = 2;
+/**
+ * How long a receiver that wants to spin waits for a seat, ms. Two threads
+ * trading messages (an ask and its reply) take turns: one works while the
+ * other spins, and the seat passes between them a few hundred ns after each
+ * message. Without this patience the one that just worked would find the
+ * seat still taken and park.
+ */
+const SEAT_PATIENCE_MS = 0.003;
 
 /**
- * How an inbox's consumer waits for work: spin a little while traffic is
- * recent, then park on the doorbell (`Atomics.wait` in a worker,
+ * How an inbox's consumer waits for work: spin while the next frame is
+ * likely near, then park on the doorbell (`Atomics.wait` in a worker,
  * `Atomics.waitAsync` anywhere).
+ *
+ * Waking a parked thread costs tens of µs; spinning costs a core. So a
+ * receiver spins only when it is worth it and the machine can afford it:
+ * - right after it took work (an idle actor, woken by a timeout or a control
+ *   message, never spins);
+ * - with `adaptive`, only while the running average of the gaps between its
+ *   messages is shorter than the spin, and not after fruitless spins;
+ * - only with a seat in the process's spin budget (by default one fewer than
+ *   the cores), so many busy receivers on few cores park rather than spin
+ *   against the threads doing the work.
  */
 export class Parking {
   readonly #doorbell: Doorbell;
   readonly #hasWork: () => boolean;
   readonly #spinMs: number;
-  /** Work was taken since the consumer last parked: only then is spinning worth a core. */
-  #busySincePark = false;
+  readonly #adaptive: boolean;
+  readonly #budget: SpinBudget | null;
+  /** Work was taken since the consumer last waited: only then is spinning worth a core. */
+  #busySinceWait = false;
+  /** Running average of the time from starting to wait to work arriving, ms. */
+  #gapMs = 0;
+  #misses = 0;
+  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0 };
 
-  /** `spinMicros`: spin budget before parking, µs (0 = park at once). */
-  constructor(doorbell: Doorbell, spinMicros: number, hasWork: () => boolean) {
-    if (!(spinMicros >= 0)) throw new InvalidOptionError('inbox.spinMicros', `must be a number ≥ 0, got ${spinMicros}`);
+  constructor(doorbell: Doorbell, policy: SpinPolicy, hasWork: () => boolean) {
+    if (!(policy.micros >= 0 && policy.micros <= MAX_SPIN_MICROS)) {
+      throw new InvalidOptionError('spin.micros', `must be a number from 0 to ${MAX_SPIN_MICROS}, got ${policy.micros}`);
+    }
     this.#doorbell = doorbell;
-    this.#spinMs = spinMicros / 1000;
+    this.#spinMs = policy.micros / 1000;
+    this.#adaptive = policy.adaptive;
+    this.#budget = policy.budget;
     this.#hasWork = hasWork;
   }
 
   /** The consumer just took work: the next frame is likely close behind. */
   busy(): void {
-    this.#busySincePark = true;
+    this.#busySinceWait = true;
   }
 
-  /** Worker threads: spin up to the budget, then block until a sender rings or `timeoutMs` passes. */
+  /** Worker threads: spin if worth it, then block until a sender rings or `timeoutMs` passes. */
   wait(timeoutMs: number): ParkResult {
-    if (this.#spin()) return 'ready';
-    return this.#doorbell.park(timeoutMs);
+    const from = performance.now();
+    if (this.#spin(from)) return 'ready';
+    const r = this.#doorbell.park(timeoutMs);
+    this.#arrived(from, r);
+    return r;
+  }
+
+  /**
+   * Spin now, on any thread, if it is worth it (see the class comment); true
+   * if work showed up. The main thread uses it to wait a few µs for the
+   * reply to an ask it just sent instead of a trip through its event loop.
+   */
+  spin(): boolean {
+    return this.#spin(performance.now());
   }
 
   /** Any thread: spin (workers only), then wait without blocking the event loop. */
   async waitAsync(timeoutMs: number): Promise<ParkResult> {
-    if (!isMainThread && this.#spin()) return 'ready';
-    if (this.#hasWork()) return 'ready';
-    return this.#doorbell.parkAsync(timeoutMs);
+    if (isMainThread) {
+      // The main thread's park is its event loop's idle time, not a gap its
+      // spins could bridge: what it waits for is taught with `learn`.
+      return this.#hasWork() ? 'ready' : this.#doorbell.parkAsync(timeoutMs);
+    }
+    const from = performance.now();
+    if (this.#spin(from)) return 'ready';
+    const r = await this.#doorbell.parkAsync(timeoutMs);
+    this.#arrived(from, r);
+    return r;
   }
 
-  /**
-   * Spin only while traffic is recent: right after taking work, the next
-   * frame is likely microseconds away and waking from a park costs ~40 µs;
-   * after a quiet wake-up (a timeout, a control message) it is not, and an
-   * idle actor must not burn a core.
-   */
-  #spin(): boolean {
+  /** A park ended: learn the gap (a timeout or a wake without work counts as a long one). */
+  #arrived(from: number, r: ParkResult): void {
+    if (!this.#adaptive) return;
+    const gap = r === 'ready' && this.#hasWork() ? performance.now() - from : Math.max(performance.now() - from, this.#spinMs * 4);
+    this.#learn(gap);
+  }
+
+  /** Teach the adaptive spin a gap seen from outside: how long work took to arrive after the caller began to wait for it, ms. */
+  learn(gapMs: number): void {
+    if (this.#adaptive) this.#learn(gapMs);
+  }
+
+  #learn(gapMs: number): void {
+    this.#gapMs += (gapMs - this.#gapMs) / (1 << GAP_SHIFT);
+  }
+
+  /** Spin until work shows up or the budget runs out; true if work did. */
+  #spin(from: number): boolean {
     if (this.#hasWork()) return true;
-    const recent = this.#busySincePark;
-    this.#busySincePark = false;
+    const recent = this.#busySinceWait;
+    this.#busySinceWait = false;
     if (this.#spinMs <= 0 || !recent) return false;
+    const stats = this.stats;
+    if (this.#adaptive && (this.#gapMs > this.#spinMs || this.#misses >= MISSES_TO_BACK_OFF)) {
+      stats.skipped++;
+      // Backed off: the park that follows measures the gap, and a short one
+      // lets the next wait spin again.
+      if (this.#misses >= MISSES_TO_BACK_OFF) this.#misses = 0;
+      return false;
+    }
+    const seat = this.#budget ? this.#seat(from) : 0;
+    if (seat === -2) return true;
+    if (seat < 0) {
+      stats.skipped++;
+      stats.noSeat++;
+      return false;
+    }
+    const found = this.#spinFor(from + this.#spinMs);
+    if (this.#budget) this.#budget.leave(seat);
+    if (found) {
+      stats.hits++;
+      this.#misses = 0;
+      if (this.#adaptive) this.#learn(performance.now() - from);
+    } else {
+      stats.misses++;
+      this.#misses++;
+    }
+    return found;
+  }
+
+  /** A seat in the budget, waiting SEAT_PATIENCE_MS for one; -1 = none free, -2 = work arrived meanwhile. */
+  #seat(from: number): number {
+    const budget = this.#budget!;
+    let seat = budget.enter();
+    if (seat >= 0) return seat;
+    const until = from + SEAT_PATIENCE_MS;
     const doorbell = this.#doorbell;
-    const until = performance.now() + this.#spinMs;
+    do {
+      if (doorbell.anyReady()) return -2;
+      seat = budget.enter();
+      if (seat >= 0) return seat;
+    } while (performance.now() < until);
+    return -1;
+  }
+
+  #spinFor(until: number): boolean {
+    const doorbell = this.#doorbell;
     do {
       // Check the bitmap a few times between clock reads: a clock read costs
       // more than a bitmap load.

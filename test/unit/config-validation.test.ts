@@ -74,6 +74,15 @@ tree:
     expect(found[0]!.message).to.match(/unknown field .*name, tree, http, log, system/);
   });
 
+  it('takes a transport section, and names the line of a bad spin setting', () => {
+    const ok = parseConfig(`${good}transport:\n  spin:\n    micros: 50\n    maxSpinners: 1\n`, 'sys.yaml', quiet);
+    expect(ok.config.transport).to.deep.equal({ spin: { micros: 50, maxSpinners: 1 } });
+    expect(parseConfig(good, 'sys.yaml', quiet).config.transport).to.deep.equal({ spin: 'auto' });
+    const found = problems(`${good}transport:\n  spin: fast\n`);
+    expect(found.map((p) => `${p.origin} ${p.path}`)).to.deep.equal(['sys.yaml:9 transport.spin']);
+    expect(found[0]!.message).to.equal(`must be 'auto', 'off' or { micros, maxSpinners }, got "fast"`);
+  });
+
   it('names the environment variable of a bad environment value', () => {
     const found = problems(good, 'sys.yaml', { ...quiet, env: { RINGMASTER_HTTP_PORT: 'eighty', RINGMASTER_LOG_PRETTY: 'maybe', RINGMASTER_LOG_LEVEL: 'loud' } });
     expect(found.map((p) => `${p.origin} ${p.path}`)).to.have.members(['env RINGMASTER_HTTP_PORT http.port', 'env RINGMASTER_LOG_PRETTY log.pretty', 'env RINGMASTER_LOG_LEVEL log.level']);

@@ -92,7 +92,7 @@ describe('system options: one schema for ActorSystem.start and config files', ()
 
   it('names the field and the reason of other bad options', () => {
     expect(optionError(() => resolveSystemOptions({ name: '' })).message).to.equal('name must be a non-empty string');
-    expect(optionError(() => resolveSystemOptions({ name: 'x', spinMicros: 1.5 })).message).to.equal('spinMicros must be a whole number of µs, at least 0, got 1.5');
+    expect(optionError(() => resolveSystemOptions({ name: 'x', transport: { spin: { micros: 1.5 } } })).message).to.equal('transport.spin.micros must be a whole number of µs from 0 to 50000, got 1.5');
     expect(optionError(() => resolveSystemOptions({ name: 'x', log: { level: 'loud' } })).path).to.equal('log.level');
     expect(optionError(() => resolveSystemOptions({ name: 'x', log: { colour: 'red' } as never })).message).to.equal('log.colour is not a known option');
   });
