@@ -10,6 +10,6 @@ export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, write
 export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
 export type { CodecOptions } from './codec/index.js';
 export type { ControlPort, EnvelopeHandler, FrameHandler, InboxDescriptor, InboxOptions, Lane, RegisterOptions, RingGrant, TransportToMain, TransportToWorker } from './transport/index.js';
-export { SpinBudget, SEAT_STALE_MS } from './ring/spin-budget.js';
+export { SpinBudget, SEAT_STALE_MS, processSpinBudget } from './ring/spin-budget.js';
 export { Parking } from './transport/parking.js';
 export type { SpinPolicy, SpinStats } from './transport/parking.js';

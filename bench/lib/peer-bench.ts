@@ -43,6 +43,13 @@ export interface PeerMeasurement {
     receiverThreadUsPerMsg: number;
     senderPacingUsPerMsg: number;
   };
+  /** Ringmaster only: doorbell wake-ups (one per park at most) and how the receiver's paced waits went. */
+  wakes?: {
+    pacedNotifiesPerMsg: number;
+    floodNotifies: number;
+    floodNotifiesPerMsg: number;
+    pacedSpin: ReceivedReport['spin'];
+  };
   idleCpuMsPerSec: number;
   /** The receiving thread alone over the idle window, ms per second (10 ms resolution). */
   idleReceiverThreadCpuMsPerSec: number;
@@ -136,6 +143,16 @@ export async function benchPeers(links: PeerLinks, plan: PeerPlan): Promise<Peer
       receiverThreadUsPerMsg: perMsg(got.threadCpuMs),
       senderPacingUsPerMsg: perMsg(pacingMs),
     },
+    ...(got.notifies === undefined
+      ? {}
+      : {
+          wakes: {
+            pacedNotifiesPerMsg: round2(got.notifies / n),
+            floodNotifies: flood.got.notifies ?? 0,
+            floodNotifiesPerMsg: round2((flood.got.notifies ?? 0) / plan.floodCount),
+            pacedSpin: got.spin,
+          },
+        }),
     idleCpuMsPerSec: round2(idleCpuMsPerSec),
     idleReceiverThreadCpuMsPerSec: round2(idleReceiverThreadCpuMsPerSec),
     senderMaxLateUs: round2(sent.maxLateMs * 1000),

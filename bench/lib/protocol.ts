@@ -49,6 +49,9 @@ export interface ReceivedReport {
   arrived: Float64Array | null;
   /** The receiving thread's CPU time from the first message to the end marker, ms. */
   threadCpuMs: number;
+  /** Ringmaster receivers: wake-ups (notifies) its doorbell got in the phase, and how its waits went. */
+  notifies?: number;
+  spin?: { hits: number; misses: number; skipped: number; noSeat: number; preempted: number };
 }
 
 export interface RttReport {

@@ -4,7 +4,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { releaseProxy, wrap } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import { createDoorbell, createRing } from '../../src/internal.js';
+import { createDoorbell, createRing, processSpinBudget } from '../../src/internal.js';
 import type { EchoApi } from '../workers/comlink-echo.js';
 import type { PortPeerData } from '../workers/port-peer.js';
 import type { RingPeerData } from '../workers/ring-peer.js';
@@ -21,15 +21,16 @@ export const ringLinks: PeerLinks = {
   async oneWay() {
     const ring = createRing();
     const doorbell = createDoorbell(1);
-    const rx: RingPeerData = { role: 'rx', inRing: ring, inDoorbell: doorbell };
-    const tx: RingPeerData = { role: 'tx', outRing: ring, outDoorbell: doorbell };
+    const rx: RingPeerData = { role: 'rx', inRing: ring, inDoorbell: doorbell, spinBudget: processSpinBudget().buffer };
+    const tx: RingPeerData = { role: 'tx', outRing: ring, outDoorbell: doorbell, spinBudget: processSpinBudget().buffer };
     return { rx: new Peer('ringmaster rx', script('ring-peer'), rx), tx: new Peer('ringmaster tx', script('ring-peer'), tx) };
   },
   async roundTrip() {
     const there = { ring: createRing(), doorbell: createDoorbell(1) };
     const back = { ring: createRing(), doorbell: createDoorbell(1) };
-    const ping: RingPeerData = { role: 'ping', outRing: there.ring, outDoorbell: there.doorbell, inRing: back.ring, inDoorbell: back.doorbell };
-    const pong: RingPeerData = { role: 'pong', outRing: back.ring, outDoorbell: back.doorbell, inRing: there.ring, inDoorbell: there.doorbell };
+    const spinBudget = processSpinBudget().buffer;
+    const ping: RingPeerData = { role: 'ping', outRing: there.ring, outDoorbell: there.doorbell, inRing: back.ring, inDoorbell: back.doorbell, spinBudget };
+    const pong: RingPeerData = { role: 'pong', outRing: back.ring, outDoorbell: back.doorbell, inRing: there.ring, inDoorbell: there.doorbell, spinBudget };
     return { ping: new Peer('ringmaster ping', script('ring-peer'), ping), pong: new Peer('ringmaster pong', script('ring-peer'), pong) };
   },
 };

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Envelope } from '../../src/index.js';
-import { Inbox, Outbox } from '../../src/internal.js';
+import { Inbox, Outbox, SpinBudget } from '../../src/internal.js';
 import { ArrivalLog } from '../lib/arrivals.js';
 import { clockOffsetMs, now } from '../lib/clock.js';
 import { tick, type Tick } from '../lib/payload.js';
@@ -25,6 +25,8 @@ export interface RingPeerData {
   outDoorbell?: SharedArrayBuffer;
   /** Receiver's spin budget before it parks, µs; the library default when absent. */
   spinMicros?: number;
+  /** The process's spin budget (as an ActorSystem shares one among its actors); none = no limit. */
+  spinBudget?: SharedArrayBuffer;
 }
 
 const END_PHASE = 'end-phase';
@@ -54,7 +56,10 @@ function makeOutbox(): { send: (payload: unknown, kind?: Envelope['kind']) => vo
 }
 
 function makeInbox(): Inbox {
-  const inbox = new Inbox(data.inDoorbell!, data.spinMicros === undefined ? {} : { spinMicros: data.spinMicros });
+  const inbox = new Inbox(data.inDoorbell!, {
+    ...(data.spinMicros === undefined ? {} : { spinMicros: data.spinMicros }),
+    spinBudget: data.spinBudget ? new SpinBudget(data.spinBudget) : null,
+  });
   inbox.attach(0, data.inRing!);
   return inbox;
 }
@@ -79,10 +84,21 @@ function runReceiver(): void {
   const inbox = makeInbox();
   const log = new ArrivalLog();
   let running = true;
+  let notifies = inbox.doorbell.notifies;
+  let spin = { ...inbox.spinStats };
   const onEnvelope = (env: Envelope): void => {
     if (typeof env.payload === 'string') {
       if (env.payload === EXIT) running = false;
-      else report(log.finish());
+      else {
+        const s = inbox.spinStats;
+        report({
+          ...log.finish(),
+          notifies: inbox.doorbell.notifies - notifies,
+          spin: { hits: s.hits - spin.hits, misses: s.misses - spin.misses, skipped: s.skipped - spin.skipped, noSeat: s.noSeat - spin.noSeat, preempted: s.preempted - spin.preempted },
+        });
+        notifies = inbox.doorbell.notifies;
+        spin = { ...s };
+      }
       return;
     }
     const t = env.payload as Tick;

@@ -16,11 +16,13 @@ export function defaultMaxSpinners(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-// Layout (Int32): [0] seats, then two words per seat: its claim time (0 =
+// Layout (Int32): [0] seats, [1] until when spinning is off because a
+// spinner found itself preempted (a stamp as below, 0 = not off), then two words per seat: its claim time (0 =
 // free, else the low 31 bits of the wall clock in ms, never 0) and a count of
 // its claims, which tells a holder's ticket from a later claimant's.
 const SEATS = 0;
-const FIRST_SEAT = 1;
+const CONTENDED_UNTIL = 1;
+const FIRST_SEAT = 2;
 
 /**
  * How many threads of the process may spin at once: spinning is a shared
@@ -82,6 +84,25 @@ export class SpinBudget {
       if (Atomics.compareExchange(i32, at, v, now) === v) return (s << 16) | ((Atomics.add(i32, at + 1, 1) + 1) & 0xffff);
     }
     return -1;
+  }
+
+  /**
+   * A spinner was preempted in the middle of its spin: the machine has more
+   * runnable threads than cores, and a spinning thread only takes CPU from
+   * them (and, descheduled, sees no message until it runs again, while a
+   * parked one is woken). Spinning stops for every thread for `ms`.
+   */
+  markContended(ms: number): void {
+    Atomics.store(this.#i32, CONTENDED_UNTIL, ((stamp() + ms) & 0x7fff_ffff) || 1);
+  }
+
+  /** True while spinning is off after a preempted spin (see markContended). */
+  get contended(): boolean {
+    const until = Atomics.load(this.#i32, CONTENDED_UNTIL);
+    if (until === 0) return false;
+    // Wrapping difference: until − now, positive while the window is open.
+    const left = ((until - stamp()) << 1) >> 1;
+    return left > 0;
   }
 
   /** Give back the seat `ticket` came from (unless it was reclaimed as stale meanwhile). */

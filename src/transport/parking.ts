@@ -28,6 +28,8 @@ export interface SpinStats {
   skipped: number;
   /** Of those, the ones with no seat free in the process's spin budget. */
   noSeat: number;
+  /** Spins cut short because the thread was preempted in the middle (the machine is oversubscribed). */
+  preempted: number;
 }
 
 /** Weight of the newest gap in the running average, as a shift (1/4). */
@@ -42,6 +44,15 @@ const MISSES_TO_BACK_OFF = 2;
  * seat still taken and park.
  */
 const SEAT_PATIENCE_MS = 0.003;
+/**
+ * A gap this long between two clock reads of a spin means the thread was
+ * descheduled in the middle of it, ms: the machine has more runnable threads
+ * than cores. A spinner then only takes CPU from the threads doing the work,
+ * and, descheduled, sees no message until it runs again (a parked thread is
+ * woken at once), so spinning stops for CONTENDED_MS.
+ */
+const PREEMPTED_MS = 0.03;
+const CONTENDED_MS = 50;
 
 /**
  * How an inbox's consumer waits for work: spin while the next frame is
@@ -69,7 +80,9 @@ export class Parking {
   /** Running average of the time from starting to wait to work arriving, ms. */
   #gapMs = 0;
   #misses = 0;
-  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0 };
+  /** Spinning is off until then (performance.now() ms) after a preempted spin; with a budget, the budget says so for every thread. */
+  #contendedUntil = 0;
+  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 };
 
   constructor(doorbell: Doorbell, policy: SpinPolicy, hasWork: () => boolean) {
     if (!(policy.micros >= 0 && policy.micros <= MAX_SPIN_MICROS)) {
@@ -142,6 +155,10 @@ export class Parking {
     this.#busySinceWait = false;
     if (this.#spinMs <= 0 || !recent) return false;
     const stats = this.stats;
+    if (this.#budget ? this.#budget.contended : from < this.#contendedUntil) {
+      stats.skipped++;
+      return false;
+    }
     if (this.#adaptive && (this.#gapMs > this.#spinMs || this.#misses >= MISSES_TO_BACK_OFF)) {
       stats.skipped++;
       // Backed off: the park that follows measures the gap, and a short one
@@ -158,6 +175,12 @@ export class Parking {
     }
     const found = this.#spinFor(from + this.#spinMs);
     if (this.#budget) this.#budget.leave(seat);
+    if (found === null) {
+      stats.preempted++;
+      if (this.#budget) this.#budget.markContended(CONTENDED_MS);
+      else this.#contendedUntil = performance.now() + CONTENDED_MS;
+      return this.#hasWork();
+    }
     if (found) {
       stats.hits++;
       this.#misses = 0;
@@ -184,13 +207,18 @@ export class Parking {
     return -1;
   }
 
-  #spinFor(until: number): boolean {
+  /** Spin until `until`: true = work came, false = none came, null = the thread was preempted meanwhile. */
+  #spinFor(until: number): boolean | null {
     const doorbell = this.#doorbell;
-    do {
+    let last = performance.now();
+    for (;;) {
       // Check the bitmap a few times between clock reads: a clock read costs
       // more than a bitmap load.
       for (let i = 0; i < 64; i++) if (doorbell.anyReady()) return true;
-    } while (performance.now() < until);
-    return false;
+      const now = performance.now();
+      if (now - last > PREEMPTED_MS) return null;
+      if (now >= until) return false;
+      last = now;
+    }
   }
 }

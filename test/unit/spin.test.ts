@@ -34,7 +34,7 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       expect(budget.enter()).to.equal(-1);
       // The seat's claim time moved back past SEAT_STALE_MS, as if its holder had stopped long ago.
       const i32 = new Int32Array(budget.buffer);
-      const seat = 1 + (dead >>> 16) * 2;
+      const seat = 2 + (dead >>> 16) * 2;
       i32[seat] = ((i32[seat]! - SEAT_STALE_MS - 1) & 0x7fff_ffff) || 1;
       const alive = budget.enter();
       expect(alive).to.be.at.least(0);
@@ -75,10 +75,11 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       const { parking } = quiet();
       const p = parking({});
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
-      expect(p.stats.misses).to.equal(1);
+      // On a busy machine the spin may be cut short by preemption: fruitless either way.
+      expect(p.stats.misses + p.stats.preempted).to.equal(1);
     });
 
     it('finds work that is already there without spinning', () => {
@@ -99,7 +100,7 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       for (let i = 0; i < 32; i++) p.learn(0.01); // traffic close again
       p.busy();
       p.spin();
-      expect(p.stats.misses).to.equal(1);
+      expect(p.stats.misses + p.stats.preempted).to.equal(1);
     });
 
     it('backs off after fruitless spins, then tries again', () => {
@@ -109,10 +110,14 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
         p.busy();
         p.spin();
       }
-      expect(p.stats).to.include({ misses: 2, skipped: 1 });
-      p.busy();
-      p.spin();
-      expect(p.stats.misses).to.equal(3);
+      // Two fruitless spins, then a wait that parks at once (a preempted spin stops spinning sooner).
+      expect(p.stats.misses + p.stats.preempted).to.be.within(1, 2);
+      expect(p.stats.skipped).to.be.at.least(1);
+      if (p.stats.preempted === 0) {
+        p.busy();
+        p.spin();
+        expect(p.stats.misses).to.equal(3);
+      }
     });
 
     it('parks at once when every seat of the budget is taken', () => {
@@ -126,8 +131,25 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       budget.leave(held);
       p.busy();
       p.spin();
-      expect(p.stats.misses).to.equal(1);
+      expect(p.stats.misses + p.stats.preempted).to.equal(1);
       expect(budget.spinning).to.equal(0);
+    });
+
+    it('stops spinning for every thread of the budget once a spinner finds itself preempted', () => {
+      const { parking } = quiet();
+      const budget = SpinBudget.create(2);
+      const p = parking({ budget });
+      const other = parking({ budget });
+      budget.markContended(10_000);
+      expect(budget.contended).to.equal(true);
+      p.busy();
+      other.busy();
+      expect(p.spin()).to.equal(false);
+      expect(other.spin()).to.equal(false);
+      expect(p.stats.skipped + other.stats.skipped).to.equal(2);
+      expect(p.stats.misses + other.stats.misses).to.equal(0);
+      budget.markContended(-1);
+      expect(budget.contended).to.equal(false);
     });
 
     it('never spins with micros 0, and refuses a spin longer than its limit', () => {
@@ -135,7 +157,7 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       const p = parking({ micros: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 });
       expect(() => parking({ micros: 60_000 })).to.throw(InvalidOptionError, /spin.micros must be a number from 0 to 50000, got 60000/);
     });
   });
