@@ -54,7 +54,8 @@ export interface BareFleetResult extends IdleCpu {
 
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 
-async function settledRssMb(ms: number): Promise<number> {
+/** RSS after a full GC of the main thread and `ms` of quiet, MB. */
+export async function settledRssMb(ms: number): Promise<number> {
   gc();
   await sleep(ms);
   gc();
