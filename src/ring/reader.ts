@@ -79,13 +79,21 @@ export class RingReader extends RingView {
     return true;
   }
 
-  /** Release every frame handed out by `next()` so far; wakes a producer waiting for room. */
+  /**
+   * Release every frame handed out by `next()` so far. A producer waiting for
+   * room is woken once half the ring is free, not after every frame: a
+   * sender into a full ring then writes a burst per wake-up instead of paying
+   * a cross-thread wake for each message. (Half is always enough: a frame is
+   * at most half the data area; and a consumer that reads on frees it all.)
+   */
   commit(): void {
     if (this.#handedOut === 0) return;
     Atomics.store(this.hdr, READ_POS, this.#cursor);
     Atomics.add(this.hdr, FRAMES_READ, this.#handedOut);
     this.#handedOut = 0;
-    if (Atomics.load(this.hdr, PRODUCER_WAITING) !== 0) this.#wakeProducer();
+    if (Atomics.load(this.hdr, PRODUCER_WAITING) !== 0 && ((Atomics.load(this.hdr, WRITE_POS) - this.#cursor) >>> 0) <= this.capacity >>> 1) {
+      this.#wakeProducer();
+    }
   }
 
   /** Give back the frame last returned by `next()`: the following `next()` returns it again. */

@@ -252,4 +252,29 @@ describe('ring', () => {
   it('frameBytes pads to 8 and adds the header', () => {
     expect([0, 1, 8, 9].map(frameBytes)).to.deep.equal([8, 16, 16, 24]);
   });
+
+  it('wakes a producer waiting at a full ring once half of it is free, not after every frame', async () => {
+    const sab = createRing(4096);
+    const w = new RingWriter(sab);
+    const r = new RingReader(sab);
+    const frame = new Uint8Array(56); // 64 bytes with its header: 64 frames fill the ring
+    let written = 0;
+    while (w.tryWrite(frame) === 'written') written++;
+    expect(written).to.equal(64);
+    let woken = false;
+    const waiting = w.waitForSpaceAsync(frame.length, 10_000).then((s) => {
+      woken = true;
+      return s;
+    });
+    const readOne = async (): Promise<void> => {
+      expect(r.next()).to.equal(true);
+      r.commit();
+      await new Promise((res) => setImmediate(res));
+    };
+    for (let i = 0; i < 31; i++) await readOne();
+    expect(woken, 'woken with less than half the ring free').to.equal(false);
+    await readOne();
+    expect(await waiting).to.equal('space');
+    expect(woken).to.equal(true);
+  });
 });
