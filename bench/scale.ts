@@ -25,7 +25,7 @@
  *                       actor to each of its peers, which wires every pair
  *   SCALE_RUN_TIMEOUT_MS longest one run may take to deliver everything (60000)
  *   SCALE_LIMIT_S       longest the whole benchmark may take (300)
- *   SCALE_SPIN_MICROS   the ringmaster systems' spinMicros (unset: the default
+ *   SCALE_SPIN_MICROS   the ringmaster systems' transport.spin.micros (0 = 'off') (unset: the default
  *                       a user gets; 0 allowed)
  *
  * Figures per side are medians over the runs: delivered msgs/s (messages

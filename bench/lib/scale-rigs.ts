@@ -69,7 +69,7 @@ class DoneWaiter {
   }
 }
 
-/** `spinMicros`: the system's spin budget; undefined keeps the default a user gets. */
+/** `spinMicros`: the system's `transport.spin.micros` (0 = `'off'`); undefined keeps the default a user gets (`'auto'`). */
 export async function actorRig(t: Topology, spinMicros?: number): Promise<Rig> {
   const ids = t.roles.map((_, i) => `${t.prefix}${i}`);
   const children: ChildSpec[] = ids.map((id, i) => ({ id, module: NODE_ACTOR, config: configOf(t, i) }));
@@ -77,7 +77,7 @@ export async function actorRig(t: Topology, spinMicros?: number): Promise<Rig> {
   const system = await ActorSystem.start({
     name: `bench-scale-${t.name}`,
     log: { level: 'silent' },
-    ...(spinMicros === undefined ? {} : { spinMicros }),
+    ...(spinMicros === undefined ? {} : { transport: { spin: spinMicros === 0 ? ('off' as const) : { micros: spinMicros } } }),
     tree: { id: 'root', strategy: 'one_for_one', children },
   });
   const startMs = round2(performance.now() - t0);
