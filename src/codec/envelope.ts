@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../defaults.js';
-import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
+import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE, RESERVE_START_SPACE } from 'msgpackr';
 import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } from '../errors.js';
 import { copyFrameBytes } from './bytes.js';
+import { HeaderReader, HeaderWriter, StringMemo } from './header.js';
 import type { RecordDecoder, RecordEncoder } from './records.js';
 
 /** `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`. */
@@ -36,16 +37,16 @@ const PRIORITIES: readonly (Priority | undefined)[] = ['system', 'high', 'normal
 const PRIORITY_CODE: Record<Priority, number> = { system: 0, high: 1, normal: 2 };
 const NORMAL = PRIORITY_CODE.normal;
 
-// Wire form: the msgpack array [head, from, id, payload, topic?].
-// An array rather than a map: no key strings on the wire, one allocation to decode.
+// Wire form: the msgpack array [head, from, id, topic?, payload].
+// An array rather than a map: no key strings on the wire. Everything before the
+// payload is the header, written and read by hand (codec/header.ts); msgpackr
+// packs and unpacks the payload.
 // `to` is not on the wire: a ring leads to one inbox, whose reader fills it in.
 // head = kind | priority << 3 | RECORDS: one positive fixint byte, right after the
 // array's own byte, so the decoder knows which unpacker to use before it unpacks.
 const F_HEAD = 0;
 const F_FROM = 1;
 const F_ID = 2;
-const F_PAYLOAD = 3;
-const F_TOPIC = 4;
 const KIND_MASK = 0x07;
 const PRIORITY_SHIFT = 3;
 /** The payload may hold records of its ring's structure table (codec/records.ts). */
@@ -79,10 +80,12 @@ export class Codec {
   readonly maxMessageBytes: number;
   readonly #packr = new Packr({ useRecords: false });
   readonly #unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true });
-  /** Reads what #unpackr refuses (maps with keys that are not strings, as Map): only to recover a refused frame's header. */
-  readonly #lenient = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: false });
   readonly #scratch: unknown[] = [0, '', 0, null];
   readonly #range = { start: 0, end: 0 };
+  readonly #writer = new HeaderWriter();
+  readonly #reader = new HeaderReader();
+  /** The last sender's id read, for frames read without a ring's own memo. */
+  readonly #from = new StringMemo();
   #decodeScratch: Buffer = Buffer.allocUnsafeSlow(4096);
   /** Byte range of the last `encode` inside `encoded`; valid until the next call. */
   encodedStart = 0;
@@ -106,22 +109,22 @@ export class Codec {
     const priority = env.priority === undefined ? NORMAL : PRIORITY_CODE[env.priority];
     if (kind === undefined) throw new EncodeError(`envelope to '${env.to}': unknown kind '${String(env.kind)}'`);
     if (priority === undefined) throw new EncodeError(`envelope to '${env.to}': unknown priority '${String(env.priority)}'`);
-    const a = this.#scratch;
-    a[F_HEAD] = kind | (priority << PRIORITY_SHIFT) | (records ? RECORDS : 0);
-    a[F_FROM] = env.from;
-    a[F_ID] = env.id;
-    a[F_PAYLOAD] = env.payload;
-    if (env.topic === undefined) a.length = F_TOPIC;
-    else a[F_TOPIC] = env.topic;
+    const head = kind | (priority << PRIORITY_SHIFT) | (records ? RECORDS : 0);
+    const packr = records ? records.packr : this.#packr;
+    const header = this.#writer.size(env.from, env.id, env.topic);
     let out: Buffer & { start?: number; end?: number };
     try {
       // REUSE_BUFFER_MODE returns the scratch buffer itself with start/end
       // set (no subarray allocated); RESET_BUFFER_MODE rewinds it for the next pack.
-      out = (records ? records.packr : this.#packr).pack(a, REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
+      if (header > 0) {
+        // The header's bytes are reserved ahead of the payload and written by hand.
+        out = packr.pack(env.payload, REUSE_BUFFER_MODE | RESET_BUFFER_MODE | RESERVE_START_SPACE | header);
+        this.#writer.write(out, out.start ?? 0, head, env.id, env.topic !== undefined);
+      } else out = packr.pack(this.#array(head, env), REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
     } catch (err) {
       throw new EncodeError(`message to '${env.to}' could not be encoded: ${(err as Error).message}`, { cause: err });
     } finally {
-      a[F_PAYLOAD] = null;
+      this.#scratch.length = 0;
     }
     this.encoded = out;
     this.encodedStart = out.start ?? 0;
@@ -164,25 +167,21 @@ export class Codec {
       src = this.#decodeScratch;
       offset = 0;
     }
-    this.#range.start = offset;
+    const kind = KINDS[head & KIND_MASK];
+    const priority = PRIORITIES[(head >> PRIORITY_SHIFT) & 3];
+    if (kind === undefined) throw new DecodeError(`envelope field kind: unknown code ${head & KIND_MASK}`);
+    if (priority === undefined) throw new DecodeError(`envelope field priority: unknown code ${(head >> PRIORITY_SHIFT) & 3}`);
+    if (!Buffer.isBuffer(src)) src = Buffer.from(src.buffer, src.byteOffset, src.byteLength);
+    const h = this.#reader;
+    h.read(src, offset, offset + length, records ? records.from : this.#from);
+    this.#range.start = h.end;
     this.#range.end = offset + length;
     try {
       a = unpackr.unpack(src, this.#range);
     } catch (err) {
       throw new DecodeError(`frame of ${length} bytes is not valid msgpack: ${(err as Error).message}`, { cause: err });
     }
-    const f = a as unknown[];
-    const kind = KINDS[head & KIND_MASK];
-    const priority = PRIORITIES[(head >> PRIORITY_SHIFT) & 3];
-    const from = f[F_FROM];
-    const id = f[F_ID];
-    const topic = f[F_TOPIC];
-    if (kind === undefined) throw new DecodeError(`envelope field kind: unknown code ${head & KIND_MASK}`);
-    if (priority === undefined) throw new DecodeError(`envelope field priority: unknown code ${(head >> PRIORITY_SHIFT) & 3}`);
-    if (typeof from !== 'string') throw new DecodeError('envelope field from: expected a string');
-    if (typeof id !== 'number' || !Number.isInteger(id)) throw new DecodeError('envelope field id: expected an integer');
-    if (topic !== undefined && typeof topic !== 'string') throw new DecodeError('envelope field topic: expected a string');
-    return { kind, priority, from, to, id, payload: f[F_PAYLOAD], topic };
+    return { kind, priority, from: h.from, to, id: h.id, payload: a, topic: h.topic };
   }
 
   /**
@@ -192,29 +191,42 @@ export class Codec {
    * as maps) where they could be read, else as they were. Off the hot path.
    */
   recover(bytes: Uint8Array, offset: number, length: number, records: RecordDecoder | null = null): { header: EnvelopeHeader | null; raw: Uint8Array } {
-    const copy = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-    let a: unknown;
+    const copy = Buffer.from(Uint8Array.prototype.slice.call(bytes, offset, offset + length));
+    const h = new HeaderReader();
+    let head: number;
     try {
-      const head = this.#head(copy, 0, length);
-      a = ((head & RECORDS) !== 0 && records ? records.lenient() : this.#lenient).unpack(copy);
+      head = this.#head(copy, 0, length);
+      h.read(copy, 0, length, new StringMemo());
     } catch {
       return { header: null, raw: copy };
     }
-    const f = a as unknown[];
-    const head = f[F_HEAD] as number;
     const kind = KINDS[head & KIND_MASK];
-    const [from, id] = [f[F_FROM], f[F_ID]];
-    if (kind === undefined || typeof from !== 'string' || typeof id !== 'number' || !Number.isInteger(id)) return { header: null, raw: copy };
-    let raw: Uint8Array = copy;
-    if ((head & RECORDS) !== 0) {
-      f[F_HEAD] = head & ~RECORDS;
-      try {
-        raw = Uint8Array.prototype.slice.call(this.#packr.pack(f));
-      } catch {
-        // keep the bytes as they came
-      }
+    if (kind === undefined) return { header: null, raw: copy };
+    const header: EnvelopeHeader = { kind, from: h.from, id: h.id };
+    if ((head & RECORDS) === 0 || !records) return { header, raw: copy };
+    try {
+      const payload: unknown = records.lenient().unpack(copy, { start: h.end, end: length });
+      const env = { kind, from: h.from, to: '', id: h.id, topic: h.topic, payload };
+      return { header, raw: Uint8Array.prototype.slice.call(this.#packr.pack(this.#array(head & ~RECORDS, env))) };
+    } catch {
+      return { header, raw: copy }; // keep the bytes as they came
+    } finally {
+      this.#scratch.length = 0;
     }
-    return { header: { kind, from, id }, raw };
+  }
+
+  /** The envelope as the msgpack array msgpackr packs whole (a header too long to write by hand). */
+  #array(head: number, env: Envelope): unknown[] {
+    const a = this.#scratch;
+    a[F_HEAD] = head;
+    a[F_FROM] = env.from;
+    a[F_ID] = env.id;
+    if (env.topic === undefined) a[3] = env.payload;
+    else {
+      a[3] = env.topic;
+      a[4] = env.payload;
+    }
+    return a;
   }
 
   /** The head byte of a frame, checked to be an envelope's: an array of 4 or 5 starting with a small integer. */

@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { DecodeError } from '../errors.js';
+import { StringMemo } from './header.js';
 
 /**
  * msgpackr records: an object whose keys were seen before is packed as a
@@ -135,6 +136,8 @@ export class RecordEncoder {
  * number.
  */
 export class RecordDecoder {
+  /** The sender's id as last read from this ring (the same string, unallocated, while it does not change). */
+  readonly from = new StringMemo();
   readonly #dict: DictSource;
   readonly #unpackr: Unpackr;
   #loaded = -1;

@@ -31,6 +31,42 @@ describe('codec', () => {
     expect(roundTrip(codec, env, false)).to.deep.equal(env);
   });
 
+  it('carries ids of every width, long and non-ASCII names and topics, with and without records', () => {
+    const codec = new Codec();
+    const long = 'x'.repeat(300); // a header too long to write by hand: the whole array is packed
+    const cases: Array<Partial<Envelope>> = [
+      { id: 0 },
+      { id: 63 },
+      { id: 64 },
+      { id: 255 },
+      { id: 256 },
+      { id: 70_000 },
+      { id: 2 ** 32 + 5 },
+      { id: Number.MAX_SAFE_INTEGER },
+      { from: 'stratégie-Ω', topic: 'prix.€' },
+      { from: long, topic: long },
+      { from: 'a'.repeat(40), topic: 'b'.repeat(40) },
+    ];
+    for (const c of cases) {
+      const env: Envelope = { kind: 'ask', from: 'strategy', to: 'risk', id: 1, payload: { px: 1.5 }, priority: 'normal', topic: undefined, ...c };
+      expect(roundTrip(codec, env)).to.deep.equal(env);
+      expect(roundTrip(codec, env, false)).to.deep.equal(env);
+    }
+  });
+
+  it('reads the sender of each frame anew when it changes within one ring', () => {
+    const codec = new Codec();
+    const sab = createRing(4096);
+    const w = new RingWriter(sab);
+    const enc = new RecordEncoder(w);
+    for (const from of ['alpha', 'alphb', 'alpha', 'beta', 'beta']) writeEnvelope(w, codec, { kind: 'tell', from, to: 'rx', id: 0, payload: 1 }, enc);
+    const r = new RingReader(sab);
+    const dec = new RecordDecoder(r, { copyBuffers: true, mapsAsObjects: true });
+    const got: string[] = [];
+    while (r.next()) got.push(codec.decode(r.bytes, r.offset, r.length, 'rx', dec).from);
+    expect(got).to.deep.equal(['alpha', 'alphb', 'alpha', 'beta', 'beta']);
+  });
+
   it('leaves `to` off the wire: the receiver fills in the inbox owner it was given', () => {
     const codec = new Codec();
     const bytes = codec.encodeToBytes({ kind: 'tell', from: 'strategy', to: 'risk-engine-7', id: 0, payload: 1 });
@@ -99,7 +135,7 @@ describe('codec', () => {
     });
 
     it('raises DecodeError naming the field for a malformed envelope', () => {
-      // The wire form is [kind | priority << 3 | records << 5, from, id, payload, topic?].
+      // The wire form is [kind | priority << 3 | records << 5, from, id, topic?, payload].
       const head = (kind: number, priority = 2): number => kind | (priority << 3);
       expect(() => decode({ not: 'an array' })).to.throw(DecodeError, /expected an array of 4 or 5 fields/);
       expect(() => decode([head(0), 'a', 0])).to.throw(DecodeError, /expected an array of 4 or 5 fields/);
@@ -109,9 +145,9 @@ describe('codec', () => {
       expect(() => decode([head(0, 3), 'a', 0, null])).to.throw(DecodeError, /priority: unknown code 3/);
       expect(() => decode([head(0), 1, 0, null])).to.throw(DecodeError, /from: expected a string/);
       expect(() => decode([head(0), 'a', 1.5, null])).to.throw(DecodeError, /id: expected an integer/);
-      expect(() => decode([head(0), 'a', 0, null, 5])).to.throw(DecodeError, /topic: expected a string/);
+      expect(() => decode([head(0), 'a', 0, 5, null])).to.throw(DecodeError, /topic: expected a string/);
       expect(() => decode([head(0) | 0x20, 'a', 0, null])).to.throw(DecodeError, /uses record structures, and its ring has none/);
-      expect(decode([head(1, 1), 'a', 7, 'x', 't'])).to.deep.equal({ kind: 'ask', priority: 'high', from: 'a', to: 'b', id: 7, payload: 'x', topic: 't' });
+      expect(decode([head(1, 1), 'a', 7, 't', 'x'])).to.deep.equal({ kind: 'ask', priority: 'high', from: 'a', to: 'b', id: 7, payload: 'x', topic: 't' });
     });
 
     it('never lets a payload set a prototype', () => {
