@@ -4,8 +4,8 @@
 // src/index.ts.
 
 export { createRing, RingReader, RingWriter, RESERVE_CLOSED, RESERVE_FULL, createDoorbell, Doorbell, DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS, MAX_SENDER_SLOTS, frameBytes, maxPayloadBytes } from './ring/index.js';
-export { Codec } from './codec/index.js';
-export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, writeEnvelope, laneKey } from './transport/index.js';
+export { Codec, RecordDecoder, RecordEncoder, MAX_SHARED_STRUCTURES } from './codec/index.js';
+export { Inbox, Outbox, Endpoint, Switchboard, Wiring, DEFAULT_FAIR_BATCH, writeEncoded, writeEnvelope, writeFrame, laneKey } from './transport/index.js';
 
 export type { ParkResult, SpaceResult, WriteResult } from './ring/index.js';
 export type { CodecOptions } from './codec/index.js';

@@ -111,14 +111,17 @@ export function reasonShape(reason: string): string {
     .slice(0, 160);
 }
 
-/** Dead letters of undecodable frames carry the raw bytes: read them without the codec's refusal to find the id. */
+/**
+ * Dead letters of undecodable frames carry the frame's bytes (self-contained:
+ * [head, from, id, payload, topic?]): read them without the codec's refusal to find the id.
+ */
 const lenient = new Unpackr({ useRecords: false, mapsAsObjects: false });
 
 function idOf(payload: unknown): number | undefined {
   if (payload instanceof Uint8Array) {
     try {
       const env = lenient.unpack(payload) as unknown[];
-      return idOf(Array.isArray(env) ? env[5] : undefined);
+      return idOf(Array.isArray(env) ? env[3] : undefined);
     } catch {
       return undefined;
     }
@@ -132,19 +135,6 @@ function idOf(payload: unknown): number | undefined {
     return typeof id === 'number' ? id : undefined;
   }
   return undefined;
-}
-
-/** The addressee a dead letter of an undecodable frame really had (the system writes its own id). */
-function toOf(letter: DeadLetter): string {
-  if (letter.payload instanceof Uint8Array) {
-    try {
-      const env = lenient.unpack(letter.payload) as unknown[];
-      if (Array.isArray(env) && typeof env[3] === 'string') return env[3];
-    } catch {
-      // keep the letter's own
-    }
-  }
-  return letter.to;
 }
 
 /** When a static actor could not take mail by design: stopped by the operator until restarted. */
@@ -237,7 +227,7 @@ export class Ledger {
     }
     let list = this.letters.get(id);
     if (!list) this.letters.set(id, (list = []));
-    list.push({ to: toOf(letter), from: letter.from, kind: letter.kind, reason: letter.reason, cls: reasonClass(letter.reason), at: performance.now() });
+    list.push({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason, cls: reasonClass(letter.reason), at: performance.now() });
   }
 
   onEnded(actor: string, incarnation: number): void {

@@ -1,8 +1,9 @@
+import { copyFrameBytes } from '../codec/bytes.js';
 import type { Codec, Envelope } from '../codec/envelope.js';
 import { DEFAULT_SEND_TIMEOUT_MS } from '../defaults.js';
 import { ActorStoppedError, MailboxFullError, RingTimeoutError } from '../errors.js';
 import type { WriteResult } from '../ring/ring.js';
-import { writeEnvelope } from '../transport/frames.js';
+import { writeEnvelope, writeFrame } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
 
@@ -16,6 +17,7 @@ export type UndeliverableHandler = (env: Envelope, error: Error) => void;
 
 interface Queued {
   env: Envelope;
+  /** Self-contained (no ring's records): it may wait for a ring not granted yet. Shared by a sendToEach's queued copies. */
   bytes: Uint8Array;
   /** Holds a place in the receiver's mailbox (counted lanes only). */
   admitted: boolean;
@@ -58,38 +60,42 @@ export class Sender {
   send(env: Envelope, lane: Lane = laneOf(env.priority)): void {
     // No string is built and no map consulted on the fast path (nothing queued).
     const key = this.#queues.size === 0 ? '' : laneKey(lane, env.to);
-    let q = key === '' ? undefined : this.#queues.get(key);
+    const q = key === '' ? undefined : this.#queues.get(key);
     if (!q) {
       const out = this.#source.outboxIfReady(env.to, lane);
-      if (out) {
-        const counted = countedLane(lane);
-        const admission = counted ? out.gate.admit() : 'admitted';
-        if (admission === 'admitted') {
-          const r = writeEnvelope(out.writer, this.#codec, env);
-          if (r === 'written') return;
-          if (counted) out.gate.cancel();
-          if (r === 'closed') {
-            this.#onUndeliverable(env, new ActorStoppedError(env.to, 'is stopped for good: its inbox is closed'));
-            return;
-          }
-        } else if (admission !== 'backpressure') {
-          const err = new MailboxFullError(env.to, admission, `${out.gate.capacity} messages waiting`);
-          this.#onUndeliverable(env, err);
-          if (admission === 'fail') throw err;
-          return;
+      if (out && this.#direct(out, lane, env, null, 0, env.to)) return;
+    }
+    this.#enqueue(q, key, lane, env, this.#codec.encodeToBytes(env));
+  }
+
+  /**
+   * Send `env` to each of `targets` (as if its `to` were each in turn) on
+   * `lane`: encoded once, self-contained, and the same bytes copied into
+   * every receiver's ring. A receiver whose mailbox refuses it (any policy)
+   * gets a dead letter and the others still get the message; anything else
+   * that makes it unsendable throws, as from `send`.
+   */
+  sendToEach(env: Envelope, targets: Iterable<string>, lane: Lane = laneOf(env.priority)): void {
+    const codec = this.#codec;
+    const size = codec.encode(env);
+    // An owned copy (nothing else may pack meanwhile), rounded up to whole words for the copies into each ring.
+    const frame = new Uint8Array((size + 3) & ~3);
+    copyFrameBytes(codec.encoded, codec.encodedStart, frame, 0, size);
+    let exact: Uint8Array | null = null;
+    for (const to of targets) {
+      const key = this.#queues.size === 0 ? '' : laneKey(lane, to);
+      const q = key === '' ? undefined : this.#queues.get(key);
+      if (!q) {
+        const out = this.#source.outboxIfReady(to, lane);
+        try {
+          if (out && this.#direct(out, lane, env, frame, size, to)) continue;
+        } catch (err) {
+          if (err instanceof MailboxFullError) continue; // dead-lettered already; the others still get it
+          throw err;
         }
       }
+      this.#enqueue(q, key, lane, { ...env, to }, (exact ??= frame.subarray(0, size)));
     }
-    const item: Queued = { env, bytes: this.#codec.encodeToBytes(env), admitted: false, deadline: 0 };
-    if (q) {
-      q.push(item);
-      return;
-    }
-    q = [item];
-    const queueKey = key || laneKey(lane, env.to);
-    this.#queues.set(queueKey, q);
-    const f = this.#flush(queueKey, env.to, lane, q).finally(() => this.#flushing.delete(f));
-    this.#flushing.add(f);
   }
 
   /** Resolves once every queued message is written or dead-lettered (a stopping thread awaits this). */
@@ -99,9 +105,57 @@ export class Sender {
 
   /** Messages waiting here for a ring or for room. */
   get queued(): number {
+    if (this.#queues.size === 0) return 0; // the common case, asked after every message: no walk
     let n = 0;
     for (const q of this.#queues.values()) n += q.length;
     return n;
+  }
+
+  /**
+   * The fast path: straight into `out`'s ring, `frame[0..size)` if given (a
+   * self-contained frame, written as is) else `env` encoded with the ring's
+   * records. True when done with (written, or refused and reported); false
+   * when it must wait in the queue (ring full, or a `backpressure` mailbox at
+   * its bound).
+   */
+  #direct(out: Outbox, lane: Lane, env: Envelope, frame: Uint8Array | null, size: number, to: string): boolean {
+    const counted = countedLane(lane);
+    const admission = counted ? out.gate.admit() : 'admitted';
+    if (admission === 'admitted') {
+      let r: WriteResult;
+      try {
+        r = frame ? writeFrame(out.writer, frame, size, to) : writeEnvelope(out.writer, this.#codec, env, out.records);
+      } catch (err) {
+        if (counted) out.gate.cancel();
+        throw err;
+      }
+      if (r === 'written') return true;
+      if (counted) out.gate.cancel();
+      if (r === 'closed') {
+        this.#onUndeliverable(frame ? { ...env, to } : env, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
+        return true;
+      }
+      return false;
+    }
+    if (admission === 'backpressure') return false;
+    const err = new MailboxFullError(to, admission, `${out.gate.capacity} messages waiting`);
+    this.#onUndeliverable(frame ? { ...env, to } : env, err);
+    if (admission === 'fail') throw err;
+    return true;
+  }
+
+  /** Queue `env` (as `bytes`, an encoded copy) behind `q`, or in a new queue flushed from now on. */
+  #enqueue(q: Queued[] | undefined, key: string, lane: Lane, env: Envelope, bytes: Uint8Array): void {
+    const item: Queued = { env, bytes, admitted: false, deadline: 0 };
+    if (q) {
+      q.push(item);
+      return;
+    }
+    const queue = [item];
+    const queueKey = key || laneKey(lane, env.to);
+    this.#queues.set(queueKey, queue);
+    const f = this.#flush(queueKey, env.to, lane, queue).finally(() => this.#flushing.delete(f));
+    this.#flushing.add(f);
   }
 
   async #flush(key: string, to: string, lane: Lane, q: Queued[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { expectsReply, type Envelope } from '../codec/envelope.js';
+import { RecordDecoder } from '../codec/records.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import { RingReader, ringReadPos } from '../ring/ring.js';
 import { MailboxGate } from '../transport/mailbox.js';
@@ -18,7 +19,7 @@ export function takePoison(svc: CellServices, actor: string, ring: { ring: Share
     svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: `poison: ${err.message}` });
     if (expectsReply(env.kind)) svc.settleAsk(env.from, env.id, err);
   });
-  if (taken > 0 && countedLane(ring.lane)) gateOf(svc, actor).release();
+  if (taken > 0 && countedLane(ring.lane)) gateOf(svc, actor).release(1);
 }
 
 function gateOf(svc: CellServices, actor: string): MailboxGate {
@@ -36,22 +37,23 @@ export function retireRings(svc: CellServices, actor: string, rings: Array<{ rin
       svc.deadLetter({ kind: env.kind, from: env.from, to: actor, id: env.id, payload: env.payload, reason: err.message });
       if (expectsReply(env.kind)) svc.settleAsk(env.from, env.id, err);
     });
-    if (countedLane(lane)) for (let i = before; i < n; i++) gate.release();
+    if (countedLane(lane) && n > before) gate.release(n - before);
   }
   return n;
 }
 
 function takeFrames(svc: CellServices, actor: string, reader: RingReader, max: number, fn: (env: Envelope) => void): number {
   let n = 0;
+  // The frames may use the ring's record structures: they are in the ring, where the actor's next incarnation would find them too.
+  const records = new RecordDecoder(reader, { copyBuffers: true, mapsAsObjects: true });
   try {
     n = reader.drain(max, (bytes, offset, length) => {
       let env: Envelope;
       try {
-        env = svc.codec.decode(bytes, offset, length);
+        env = svc.codec.decode(bytes, offset, length, actor, records);
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
-        const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-        const header = svc.codec.recoverHeader(raw);
+        const { raw, header } = svc.codec.recover(bytes, offset, length, records);
         const err = undecodableError(actor, e, header);
         svc.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to: actor, id: header?.id ?? 0, payload: raw, reason: err.message });
         if (header && expectsReply(header.kind)) svc.settleAsk(header.from, header.id, err);

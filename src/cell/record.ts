@@ -6,6 +6,7 @@ import type { ExitInfo } from '../supervisor/child.js';
 import type { ResolvedChildSpec, RestartType, Shutdown } from '../supervisor/spec.js';
 import { SharedBreaker } from '../transport/breaker.js';
 import { MailboxGate } from '../transport/mailbox.js';
+import { countedLane } from '../transport/protocol.js';
 import type { CellServices, CellState } from './contract.js';
 
 /** The latest crash of an actor, recorded when detected. */
@@ -86,8 +87,11 @@ export class CellRecord {
 
   /** Senders read the mailbox bound and the breaker from the inbox's doorbell: write them there. */
   #configureMailbox(): void {
-    const doorbell = this.#svc.wiring.switchboard.describe(this.id).doorbell;
-    new MailboxGate(doorbell).configure(this.spec.mailbox);
+    const { doorbell, rings } = this.#svc.wiring.switchboard.describe(this.id);
+    // An unbounded mailbox counts nothing: a bound set now starts from what its counted lanes hold.
+    let counted = 0;
+    for (const { ring, lane } of rings) if (countedLane(lane)) counted += ringDepth(ring);
+    new MailboxGate(doorbell).configure(this.spec.mailbox, counted);
     this.breaker.configure(this.spec.breaker);
   }
 

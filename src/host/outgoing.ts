@@ -6,7 +6,7 @@ import { Sender } from '../actor/sender.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { expectsReply, type Codec, type Envelope, type EnvelopeHeader, type EnvelopeKind } from '../codec/envelope.js';
-import { DecodeError, MailboxFullError, NoRespondersError } from '../errors.js';
+import { DecodeError, NoRespondersError } from '../errors.js';
 import { MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
 import { guarded } from '../transport/breaker.js';
 import type { Endpoint } from '../transport/endpoint.js';
@@ -19,7 +19,7 @@ export interface OutgoingOptions {
   codec: Codec;
   /** This thread's copy of the system's topic subscriptions. */
   bus: SubjectTrie<string>;
-  /** The liveness block's Int32 view (messages sent, published, unrouted). */
+  /** The liveness block's Int32 view (messages sent, published, unrouted): this thread is their only writer, so plain stores. */
   counters: Int32Array;
   /** Timeout of an ask, request or proxy call that names none, ms. */
   askTimeoutMs: number;
@@ -54,7 +54,7 @@ export class Outgoing {
   }
 
   tell(to: string, msg: unknown, options?: TellOptions): void {
-    Atomics.add(this.#i32, MSGS_SENT, 1);
+    this.#i32[MSGS_SENT]!++;
     this.sender.send({ kind: 'tell', from: this.#self, to, id: 0, payload: msg, priority: options?.priority });
   }
 
@@ -68,25 +68,19 @@ export class Outgoing {
     return makeProxy<T>((m) => this.ask(to, m, options, undefined, 'call'));
   }
 
+  /** Encoded once, and the same bytes copied into each subscriber's ring (only `to` differs, and it is not on the wire). */
   publish(subject: string, msg: unknown, options?: TellOptions): number {
     const to = this.#bus.match(subject, 'ctx.publish');
     const i32 = this.#i32;
     if (to.size === 0) {
-      Atomics.add(i32, UNROUTED, 1);
+      i32[UNROUTED]!++;
       return 0;
     }
-    Atomics.add(i32, PUBLISHED, 1);
-    const from = this.#self;
-    const priority = options?.priority;
-    for (const id of to) {
-      Atomics.add(i32, MSGS_SENT, 1);
-      try {
-        this.sender.send({ kind: 'tell', from, to: id, id: 0, payload: msg, topic: subject, priority });
-      } catch (err) {
-        // One subscriber refusing (`fail` mailbox, dead-lettered already) must not starve the rest.
-        if (!(err instanceof MailboxFullError)) throw err;
-      }
-    }
+    i32[PUBLISHED]!++;
+    i32[MSGS_SENT]! += to.size;
+    // One subscriber refusing (a `fail` mailbox, dead-lettered already) does not starve the rest.
+    // `to` is each subscriber in turn; the subject stands in for it where an error names the message.
+    this.sender.sendToEach({ kind: 'tell', from: this.#self, to: subject, id: 0, payload: msg, topic: subject, priority: options?.priority }, to);
     return to.size;
   }
 
@@ -101,7 +95,7 @@ export class Outgoing {
 
   /** Answer the ask (or call) `to` with `value`. */
   answer(to: Question, value: unknown): void {
-    Atomics.add(this.#i32, MSGS_SENT, 1);
+    this.#i32[MSGS_SENT]!++;
     sendAnswer(this.sender, replyEnvelope(to, this.#self, value));
   }
 
@@ -124,7 +118,7 @@ export class Outgoing {
   #askUnguarded<R>(to: string, msg: unknown, options: AskOptions, topic: string | undefined, kind: EnvelopeKind): Promise<R> {
     const { id, promise } = this.asks.open<R>(to, options.timeout ?? this.#askTimeoutMs);
     try {
-      Atomics.add(this.#i32, MSGS_SENT, 1);
+      this.#i32[MSGS_SENT]!++;
       this.sender.send({ kind, from: this.#self, to, id, payload: msg, priority: options.priority, topic });
     } catch (err) {
       this.asks.reject(id, err as Error);

@@ -143,6 +143,7 @@ export class PoolCell extends CellBase implements ChildCell {
     }
     const doorbell = svc.wiring.switchboard.describe(this.id).doorbell;
     const inbox = new Inbox(doorbell, {
+      id: this.id,
       codec: svc.codec,
       spinMicros: 0,
       onShed: (env) => this.#shed(env),

@@ -10,9 +10,12 @@
  *   │ 0 WRITE_POS            │ 16 READ_POS        │ 32 CAPACITY           │
  *   │ 1 FRAMES_WRITTEN       │ 17 FRAMES_READ     │ 33 PRODUCER_CLOSED    │
  *   │ 2 FULL_EVENTS          │ 18 SPACE_SEQ       │ 34 CONSUMER_CLOSED    │
- *   │ 3 PRODUCER_WAITING     │                    │                       │
+ *   │ 3 PRODUCER_WAITING     │                    │ 35 DICT_BYTES         │
+ *   │ 4 DICT_LENGTH          │                    │                       │
  *   ├───────────────────────┴────────────────────┴──────────────────────┤
  *   │ data area: `capacity` bytes (a power of two), frames back to back    │
+ *   ├────────────────────────────────────────────────────────────────────┤
+ *   │ dictionary area: DICT_BYTES bytes, append-only, DICT_LENGTH in use   │
  *   └────────────────────────────────────────────────────────────────────┘
  *   (numbers are Int32 slot indexes)
  *
@@ -31,6 +34,12 @@
  *            ┌ WRAP_MARKER ┬ WRAP_MARKER ^ FRAME_MAGIC ┐
  * The check word catches a torn or overwritten header: a frame whose two words
  * disagree, or whose length runs past what the producer published, is corrupt.
+ *
+ * The dictionary area holds what frames of this ring may refer to instead of
+ * repeating it (the codec keeps its record structures there). Only the
+ * producer appends to it, and publishes the new length with DICT_LENGTH
+ * before it commits a frame that needs it; it lives as long as the ring, so
+ * a restarted consumer (or producer) of the same ring finds it.
  */
 
 /** Producer-owned slots (first cache line). */
@@ -39,6 +48,8 @@ export const FRAMES_WRITTEN = 1;
 export const FULL_EVENTS = 2;
 /** 1 while the producer is blocked waiting for room; the consumer bumps SPACE_SEQ for it. */
 export const PRODUCER_WAITING = 3;
+/** Bytes of the dictionary area in use (published by the producer, read by the consumer). */
+export const DICT_LENGTH = 4;
 
 /** Consumer-owned slots (second cache line). */
 export const READ_POS = 16;
@@ -51,6 +62,8 @@ export const SPACE_SEQ = 18;
 export const CAPACITY = 32;
 export const PRODUCER_CLOSED = 33;
 export const CONSUMER_CLOSED = 34;
+/** Size of the dictionary area after the data area, written once at creation. */
+export const DICT_BYTES = 35;
 
 export const RING_HEADER_BYTES = 192;
 export const RING_HEADER_SLOTS = RING_HEADER_BYTES / 4;
@@ -65,6 +78,9 @@ export const WRAP_MARKER = -1;
 export const MIN_RING_CAPACITY_BYTES = 64;
 export const MAX_RING_CAPACITY_BYTES = 2 ** 30;
 export const DEFAULT_RING_CAPACITY_BYTES = 256 * 1024;
+/** Dictionary area of a ring: a multiple of 64 bytes up to MAX_RING_DICT_BYTES (0 = none). */
+export const DEFAULT_RING_DICT_BYTES = 4096;
+export const MAX_RING_DICT_BYTES = 1024 * 1024;
 
 /**
  * Doorbell SharedArrayBuffer: one per receiving thread, shared by every ring

@@ -3,6 +3,9 @@ import {
   CAPACITY,
   CONSUMER_CLOSED,
   DEFAULT_RING_CAPACITY_BYTES,
+  DEFAULT_RING_DICT_BYTES,
+  DICT_BYTES,
+  MAX_RING_DICT_BYTES,
   FRAMES_READ,
   FRAMES_WRITTEN,
   FULL_EVENTS,
@@ -19,8 +22,11 @@ export { RingWriter, RESERVE_CLOSED, RESERVE_FULL } from './writer.js';
 export type { SpaceResult, WriteResult } from './writer.js';
 export { RingReader } from './reader.js';
 
-/** Create the shared memory of one ring with a data area of `capacityBytes` (a power of two). */
-export function createRing(capacityBytes = DEFAULT_RING_CAPACITY_BYTES): SharedArrayBuffer {
+/**
+ * Create the shared memory of one ring with a data area of `capacityBytes`
+ * (a power of two) and a dictionary area of `dictBytes` (a multiple of 64).
+ */
+export function createRing(capacityBytes = DEFAULT_RING_CAPACITY_BYTES, dictBytes = DEFAULT_RING_DICT_BYTES): SharedArrayBuffer {
   if (
     !Number.isInteger(capacityBytes) ||
     capacityBytes < MIN_RING_CAPACITY_BYTES ||
@@ -32,8 +38,13 @@ export function createRing(capacityBytes = DEFAULT_RING_CAPACITY_BYTES): SharedA
       `must be a power of two from ${MIN_RING_CAPACITY_BYTES} to ${MAX_RING_CAPACITY_BYTES}, got ${capacityBytes}`,
     );
   }
-  const sab = new SharedArrayBuffer(RING_HEADER_BYTES + capacityBytes);
-  new Int32Array(sab, 0, RING_HEADER_SLOTS)[CAPACITY] = capacityBytes;
+  if (!Number.isInteger(dictBytes) || dictBytes < 0 || dictBytes > MAX_RING_DICT_BYTES || dictBytes % 64 !== 0) {
+    throw new InvalidOptionError('ring.dictBytes', `must be a multiple of 64 from 0 to ${MAX_RING_DICT_BYTES}, got ${dictBytes}`);
+  }
+  const sab = new SharedArrayBuffer(RING_HEADER_BYTES + capacityBytes + dictBytes);
+  const hdr = new Int32Array(sab, 0, RING_HEADER_SLOTS);
+  hdr[CAPACITY] = capacityBytes;
+  hdr[DICT_BYTES] = dictBytes;
   return sab;
 }
 

@@ -1,6 +1,8 @@
 import { InvalidOptionError } from '../errors.js';
 import {
   CAPACITY,
+  DICT_BYTES,
+  DICT_LENGTH,
   FRAMES_READ,
   FRAMES_WRITTEN,
   FULL_EVENTS,
@@ -19,6 +21,8 @@ export class RingView {
   readonly bytes: Buffer;
   readonly capacity: number;
   readonly maxPayload: number;
+  /** The dictionary area (after the data area): append-only, written by the producer. */
+  readonly dict: Buffer;
   protected readonly hdr: Int32Array;
   protected readonly d32: Int32Array;
   protected readonly mask: number;
@@ -30,13 +34,23 @@ export class RingView {
     this.buffer = buffer;
     this.hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
     this.capacity = this.hdr[CAPACITY]!;
-    if (this.capacity + RING_HEADER_BYTES !== buffer.byteLength || (this.capacity & (this.capacity - 1)) !== 0) {
-      throw new InvalidOptionError('ring', `header says capacity ${this.capacity} but the buffer holds ${buffer.byteLength - RING_HEADER_BYTES} data bytes`);
+    const dictBytes = this.hdr[DICT_BYTES]!;
+    if (this.capacity + RING_HEADER_BYTES + dictBytes !== buffer.byteLength || (this.capacity & (this.capacity - 1)) !== 0 || dictBytes < 0) {
+      throw new InvalidOptionError(
+        'ring',
+        `header says capacity ${this.capacity} and dictionary ${dictBytes} bytes but the buffer holds ${buffer.byteLength - RING_HEADER_BYTES} bytes after the header`,
+      );
     }
     this.mask = this.capacity - 1;
     this.maxPayload = maxPayloadBytes(this.capacity);
     this.bytes = Buffer.from(buffer, RING_HEADER_BYTES, this.capacity);
     this.d32 = new Int32Array(buffer, RING_HEADER_BYTES, this.capacity / 4);
+    this.dict = Buffer.from(buffer, RING_HEADER_BYTES + this.capacity, dictBytes);
+  }
+
+  /** Bytes of the dictionary area the producer has published. */
+  dictLength(): number {
+    return Atomics.load(this.hdr, DICT_LENGTH);
   }
 
   /** Frames published and not yet released by the consumer. */

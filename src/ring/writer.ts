@@ -1,8 +1,9 @@
 import { isMainThread } from 'node:worker_threads';
-import { MessageTooLargeError, NotOnMainThreadError } from '../errors.js';
+import { InvalidOptionError, MessageTooLargeError, NotOnMainThreadError } from '../errors.js';
 import type { Doorbell } from './doorbell.js';
 import {
   CONSUMER_CLOSED,
+  DICT_LENGTH,
   FRAMES_WRITTEN,
   FRAME_HEADER_BYTES,
   FRAME_MAGIC,
@@ -102,6 +103,17 @@ export class RingWriter extends RingView {
     Atomics.store(this.hdr, WRITE_POS, this.#pos);
     Atomics.store(this.hdr, FRAMES_WRITTEN, this.#frames);
     this.#doorbell?.ring(this.#slot);
+  }
+
+  /**
+   * Publish the first `length` bytes of the dictionary area (written into
+   * `dict` before this call). Frames committed afterwards may refer to them.
+   */
+  publishDict(length: number): void {
+    if (!Number.isInteger(length) || length < this.dictLength() || length > this.dict.length) {
+      throw new InvalidOptionError('ring.publishDict', `length must grow within 0..${this.dict.length}, got ${length} (published ${this.dictLength()})`);
+    }
+    Atomics.store(this.hdr, DICT_LENGTH, length);
   }
 
   /** Copy `payload` into the ring as one frame. Never blocks. */

@@ -12,7 +12,7 @@ import { guarded } from '../transport/breaker.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
 import { Inbox } from '../transport/inbox.js';
 import { Outbox } from '../transport/outbox.js';
-import { laneKey, type Lane } from '../transport/protocol.js';
+import type { Lane } from '../transport/protocol.js';
 import type { Wiring } from '../transport/wiring.js';
 
 /** The main thread's own address on the data plane. */
@@ -51,7 +51,8 @@ export class MainEndpoint {
   readonly inbox: Inbox;
   readonly sender: Sender;
   readonly #asks = new AskTable();
-  readonly #outboxes = new Map<string, Outbox>();
+  /** Outboxes per lane and receiver: looked up on every send, so no key string is built. */
+  readonly #outboxes: Record<Lane, Map<string, Outbox>> = { system: new Map(), high: new Map(), normal: new Map(), reply: new Map() };
   readonly #wiring: Wiring;
   readonly #codec: Codec;
   readonly #askTimeoutMs: number;
@@ -84,6 +85,7 @@ export class MainEndpoint {
     this.#hooks = hooks;
     const desc = wiring.register(SYSTEM_ID, { senderSlots: SYSTEM_INBOX_SLOTS, ringBytes: SYSTEM_RING_BYTES });
     this.inbox = new Inbox(desc.doorbell, {
+      id: SYSTEM_ID,
       codec,
       spinMicros: opts.spin?.micros ?? 0,
       adaptiveSpin: opts.spin?.adaptive ?? true,
@@ -93,7 +95,7 @@ export class MainEndpoint {
     wiring.bindLocal(SYSTEM_ID, this.inbox);
     // An inbox gone for good takes its rings with it: drop ours to it.
     wiring.onLocalRevoke((_sender, to) => {
-      for (const lane of LANES) this.#outboxes.delete(laneKey(lane, to));
+      for (const lane of LANES) this.#outboxes[lane].delete(to);
     });
     this.sender = new Sender(this.#source(), codec, (env, err) => this.#undeliverable(env, err), opts.sendTimeoutMs);
   }
@@ -230,8 +232,8 @@ export class MainEndpoint {
 
   #source(): OutboxSource {
     const get = (to: string, lane: Lane): Outbox | Error => {
-      const key = laneKey(lane, to);
-      let out = this.#outboxes.get(key);
+      const byTo = this.#outboxes[lane];
+      let out = byTo.get(to);
       if (out) return out;
       if (!this.#wiring.switchboard.has(to)) return new NoSuchActorError(to);
       try {
@@ -239,12 +241,12 @@ export class MainEndpoint {
       } catch (err) {
         return err as Error; // e.g. the inbox has no sender slot left: a dead letter, not a throw from tell()
       }
-      this.#outboxes.set(key, out);
+      byTo.set(to, out);
       return out;
     };
     return {
       outboxIfReady: (to, lane) => {
-        const out = get(to, lane);
+        const out = this.#outboxes[lane].get(to) ?? get(to, lane);
         return out instanceof Error ? undefined : out;
       },
       outbox: (to, lane) => {

@@ -74,7 +74,7 @@ export class ActorSystem {
     });
     this.#topics = new Topics({
       self: SYSTEM_ID,
-      send: (env) => this.#endpoint.sender.send(env),
+      sendToEach: (env, targets) => this.#endpoint.sender.sendToEach(env, targets),
       ask: (to, msg, options, topic) => this.#endpoint.ask(to, msg, options, topic),
       broadcast: (change) => {
         for (const cell of this.#tree.cells.values()) cell.post({ type: 'bus-change', change });

@@ -3,7 +3,7 @@ import { SubscriptionTable, type Subscription, type SubscriptionChange } from '.
 import { validatePattern } from '../bus/subject.js';
 import { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
-import { InvalidOptionError, MailboxFullError, NoRespondersError } from '../errors.js';
+import { InvalidOptionError, NoRespondersError } from '../errors.js';
 
 /** A main-thread subscriber: gets the message and its subject; for a request, what it returns is the answer. */
 export type TopicHandler<T = unknown> = (msg: T, subject: string) => unknown;
@@ -12,8 +12,8 @@ export type TopicHandler<T = unknown> = (msg: T, subject: string) => unknown;
 export interface TopicsPort {
   /** The main thread's own id on the data plane. */
   self: string;
-  /** Tell `to` a message published on `topic` (from the main thread). */
-  send(env: Envelope): void;
+  /** Tell each of `targets` the message `env` published on its topic (from the main thread), encoded once. */
+  sendToEach(env: Envelope, targets: Iterable<string>): void;
   ask<R>(to: string, msg: unknown, options: AskOptions, topic: string): Promise<R>;
   /** Every live worker gets the change (their copies of the table). */
   broadcast(change: SubscriptionChange): void;
@@ -65,17 +65,15 @@ export class Topics {
       return 0;
     }
     this.published++;
-    for (const id of to) {
-      if (id === this.#port.self) {
-        this.#deliverLocal(subject, msg);
-        continue;
-      }
-      try {
-        this.#port.send({ kind: 'tell', from: this.#port.self, to: id, id: 0, payload: msg, topic: subject, priority: options?.priority });
-      } catch (err) {
-        if (!(err instanceof MailboxFullError)) throw err; // dead-lettered already; the others still get it
-      }
+    const self = this.#port.self;
+    let targets: Iterable<string> = to;
+    if (to.has(self)) {
+      this.#deliverLocal(subject, msg);
+      targets = [...to].filter((id) => id !== self);
     }
+    // A subscriber whose mailbox refuses it is dead-lettered; the others still get it.
+    // `to` is each subscriber in turn; the subject stands in for it where an error names the message.
+    this.#port.sendToEach({ kind: 'tell', from: self, to: subject, id: 0, payload: msg, topic: subject, priority: options?.priority }, targets);
     return to.size;
   }
 

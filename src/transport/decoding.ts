@@ -1,4 +1,5 @@
 import type { Codec, Envelope, EnvelopeHeader } from '../codec/envelope.js';
+import type { RecordDecoder } from '../codec/records.js';
 import { DecodeError, RingCorruptError } from '../errors.js';
 import type { RingReader } from '../ring/ring.js';
 
@@ -8,7 +9,11 @@ export type FrameHandler = (bytes: Buffer, offset: number, length: number, slot:
 export interface FrameErrorHandlers {
   /** A sender's ring turned out corrupt: it is detached, the others go on. */
   onRingCorrupt?: ((slot: number, err: RingCorruptError) => void) | undefined;
-  /** A frame was not a valid envelope: it is released (never retried) and handed here with its raw bytes. */
+  /**
+   * A frame was not a valid envelope: it is released (never retried) and
+   * handed here with its bytes (self-contained where they could be read:
+   * records spelled out, so they mean the same away from the ring).
+   */
   onUndecodable?: ((slot: number, err: DecodeError, raw: Uint8Array, header: EnvelopeHeader | null) => void) | undefined;
 }
 
@@ -23,16 +28,23 @@ export interface FrameErrorHandlers {
  *   releases it (it would fail again), and `onUndecodable` gets a copy of its
  *   bytes for the dead letters.
  *
+ * Each frame is decoded with its ring's record structures (`records[slot]`),
+ * and gets `to`, the inbox's owner, which the wire leaves out.
+ *
  * Any other error (a handler's own) propagates, and the frame stays in its ring.
  */
 export class FrameRouter {
   readonly #codec: Codec;
+  readonly #to: string;
+  readonly #records: readonly (RecordDecoder | null)[];
   readonly #onRingCorrupt: FrameErrorHandlers['onRingCorrupt'];
   readonly #onUndecodable: FrameErrorHandlers['onUndecodable'];
   readonly #detach: (slot: number) => void;
 
-  constructor(codec: Codec, handlers: FrameErrorHandlers, detach: (slot: number) => void) {
+  constructor(codec: Codec, to: string, records: readonly (RecordDecoder | null)[], handlers: FrameErrorHandlers, detach: (slot: number) => void) {
     this.#codec = codec;
+    this.#to = to;
+    this.#records = records;
     this.#onRingCorrupt = handlers.onRingCorrupt;
     this.#onUndecodable = handlers.onUndecodable;
     this.#detach = detach;
@@ -40,12 +52,15 @@ export class FrameRouter {
 
   /** The envelope in `bytes[offset..offset+length]`, or null when it is not one (already reported). */
   decode(bytes: Buffer, offset: number, length: number, slot: number): Envelope | null {
+    const records = this.#records[slot] ?? null;
     try {
-      return this.#codec.decode(bytes, offset, length);
+      return this.#codec.decode(bytes, offset, length, this.#to, records);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
-      const raw = Uint8Array.prototype.slice.call(bytes, offset, offset + length);
-      if (this.#onUndecodable) this.#onUndecodable(slot, err, raw, this.#codec.recoverHeader(raw));
+      if (this.#onUndecodable) {
+        const { raw, header } = this.#codec.recover(bytes, offset, length, records);
+        this.#onUndecodable(slot, err, raw, header);
+      }
       return null;
     }
   }
@@ -62,17 +77,30 @@ export class FrameRouter {
   }
 
   /**
-   * `reader.drain(take, …)` handing each frame to `fn` with its slot; returns
-   * how many were released, 0 once the ring turns out corrupt.
+   * Hand up to `take` frames of `reader` to `fn` with their slot and release
+   * them; returns how many, 0 once the ring turns out corrupt. If `fn`
+   * throws, the frames before are released and the one it threw on stays.
+   * (`reader.drain` without its per-call closure.)
    */
   drain(reader: RingReader, slot: number, take: number, fn: FrameHandler): number {
+    let n = 0;
+    let inHandler = false;
     try {
-      return reader.drain(take, (bytes, offset, length) => fn(bytes, offset, length, slot));
+      while (n < take && reader.next()) {
+        inHandler = true;
+        fn(reader.bytes, reader.offset, reader.length, slot);
+        inHandler = false;
+        n++;
+      }
     } catch (err) {
+      if (inHandler) reader.rewind();
+      reader.commit();
       if (!(err instanceof RingCorruptError)) throw err; // the frame stays; the slot stays queued
       this.#corrupt(slot, err);
       return 0;
     }
+    reader.commit();
+    return n;
   }
 
   #corrupt(slot: number, err: RingCorruptError): void {

@@ -35,7 +35,7 @@ export class Endpoint {
     this.id = descriptor.id;
     this.#port = port;
     this.#codec = options.codec ?? new Codec();
-    this.inbox = new Inbox(descriptor.doorbell, { ...options, codec: this.#codec });
+    this.inbox = new Inbox(descriptor.doorbell, { ...options, id: descriptor.id, codec: this.#codec });
     for (const { slot, ring, lane } of descriptor.rings) this.inbox.attach(slot, ring, lane);
     port.on('message', this.#listener);
   }

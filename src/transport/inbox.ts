@@ -1,11 +1,12 @@
 import { DEFAULT_SPIN_MICROS } from '../defaults.js';
 import { Codec, type Envelope } from '../codec/envelope.js';
+import { RecordDecoder } from '../codec/records.js';
 import { InvalidOptionError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
 import { RingReader } from '../ring/ring.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
 import { FrameRouter, type FrameErrorHandlers, type FrameHandler } from './decoding.js';
-import { ALL_QUEUES, LANE_INDEX, LaneQueues, MAIL_QUEUES, REPLY_QUEUE } from './lanes.js';
+import { ALL_QUEUES, LANE_QUEUES, LaneQueues, MAIL_QUEUES, REPLY_QUEUE } from './lanes.js';
 import { MailboxGate } from './mailbox.js';
 import { Parking, type SpinStats } from './parking.js';
 import { countedLane, type Lane } from './protocol.js';
@@ -17,6 +18,8 @@ export type { FrameHandler } from './decoding.js';
 export const DEFAULT_FAIR_BATCH = 32;
 
 export interface InboxOptions extends FrameErrorHandlers {
+  /** The owner's id: the `to` of every message read here (the wire leaves it out). Default ''. */
+  id?: string;
   /** Frames taken from one sender per turn; default DEFAULT_FAIR_BATCH. */
   fairBatch?: number;
   /** Longest spin before parking, µs; default DEFAULT_SPIN_MICROS (0 = park at once). */
@@ -50,6 +53,8 @@ export class Inbox {
   /** The mailbox bound senders apply; the inbox counts messages out of it. */
   readonly gate: MailboxGate;
   readonly #readers: (RingReader | null)[];
+  /** Each ring's record structures, by slot (read from the ring's dictionary). */
+  readonly #records: (RecordDecoder | null)[];
   readonly #lanes: LaneQueues;
   readonly #router: FrameRouter;
   readonly #shedder: Shedder;
@@ -66,7 +71,7 @@ export class Inbox {
     const reader = this.#readers[slot];
     if (!reader) return 0; // rung before its ring was attached: attach() marks it ready again
     const n = this.#router.drain(reader, slot, take, fn);
-    if (countedLane(this.#lanes.laneOf(slot))) for (let i = 0; i < n; i++) this.gate.release();
+    if (n > 0 && countedLane(this.#lanes.laneOf(slot))) this.gate.release(n);
     return n;
   };
 
@@ -74,6 +79,7 @@ export class Inbox {
     this.doorbell = new Doorbell(doorbell);
     this.gate = new MailboxGate(doorbell);
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
+    this.#records = new Array<RecordDecoder | null>(this.doorbell.senderSlots).fill(null);
     this.#lanes = new LaneQueues(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
     this.#parking = new Parking(
@@ -81,7 +87,7 @@ export class Inbox {
       { micros: options.spinMicros ?? DEFAULT_SPIN_MICROS, adaptive: options.adaptiveSpin ?? true, budget: options.spinBudget ?? null },
       () => this.hasWork(),
     );
-    this.#router = new FrameRouter(options.codec ?? new Codec(), options, (slot) => this.detach(slot));
+    this.#router = new FrameRouter(options.codec ?? new Codec(), options.id ?? '', this.#records, options, (slot) => this.detach(slot));
     this.#shedder = new Shedder(this.gate, options.onShed);
   }
 
@@ -90,7 +96,9 @@ export class Inbox {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.#readers.length) {
       throw new InvalidOptionError('inbox.attach slot', `must be 0..${this.#readers.length - 1}, got ${slot}`);
     }
-    this.#readers[slot] = new RingReader(ring);
+    const reader = new RingReader(ring);
+    this.#readers[slot] = reader;
+    this.#records[slot] = new RecordDecoder(reader, { copyBuffers: true, mapsAsObjects: true });
     this.#lanes.setLane(slot, lane);
     // Ring, not just mark: a sender may have rung before the ring was
     // attached, and this thread may be parked right now.
@@ -99,6 +107,7 @@ export class Inbox {
 
   detach(slot: number): void {
     this.#readers[slot] = null;
+    this.#records[slot] = null;
   }
 
   get senders(): number {
@@ -127,17 +136,17 @@ export class Inbox {
 
   /** Like drainFrames, decoding each frame into an Envelope; only `lane`'s rings when given. */
   drain(max: number, fn: EnvelopeHandler, lane: Lane | null = null): number {
-    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, lane === null ? ALL_QUEUES : [LANE_INDEX[lane]]));
+    return this.#drainEnvelopes(max, fn, lane === null ? ALL_QUEUES : LANE_QUEUES[lane]);
   }
 
   /** Drain the mail lanes (system, high, normal, in that order), not the replies. */
   drainMail(max: number, fn: EnvelopeHandler): number {
-    return this.#withEnvHandler(fn, () => this.#drain(max, this.#decodeFrame, MAIL_QUEUES));
+    return this.#drainEnvelopes(max, fn, MAIL_QUEUES);
   }
 
   /** Drain only the reply lane: answers to this thread's own asks, taken aside from its mail. */
   drainReplies(fn: EnvelopeHandler): number {
-    return this.#withEnvHandler(fn, () => this.#drain(Infinity, this.#decodeFrame, REPLY_QUEUE));
+    return this.#drainEnvelopes(Infinity, fn, REPLY_QUEUE);
   }
 
   /**
@@ -239,7 +248,7 @@ export class Inbox {
 
   #commit(reader: RingReader, slot: number): void {
     reader.commit();
-    if (countedLane(this.#lanes.laneOf(slot))) this.gate.release();
+    if (countedLane(this.#lanes.laneOf(slot))) this.gate.release(1);
   }
 
   #replyPending(): boolean {
@@ -256,11 +265,12 @@ export class Inbox {
     return n;
   }
 
-  #withEnvHandler(fn: EnvelopeHandler, run: () => number): number {
+  /** #drain decoding each frame for `fn` (kept in a field, not a closure: a handler may drain again, so it is restored). */
+  #drainEnvelopes(max: number, fn: EnvelopeHandler, lanes: readonly number[]): number {
     const prev = this.#envHandler;
     this.#envHandler = fn;
     try {
-      return run();
+      return this.#drain(max, this.#decodeFrame, lanes);
     } finally {
       this.#envHandler = prev;
     }

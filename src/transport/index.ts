@@ -1,7 +1,7 @@
 export { Inbox, DEFAULT_FAIR_BATCH } from './inbox.js';
 export type { InboxOptions, FrameHandler, EnvelopeHandler } from './inbox.js';
 export { Outbox } from './outbox.js';
-export { writeEnvelope } from './frames.js';
+export { writeEncoded, writeEnvelope, writeFrame } from './frames.js';
 export { Endpoint } from './endpoint.js';
 export type { ControlPort } from './endpoint.js';
 export { Switchboard } from './switchboard.js';

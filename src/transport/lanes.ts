@@ -8,6 +8,8 @@ export const SYSTEM_QUEUE = LANE_INDEX.system;
 export const MAIL_QUEUES = [0, 1, 2] as const;
 export const ALL_QUEUES = [0, 1, 2, 3] as const;
 export const REPLY_QUEUE = [3] as const;
+/** One lane's queue alone, by lane (built once: a drain of one lane allocates nothing). */
+export const LANE_QUEUES: Record<Lane, readonly number[]> = { system: [0], high: [1], normal: [2], reply: REPLY_QUEUE };
 
 /**
  * One sender's turn: take up to `take` frames from the ring in `slot`, handing

@@ -44,6 +44,14 @@ export type Admission = 'admitted' | OverflowPolicy;
  * writing leaves the count one too high; a restart of the receiver does not
  * reset it (messages may still be in the rings), so the bound can drift by
  * the number of senders that died that way.
+ *
+ * An unbounded mailbox (capacity 0, the default) counts nothing: admit and
+ * release are one plain load each, no read-modify-write on a line every
+ * sender shares. Its depth is the rings' own (frames written minus frames
+ * read, `ringDepth`), which is what status and metrics read anyway. When it
+ * becomes bounded, `configure` is told the depth of the counted lanes and
+ * the count starts from there; a message admitted across that change can
+ * leave it one off.
  */
 export class MailboxGate {
   readonly #i32: Int32Array;
@@ -52,11 +60,16 @@ export class MailboxGate {
     this.#i32 = new Int32Array(doorbell);
   }
 
-  /** Main thread: set the bound (at registration and when the spec changes). */
-  configure(policy: MailboxPolicy): void {
+  /**
+   * Main thread: set the bound (at registration and when the spec changes).
+   * `countedDepth` is the number of messages in the counted lanes' rings now:
+   * an unbounded mailbox did not count them, so a bound starts from it.
+   */
+  configure(policy: MailboxPolicy, countedDepth = 0): void {
     if (!Number.isInteger(policy.capacity) || policy.capacity < 0) throw new InvalidOptionError('mailbox.capacity', `must be an integer ≥ 0, got ${policy.capacity}`);
     Atomics.store(this.#i32, MAIL_WAIT_MS, Math.max(0, Math.min(2 ** 31 - 1, Math.round(policy.waitMs))));
     Atomics.store(this.#i32, MAIL_OVERFLOW, POLICY_CODE[policy.overflow]);
+    if (policy.capacity !== 0 && Atomics.load(this.#i32, MAIL_CAPACITY) === 0) Atomics.store(this.#i32, MAIL_PENDING, countedDepth);
     Atomics.store(this.#i32, MAIL_CAPACITY, policy.capacity);
   }
 
@@ -76,7 +89,7 @@ export class MailboxGate {
     return Atomics.load(this.#i32, MAIL_WAIT_MS);
   }
 
-  /** Messages admitted and not yet released. */
+  /** Messages admitted and not yet released (counted only while the mailbox is bounded). */
   get pending(): number {
     return Atomics.load(this.#i32, MAIL_PENDING);
   }
@@ -89,22 +102,23 @@ export class MailboxGate {
    */
   admit(): Admission {
     const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
+    if (cap === 0) return 'admitted';
     const before = Atomics.add(this.#i32, MAIL_PENDING, 1);
-    if (cap === 0 || before < cap) return 'admitted';
+    if (before < cap) return 'admitted';
     const policy = this.overflow;
     if (policy === 'drop-oldest') return 'admitted';
-    this.cancel();
+    this.#release(1);
     return policy;
   }
 
   /** Sender side: give back a place taken by `admit` for a message that was not written. */
   cancel(): void {
-    this.#release();
+    this.#release(1);
   }
 
-  /** Receiver side: one message left the mailbox (handled, shed or dead-lettered). */
-  release(): void {
-    this.#release();
+  /** Receiver side: `n` messages left the mailbox (handled, shed or dead-lettered). */
+  release(n = 1): void {
+    this.#release(n);
   }
 
   /** Receiver side: how many messages over the bound (for `drop-oldest`), 0 when within it. */
@@ -123,10 +137,11 @@ export class MailboxGate {
     if (typeof w !== 'string') await w;
   }
 
-  #release(): void {
-    const before = Atomics.sub(this.#i32, MAIL_PENDING, 1);
-    // Only a full mailbox can have senders waiting on the count.
+  #release(n: number): void {
     const cap = Atomics.load(this.#i32, MAIL_CAPACITY);
-    if (cap !== 0 && before >= cap) Atomics.notify(this.#i32, MAIL_PENDING);
+    if (cap === 0) return; // unbounded: nothing was counted
+    const before = Atomics.sub(this.#i32, MAIL_PENDING, n);
+    // Only a full mailbox can have senders waiting on the count.
+    if (before >= cap) Atomics.notify(this.#i32, MAIL_PENDING);
   }
 }

@@ -1,4 +1,5 @@
 import { Codec, type Envelope } from '../codec/envelope.js';
+import { RecordEncoder } from '../codec/records.js';
 import { RingTimeoutError, RingClosedError, RingFullError } from '../errors.js';
 import { Doorbell } from '../ring/doorbell.js';
 import { RingWriter, type WriteResult } from '../ring/ring.js';
@@ -9,8 +10,8 @@ import type { RingGrant } from './protocol.js';
 
 /**
  * The sending side towards one receiver: a RingWriter on the ring the
- * switchboard granted, and a codec. Lives in the sending thread; writes go
- * straight into the receiver's inbox memory.
+ * switchboard granted, the ring's record structures, and a codec. Lives in
+ * the sending thread; writes go straight into the receiver's inbox memory.
  */
 export class Outbox {
   readonly to: string;
@@ -19,6 +20,8 @@ export class Outbox {
   readonly gate: MailboxGate;
   /** The receiver's circuit breaker for asks (shared by all its callers). */
   readonly breaker: SharedBreaker;
+  /** This ring's record structures (kept in the ring, so they outlive this thread). */
+  readonly records: RecordEncoder;
   readonly #codec: Codec;
 
   constructor(grant: RingGrant, codec: Codec = new Codec()) {
@@ -26,17 +29,18 @@ export class Outbox {
     this.writer = new RingWriter(grant.ring, new Doorbell(grant.doorbell), grant.slot);
     this.gate = new MailboxGate(grant.doorbell);
     this.breaker = new SharedBreaker(grant.doorbell);
+    this.records = new RecordEncoder(this.writer);
     this.#codec = codec;
   }
 
   /** Never blocks: 'written', or 'full' / 'closed' with nothing written. */
   trySend(env: Envelope): WriteResult {
-    return writeEnvelope(this.writer, this.#codec, env);
+    return writeEnvelope(this.writer, this.#codec, env, this.records);
   }
 
   /** Throws RingFullError / RingClosedError instead of returning them. */
   send(env: Envelope): void {
-    const r = writeEnvelope(this.writer, this.#codec, env);
+    const r = writeEnvelope(this.writer, this.#codec, env, this.records);
     if (r !== 'written') throw this.#error(r);
   }
 
@@ -44,7 +48,7 @@ export class Outbox {
   async sendAsync(env: Envelope, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const r = writeEnvelope(this.writer, this.#codec, env);
+      const r = writeEnvelope(this.writer, this.#codec, env, this.records);
       if (r === 'written') return;
       if (r === 'closed') throw this.#error(r);
       const size = this.#codec.encodedEnd - this.#codec.encodedStart;
