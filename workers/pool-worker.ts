@@ -5,30 +5,47 @@
 import { workerData } from 'node:worker_threads';
 import { toWire } from '../src/actor/wire-error.js';
 import { ModuleLoadError } from '../src/errors.js';
-import type { PoolWorkerData, TaskResult } from '../src/pool/protocol.js';
+import { taskError, taskValue, type PoolWorkerData, type TaskResult } from '../src/pool/protocol.js';
 
 type Handler = (msg: unknown) => unknown;
 
 const { moduleUrl, id } = workerData as PoolWorkerData;
-let handler: Promise<Handler> | null = null;
+let loading: Promise<Handler> | null = null;
+/** Set once the module has loaded: from then on a task runs without an await of its own. */
+let handler: Handler | null = null;
 
 function load(): Promise<Handler> {
-  handler ??= import(moduleUrl).then((mod: { default?: unknown }) => {
+  loading ??= import(moduleUrl).then((mod: { default?: unknown }) => {
     if (typeof mod.default !== 'function') {
       throw new ModuleLoadError(`pool '${id}': ${moduleUrl} must export a function as its default export (it handles one message)`);
     }
-    return mod.default as Handler;
+    return (handler = mod.default as Handler);
   });
-  return handler;
+  return loading;
 }
 
-export default async function run(msg: unknown): Promise<TaskResult> {
-  const h = await load();
+/** A synchronous handler's result goes back at once (piscina awaits it anyway); a promise is awaited. */
+export default function run(msg: unknown): TaskResult | Promise<TaskResult> {
+  const h = handler;
+  return h === null ? load().then((loaded) => call(loaded, msg)) : call(h, msg);
+}
+
+function call(h: Handler, msg: unknown): TaskResult | Promise<TaskResult> {
+  let value: unknown;
   try {
-    return { ok: true, value: await h(msg) };
+    value = h(msg);
   } catch (err) {
-    return { ok: false, error: toWire(err) };
+    return failed(err);
   }
+  return isThenable(value) ? Promise.resolve(value).then(taskValue, failed) : taskValue(value);
+}
+
+function failed(err: unknown): TaskResult {
+  return taskError(toWire(err));
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Run at each pool start (piscina's `name: POOL_WORKER_PROBE`): the module loads and has a handler, or the start fails. */

@@ -10,7 +10,7 @@ import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js'
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import { undecodableError } from '../transport/decoding.js';
 import { Inbox } from '../transport/inbox.js';
-import { POOL_WORKER_PROBE, type PoolWorkerData, type TaskResult } from './protocol.js';
+import { POOL_WORKER_PROBE, taskFailure, taskOutput, type PoolWorkerData, type TaskResult } from './protocol.js';
 
 /** Longest the pool's reader sleeps between checks when no sender rings, ms. */
 const PARK_MS = 1000;
@@ -21,7 +21,11 @@ interface Generation {
   inbox: Inbox;
   /** Set when this pool ends; its reader stops taking mail. */
   ended: boolean;
-  tasks: Set<Promise<void>>;
+  /** Tasks handed to the pool and not settled yet (queued or running). */
+  inPool: number;
+  /** Resolves at the next task's end; made only when someone waits (a full reader, a draining stop). */
+  settled: Promise<void> | null;
+  wakeSettled: (() => void) | null;
 }
 
 /**
@@ -108,7 +112,7 @@ export class PoolCell extends CellBase implements ChildCell {
     return {
       threads: pool?.threads.length ?? 0,
       queueSize: pool?.queueSize ?? 0,
-      running: this.#gen?.tasks.size ?? 0,
+      running: this.#gen?.inPool ?? 0,
       utilization: pool ? Math.round(pool.utilization * 1000) / 1000 : 0,
       completed: this.#completed,
       failed: this.#failed,
@@ -153,7 +157,7 @@ export class PoolCell extends CellBase implements ChildCell {
         if (header && expectsReply(header.kind)) this.#reply(header, undefined, err);
       },
     });
-    const gen: Generation = { n, pool, inbox, ended: false, tasks: new Set() };
+    const gen: Generation = { n, pool, inbox, ended: false, inPool: 0, settled: null, wakeSettled: null };
     this.#gen = gen;
     svc.wiring.bindLocal(this.id, inbox);
     // An uncaught error in a worker with no task of ours on it still kills that worker.
@@ -184,7 +188,7 @@ export class PoolCell extends CellBase implements ChildCell {
         while (drain && !late && !gen.ended && gen.inbox.depth() > 0) await new Promise((r) => setTimeout(r, 5));
         gen.ended = true;
         gen.inbox.doorbell.wake();
-        while (!late && gen.tasks.size > 0) await Promise.all(gen.tasks);
+        while (!late && gen.inPool > 0) await this.#nextSettled(gen);
       };
       await Promise.race([settle(), ...(limit ? [limit] : [])]);
       clearTimeout(timer);
@@ -217,7 +221,7 @@ export class PoolCell extends CellBase implements ChildCell {
       this.#pump(gen);
       if (gen.ended) break;
       // Full: wait for a task to end (mail waits in the inbox meanwhile); otherwise for a sender to ring.
-      if (this.#full(gen)) await Promise.race(gen.tasks);
+      if (this.#full(gen)) await this.#nextSettled(gen);
       else await gen.inbox.waitForWorkAsync(PARK_MS);
     }
   }
@@ -225,7 +229,7 @@ export class PoolCell extends CellBase implements ChildCell {
   /** Every thread busy and the queue at its bound. */
   #full(gen: Generation): boolean {
     const p = this.record.spec.pool!;
-    return gen.tasks.size >= p.maxThreads + p.maxQueue;
+    return gen.inPool >= p.maxThreads + p.maxQueue;
   }
 
   /** Hand waiting mail to the pool while it has room. Returns how many. */
@@ -242,33 +246,56 @@ export class PoolCell extends CellBase implements ChildCell {
     return n;
   }
 
+  /**
+   * One message becomes one task. No promise chain beyond piscina's own: one
+   * `then` settles the task (no `finally`, no set of promises to keep).
+   */
   #task(gen: Generation, env: Envelope): void {
-    const live = this.record.liveness;
-    Atomics.add(live.i32, MSGS_STARTED, 1);
+    Atomics.add(this.record.liveness.i32, MSGS_STARTED, 1);
+    gen.inPool++;
     const started = performance.now();
-    const t = (gen.pool.run(env.payload) as Promise<TaskResult>).then(
-      (r) => {
-        live.recordHandler(performance.now() - started);
-        Atomics.add(live.i32, MSGS_FINISHED, 1);
-        this.#completed++;
-        if (r.ok) {
-          if (expectsReply(env.kind)) this.#reply(env, r.value);
-          return;
-        }
-        this.#failed++;
-        if (expectsReply(env.kind)) this.#reply(env, undefined, fromWire(r.error));
-        else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool task failed: ${r.error.message}` });
-      },
-      (err: Error) => {
-        // The worker died under this task (the handler's own errors come back as values).
-        const crashed = new ActorCrashedError(this.id, 'exit', err.message, gen.n);
-        if (expectsReply(env.kind)) this.#reply(env, undefined, gen.ended ? new ActorStoppedError(this.id, `was stopped with the task queued (${err.message})`) : crashed);
-        else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool worker failed: ${err.message}` });
-        if (!gen.ended) this.#crash(gen, /out of memory|heap/i.test(err.message) ? 'out-of-memory' : 'exit', err.message);
-      },
+    void (gen.pool.run(env.payload) as Promise<TaskResult>).then(
+      (r) => this.#done(gen, env, started, r),
+      (err: Error) => this.#lost(gen, env, err),
     );
-    const done = t.finally(() => gen.tasks.delete(done));
-    gen.tasks.add(done);
+  }
+
+  #done(gen: Generation, env: Envelope, started: number, r: TaskResult): void {
+    const live = this.record.liveness;
+    live.recordHandler(performance.now() - started);
+    Atomics.add(live.i32, MSGS_FINISHED, 1);
+    this.#completed++;
+    this.#settle(gen);
+    const error = taskFailure(r);
+    if (error === undefined) {
+      if (expectsReply(env.kind)) this.#reply(env, taskOutput(r));
+      return;
+    }
+    this.#failed++;
+    if (expectsReply(env.kind)) this.#reply(env, undefined, fromWire(error));
+    else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool task failed: ${error.message}` });
+  }
+
+  /** The worker died under this task (the handler's own errors come back as values). */
+  #lost(gen: Generation, env: Envelope, err: Error): void {
+    this.#settle(gen);
+    const crashed = new ActorCrashedError(this.id, 'exit', err.message, gen.n);
+    if (expectsReply(env.kind)) this.#reply(env, undefined, gen.ended ? new ActorStoppedError(this.id, `was stopped with the task queued (${err.message})`) : crashed);
+    else this.#svc.deadLetter({ kind: env.kind, from: env.from, to: this.id, id: env.id, payload: env.payload, reason: `pool worker failed: ${err.message}` });
+    if (!gen.ended) this.#crash(gen, /out of memory|heap/i.test(err.message) ? 'out-of-memory' : 'exit', err.message);
+  }
+
+  /** A task left the pool: room for the reader, progress for a draining stop. */
+  #settle(gen: Generation): void {
+    gen.inPool--;
+    const wake = gen.wakeSettled;
+    if (wake === null) return;
+    gen.settled = gen.wakeSettled = null;
+    wake();
+  }
+
+  #nextSettled(gen: Generation): Promise<void> {
+    return (gen.settled ??= new Promise<void>((r) => (gen.wakeSettled = r)));
   }
 
   #reply(to: Pick<Envelope, 'from' | 'id'>, value: unknown, error?: Error): void {

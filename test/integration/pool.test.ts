@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ActorCrashedError, InvalidTreeError, type ActorSystem } from '../../src/index.js';
 import type { PoolCell } from '../../src/pool/cell.js';
+import { TASK_TAG } from '../../src/pool/protocol.js';
 import { actors, find, Systems, until } from './system-helpers.js';
 
 const tasks = (name: string): string => new URL(`../fixtures/pool/${name}.js`, import.meta.url).pathname;
@@ -42,6 +43,19 @@ describe('pool actors on piscina (real workers)', function () {
     expect(await system.ref('p').ask({ op: 'square', n: 4 })).to.equal(16);
     expect(events.filter((e) => e.type === 'crashed')).to.have.length(0);
     expect(poolOf(system, 'p').stats().failed).to.equal(1);
+  });
+
+  it('answers with the handler’s value as it is, sync or async, whatever its shape', async () => {
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'p', pool: { module: tasks('tasks'), maxThreads: 2 } }] });
+    const p = system.ref('p');
+    // Values that look like the pool's own result envelopes must come back untouched.
+    const shapes: unknown[] = [null, 0, 'text', [1, 2], { ok: false, error: { message: 'not mine' } }, { [TASK_TAG]: 'error', error: { message: 'not mine either' } }, { [TASK_TAG]: 'value' }];
+    for (const value of shapes) expect(await p.ask({ op: 'echo', value })).to.deep.equal(value);
+    expect(await p.ask({ op: 'echo' })).to.equal(undefined);
+    expect(await p.ask({ op: 'later', ms: 5, value: { [TASK_TAG]: 'value', value: 1 } })).to.deep.equal({ [TASK_TAG]: 'value', value: 1 });
+    const err = await p.ask({ op: 'reject-later', ms: 5, why: 'async' }).catch((e: Error) => e);
+    expect((err as Error).message).to.equal('refused later: async');
+    expect(poolOf(system, 'p').stats()).to.include({ completed: shapes.length + 3, failed: 1, running: 0 });
   });
 
   it('reports a worker that dies as the actor’s crash and restarts it as a new pool', async () => {
@@ -88,6 +102,21 @@ describe('pool actors on piscina (real workers)', function () {
     expect(accepted).to.be.at.least(5);
     expect(poolOf(system, 'p').stats().completed).to.equal(accepted);
     expect(system.metrics().actors.find((a) => a.id === 'p')!.dropped.fail).to.equal(refused);
+  });
+
+  it('drains on a graceful stop: mail still in the inbox and tasks in the pool all finish and answer', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'p', pool: { module: tasks('tasks'), minThreads: 1, maxThreads: 1, maxQueue: 1 } }],
+    });
+    // One running, one queued in the pool, the rest waiting in the inbox when the stop begins.
+    const asks = [...Array(6).keys()].map((n) => system.ref('p').ask({ op: 'later', ms: 20, value: n }, { timeout: 30_000 }));
+    await until(() => poolOf(system, 'p').stats().running === 2, 'the pool to be full');
+    await system.stop();
+    expect(await Promise.all(asks)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    expect(find(events, 'stopped', 'p')).to.not.equal(undefined);
+    expect(poolOf(system, 'p').stats()).to.include({ completed: 6, running: 0 });
   });
 
   it('refuses a tree whose child is both a module and a pool, and a pool whose module has no handler', async () => {
