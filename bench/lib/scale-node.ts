@@ -6,6 +6,7 @@
  * on the same schedule to the same peers and do the same work per message.
  */
 import { tick, type Tick } from './payload.js';
+import { Rng } from './soak-rng.js';
 
 /** What a node is in its topology; peers are named by their index. */
 export type ScaleRole =
@@ -51,16 +52,10 @@ const ORIGIN = performance.timeOrigin;
 /** performance.timeOrigin + performance.now(), ms: comparable across threads whatever each thread's origin. */
 export const stamp = (): number => ORIGIN + performance.now();
 
-/** mulberry32: small, fast and the same on every thread for a seed. */
+/** A seeded draw in [0, 1), the same on every thread for a seed (the soak's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /**
