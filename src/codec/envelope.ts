@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../defaults.js';
-import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE, RESERVE_START_SPACE } from 'msgpackr';
+import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE, RESERVE_START_SPACE } from 'msgpackr/pack';
 import { DecodeError, EncodeError, InvalidOptionError, MessageTooLargeError } from '../errors.js';
 import { copyFrameBytes } from './bytes.js';
 import { HeaderReader, HeaderWriter, StringMemo } from './header.js';

@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr/pack';
 import { DecodeError } from '../errors.js';
 import { StringMemo } from './header.js';
 
@@ -86,7 +86,7 @@ export class RecordEncoder {
       maxSharedStructures: MAX_SHARED_STRUCTURES,
       // Past the shared ones, a new shape is a plain map, never a definition repeated in every frame.
       maxOwnStructures: 0,
-      shouldShareStructure: (keys) => this.#share(keys),
+      shouldShareStructure: (keys: string[]) => this.#share(keys),
     });
   }
 

@@ -9,7 +9,7 @@ import { Codec, expectsReply, type Envelope, type EnvelopeHeader } from '../code
 import { undecodableError } from '../transport/decoding.js';
 import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
-import { createLogger } from '../log/logger.js';
+import { lazyLogger } from '../log/logger.js';
 import { SpinBudget } from '../ring/spin-budget.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { loadActor, startHeartbeat } from './boot.js';
@@ -68,7 +68,7 @@ export class Host {
     this.#config = boot.config;
     this.#bus = replicaOf(boot.subscriptions ?? []);
     this.#live = new Liveness(boot.liveness);
-    this.#log = createLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
+    this.#log = lazyLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
     this.#endpoint = new Endpoint(port, boot.inbox, {
       codec,

@@ -25,6 +25,23 @@ export const RESERVE_FULL = -1;
 export const RESERVE_CLOSED = -2;
 
 export type WriteResult = 'written' | 'full' | 'closed';
+
+/**
+ * Past this offset, a producer that finds the ring empty goes back to its
+ * start (bytes). A ring whose consumer keeps up then lives in its first few
+ * pages: the rest of its memory is never touched, so it is never made
+ * resident and never competes for cache, and a process with thousands of
+ * rings (200 actors with 10 peers each) pays for what is in flight, not for
+ * every ring's capacity.
+ *
+ * The cost: until the consumer has read past the wrap marker, the skipped
+ * end of the ring counts as used, so a burst that starts right after a
+ * rewind has these many bytes of room before it waits for the consumer's
+ * next read. Rings smaller than 4 × this never rewind.
+ */
+export const REWIND_AFTER_BYTES = 32 * 1024;
+/** While the ring is not empty, look again only this many bytes later (READ_POS is the consumer's busy line). */
+const REWIND_RECHECK_BYTES = 4096;
 export type SpaceResult = 'space' | 'closed' | 'timed-out';
 
 /**
@@ -43,6 +60,9 @@ export class RingWriter extends RingView {
   #frames: number;
   #doorbell: Doorbell | null;
   #slot: number;
+  readonly #rewindAt: number;
+  /** Position from which an empty ring is looked for again. */
+  #rewindCheck: number;
 
   constructor(buffer: SharedArrayBuffer, doorbell: Doorbell | null = null, slot = 0) {
     super(buffer);
@@ -51,6 +71,8 @@ export class RingWriter extends RingView {
     this.#frames = Atomics.load(this.hdr, FRAMES_WRITTEN);
     this.#doorbell = doorbell;
     this.#slot = slot;
+    this.#rewindAt = this.capacity >= 4 * REWIND_AFTER_BYTES ? REWIND_AFTER_BYTES : Infinity;
+    this.#rewindCheck = this.#pos;
   }
 
   get closed(): boolean {
@@ -69,7 +91,15 @@ export class RingWriter extends RingView {
     let pos = this.#pos;
     let off = pos & this.mask;
     const tail = this.capacity - off;
-    const need = size <= tail ? size : tail + size;
+    let rewind = false;
+    if (off >= this.#rewindAt && ((pos - this.#rewindCheck) | 0) >= 0) {
+      // Everything written was read: go back to the start (a wrap marker here)
+      // rather than on into memory this ring has not needed so far.
+      this.#cachedRead = Atomics.load(this.hdr, READ_POS);
+      rewind = this.#cachedRead === pos && size <= off; // a frame larger than the part already used wraps as usual
+      if (!rewind) this.#rewindCheck = (pos + REWIND_RECHECK_BYTES) | 0;
+    }
+    const need = size <= tail && !rewind ? size : tail + size;
     if (need > this.capacity - ((pos - this.#cachedRead) >>> 0)) {
       // Only now look at the consumer's line: while there is room, the
       // producer never touches it.
@@ -79,11 +109,12 @@ export class RingWriter extends RingView {
         return RESERVE_FULL;
       }
     }
-    if (size > tail) {
+    if (size > tail || rewind) {
       this.d32[off >> 2] = WRAP_MARKER;
       this.d32[(off >> 2) + 1] = WRAP_MARKER ^ FRAME_MAGIC;
       pos = (pos + tail) | 0;
       off = 0;
+      this.#rewindCheck = pos;
     }
     this.d32[off >> 2] = len;
     this.d32[(off >> 2) + 1] = len ^ FRAME_MAGIC;

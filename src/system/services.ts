@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { CellServices } from '../cell/contract.js';
 import type { HostBoot } from '../host/protocol.js';
 import type { Codec } from '../codec/envelope.js';
@@ -23,12 +24,20 @@ export interface ServiceParts {
   opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number };
 }
 
+/**
+ * The host an actor's worker boots: the one-file bundle the build makes
+ * (scripts/bundle-host.mjs; a worker then opens 3 files instead of ~45), or
+ * the host as tsc compiled it when the bundle is not there.
+ */
+const BUNDLED_HOST = new URL('../../workers/actor-host.bundle.js', import.meta.url);
+export const HOST_URL = existsSync(BUNDLED_HOST) ? BUNDLED_HOST : new URL('../../workers/actor-host.js', import.meta.url);
+
 /** The services bag every cell is built with: the system's parts, seen through what a cell may do. */
 export function cellServices(p: ServiceParts): CellServices {
   const svc: CellServices = {
     systemName: p.name,
     wiring: p.wiring,
-    hostUrl: new URL('../../workers/actor-host.js', import.meta.url),
+    hostUrl: HOST_URL,
     poolWorkerUrl: new URL('../../workers/pool-worker.js', import.meta.url),
     replyFromMain: (env) => p.endpoint.replyFromMain(env),
     codec: p.codec,

@@ -24,6 +24,8 @@ describe("the system's askTimeoutMs inside actors (real workers)", function () {
     const got = await system.ref('asker').ask<AskOutcome>({ to: 'silent', msg: { op: 'never' } }, { timeout: 20_000 });
     const expected = new AskTimeoutError('silent', askTimeoutMs);
     expect({ name: got.name, code: got.code, timeoutMs: got.timeoutMs }).to.deep.equal({ name: expected.name, code: expected.code, timeoutMs: askTimeoutMs });
+    // The bundled host and the actor's module share errors.js: the error is an instance of the class the module imported.
+    expect(got.instanceOf, 'err instanceof AskTimeoutError inside the actor').to.equal(true);
     // An upper bound only, well clear of a slow machine: the built-in default would take DEFAULT_ASK_TIMEOUT_MS.
     expect(got.elapsedMs).to.be.below(Math.min(3000, DEFAULT_ASK_TIMEOUT_MS));
   });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { InvalidOptionError, MessageTooLargeError, NotOnMainThreadError, RingCorruptError } from '../../src/index.js';
 import { createDoorbell, createRing, Doorbell, frameBytes, RingReader, RingWriter } from '../../src/internal.js';
 import { READ_POS, RING_HEADER_BYTES, WRITE_POS } from '../../src/ring/layout.js';
+import { REWIND_AFTER_BYTES } from '../../src/ring/writer.js';
 
 function bytes(len: number, fill: number): Uint8Array {
   return new Uint8Array(len).fill(fill & 0xff);
@@ -72,6 +73,56 @@ describe('ring', () => {
       expect(got).to.have.length(1);
       expect(got[0]!.length).to.equal(100);
       expect(got[0]!.every((b) => b === 2)).to.equal(true);
+    });
+
+    it('goes back to the start once the ring is empty past REWIND_AFTER_BYTES, so a ring that keeps up stays in its first pages', () => {
+      const sab = createRing(256 * 1024);
+      const w = new RingWriter(sab);
+      const r = new RingReader(sab);
+      const hdr = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+      let highest = 0;
+      for (let i = 0; i < 10_000; i++) {
+        expect(w.tryWrite(bytes(100, i))).to.equal('written');
+        highest = Math.max(highest, (hdr[WRITE_POS]! & (256 * 1024 - 1)) || 256 * 1024);
+        const got = readAll(r);
+        expect(got.length).to.equal(1);
+        expect(got[0]!.every((b) => b === (i & 0xff))).to.equal(true);
+      }
+      // 10,000 frames of 112 bytes would have gone round the ring 4 times.
+      expect(highest).to.be.at.most(REWIND_AFTER_BYTES + frameBytes(100));
+    });
+
+    it('does not go back while frames are unread, keeps their order when it does, and never rewinds a small ring', () => {
+      const cap = 4 * REWIND_AFTER_BYTES;
+      const sab = createRing(cap);
+      const w = new RingWriter(sab);
+      const r = new RingReader(sab);
+      const hdr = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+      const frame = frameBytes(1000);
+      const n = Math.ceil(REWIND_AFTER_BYTES / frame) + 2; // past the rewind point with all of them unread
+      for (let i = 0; i < n; i++) expect(w.tryWrite(bytes(1000, i))).to.equal('written');
+      expect(hdr[WRITE_POS]! & (cap - 1)).to.equal(n * frame);
+      expect(readAll(r).map((f) => f[0])).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+      // Empty now: back to offset 0 within a few frames (it looks at the consumer's line once per 4 KiB while frames are unread).
+      const order: number[] = [];
+      let k = 0;
+      for (; k < 8 && (hdr[WRITE_POS]! & (cap - 1)) >= REWIND_AFTER_BYTES; k++) {
+        expect(w.tryWrite(bytes(1000, 200 + k))).to.equal('written');
+        order.push(...readAll(r).map((f) => f[0]!));
+      }
+      expect(hdr[WRITE_POS]! & (cap - 1)).to.equal(frame);
+      expect(k).to.be.at.most(Math.ceil(4096 / frame) + 1);
+      expect(order).to.deep.equal(Array.from({ length: k }, (_, i) => 200 + i));
+
+      const small = createRing(cap / 2);
+      const sw = new RingWriter(small);
+      const sr = new RingReader(small);
+      const sh = new Int32Array(small, 0, RING_HEADER_BYTES / 4);
+      for (let i = 0; i < n; i++) {
+        expect(sw.tryWrite(bytes(1000, i))).to.equal('written');
+        expect(readAll(sr)).to.have.length(1);
+      }
+      expect(sh[WRITE_POS]! & (cap / 2 - 1)).to.equal(n * frame);
     });
 
     it('counts the space lost to a wrap when deciding the ring is full', () => {

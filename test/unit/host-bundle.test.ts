@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { HOST_URL } from '../../src/system/services.js';
+
+describe('the bundled actor host (scripts/bundle-host.mjs)', () => {
+  const file = fileURLToPath(HOST_URL);
+  const code = readFileSync(file, 'utf8');
+  const imports = [...code.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
+
+  it('is what actor workers boot, once the build made it', () => {
+    expect(file.endsWith('/dist/workers/actor-host.bundle.js'), file).to.equal(true);
+  });
+
+  it('imports from dist/src only the modules an actor module shares with it (define.js and errors.js)', () => {
+    const local = [...new Set(imports.filter((s) => s.startsWith('.')))].sort();
+    expect(local).to.deep.equal(['./../src/actor/define.js', './../src/errors.js']);
+  });
+
+  it('holds msgpackr and comlink (no package is imported at boot), and leaves pino to the first line logged', () => {
+    const packages = [...new Set(imports.filter((s) => !s.startsWith('.') && !s.startsWith('node:')))];
+    expect(packages).to.deep.equal([]);
+    expect(code).to.match(/\brequire\d*\("pino"\)/);
+  });
+
+  it('maps its lines back to the .ts sources', () => {
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((s) => s.endsWith('src/host/host.ts'))).to.equal(true);
+    expect(map.sources.some((s) => s.endsWith('.js') && s.includes('/dist/'))).to.equal(false);
+  });
+});
