@@ -22,7 +22,7 @@ export interface DeadLetter {
 export type SystemEvent =
   | { type: 'started'; actor: string; incarnation: number; at: number }
   | { type: 'restarted'; actor: string; incarnation: number; at: number }
-  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; at: number }
+  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; stack?: string; at: number }
   | { type: 'restarting'; actor: string; delayMs: number; strategy: string; at: number }
   | { type: 'stopped'; actor: string; incarnation: number; reason: string; at: number }
   | { type: 'escalated'; supervisor: string; reason: string; at: number }

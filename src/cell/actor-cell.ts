@@ -269,7 +269,12 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
         if (this.record.spec.standby && !this.#standby) this.#prepareStandby();
         return;
       case 'fatal':
-        this.#end(inc, { normal: false, cause: m.cause, reason: describeWireError(m.error) }, m.cause === 'module' ? moduleError(this.record.spec.module, this.#svc.baseDir, fromWire(m.error)) : undefined);
+        this.#end(
+          inc,
+          // Only a thrown Error has a stack of its own (fromWire of anything else would carry this thread's).
+          { normal: false, cause: m.cause, reason: describeWireError(m.error), ...(m.error.stack ? { error: fromWire(m.error) } : {}) },
+          m.cause === 'module' ? moduleError(this.record.spec.module, this.#svc.baseDir, fromWire(m.error)) : undefined,
+        );
         return;
       case 'stopped':
         if (inc.deliberate) inc.onStopped?.();
@@ -304,7 +309,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     this.#svc.watchdog.unwatch(this);
     const inFlight = rec.liveness.read(IN_FLIGHT_SLOT);
     // Reported when detected; the worker's termination and the poison check follow.
-    const err = info.normal ? null : rec.recordCrash(inc.n, info.cause!, info.reason);
+    const err = info.normal ? null : rec.recordCrash(inc.n, info.cause!, info.reason, info.error);
     if (info.normal) rec.state = 'stopping';
     inc.ending = (async () => {
       await inc.worker.terminate();

@@ -14,6 +14,8 @@ export interface CrashRecord {
   incarnation: number;
   cause: CrashCause;
   reason: string;
+  /** The stack of what the actor threw, as it was in its worker (absent for a heartbeat, memory or exit crash, or a thrown non-Error). */
+  stack?: string;
   at: number;
 }
 
@@ -115,12 +117,14 @@ export class CellRecord {
   }
 
   /** Count and report a crash when it is detected; returns the error asks and starts settle with. */
-  recordCrash(incarnation: number, cause: CrashCause, reason: string): ActorCrashedError {
+  recordCrash(incarnation: number, cause: CrashCause, reason: string, error?: Error): ActorCrashedError {
     this.state = 'crashed';
     this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
-    this.lastCrash = { incarnation, cause, reason, at: Date.now() };
-    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason });
-    return new ActorCrashedError(this.id, cause, reason, incarnation);
+    const stack = error?.stack;
+    this.lastCrash = { incarnation, cause, reason, ...(stack ? { stack } : {}), at: Date.now() };
+    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...(stack ? { stack } : {}) });
+    // `cause` is what the actor threw: its stack points at the actor's own line, not at this file.
+    return new ActorCrashedError(this.id, cause, reason, incarnation, error ? { cause: error } : undefined);
   }
 
   /** ms the running incarnation has been up; 0 when none runs. */

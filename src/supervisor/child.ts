@@ -14,6 +14,8 @@ export interface ExitInfo {
   normal: boolean;
   cause?: CrashCause;
   reason: string;
+  /** What the actor threw, rebuilt with the stack it had in its worker (crashes by exception, rejection, init, stop hook). */
+  error?: Error;
   /** Which start of the child ended (its incarnation); a supervisor ignores exits of one it already replaced. */
   incarnation?: number;
 }

@@ -45,7 +45,7 @@ export function cellServices(p: ServiceParts): CellServices {
     ...p.opts,
     emit: (e) => {
       p.emit(e);
-      if (e.type === 'crashed') p.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason }, 'actor crashed');
+      if (e.type === 'crashed') p.log.warn({ actor: e.actor, incarnation: e.incarnation, cause: e.cause, reason: e.reason, ...(e.stack ? { stack: e.stack } : {}) }, 'actor crashed');
       else if (e.type === 'restarted') p.log.info({ actor: e.actor, incarnation: e.incarnation }, 'actor restarted');
     },
     deadLetter: (letter) => p.deadLetter(letter),

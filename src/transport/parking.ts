@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { Doorbell, ParkResult } from '../ring/doorbell.js';
 import { MAX_SPIN_MICROS } from '../defaults.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
+import { oversubscribed } from './oversubscribed.js';
 
 /** How a receiver spins before it parks. */
 export interface SpinPolicy {
@@ -16,6 +17,8 @@ export interface SpinPolicy {
   adaptive: boolean;
   /** Seats shared by every spinning thread of the process; null = no limit. */
   budget: SpinBudget | null;
+  /** Asked when a spin was preempted: is the machine oversubscribed? Default: /proc/loadavg's runnable threads against the cores. */
+  oversubscribed?: () => boolean;
 }
 
 /** Spin stats of one receiver. */
@@ -28,8 +31,10 @@ export interface SpinStats {
   skipped: number;
   /** Of those, the ones with no seat free in the process's spin budget. */
   noSeat: number;
-  /** Spins cut short because the thread was preempted in the middle (the machine is oversubscribed). */
+  /** Spins cut short because the thread was descheduled in the middle of them. */
   preempted: number;
+  /** Of those, the ones with more runnable threads than cores: spinning then stopped for every thread for a while. */
+  contended: number;
 }
 
 /** Weight of the newest gap in the running average, as a shift (1/4). */
@@ -75,6 +80,7 @@ export class Parking {
   readonly #spinMs: number;
   readonly #adaptive: boolean;
   readonly #budget: SpinBudget | null;
+  readonly #oversubscribed: () => boolean;
   /** Work was taken since the consumer last waited: only then is spinning worth a core. */
   #busySinceWait = false;
   /** Running average of the time from starting to wait to work arriving, ms. */
@@ -82,7 +88,7 @@ export class Parking {
   #misses = 0;
   /** Spinning is off until then (performance.now() ms) after a preempted spin; with a budget, the budget says so for every thread. */
   #contendedUntil = 0;
-  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 };
+  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 };
 
   constructor(doorbell: Doorbell, policy: SpinPolicy, hasWork: () => boolean) {
     if (!(policy.micros >= 0 && policy.micros <= MAX_SPIN_MICROS)) {
@@ -92,6 +98,7 @@ export class Parking {
     this.#spinMs = policy.micros / 1000;
     this.#adaptive = policy.adaptive;
     this.#budget = policy.budget;
+    this.#oversubscribed = policy.oversubscribed ?? (() => oversubscribed());
     this.#hasWork = hasWork;
   }
 
@@ -177,9 +184,15 @@ export class Parking {
     if (this.#budget) this.#budget.leave(seat);
     if (found === null) {
       stats.preempted++;
-      if (this.#budget) this.#budget.markContended(CONTENDED_MS);
-      else this.#contendedUntil = performance.now() + CONTENDED_MS;
-      return this.#hasWork();
+      // Descheduled mid-spin: stop spinning only if that took the CPU from threads with work (not a hypervisor's steal).
+      if (this.#oversubscribed()) {
+        stats.contended++;
+        if (this.#budget) this.#budget.markContended(CONTENDED_MS);
+        else this.#contendedUntil = performance.now() + CONTENDED_MS;
+      }
+      const arrived = this.#hasWork();
+      if (!arrived) this.#misses++; // fruitless all the same: counts towards backing off
+      return arrived;
     }
     if (found) {
       stats.hits++;

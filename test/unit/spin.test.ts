@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { InvalidOptionError } from '../../src/index.js';
 import { createDoorbell, Doorbell, Parking, SEAT_STALE_MS, SpinBudget } from '../../src/internal.js';
+import { oversubscribed, runnableNow } from '../../src/transport/oversubscribed.js';
 
 describe('spinning: a process-wide budget and an adaptive spin', () => {
   describe('SpinBudget', () => {
@@ -75,7 +76,7 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       const { parking } = quiet();
       const p = parking({});
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
       // On a busy machine the spin may be cut short by preemption: fruitless either way.
@@ -157,8 +158,37 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       const p = parking({ micros: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 });
       expect(() => parking({ micros: 60_000 })).to.throw(InvalidOptionError, /spin.micros must be a number from 0 to 50000, got 60000/);
+    });
+  });
+
+  describe('oversubscribed: was a preempted spin the machine being full, or the hypervisor?', () => {
+    it("reads the runnable threads from /proc/loadavg's fourth field", () => {
+      expect(runnableNow(() => '0.68 0.28 0.30 3/250 1234\n')).to.equal(3);
+      expect(runnableNow(() => '0.00 0.01 0.05 1/87 99')).to.equal(1);
+    });
+
+    it('says -1 when it cannot tell (no such file, or a line it does not know), and counts that as oversubscribed', () => {
+      expect(
+        runnableNow(() => {
+          throw new Error('ENOENT');
+        }),
+      ).to.equal(-1);
+      expect(runnableNow(() => 'garbage')).to.equal(-1);
+      expect(oversubscribed(-1, 2)).to.equal(true);
+    });
+
+    it('is oversubscribed only with more runnable threads than cores', () => {
+      expect(oversubscribed(2, 2)).to.equal(false);
+      expect(oversubscribed(3, 2)).to.equal(true);
+      expect(oversubscribed(1, 4)).to.equal(false);
+    });
+
+    it('reads this machine: this thread, at least, is runnable', () => {
+      const n = runnableNow();
+      if (process.platform === 'linux') expect(n).to.be.at.least(1);
+      else expect(n).to.equal(-1);
     });
   });
 });

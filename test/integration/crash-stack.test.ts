@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { ActorCrashedError } from '../../src/index.js';
+import type { CrashMsg } from '../fixtures/actors/crasher.js';
+import { actors, find, Systems, until } from './system-helpers.js';
+
+/** The crasher fixture's own file, compiled or (with source maps) as written. */
+const CRASHER_LINE = /fixtures\/actors\/crasher\.(js|ts):\d+/;
+
+describe('a crash carries the stack of what the actor threw (real workers)', function () {
+  this.timeout(30_000);
+  const systems = new Systems();
+  afterEach(() => systems.stopAll());
+
+  it("gives the ask's ActorCrashedError a cause whose stack points at the actor's line, and the crashed event and lastCrash the same stack", async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
+    const err = await system
+      .ref<CrashMsg>('c')
+      .ask({ op: 'throw', message: 'kaput' })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(ActorCrashedError);
+    const cause = (err as ActorCrashedError).cause as Error;
+    expect(cause).to.be.instanceOf(Error);
+    expect(cause.message).to.equal('kaput');
+    expect(cause.stack).to.match(CRASHER_LINE);
+
+    const crashed = await until(() => find(events, 'crashed', 'c'), 'the crashed event');
+    expect(crashed.stack).to.equal(cause.stack);
+    const status = system.status().find((s) => s.id === 'c')!;
+    expect(status.lastCrash?.stack).to.equal(cause.stack);
+  });
+
+  it('has no stack for a crash that threw nothing (the thread exited)', async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
+    system.ref<CrashMsg>('c').tell({ op: 'exit', code: 3 });
+    const crashed = await until(() => find(events, 'crashed', 'c'), 'the crashed event');
+    expect(crashed.cause).to.equal('exit');
+    expect(crashed).not.to.have.property('stack');
+    expect(system.status().find((s) => s.id === 'c')!.lastCrash).not.to.have.property('stack');
+  });
+});
