@@ -51,7 +51,7 @@ export interface ReceivedReport {
   threadCpuMs: number;
   /** Ringmaster receivers: wake-ups (notifies) its doorbell got in the phase, and how its waits went. */
   notifies?: number;
-  spin?: { hits: number; misses: number; skipped: number; noSeat: number; preempted: number };
+  spin?: { hits: number; misses: number; skipped: number; noSeat: number; busy: number; preempted: number; contended: number };
 }
 
 export interface RttReport {

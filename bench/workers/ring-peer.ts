@@ -94,7 +94,15 @@ function runReceiver(): void {
         report({
           ...log.finish(),
           notifies: inbox.doorbell.notifies - notifies,
-          spin: { hits: s.hits - spin.hits, misses: s.misses - spin.misses, skipped: s.skipped - spin.skipped, noSeat: s.noSeat - spin.noSeat, preempted: s.preempted - spin.preempted },
+          spin: {
+            hits: s.hits - spin.hits,
+            misses: s.misses - spin.misses,
+            skipped: s.skipped - spin.skipped,
+            noSeat: s.noSeat - spin.noSeat,
+            busy: s.busy - spin.busy,
+            preempted: s.preempted - spin.preempted,
+            contended: s.contended - spin.contended,
+          },
         });
         notifies = inbox.doorbell.notifies;
         spin = { ...s };

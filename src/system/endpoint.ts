@@ -127,7 +127,8 @@ export class MainEndpoint {
     } catch (err) {
       this.#asks.reject(id, err as Error);
     }
-    if (!this.#polling) {
+    // A pool actor's inbox is read on this thread: its reply cannot come while this thread spins for it.
+    if (!this.#polling && !cell.record.spec.pool) {
       // Once the caller's code has sent all it sends this turn, look for the replies.
       this.#polling = true;
       this.inbox.markBusy();

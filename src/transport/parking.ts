@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { Doorbell, ParkResult } from '../ring/doorbell.js';
 import { MAX_SPIN_MICROS } from '../defaults.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
-import { oversubscribed } from './oversubscribed.js';
+import { oversubscribed, oversubscribedLately } from './oversubscribed.js';
 
 /** How a receiver spins before it parks. */
 export interface SpinPolicy {
@@ -19,6 +19,8 @@ export interface SpinPolicy {
   budget: SpinBudget | null;
   /** Asked when a spin was preempted: is the machine oversubscribed? Default: /proc/loadavg's runnable threads against the cores. */
   oversubscribed?: () => boolean;
+  /** Asked before a spin: were there more runnable threads than cores a moment ago? Default: oversubscribedLately. */
+  busyLately?: () => boolean;
 }
 
 /** Spin stats of one receiver. */
@@ -31,6 +33,8 @@ export interface SpinStats {
   skipped: number;
   /** Of those, the ones with no seat free in the process's spin budget. */
   noSeat: number;
+  /** Of those, the ones made while the machine had more runnable threads than cores. */
+  busy: number;
   /** Spins cut short because the thread was descheduled in the middle of them. */
   preempted: number;
   /** Of those, the ones with more runnable threads than cores: spinning then stopped for every thread for a while. */
@@ -81,6 +85,7 @@ export class Parking {
   readonly #adaptive: boolean;
   readonly #budget: SpinBudget | null;
   readonly #oversubscribed: () => boolean;
+  readonly #busyLately: () => boolean;
   /** Work was taken since the consumer last waited: only then is spinning worth a core. */
   #busySinceWait = false;
   /** Running average of the time from starting to wait to work arriving, ms. */
@@ -88,7 +93,7 @@ export class Parking {
   #misses = 0;
   /** Spinning is off until then (performance.now() ms) after a preempted spin; with a budget, the budget says so for every thread. */
   #contendedUntil = 0;
-  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 };
+  readonly stats: SpinStats = { hits: 0, misses: 0, skipped: 0, noSeat: 0, busy: 0, preempted: 0, contended: 0 };
 
   constructor(doorbell: Doorbell, policy: SpinPolicy, hasWork: () => boolean) {
     if (!(policy.micros >= 0 && policy.micros <= MAX_SPIN_MICROS)) {
@@ -99,6 +104,7 @@ export class Parking {
     this.#adaptive = policy.adaptive;
     this.#budget = policy.budget;
     this.#oversubscribed = policy.oversubscribed ?? (() => oversubscribed());
+    this.#busyLately = policy.busyLately ?? (() => oversubscribedLately());
     this.#hasWork = hasWork;
   }
 
@@ -171,6 +177,12 @@ export class Parking {
       // Backed off: the park that follows measures the gap, and a short one
       // lets the next wait spin again.
       if (this.#misses >= MISSES_TO_BACK_OFF) this.#misses = 0;
+      return false;
+    }
+    if (this.#busyLately()) {
+      // No core free for a spinner: it would take the CPU from threads with work.
+      stats.skipped++;
+      stats.busy++;
       return false;
     }
     const seat = this.#budget ? this.#seat(from) : 0;

@@ -69,14 +69,29 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
   describe('Parking', () => {
     const quiet = (): { doorbell: Doorbell; parking: (policy: Partial<ConstructorParameters<typeof Parking>[1]>) => Parking } => {
       const doorbell = new Doorbell(createDoorbell(4));
-      return { doorbell, parking: (p) => new Parking(doorbell, { micros: 300, adaptive: true, budget: null, ...p }, () => doorbell.anyReady()) };
+      // The machine this runs on is not consulted: a test's CPU neighbours must not change what it sees.
+      return { doorbell, parking: (p) => new Parking(doorbell, { micros: 300, adaptive: true, budget: null, busyLately: () => false, ...p }, () => doorbell.anyReady()) };
     };
+
+    it('does not spin while the machine has more runnable threads than cores, and counts that', () => {
+      const { parking } = quiet();
+      let busy = true;
+      const p = parking({ busyLately: () => busy });
+      p.busy();
+      expect(p.spin()).to.equal(false);
+      expect(p.stats).to.deep.include({ skipped: 1, busy: 1, misses: 0, hits: 0 });
+      busy = false;
+      p.busy();
+      p.spin();
+      expect(p.stats.misses + p.stats.preempted).to.equal(1);
+      expect(p.stats.busy).to.equal(1);
+    });
 
     it('spins only after it took work, and counts a spin that found nothing as a miss', () => {
       const { parking } = quiet();
       const p = parking({});
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, busy: 0, preempted: 0, contended: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
       // On a busy machine the spin may be cut short by preemption: fruitless either way.
@@ -158,7 +173,7 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
       const p = parking({ micros: 0 });
       p.busy();
       expect(p.spin()).to.equal(false);
-      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, preempted: 0, contended: 0 });
+      expect(p.stats).to.deep.equal({ hits: 0, misses: 0, skipped: 0, noSeat: 0, busy: 0, preempted: 0, contended: 0 });
       expect(() => parking({ micros: 60_000 })).to.throw(InvalidOptionError, /spin.micros must be a number from 0 to 50000, got 60000/);
     });
   });
