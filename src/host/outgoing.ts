@@ -6,7 +6,7 @@ import { Sender } from '../actor/sender.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { expectsReply, type Codec, type Envelope, type EnvelopeHeader, type EnvelopeKind } from '../codec/envelope.js';
-import { DecodeError, MailboxFullError, NoRespondersError } from '../errors.js';
+import { DecodeError, NoRespondersError } from '../errors.js';
 import { MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
 import { guarded } from '../transport/breaker.js';
 import type { Endpoint } from '../transport/endpoint.js';
@@ -78,16 +78,6 @@ export class Outgoing {
     }
     i32[PUBLISHED]!++;
     i32[MSGS_SENT]! += to.size;
-    if (to.size === 1) {
-      // One subscriber: a send, with the ring's records and no self-contained copy to share.
-      const [only] = to;
-      try {
-        this.sender.send({ kind: 'tell', from: this.#self, to: only!, id: 0, payload: msg, topic: subject, priority: options?.priority });
-      } catch (err) {
-        if (!(err instanceof MailboxFullError)) throw err; // refused by a `fail` mailbox: dead-lettered already, as for many
-      }
-      return 1;
-    }
     // One subscriber refusing (a `fail` mailbox, dead-lettered already) does not starve the rest.
     // `to` is each subscriber in turn; the subject stands in for it where an error names the message.
     this.sender.sendToEach({ kind: 'tell', from: this.#self, to: subject, id: 0, payload: msg, topic: subject, priority: options?.priority }, to);
