@@ -110,6 +110,7 @@ export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejecti
 export type { RetryExhaustion, CompensationFailure } from './resilience/errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './actor/define.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
+export type { SpinStats } from './transport/parking.js';
 export type { ResolvedSystemOptions } from './system/options.js';
 export type { CellState, StandbyState, PoolStats } from './cell/contract.js';
 export type { CrashRecord } from './cell/record.js';

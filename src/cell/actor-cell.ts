@@ -268,14 +268,16 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
         inc.pendingStart = null;
         if (this.record.spec.standby && !this.#standby) this.#prepareStandby();
         return;
-      case 'fatal':
+      case 'fatal': {
+        const error = fromWire(m.error);
         this.#end(
           inc,
-          // Only a thrown Error has a stack of its own (fromWire of anything else would carry this thread's).
-          { normal: false, cause: m.cause, reason: describeWireError(m.error), ...(m.error.stack ? { error: fromWire(m.error) } : {}) },
-          m.cause === 'module' ? moduleError(this.record.spec.module, this.#svc.baseDir, fromWire(m.error)) : undefined,
+          // Only a thrown Error has a stack of its own (anything else rebuilt here would carry this thread's).
+          { normal: false, cause: m.cause, reason: describeWireError(m.error), ...(m.error.stack ? { error } : {}) },
+          m.cause === 'module' ? moduleError(this.record.spec.module, this.#svc.baseDir, error) : undefined,
         );
         return;
+      }
       case 'stopped':
         if (inc.deliberate) inc.onStopped?.();
         else this.#end(inc, { normal: true, reason: m.reason });

@@ -15,6 +15,7 @@ import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
 import type { ResolvedSupervisorSpec } from '../supervisor/spec.js';
 import { processSpinBudget, type SpinBudget } from '../ring/spin-budget.js';
 import { Wiring } from '../transport/wiring.js';
+import type { SpinStats } from '../transport/parking.js';
 import { DeadLetterLog } from './dead-letters.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
 import { EventHub } from './events.js';
@@ -259,15 +260,19 @@ export class ActorSystem {
     deadLetters: number;
     /** The main thread's own publishes, and how many subscriptions the system has. */
     topics: { published: number; unrouted: number; subscriptions: number };
-    /** The main thread's own inbox: sender slots in use (every actor that answered it and is still known). */
-    systemInbox: { senderSlotsInUse: number };
+    /**
+     * The main thread's own inbox: sender slots in use (every actor that
+     * answered it and is still known), and how its waits for the replies of
+     * its asks went (see transport.spin in the README).
+     */
+    systemInbox: { senderSlotsInUse: number; spin: SpinStats };
   } {
     const dl = this.#deadLetters;
     const actors = [...this.#tree.cells.values()].map((c) => actorMetrics(c, dl.countTo(c.id), dl.droppedTo(c.id)));
     const actorsByState: Record<string, number> = {};
     for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
     const topics = { published: this.#topics.published, unrouted: this.#topics.unrouted, subscriptions: this.#topics.table.size };
-    const systemInbox = { senderSlotsInUse: this.#wiring.switchboard.slotsInUse(SYSTEM_ID) };
+    const systemInbox = { senderSlotsInUse: this.#wiring.switchboard.slotsInUse(SYSTEM_ID), spin: { ...this.#endpoint.inbox.spinStats } };
     return { actors, actorsByState, escalations: this.#escalations, deadLetters: dl.count, topics, systemInbox };
   }
 

@@ -24,7 +24,7 @@ export function runnableNow(read: () => string = readLoadavg): number {
  * thread passing by? Only the first is a reason to stop spinning: on a VM,
  * steal of 50 µs and more happens hundreds of times a second on an idle
  * machine, and a spinner that stopped for each would park through every gap.
- * Costs one read of /proc/loadavg (~10 µs); asked once per preempted spin.
+ * Costs one read of /proc/loadavg (~14 µs).
  */
 export function oversubscribed(runnable: number = runnableNow(), cores: number = CORES): boolean {
   return runnable < 0 || runnable > cores;
@@ -37,14 +37,15 @@ let lastBusy = false;
 
 /**
  * `oversubscribed()` as this thread last saw it, looked at again at most
- * once a millisecond: asked before each spin a receiver considers (a look
- * costs ~14 µs, so ~1 % of a thread that spins all the time, and nothing for
- * one that parks). A spin is worth it only with a core free for it: on 2
- * cores, a main thread that spun for its pool's replies while both pool
- * threads computed took a third of the CPU from them.
+ * once a millisecond, or now when `fresh` (a spin was just preempted): asked
+ * before each spin a receiver considers (a look costs ~14 µs, so ~1 % of a
+ * thread that spins all the time, and nothing for one that parks). A spin is
+ * worth it only with a core free for it: on 2 cores, a main thread that spun
+ * for its pool's replies while both pool threads computed took a third of
+ * the CPU from them.
  */
-export function oversubscribedLately(now: number = performance.now()): boolean {
-  if (now - lookedAt >= FRESH_MS) {
+export function oversubscribedLately(fresh = false, now: number = performance.now()): boolean {
+  if (fresh || now - lookedAt >= FRESH_MS) {
     lookedAt = now;
     lastBusy = oversubscribed();
   }

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { Doorbell, ParkResult } from '../ring/doorbell.js';
 import { MAX_SPIN_MICROS } from '../defaults.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
-import { oversubscribed, oversubscribedLately } from './oversubscribed.js';
+import { oversubscribedLately } from './oversubscribed.js';
 
 /** How a receiver spins before it parks. */
 export interface SpinPolicy {
@@ -17,10 +17,12 @@ export interface SpinPolicy {
   adaptive: boolean;
   /** Seats shared by every spinning thread of the process; null = no limit. */
   budget: SpinBudget | null;
-  /** Asked when a spin was preempted: is the machine oversubscribed? Default: /proc/loadavg's runnable threads against the cores. */
-  oversubscribed?: () => boolean;
-  /** Asked before a spin: were there more runnable threads than cores a moment ago? Default: oversubscribedLately. */
-  busyLately?: () => boolean;
+  /**
+   * Does the machine have more runnable threads than cores? Asked before a
+   * spin (a look up to 1 ms old will do) and when a spin was preempted
+   * (`fresh`: look now). Default: oversubscribedLately (/proc/loadavg).
+   */
+  machineBusy?: (fresh: boolean) => boolean;
 }
 
 /** Spin stats of one receiver. */
@@ -84,8 +86,7 @@ export class Parking {
   readonly #spinMs: number;
   readonly #adaptive: boolean;
   readonly #budget: SpinBudget | null;
-  readonly #oversubscribed: () => boolean;
-  readonly #busyLately: () => boolean;
+  readonly #machineBusy: (fresh: boolean) => boolean;
   /** Work was taken since the consumer last waited: only then is spinning worth a core. */
   #busySinceWait = false;
   /** Running average of the time from starting to wait to work arriving, ms. */
@@ -103,8 +104,7 @@ export class Parking {
     this.#spinMs = policy.micros / 1000;
     this.#adaptive = policy.adaptive;
     this.#budget = policy.budget;
-    this.#oversubscribed = policy.oversubscribed ?? (() => oversubscribed());
-    this.#busyLately = policy.busyLately ?? (() => oversubscribedLately());
+    this.#machineBusy = policy.machineBusy ?? oversubscribedLately;
     this.#hasWork = hasWork;
   }
 
@@ -179,7 +179,7 @@ export class Parking {
       if (this.#misses >= MISSES_TO_BACK_OFF) this.#misses = 0;
       return false;
     }
-    if (this.#busyLately()) {
+    if (this.#machineBusy(false)) {
       // No core free for a spinner: it would take the CPU from threads with work.
       stats.skipped++;
       stats.busy++;
@@ -197,7 +197,7 @@ export class Parking {
     if (found === null) {
       stats.preempted++;
       // Descheduled mid-spin: stop spinning only if that took the CPU from threads with work (not a hypervisor's steal).
-      if (this.#oversubscribed()) {
+      if (this.#machineBusy(true)) {
         stats.contended++;
         if (this.#budget) this.#budget.markContended(CONTENDED_MS);
         else this.#contendedUntil = performance.now() + CONTENDED_MS;

@@ -33,6 +33,27 @@ describe('pool actors on piscina (real workers)', function () {
     expect(m.handler.counts.reduce((a, b) => a + b, 0)).to.equal(22);
   });
 
+  it("never spins the main thread for a pool actor's reply (its inbox is read on the main thread), and does for a worker actor's", async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'squares', pool: { module: tasks('tasks'), minThreads: 1, maxThreads: 1 } },
+        { id: 'echo', module: actors('echo') },
+      ],
+    });
+    const tried = (): number => {
+      const s = system.metrics().systemInbox.spin;
+      return s.hits + s.misses + s.skipped + s.preempted;
+    };
+    const before = tried();
+    for (let n = 0; n < 200; n++) expect(await system.ref('squares').ask<number>({ op: 'square', n })).to.equal(n * n);
+    expect(tried(), 'waits that considered a spin, after 200 pool asks').to.equal(before);
+    // The same loop to a worker actor: each wait considers a spin (taken, or skipped on a busy machine).
+    for (let n = 0; n < 200; n++) expect(await system.ref('echo').ask({ op: 'echo', value: n })).to.equal(n);
+    expect(tried()).to.be.greaterThan(before);
+  });
+
   it('answers a handler’s error to the asker without crashing the pool', async () => {
     const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'p', pool: { module: tasks('tasks'), maxThreads: 1 } }] });
     const err = await system

@@ -70,13 +70,13 @@ describe('spinning: a process-wide budget and an adaptive spin', () => {
     const quiet = (): { doorbell: Doorbell; parking: (policy: Partial<ConstructorParameters<typeof Parking>[1]>) => Parking } => {
       const doorbell = new Doorbell(createDoorbell(4));
       // The machine this runs on is not consulted: a test's CPU neighbours must not change what it sees.
-      return { doorbell, parking: (p) => new Parking(doorbell, { micros: 300, adaptive: true, budget: null, busyLately: () => false, oversubscribed: () => false, ...p }, () => doorbell.anyReady()) };
+      return { doorbell, parking: (p) => new Parking(doorbell, { micros: 300, adaptive: true, budget: null, machineBusy: () => false, ...p }, () => doorbell.anyReady()) };
     };
 
     it('does not spin while the machine has more runnable threads than cores, and counts that', () => {
       const { parking } = quiet();
       let busy = true;
-      const p = parking({ busyLately: () => busy });
+      const p = parking({ machineBusy: () => busy });
       p.busy();
       expect(p.spin()).to.equal(false);
       expect(p.stats).to.deep.include({ skipped: 1, busy: 1, misses: 0, hits: 0 });
