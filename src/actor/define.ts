@@ -1,6 +1,8 @@
 import type { Remote } from 'comlink';
 import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
+import type { AnswerFor, ApiFor, AskMessageFor, MessageFor } from './protocol.js';
+import type { ActorRef } from './ref.js';
 
 /** Health an actor reports about itself (the `health` hook). */
 export interface ActorHealth {
@@ -32,13 +34,24 @@ export interface ActorContext<Config = unknown> {
   /** The child's `config` from the tree (updated before `configure` runs). */
   readonly config: Config;
   /**
+   * A reference to another actor: `ctx.ref<typeof Sink>('sink').tell(msg)`
+   * checks the message against Sink's `receive` at compile time.
+   */
+  ref<T = unknown>(id: string): ActorRef<T>;
+  /**
    * Fire-and-forget to another actor. Never blocks; order per destination
    * and priority is kept. Throws MailboxFullError only when the receiver's
    * mailbox is full and its overflow policy is `fail`.
+   * `ctx.send<typeof Sink>('sink', msg)` checks `msg` against Sink's messages.
    */
-  send(to: string, msg: unknown, options?: TellOptions): void;
-  /** Request/response to another actor; settles with the reply or a RingmasterError. */
-  ask<R = unknown>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
+  send<T = unknown>(to: string, msg: MessageFor<T>, options?: TellOptions): void;
+  /**
+   * Request/response to another actor; settles with the reply or a RingmasterError.
+   * `ctx.ask<typeof Enrich>('enrich', raw)` checks the question and types the
+   * answer from Enrich's `receive`; `ctx.ask<R>(to, msg)` with any other type is
+   * an unchecked cast of the answer to `R`.
+   */
+  ask<T = unknown>(to: string, msg: AskMessageFor<T>, options?: AskOptions): Promise<AnswerFor<T>>;
   /** Topic the message being handled was published on; undefined for a message sent to this actor directly. */
   readonly topic: string | undefined;
   /** Sender of the message being handled ('$system' for the main thread). */
@@ -64,10 +77,11 @@ export interface ActorContext<Config = unknown> {
    */
   request<R = unknown>(subject: string, msg: unknown, options?: AskOptions): Promise<R>;
   /**
-   * A typed proxy to another actor's `api`: `await ctx.proxy<RiskApi>('risk').check(order)`.
-   * Each call is an ask (same timeout, priority and settling rules).
+   * A typed proxy to another actor's `api`: `await ctx.proxy<typeof Risk>('risk').check(order)`
+   * (or `ctx.proxy<RiskApi>('risk')` with an interface). Each call is an ask
+   * (same timeout, priority and settling rules).
    */
-  proxy<T>(to: string, options?: AskOptions): Remote<T>;
+  proxy<T>(to: string, options?: AskOptions): Remote<ApiFor<T>>;
   /** Answer the ask being handled now (instead of returning the value from `receive`). */
   reply(value: unknown): void;
   /** End this actor normally after the current message: not a crash (see `transient`, `temporary`). */
@@ -76,39 +90,82 @@ export interface ActorContext<Config = unknown> {
   readonly log: Logger;
 }
 
-export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknown> {
+/** The context `onTopic` gets: the subject the message was published on is always there. */
+export type TopicContext<Config = unknown> = Omit<ActorContext<Config>, 'topic'> & { readonly topic: string };
+
+/**
+ * An actor, as `defineActor` takes it. Every type is inferred from the hooks:
+ * `State` from `init`'s result, `Msg` from `receive`'s `msg` parameter,
+ * `Reply` from what `receive` returns, `Config` from the `ctx` parameter's
+ * annotation (`init(ctx: ActorContext<MyConfig>)`), `Api` from `api`'s
+ * result and `Topic` from `onTopic`'s `msg` parameter.
+ */
+export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never> {
   /** Build the initial state. Throwing fails the start (a crash with cause 'init'). */
-  init: (ctx: ActorContext<Config>) => State | Promise<State>;
+  init(ctx: ActorContext<Config>): State | Promise<State>;
   /**
-   * Handle one message. For an ask, the returned value (or `ctx.reply`) is the
-   * answer. Throwing crashes the actor: its supervisor decides what follows.
+   * Handle one message sent or asked to this actor (and, when there is no
+   * `onTopic`, one published on a subject it subscribes to). For an ask, the
+   * returned value (or `ctx.reply`) is the answer. Throwing crashes the
+   * actor: its supervisor decides what follows.
    */
-  receive: (state: State, msg: Msg, ctx: ActorContext<Config>) => unknown;
+  receive(state: State, msg: Msg, ctx: ActorContext<Config>): Reply | Promise<Reply>;
   /**
-   * Methods other threads call through typed proxies (`system.proxy<Api>(id)`,
-   * `ctx.proxy<Api>(id)`), built once per incarnation after `init`. Calls are
-   * mail like any other: one at a time, between messages. A method that
-   * throws rejects the caller's promise; the actor does not crash.
+   * Handle one message published on a subject this actor subscribes to
+   * (`ctx.topic` is the subject). For a `request`, the returned value is the
+   * answer. Without `onTopic`, published messages go to `receive`.
    */
-  api?: (state: State, ctx: ActorContext<Config>) => object;
-  health?: (state: State, ctx: ActorContext<Config>) => ActorHealth | Promise<ActorHealth>;
-  configure?: (state: State, config: Config, ctx: ActorContext<Config>) => void | Promise<void>;
+  onTopic?(state: State, msg: Topic, ctx: TopicContext<Config>): unknown;
+  /**
+   * Methods other threads call through typed proxies (`system.proxy<typeof A>(id)`,
+   * `ctx.proxy<typeof A>(id)`), built once per incarnation after `init`. Calls are
+   * mail like any other: one at a time, between messages. What a method's
+   * error does is `apiErrors`.
+   */
+  api?(state: State, ctx: ActorContext<Config>): Api;
+  /**
+   * What an error thrown by an `api` method does. `'reply'` (the default):
+   * the caller's promise rejects with it and the actor carries on. `'crash'`:
+   * the actor crashes as if `receive` had thrown (its supervisor decides what
+   * follows) and the caller's promise rejects with ActorCrashedError, whose
+   * `cause` is the method's error.
+   */
+  apiErrors?: 'reply' | 'crash';
+  health?(state: State, ctx: ActorContext<Config>): ActorHealth | Promise<ActorHealth>;
+  configure?(state: State, config: Config, ctx: ActorContext<Config>): void | Promise<void>;
   /** Runs on a graceful stop (not after a crash). */
-  stop?: (state: State, ctx: ActorContext<Config>) => void | Promise<void>;
+  stop?(state: State, ctx: ActorContext<Config>): void | Promise<void>;
 }
 
 export const ACTOR_BRAND = Symbol.for('ringmaster.actor');
 
-export type DefinedActor<State = unknown, Msg = unknown, Config = unknown> = ActorDefinition<State, Msg, Config> & {
+export type DefinedActor<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never> = ActorDefinition<
+  State,
+  Msg,
+  Config,
+  Reply,
+  Api,
+  Topic
+> & {
   readonly [ACTOR_BRAND]: true;
 };
 
-/** Declare an actor; a module's default export must be the result. */
-export function defineActor<State, Msg = unknown, Config = unknown>(
-  def: ActorDefinition<State, Msg, Config>,
-): DefinedActor<State, Msg, Config> {
+/**
+ * Declare an actor; a module's default export must be the result. The
+ * result carries the actor's types, so other modules can check what they
+ * send it: `import type Sink from './sink.js'` and then `ref<typeof Sink>`.
+ */
+export function defineActor<State, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never>(
+  def: ActorDefinition<State, Msg, Config, Reply, Api, Topic>,
+): DefinedActor<State, Msg, Config, Reply, Api, Topic> {
   if (typeof def?.init !== 'function' || typeof def?.receive !== 'function') {
     throw new InvalidOptionError('defineActor()', 'needs at least init(ctx) and receive(state, msg, ctx) functions');
+  }
+  for (const hook of ['onTopic', 'api', 'health', 'configure', 'stop'] as const) {
+    if (def[hook] !== undefined && typeof def[hook] !== 'function') throw new InvalidOptionError(`defineActor() ${hook}`, `must be a function, got ${typeof def[hook]}`);
+  }
+  if (def.apiErrors !== undefined && def.apiErrors !== 'reply' && def.apiErrors !== 'crash') {
+    throw new InvalidOptionError('defineActor() apiErrors', `must be 'reply' or 'crash', got ${JSON.stringify(def.apiErrors)}`);
   }
   return Object.freeze({ ...def, [ACTOR_BRAND]: true as const });
 }

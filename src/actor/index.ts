@@ -3,4 +3,6 @@
 // an actor would load the whole library (HTTP, metrics, config) into every
 // worker, adding ~190 ms to each boot and restart.
 export { defineActor } from './define.js';
-export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor } from './define.js';
+export type { ActorRef } from './ref.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext } from './define.js';
+export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './protocol.js';

@@ -55,7 +55,12 @@ function installErrorFields(): void {
       }
       return [wire, transfer];
     },
-    deserialize: base.deserialize,
+    deserialize(serialized: unknown) {
+      // A failure settled on this side (timeout, crash, stopped) rejects with the error itself, class and cause intact.
+      const local = (serialized as { local?: unknown } | null)?.local;
+      if (local instanceof Error) throw local;
+      return base.deserialize(serialized);
+    },
   });
 }
 
@@ -75,12 +80,17 @@ class ListenerSet {
   }
 }
 
-/** A comlink "throw" response to request `id`, built on this side for a call that never reached an answer. */
-export function throwResponse(id: unknown, err: unknown): unknown {
+/**
+ * A comlink "throw" response to request `id`, for a call that never reached
+ * an answer. `local`: the response stays in this thread (it is never
+ * encoded), so it carries the error object itself and the caller's promise
+ * rejects with it.
+ */
+export function throwResponse(id: unknown, err: unknown, local = false): unknown {
   // An actor without an api answers calls with this, and has no proxy or ApiServer that would have installed it.
   installErrorFields();
   const [wire] = transferHandlers.get('throw')!.serialize({ value: err });
-  return { id, type: 'HANDLER', name: 'throw', value: wire };
+  return { id, type: 'HANDLER', name: 'throw', value: local && err instanceof Error ? { ...(wire as object), local: err } : wire };
 }
 
 /** The caller's end: comlink's requests become `call` asks to one actor. */
@@ -96,7 +106,7 @@ class CallerEndpoint {
     const id = (msg as { id?: unknown }).id;
     this.#call(msg).then(
       (response) => this.#listeners.dispatch(response),
-      (err: unknown) => this.#listeners.dispatch(throwResponse(id, err)),
+      (err: unknown) => this.#listeners.dispatch(throwResponse(id, err, true)),
     );
   }
 
@@ -149,17 +159,55 @@ class CalleeEndpoint {
   }
 }
 
+/**
+ * `api` as comlink sees it when its errors crash the actor: every method
+ * (nested objects' too) reports what it throws or rejects with to `onThrow`
+ * before comlink turns it into the caller's rejection.
+ */
+function reporting(api: object, onThrow: (err: unknown) => void): object {
+  // An empty target: the traps read and write `api`, so a frozen api (whose
+  // properties a proxy of it would have to return unwrapped) is served too.
+  return new Proxy(Object.create(null) as object, {
+    has: (_, prop) => Reflect.has(api, prop),
+    set: (_, prop, value) => Reflect.set(api, prop, value),
+    get(_, prop) {
+      const v: unknown = Reflect.get(api, prop);
+      if (typeof v === 'function') {
+        return function (this: unknown, ...args: unknown[]): unknown {
+          try {
+            const r: unknown = (v as (...a: unknown[]) => unknown).apply(this, args);
+            if (r instanceof Promise) {
+              return r.catch((err: unknown) => {
+                onThrow(err);
+                throw err;
+              });
+            }
+            return r;
+          } catch (err) {
+            onThrow(err);
+            throw err;
+          }
+        };
+      }
+      return typeof v === 'object' && v !== null ? reporting(v, onThrow) : v;
+    },
+  });
+}
+
 /** Serves `call` envelopes against an actor's api object. */
 export class ApiServer {
   readonly #api: object;
   readonly #peers = new Map<string, CalleeEndpoint>();
+  /** What a method threw in the call being served, when errors crash the actor. */
+  #thrown: { err: unknown } | null = null;
 
-  constructor(api: object) {
+  /** `crash`: a method's error is not the caller's answer but the actor's crash (`handle` rejects with it). */
+  constructor(api: object, errors: 'reply' | 'crash' = 'reply') {
     installErrorFields();
-    this.#api = api;
+    this.#api = errors === 'crash' ? reporting(api, (err) => (this.#thrown ??= { err })) : api;
   }
 
-  /** Answer one call; resolves with the comlink response to send back (a thrown error is inside it). */
+  /** Answer one call; resolves with the comlink response to send back (a thrown error is inside it, or, when errors crash the actor, the rejection). */
   handle(env: Envelope): Promise<unknown> {
     let ep = this.#peers.get(env.from);
     // comlink detaches its listener after a RELEASE: a later proxy from the same peer gets a fresh one.
@@ -168,7 +216,13 @@ export class ApiServer {
       this.#peers.set(env.from, ep);
       expose(this.#api, ep as unknown as Endpoint);
     }
-    return ep.request(env.payload);
+    this.#thrown = null;
+    return ep.request(env.payload).then((response) => {
+      const thrown = this.#thrown;
+      this.#thrown = null;
+      if (thrown) throw thrown.err;
+      return response;
+    });
   }
 }
 

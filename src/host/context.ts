@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorContext, AskOptions, TellOptions } from '../actor/define.js';
+import type { AnswerFor, ApiFor } from '../actor/protocol.js';
+import { ActorRef } from '../actor/ref.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
 import type { Outgoing } from './outgoing.js';
@@ -34,9 +36,10 @@ export function makeContext(src: ContextSource): ActorContext {
       return src.config();
     },
     log: src.log,
+    ref: <T>(id: string): ActorRef<T> => new ActorRef<T>(id, { tell: (to, msg, o) => out.tell(to, msg, o), ask: <R>(to: string, msg: unknown, o: AskOptions = {}) => out.ask<R>(to, msg, o, undefined) }),
     send: (to: string, msg: unknown, options?: TellOptions): void => out.tell(to, msg, options),
-    ask: <R>(to: string, msg: unknown, options: AskOptions = {}): Promise<R> => out.ask<R>(to, msg, options, undefined),
-    proxy: <T>(to: string, options: AskOptions = {}) => out.proxy<T>(to, options),
+    ask: <T>(to: string, msg: unknown, options: AskOptions = {}): Promise<AnswerFor<T>> => out.ask<AnswerFor<T>>(to, msg, options, undefined),
+    proxy: <T>(to: string, options: AskOptions = {}) => out.proxy<ApiFor<T>>(to, options),
     get topic() {
       return src.current()?.topic;
     },

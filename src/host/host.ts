@@ -136,7 +136,7 @@ export class Host {
     }
     try {
       const api = this.#def.api?.(this.#state, this.#ctx);
-      if (api !== undefined) this.#api = new ApiServer(api);
+      if (api !== undefined) this.#api = new ApiServer(api, this.#def.apiErrors);
     } catch (err) {
       this.#fatal('init', err);
       return;
@@ -215,7 +215,13 @@ export class Host {
     this.#replied = false;
     let result: unknown;
     try {
-      result = env.kind === 'call' ? this.#call(env) : this.#def!.receive(this.#state, env.payload, this.#ctx);
+      const def = this.#def!;
+      result =
+        env.kind === 'call'
+          ? this.#call(env)
+          : env.topic !== undefined && def.onTopic
+            ? def.onTopic(this.#state, env.payload as never, this.#ctx as ActorContext & { topic: string })
+            : def.receive(this.#state, env.payload, this.#ctx);
     } catch (err) {
       this.#fatal('exception', err);
       return undefined;

@@ -1,4 +1,7 @@
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   DEFAULT_ASK_TIMEOUT_MS,
@@ -18,7 +21,8 @@ import {
 } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
-import type { TreeSpec } from '../supervisor/spec.js';
+import type { ConfigFor } from '../actor/protocol.js';
+import type { ChildSpec, TreeSpec } from '../supervisor/spec.js';
 
 /**
  * The options of an ActorSystem: one schema, used by ActorSystem.start and by
@@ -139,8 +143,12 @@ export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
  */
 export const systemOptionsSchema = z.object({
   name: systemNameSchema,
-  /** Relative `module` paths are resolved from here; default process.cwd(). */
-  baseDir: z.string().optional(),
+  /**
+   * Relative `module` paths are resolved from here: a folder, or a file
+   * (then its folder), as a path or a file URL — `baseDir: import.meta.url`
+   * resolves modules next to the file that starts the system. Default process.cwd().
+   */
+  baseDir: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
   /** Level for the system and every actor (a child's `logLevel` overrides); pretty: human-readable lines (default: when stdout is a terminal). */
   log: logSchema.partial().optional(),
   /** The data plane: `{ spin: 'auto' | 'off' | { micros, maxSpinners } }`. */
@@ -154,6 +162,13 @@ export interface SystemOptions extends z.input<typeof systemOptionsSchema> {
   tree: TreeSpec;
 }
 
+/**
+ * What `system.spawn` takes: a child spec, or `{ id, config? }` under a
+ * simple_one_for_one supervisor. `config` is checked against the actor's
+ * `ctx.config` when `T` is its type.
+ */
+export type SpawnSpec<T = unknown> = (Omit<ChildSpec, 'config'> & { config?: ConfigFor<T> }) | { id: string; config?: ConfigFor<T> };
+
 /** The options as the system runs with them: every default filled in (the tree aside, resolved by resolveTree). */
 export interface ResolvedSystemOptions extends SystemTuning {
   name: string;
@@ -165,6 +180,22 @@ export interface ResolvedSystemOptions extends SystemTuning {
 
 function pathOf(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+/**
+ * The folder relative module paths resolve from: `base` as a path (relative
+ * to process.cwd()), a `file:` URL string or a URL; a file stands for its folder.
+ */
+export function resolveBaseDir(base: string | URL): string {
+  let path: string;
+  try {
+    path = base instanceof URL || base.startsWith('file:') ? fileURLToPath(base) : resolve(base);
+  } catch (err) {
+    throw new InvalidOptionError('baseDir', `must be a folder, a file or a file: URL, got ${String(base)} (${(err as Error).message})`);
+  }
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new InvalidOptionError('baseDir', `no such file or folder: ${path}`);
+  return st.isDirectory() ? path : dirname(path);
 }
 
 /**
@@ -183,7 +214,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
   const o = r.data;
   return {
     name: o.name,
-    baseDir: o.baseDir ?? process.cwd(),
+    baseDir: o.baseDir === undefined ? process.cwd() : resolveBaseDir(o.baseDir),
     logLevel: o.log?.level ?? DEFAULT_LOG_LEVEL,
     logPretty: o.log?.pretty ?? process.stdout.isTTY === true,
     maxMessageBytes: o.maxMessageBytes ?? SYSTEM_TUNING_DEFAULTS.maxMessageBytes,

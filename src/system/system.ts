@@ -19,8 +19,9 @@ import type { SpinStats } from '../transport/parking.js';
 import { DeadLetterLog } from './dead-letters.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
 import { EventHub } from './events.js';
-import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './options.js';
-import { ActorRef } from './ref.js';
+import { resolveSystemOptions, type ResolvedSystemOptions, type SpawnSpec, type SystemOptions } from './options.js';
+import type { ApiFor } from '../actor/protocol.js';
+import { ActorRef } from '../actor/ref.js';
 import { TreeRegistry } from './registry.js';
 import { cellServices } from './services.js';
 import { actorMetrics, aggregate, moduleHealth, treeStatus, type ActorMetrics, type ActorStatus, type SystemHealth } from './snapshot.js';
@@ -116,8 +117,9 @@ export class ActorSystem {
     return system;
   }
 
-  ref<Msg = unknown>(id: string): ActorRef<Msg> {
-    return new ActorRef<Msg>(id, { tell: (to, msg, o) => this.#endpoint.tell(to, msg, o), ask: (to, msg, o) => this.#endpoint.ask(to, msg, o) });
+  /** A reference to actor `id`; `system.ref<typeof Sink>('sink')` checks what it is told and asked (see ActorRef). */
+  ref<T = unknown>(id: string): ActorRef<T> {
+    return new ActorRef<T>(id, { tell: (to, msg, o) => this.#endpoint.tell(to, msg, o), ask: (to, msg, o) => this.#endpoint.ask(to, msg, o) });
   }
 
   /**
@@ -139,12 +141,13 @@ export class ActorSystem {
   }
 
   /**
-   * A typed proxy to actor `id`'s `api`: `await system.proxy<RiskApi>('risk').check(order)`.
+   * A typed proxy to actor `id`'s `api`: `await system.proxy<typeof Risk>('risk').check(order)`
+   * (or `system.proxy<RiskApi>('risk')` with an interface).
    * Each call is an ask over the rings (comlink's protocol, not postMessage),
    * settled by the answer, the method's error, or the ask's timeout/crash errors.
    */
-  proxy<T>(id: string, options: AskOptions = {}): Remote<T> {
-    return makeProxy<T>((m) => this.#endpoint.ask(id, m, options, undefined, 'call'));
+  proxy<T>(id: string, options: AskOptions = {}): Remote<ApiFor<T>> {
+    return makeProxy<ApiFor<T>>((m) => this.#endpoint.ask(id, m, options, undefined, 'call'));
   }
 
   /** Every topic subscription: pattern and subscriber (an actor id, or '$system'). */
@@ -152,8 +155,12 @@ export class ActorSystem {
     return this.#topics.list();
   }
 
-  /** Add a child to supervisor `parentId` while running. For simple_one_for_one, pass `{ id, config? }`. */
-  async spawn<Msg = unknown>(parentId: string, childSpec: unknown): Promise<ActorRef<Msg>> {
+  /**
+   * Add a child to supervisor `parentId` while running: a child spec, or
+   * `{ id, config? }` under a simple_one_for_one supervisor.
+   * `spawn<typeof Worker>(...)` checks `config` and types the returned ref.
+   */
+  async spawn<T = unknown>(parentId: string, childSpec: SpawnSpec<T>): Promise<ActorRef<T>> {
     const sup = this.#tree.supervisors.get(parentId);
     if (!sup) throw new NoSuchActorError(parentId, 'spawn');
     const spec = resolveDynamicChild(childSpec, sup.spec, this.#tree.ids());
@@ -164,7 +171,7 @@ export class ActorSystem {
       this.#tree.forget(spec.id); // the id is free again for a corrected spawn
       throw err;
     }
-    return this.ref<Msg>(spec.id);
+    return this.ref<T>(spec.id);
   }
 
   /** Graceful stop: each actor drains its inbox, stops in reverse start order; every pending ask settles. */

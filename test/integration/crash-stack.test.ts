@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ActorCrashedError } from '../../src/index.js';
+import { ActorCrashedError, startHttp } from '../../src/index.js';
 import type { CrashMsg } from '../fixtures/actors/crasher.js';
 import { actors, find, Systems, until } from './system-helpers.js';
 
@@ -30,6 +30,15 @@ describe('a crash carries the stack of what the actor threw (real workers)', fun
     expect(crashed.stack).to.equal(cause.stack);
     const status = system.status().find((s) => s.id === 'c')!;
     expect(status.lastCrash?.stack).to.equal(cause.stack);
+
+    // And /api/actors/:id, which the dashboard's crash detail reads.
+    const http = await startHttp(system, { port: 0 });
+    try {
+      const body = (await (await fetch(`${http.url}/api/actors/c`)).json()) as { status: { lastCrash?: { stack?: string } } };
+      expect(body.status.lastCrash?.stack).to.equal(cause.stack);
+    } finally {
+      await http.close();
+    }
   });
 
   it('has no stack for a crash that threw nothing (the thread exited)', async () => {

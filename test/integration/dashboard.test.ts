@@ -110,6 +110,10 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
 
     await page.waitForSelector(`${node('crasher')}.state-running`);
     expect(await text(page, `${node('crasher')} .node-meta`)).to.equal('incarnation 2 · 1 restart');
+    // The actor panel folds the stack of what the actor threw; it names the actor's own file.
+    await page.click(node('crasher'));
+    await page.locator('#actor-detail:not([hidden]) details.crash-stack summary').click();
+    expect(await text(page, '[data-field="crash stack"]')).to.match(/fixtures\/actors\/crasher\.(js|ts):\d+/);
     await page.locator('#timeline li.type-restarted').first().waitFor();
 
     // The timeline filter keeps one actor's events.

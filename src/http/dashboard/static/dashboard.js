@@ -215,6 +215,11 @@ function renderActor() {
     const c = s.lastCrash;
     const text = `${fmtTime(c.at)}, incarnation ${c.incarnation}, ${c.cause}: ${c.reason}`;
     figures.push(el('dt', { text: 'last crash' }), el('dd', { class: 'wide', text, 'data-field': 'last crash' }));
+    if (c.stack) {
+      // The stack of what the actor threw, folded; text, never markup.
+      const stack = el('details', { class: 'crash-stack' }, el('summary', { text: 'stack' }), el('pre', { text: c.stack, 'data-field': 'crash stack' }));
+      figures.push(el('dt', { text: '' }), el('dd', { class: 'wide' }, stack));
+    }
   }
   $('actor-figures').replaceChildren(...figures);
   renderCharts(s.id);

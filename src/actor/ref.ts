@@ -1,4 +1,5 @@
-import type { AskOptions, TellOptions } from '../actor/define.js';
+import type { AskOptions, TellOptions } from './define.js';
+import type { MessageFor, RefAnswer } from './protocol.js';
 
 /** How a ref reaches its system (kept apart so a ref holds no system internals). */
 export interface RefPort {
@@ -6,8 +7,13 @@ export interface RefPort {
   ask<R>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
 }
 
-/** An address of an actor, usable from the main thread. Cheap to make; valid across restarts. */
-export class ActorRef<Msg = unknown> {
+/**
+ * An address of an actor. Cheap to make; valid across restarts. `T` is the
+ * actor's type (`ActorRef<typeof Sink>`, from `system.ref<typeof Sink>('sink')`):
+ * then `tell` and `ask` take only Sink's messages and `ask` settles with its
+ * reply type. Any other `T` is the message type, and asks are unchecked.
+ */
+export class ActorRef<T = unknown> {
   readonly id: string;
   readonly #port: RefPort;
 
@@ -21,7 +27,7 @@ export class ActorRef<Msg = unknown> {
    * a dead letter. Throws MailboxFullError when the actor's mailbox is full
    * and its overflow policy is `fail`.
    */
-  tell(msg: Msg, options?: TellOptions): void {
+  tell(msg: MessageFor<T>, options?: TellOptions): void {
     this.#port.tell(this.id, msg, options);
   }
 
@@ -29,7 +35,7 @@ export class ActorRef<Msg = unknown> {
    * Request/response. Settles with the reply, or with AskTimeoutError,
    * ActorCrashedError, ActorStoppedError or NoSuchActorError.
    */
-  ask<R = unknown>(msg: Msg, options?: AskOptions): Promise<R> {
+  ask<R = RefAnswer<T>>(msg: MessageFor<T>, options?: AskOptions): Promise<R> {
     return this.#port.ask<R>(this.id, msg, options);
   }
 }
