@@ -30,6 +30,8 @@ export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimi
 export { defineActor } from './actor/define.js';
 export { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_SEND_TIMEOUT_MS, DEFAULT_DEAD_LETTER_LIMIT, DEFAULT_INBOX_SENDER_SLOTS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SPIN_MICROS, MAX_TIMEOUT_MS } from './defaults.js';
 export { ActorSystem, SYSTEM_ID } from './system/system.js';
+// Adds ActorSystem.fromConfig (config files sit a layer above the system).
+export { fromConfig } from './launch/from-config.js';
 export { ActorRef } from './actor/ref.js';
 export { startHttp, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HTTP_CLOSE_GRACE_MS } from './http/server.js';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics/registry.js';
@@ -111,6 +113,8 @@ export type { RetryExhaustion, CompensationFailure } from './resilience/errors.j
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext } from './actor/define.js';
 export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './actor/protocol.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
+export type { ShutdownPhase } from './system/shutdown.js';
+export type { FromConfigOptions, ConfiguredSystem } from './launch/from-config.js';
 export type { SpinStats } from './transport/parking.js';
 export type { ResolvedSystemOptions, SpawnSpec } from './system/options.js';
 export type { CellState, StandbyState, PoolStats } from './cell/contract.js';

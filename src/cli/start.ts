@@ -1,6 +1,7 @@
-import { ConfigManager, loadConfig, toSystemOptions, configRoutes, type ConfigFlags } from '../config/index.js';
-import { startHttp, type HttpServer } from '../http/server.js';
-import { ActorSystem } from '../system/system.js';
+import type { ConfigFlags } from '../config/index.js';
+import type { HttpServer } from '../http/server.js';
+import { fromConfig } from '../launch/from-config.js';
+import type { ActorSystem } from '../system/system.js';
 import { help, type Io } from './config-commands.js';
 import { stopRequests, stopWhenOrphaned, type StopRequests } from './signals.js';
 import { CONFIG_OPTIONS, configFlags, EXIT_FAILURE, EXIT_FORCED, EXIT_OK, parse, requireFile } from './usage.js';
@@ -38,43 +39,21 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
 }
 
 async function run(file: string, flags: ConfigFlags, io: Io, requests: StopRequests): Promise<number> {
-  const loaded = await loadConfig(file, { flags });
-  const { config } = loaded;
-  const system = await ActorSystem.start(toSystemOptions(config));
-  const manager = new ConfigManager(system, loaded, { flags });
-  let http: HttpServer | null = null;
-  try {
-    if (config.http) {
-      const routes = configRoutes(manager);
-      http = await startHttp(system, {
-        host: config.http.host,
-        port: config.http.port,
-        ...(config.http.token !== undefined ? { token: config.http.token } : {}),
-        ...(config.http.allowedHosts !== undefined ? { allowedHosts: config.http.allowedHosts } : {}),
-        reloads: () => manager.counts(),
-        onReload: routes.reload,
-        config: routes,
-      });
-    }
-    await manager.watch();
-  } catch (err) {
-    await manager.close();
-    await system.stop(`start failed: ${(err as Error).message}`);
-    throw err;
-  }
-
+  const system = await fromConfig(file, { flags });
+  const { http } = system;
+  const config = system.config.started;
   if (requests.first === null) summarize(system, http, config.http?.token !== undefined, config.file, io);
   const stopped = system.whenStopped().then((reason) => ({ by: 'itself' as const, reason }));
   const asked = requests.requested.then((reason) => ({ by: 'request' as const, reason }));
   const end = await Promise.race([asked, stopped]);
   if (end.by === 'itself') {
+    // Its stop closed the watcher and the listener too.
     io.err(`ringmaster: the system stopped by itself: ${end.reason}`);
-    await closeAll([() => manager.close(), () => http?.close()], io);
     return EXIT_FAILURE;
   }
-  // The watcher first (no reload half-way through the stop), the system next
-  // (it drains and stops in reverse start order; /ready says 503 meanwhile), HTTP last.
-  const ok = await closeAll([() => manager.close(), () => system.stop(end.reason.startsWith('SIG') ? `signal ${end.reason}` : end.reason), () => http?.close()], io);
+  // The watcher first (no reload half-way through the stop), the actors next
+  // (each drains, in reverse start order; /ready says 503 meanwhile), HTTP last: system.stop() does all three.
+  const ok = await closeAll([() => system.stop(end.reason.startsWith('SIG') ? `signal ${end.reason}` : end.reason)], io);
   return ok ? EXIT_OK : EXIT_FAILURE;
 }
 

@@ -80,6 +80,11 @@ export class ConfigManager {
     return this.#started.file;
   }
 
+  /** The configuration the system started with (start-only fields such as `http` keep these values until the next start). */
+  get started(): RingmasterConfig {
+    return this.#started;
+  }
+
   get current(): ConfigVersion {
     return this.#versions[this.#versions.length - 1]!;
   }

@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CellFactory, CellServices, ChildCell } from '../cell/contract.js';
-import { InvalidOptionError, NoSuchActorError } from '../errors.js';
+import type { Logger } from 'pino';
+import { InvalidOptionError, InvalidTreeError, NoSuchActorError, ReloadFailedError } from '../errors.js';
 import { checkModule } from '../cell/standby.js';
 import { moduleError } from '../cell/incarnation.js';
 import type { EventInput } from '../events.js';
-import type { TreeChange } from '../supervisor/diff.js';
+import { diffTrees, type TreeChange } from '../supervisor/diff.js';
 import { Supervisor } from '../supervisor/runtime.js';
 import type { ResolvedChildSpec, ResolvedNode, ResolvedSupervisorSpec } from '../supervisor/spec.js';
 import type { Topics } from './topics.js';
@@ -102,6 +103,32 @@ export class TreeRegistry {
     const sup = parent ? this.supervisors.get(parent) : undefined;
     if (!sup) throw new NoSuchActorError(id, 'control');
     return sup;
+  }
+
+  /** Turn the running tree into `next` (see ActorSystem.applyTree): checked as a whole, applied change by change, rolled back on a failure. */
+  async applyTree(next: ResolvedSupervisorSpec, askTimeoutMs: number, log: Logger): Promise<TreeChange[]> {
+    const current = this.snapshot();
+    if (next.id !== current.id) {
+      throw new InvalidTreeError([{ path: 'tree.id', message: `the root cannot be renamed while running ('${current.id}' → '${next.id}')` }]);
+    }
+    const changes = diffTrees(current, next);
+    await this.checkModules(changes);
+    try {
+      for (const ch of changes) await this.apply(ch, askTimeoutMs);
+    } catch (err) {
+      throw await this.#rollBack(current, err as Error, askTimeoutMs, log);
+    }
+    return changes;
+  }
+
+  /** A change failed part-way: turn the running tree back into `before`, and say what could not be undone. */
+  async #rollBack(before: ResolvedSupervisorSpec, failure: Error, askTimeoutMs: number, log: Logger): Promise<ReloadFailedError> {
+    const undo = diffTrees(this.snapshot(), before);
+    const left: Error[] = [];
+    for (const ch of undo) await this.apply(ch, askTimeoutMs).catch((e: Error) => left.push(e));
+    const how = left.length === 0 ? 'the changes applied before it were rolled back' : `rolling back left ${left.length} change(s) undone: ${left.map((e) => e.message).join('; ')}`;
+    log.error({ err: failure, undone: undo.length, left: left.length }, 'tree change failed; rolled back');
+    return new ReloadFailedError(`tree change failed: ${failure.message}; ${how}`, left, { cause: failure });
   }
 
   /**

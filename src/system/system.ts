@@ -5,12 +5,12 @@ import type { Subscription } from '../bus/registry.js';
 import { ActorCell } from '../cell/actor-cell.js';
 import type { CellFactory, ChildCell } from '../cell/contract.js';
 import { Codec } from '../codec/envelope.js';
-import { ActorStoppedError, InvalidOptionError, InvalidTreeError, NoSuchActorError, ReloadFailedError } from '../errors.js';
+import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import type { ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
 import { Watchdog } from '../health/watchdog.js';
 import { createLogger } from '../log/logger.js';
 import { PoolCell } from '../pool/cell.js';
-import { diffTrees, type TreeChange } from '../supervisor/diff.js';
+import type { TreeChange } from '../supervisor/diff.js';
 import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
 import type { ResolvedSupervisorSpec } from '../supervisor/spec.js';
 import { processSpinBudget, type SpinBudget } from '../ring/spin-budget.js';
@@ -19,6 +19,7 @@ import type { SpinStats } from '../transport/parking.js';
 import { DeadLetterLog } from './dead-letters.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
 import { EventHub } from './events.js';
+import { ShutdownTasks, type ShutdownPhase } from './shutdown.js';
 import { resolveSystemOptions, type ResolvedSystemOptions, type SpawnSpec, type SystemOptions } from './options.js';
 import type { ApiFor } from '../actor/protocol.js';
 import { ActorRef } from '../actor/ref.js';
@@ -57,6 +58,7 @@ export class ActorSystem {
   #escalations = 0;
   #state: SystemState = 'starting';
   #stopping: Promise<void> | null = null;
+  readonly #shutdownTasks = new ShutdownTasks();
   readonly #stopped: Promise<string>;
   #resolveStopped!: (reason: string) => void;
 
@@ -180,6 +182,18 @@ export class ActorSystem {
     return this.#stopping;
   }
 
+  /**
+   * Run `task` as part of every stop of this system (CoordinatedShutdown's
+   * phases, two of them): `before-actors` tasks run first, while the actors
+   * still run (stop taking reloads or requests); `after-actors` tasks once
+   * every actor has stopped (close a listener). A phase's tasks run in the
+   * order added and are awaited; one that throws is logged and the stop goes
+   * on. Returns a function that removes the task.
+   */
+  onShutdown(phase: ShutdownPhase, task: () => unknown): () => void {
+    return this.#shutdownTasks.add(phase, task);
+  }
+
   /** Resolves with the reason once the system has stopped (by stop(), or an escalation at the root). */
   whenStopped(): Promise<string> {
     return this.#stopped;
@@ -233,30 +247,8 @@ export class ActorSystem {
    * supervisor fields apply in place; added nodes start in start order.
    */
   async applyTree(raw: unknown): Promise<TreeChange[]> {
-    if (this.#state !== 'running') throw new ActorStoppedError(SYSTEM_ID, `cannot change the tree: the system is ${this.#state}`);
-    const next = resolveTree(raw);
-    const current = this.tree;
-    if (next.id !== current.id) {
-      throw new InvalidTreeError([{ path: 'tree.id', message: `the root cannot be renamed while running ('${current.id}' → '${next.id}')` }]);
-    }
-    const changes = diffTrees(current, next);
-    await this.#tree.checkModules(changes);
-    try {
-      for (const ch of changes) await this.#tree.apply(ch, this.#opts.askTimeoutMs);
-    } catch (err) {
-      throw await this.#rollBack(current, err as Error);
-    }
-    return changes;
-  }
-
-  /** A change failed part-way: turn the running tree back into `before`, and say what could not be undone. */
-  async #rollBack(before: ResolvedSupervisorSpec, failure: Error): Promise<ReloadFailedError> {
-    const undo = diffTrees(this.tree, before);
-    const left: Error[] = [];
-    for (const ch of undo) await this.#tree.apply(ch, this.#opts.askTimeoutMs).catch((e: Error) => left.push(e));
-    const how = left.length === 0 ? 'the changes applied before it were rolled back' : `rolling back left ${left.length} change(s) undone: ${left.map((e) => e.message).join('; ')}`;
-    this.log.error({ err: failure, undone: undo.length, left: left.length }, 'tree change failed; rolled back');
-    return new ReloadFailedError(`tree change failed: ${failure.message}; ${how}`, left, { cause: failure });
+    if (this.#state !== 'running' || this.#stopping) throw new ActorStoppedError(SYSTEM_ID, `cannot change the tree: the system is ${this.#stopping ? 'stopping' : this.#state}`);
+    return this.#tree.applyTree(resolveTree(raw), this.#opts.askTimeoutMs, this.log);
   }
 
   /** Counters of every actor and of the system, read without asking any worker. */
@@ -292,7 +284,7 @@ export class ActorSystem {
 
   /** True once every actor has started (and the system is not stopping). */
   ready(): boolean {
-    return this.#state === 'running' && [...this.#tree.cells.values()].every((c) => c.record.state === 'running' || c.record.retired);
+    return this.#state === 'running' && !this.#stopping && [...this.#tree.cells.values()].every((c) => c.record.state === 'running' || c.record.retired);
   }
 
   /** An operator's restart of one actor (or supervisor subtree): graceful stop, then start; not a crash. */
@@ -327,8 +319,10 @@ export class ActorSystem {
   }
 
   async #shutdown(reason: string): Promise<void> {
-    this.#state = 'stopping';
     this.log.info({ reason }, 'system stopping');
+    // The actors still take mail here (ready() says false already).
+    await this.#shutdownTasks.run('before-actors', reason, this.log);
+    this.#state = 'stopping';
     const root = this.#tree.root;
     if (root) {
       // An actor with no incarnation now (backing off, crashed, stopped) will
@@ -342,6 +336,7 @@ export class ActorSystem {
     // Nothing it started outlives the stop: spare workers, and the pump's wait.
     await Promise.all([...this.#tree.cells.values()].map((c) => c.quiesce()));
     await this.#endpoint.close();
+    await this.#shutdownTasks.run('after-actors', reason, this.log);
     this.#events.emit({ type: 'system-stopped', reason });
     this.#events.close();
     this.log.info({ reason, deadLetters: this.#deadLetters.count }, 'system stopped');
