@@ -3,7 +3,7 @@
 // transport) in it. Loading the same code as ~45 separate modules costs each
 // worker a file open, stat, read and compile per module through the process's
 // shared libuv pool; with a hundred workers starting at once that queue was
-// most of their start time (see the README's footprint figures).
+// most of their start time (the start-up figures are in docs/benchmarks.md).
 //
 // Two modules stay outside, loaded from dist/src as their own files: the ones
 // an actor module itself imports through `ringmaster/actor` (define.js and

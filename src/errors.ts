@@ -1,6 +1,6 @@
 /**
  * Every error Ringmaster throws or rejects with is a RingmasterError carrying a
- * fixed `code`. The table of codes is in the README; test/unit/errors.test.ts
+ * fixed `code`. The table of codes is in docs/errors.md; test/unit/errors.test.ts
  * keeps the two in step.
  */
 

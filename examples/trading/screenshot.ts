@@ -1,5 +1,5 @@
 /**
- * Takes the README's picture of the dashboard: run `npm start` (with
+ * Takes the picture of the dashboard in docs/observability.md: run `npm start` (with
  * RINGMASTER_HTTP_TOKEN set, so the actions show enabled), let it trade for a
  * minute or two, then in another terminal
  *

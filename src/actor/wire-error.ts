@@ -23,9 +23,14 @@ export interface WireError {
   incarnation?: number;
   timeoutMs?: number;
   policy?: string;
+  /** The error's `cause`, as far as MAX_CAUSES deep. */
+  cause?: WireError;
 }
 
-export function toWire(err: unknown): WireError {
+/** How deep a `cause` chain crosses a thread (deeper causes, and a cycle, are cut off). */
+export const MAX_CAUSES = 8;
+
+export function toWire(err: unknown, depth = 0): WireError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
   const e = err as Error & Partial<WireError>;
   const w: WireError = { name: e.name, message: e.message };
@@ -34,11 +39,32 @@ export function toWire(err: unknown): WireError {
   for (const k of ['actor', 'crash', 'reason', 'incarnation', 'timeoutMs', 'policy'] as const) {
     if (e[k] !== undefined) (w as unknown as Record<string, unknown>)[k] = e[k];
   }
+  if (e.cause !== undefined && e.cause !== err && depth < MAX_CAUSES) w.cause = toWire(e.cause, depth + 1);
   return w;
 }
 
-/** Rebuild the typed error a WireError stands for (unknown kinds become a plain Error). */
+/** An error's stack followed by its causes' (`Caused by: …`, as far as MAX_CAUSES deep): what a crash report shows. */
+export function stackWithCauses(err: Error): string | undefined {
+  if (err.stack === undefined) return undefined;
+  let text = err.stack;
+  let cause: unknown = err.cause;
+  for (let i = 0; i < MAX_CAUSES && cause !== undefined && cause !== err; i++) {
+    text += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
+}
+
+/** Rebuild the typed error a WireError stands for (unknown kinds become a plain Error), with its cause chain. */
 export function fromWire(w: WireError): Error {
+  const e = rebuild(w);
+  // No stack came across (a thrown non-Error): this thread's would point at the wrong code.
+  if (w.stack === undefined) e.stack = `${e.name}: ${e.message}`;
+  if (w.cause !== undefined) Object.defineProperty(e, 'cause', { value: fromWire(w.cause), writable: true, configurable: true, enumerable: false });
+  return e;
+}
+
+function rebuild(w: WireError): Error {
   switch (w.code) {
     case 'ERR_ACTOR_CRASHED':
       return new ActorCrashedError(w.actor ?? '?', w.crash ?? 'exception', w.reason ?? w.message, w.incarnation ?? 0);

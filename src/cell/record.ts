@@ -1,3 +1,4 @@
+import { stackWithCauses } from '../actor/wire-error.js';
 import { ActorCrashedError, type CrashCause } from '../errors.js';
 import { createLiveness, Liveness, MSGS_FINISHED } from '../liveness/liveness.js';
 import { ringDepth, ringFullEvents } from '../ring/ring.js';
@@ -120,7 +121,7 @@ export class CellRecord {
   recordCrash(incarnation: number, cause: CrashCause, reason: string, error?: Error): ActorCrashedError {
     this.state = 'crashed';
     this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
-    const stack = error?.stack;
+    const stack = error ? stackWithCauses(error) : undefined;
     this.lastCrash = { incarnation, cause, reason, ...(stack ? { stack } : {}), at: Date.now() };
     this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...(stack ? { stack } : {}) });
     // `cause` is what the actor threw: its stack points at the actor's own line, not at this file.

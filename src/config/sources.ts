@@ -62,7 +62,7 @@ const bool = (raw: string): Parsed => {
   return { error: `must be true or false, got '${raw}'` };
 };
 
-/** The fixed mapping of environment variables and flags onto config fields (the README's table). */
+/** The fixed mapping of environment variables and flags onto config fields (the table in docs/configuration.md). */
 export const OVERRIDES: readonly Override[] = [
   { path: ['name'], env: 'RINGMASTER_NAME', flag: '--name', key: 'name', parse: text },
   { path: ['http', 'host'], env: 'RINGMASTER_HTTP_HOST', flag: '--host', key: 'host', parse: text },

@@ -262,7 +262,7 @@ export class ActorSystem {
     /**
      * The main thread's own inbox: sender slots in use (every actor that
      * answered it and is still known), and how its waits for the replies of
-     * its asks went (see transport.spin in the README).
+     * its asks went (see transport.spin in docs/data-plane.md).
      */
     systemInbox: { senderSlotsInUse: number; spin: SpinStats };
   } {

@@ -41,6 +41,24 @@ describe('a crash carries the stack of what the actor threw (real workers)', fun
     }
   });
 
+  it("carries the error's cause chain across: on ActorCrashedError.cause.cause, and as Caused by: lines in the crash's stack", async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
+    const err = (await system
+      .ref<CrashMsg>('c')
+      .ask({ op: 'throw-wrapped', message: 'saving failed', cause: 'disk full' })
+      .catch((e: unknown) => e)) as ActorCrashedError;
+    const thrown = err.cause as Error;
+    expect(thrown.message).to.equal('saving failed');
+    const inner = thrown.cause as Error;
+    expect([inner.name, inner.message]).to.deep.equal(['TypeError', 'disk full']);
+    expect(inner.stack).to.match(CRASHER_LINE);
+    expect((inner.cause as Error).message, 'a thrown non-Error cause arrives as an Error of its text').to.equal('the root');
+    const crashed = await until(() => find(events, 'crashed', 'c'), 'the crashed event');
+    expect(crashed.stack).to.match(/^Error: saving failed\n/);
+    expect(crashed.stack).to.include('\nCaused by: TypeError: disk full\n');
+    expect(crashed.stack).to.match(/\nCaused by: Error: the root$/);
+  });
+
   it('has no stack for a crash that threw nothing (the thread exited)', async () => {
     const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
     system.ref<CrashMsg>('c').tell({ op: 'exit', code: 3 });

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, MessageTooLargeError, RingmasterError, RingCorruptError } from '../../src/index.js';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
 describe('errors', () => {
-  it('lists exactly the codes of src/errors.ts in the README table', () => {
+  it('lists exactly the codes of src/errors.ts in the docs/errors.md table', () => {
     const documented = [...readme.matchAll(/^\| `(ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).to.deep.equal(Object.keys(ErrorCodes).sort());
   });
