@@ -1,3 +1,5 @@
+import { checkModule } from '../cell/standby.js';
+import { HOST_URL } from '../system/services.js';
 import { loadConfig, describeConfig, renderConfig, type LoadedConfig } from '../config/index.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { baseUrl, fetchJson, DEFAULT_STATUS_URL } from './http-client.js';
@@ -31,7 +33,9 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('validate', args, CONFIG_OPTIONS, 1);
   if (values.help) return help('validate', io);
   const file = requireFile('validate', positionals);
-  const loaded = await loadConfig(file, { flags: configFlags(values) });
+  // Each actor's module is loaded once, in a throw-away worker, as a start would.
+  const loadModule = (url: string, id: string): Promise<void> => checkModule(HOST_URL, id, url);
+  const loaded = await loadConfig(file, { flags: configFlags(values), loadModule });
   io.out(`${file}: OK — ${summarize(loaded)}`);
   return EXIT_OK;
 }

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { InvalidTreeError, RingmasterError } from '../errors.js';
 import { resolveTree } from '../supervisor/resolve.js';
 import type { TreeSpec } from '../supervisor/spec.js';
@@ -9,6 +8,7 @@ import { formatOf, joinPath, parseText, splitPath, type ParsedDocument, type Pat
 import { CONFIG_FIELDS, configDefaults, configSchema, HTTP_DEFAULTS, TRANSPORT_DEFAULTS, type RingmasterConfig } from './schema.js';
 import { fromEnv, fromFlags, type ConfigFlags, type Origin } from './sources.js';
 import { Layers, isPlainObject, leaves } from './layers.js';
+import { moduleFiles, unloadableModules, type ModuleLoader } from './modules.js';
 
 /** One thing wrong with a configuration: the field, where the bad value came from, and why. */
 export interface ConfigProblem {
@@ -53,6 +53,12 @@ export interface LoadOptions {
   stdoutIsTty?: boolean;
   /** Check that every `module` file exists (default true). */
   checkModules?: boolean;
+  /**
+   * Also load each actor's module that exists (`ringmaster validate` passes
+   * a loader that tries it in a throw-away worker), so a module that cannot
+   * load is one more problem of the file, reported with all the others.
+   */
+  loadModule?: ModuleLoader;
 }
 
 export interface LoadedConfig {
@@ -74,7 +80,23 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError(file, [{ path: '', message: `cannot read ${file}: ${why}` }], true);
   }
-  return parseConfig(text, file, options);
+  if (!options.loadModule) return parseConfig(text, file, options);
+  let loaded: LoadedConfig | null = null;
+  let problems: readonly ConfigProblem[] = [];
+  try {
+    loaded = parseConfig(text, file, options);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems = err.problems;
+  }
+  const parsed = parseText(text, formatOf(file)!);
+  if (!('doc' in parsed) || !isPlainObject(parsed.doc.value)) throw new ConfigError(file, problems);
+  const doc = parsed.doc;
+  const reported = new Set(problems.map((p) => p.path));
+  const unloadable = await unloadableModules(parsed.doc.value.tree, dirname(resolve(file)), options.loadModule, reported);
+  const more = unloadable.map((u) => problemAt(u.path, u.message, { kind: 'file', file }, doc));
+  if (problems.length + more.length > 0) throw new ConfigError(file, byPlace([...problems, ...more]));
+  return loaded!;
 }
 
 /** Merge and validate config text as if read from `file` (its extension picks the format). */
@@ -172,35 +194,18 @@ function locate(path: readonly PathSegment[], message: string, origins: Readonly
 /** resolveTree's problems, with lines; an unknown field is pinned to its own key rather than to the object holding it. */
 function treeProblems(tree: unknown, file: string, doc: ParsedDocument, baseDir: string, checkModules: boolean): ConfigProblem[] {
   const at = (path: string, message: string): ConfigProblem => problemAt(path, message, { kind: 'file', file }, doc);
+  let problems: ConfigProblem[] = [];
   try {
     resolveTree(tree, 'tree');
   } catch (err) {
     if (!(err instanceof InvalidTreeError)) throw err;
-    return err.problems.flatMap((p) => {
+    problems = err.problems.flatMap((p) => {
       const unknown = /^Unrecognized keys?: (.*)$/.exec(p.message);
       if (!unknown) return [at(p.path, p.message)];
       return [...unknown[1]!.matchAll(/"([^"]*)"/g)].map((m) => at(`${p.path}.${m[1]}`, 'unknown field'));
     });
   }
-  return checkModules ? missingModules(tree, 'tree', baseDir).map(([path, abs]) => at(path, `module file not found: ${abs}`)) : [];
-}
-
-/** Module files that do not exist, found before any worker tries to load them. */
-function missingModules(node: unknown, path: string, baseDir: string): Array<[string, string]> {
-  if (!isPlainObject(node)) return [];
-  const out: Array<[string, string]> = [];
-  const check = (module: unknown, at: string): void => {
-    if (typeof module !== 'string') return;
-    let abs: string;
-    try {
-      abs = module.startsWith('file:') ? fileURLToPath(module) : isAbsolute(module) ? module : resolve(baseDir, module);
-    } catch {
-      return; // not a local file URL: the system reports it when it tries to load it
-    }
-    if (!existsSync(abs)) out.push([at, abs]);
-  };
-  check(node.module, `${path}.module`);
-  if (isPlainObject(node.template)) check(node.template.module, `${path}.template.module`);
-  if (Array.isArray(node.children)) node.children.forEach((c, i) => out.push(...missingModules(c, `${path}.children[${i}]`, baseDir)));
-  return out;
+  // Every problem at once: a missing module file is reported beside the tree's other mistakes.
+  const missing = checkModules ? moduleFiles(tree, baseDir).filter((m) => !existsSync(m.file)) : [];
+  return [...problems, ...missing.map((m) => at(m.path, `module file not found: ${m.file}`))];
 }

@@ -19,6 +19,47 @@ describe('the ringmaster command (real processes)', function () {
   const launch = processes.launch.bind(processes);
   const ringmaster = processes.ringmaster.bind(processes);
 
+  it('validate: loads every module as a start would, and reports all of a file’s mistakes in one run', async () => {
+    const file = join(dir, 'four.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: four',
+        'tree:',
+        '  id: root',
+        '  strategy: one_for_one',
+        '  children:',
+        '    - id: a',
+        `      module: ${actors('not-an-actor')}`,
+        '      restart: sometimes',
+        '    - id: b',
+        '      module: ./missing.js',
+        '      typo: 1',
+        '    - id: c',
+        `      module: ${actors('throws-on-import')}`,
+        '    - id: d',
+        `      module: ${actors('echo')}`,
+        'http:',
+        '  port: eighty',
+      ].join('\n'),
+    );
+    const r = await ringmaster(['validate', file]);
+    expect(r.code).to.equal(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).to.equal(`${file}: 6 problems:`);
+    expect(lines.slice(1).map((l) => l.trim().split(': ').slice(0, 2).join(': '))).to.deep.equal([
+      `${file}:7: tree.children[0].module`,
+      `${file}:8: tree.children[0].restart`,
+      `${file}:10: tree.children[1].module`,
+      `${file}:11: tree.children[1].typo`,
+      `${file}:13: tree.children[2].module`,
+      `${file}:17: http.port`,
+    ]);
+    expect(lines[1]).to.include('has no default export made by defineActor()');
+    expect(lines[3]).to.include(`module file not found: ${join(dir, 'missing.js')}`);
+    expect(lines[5]).to.include('this module fails at import');
+  });
+
   it('validate: exit 0 with an OK line, or exit 1 with every problem by line, path and reason', async () => {
     const ok = await ringmaster(['validate', join(CONFIGS, 'echo.yaml')]);
     expect(ok.code, ok.stderr).to.equal(0);

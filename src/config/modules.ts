@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isPlainObject } from './layers.js';
+
+/** Loads one actor's module as a start would (`id` names the child); resolves when it loads, rejects with why it cannot. */
+export type ModuleLoader = (moduleUrl: string, id: string) => Promise<void>;
+
+/** One module a tree names, where it names it, and the file it resolves to. */
+export interface ModuleFile {
+  /** `tree.children[0].module`, … */
+  path: string;
+  /** The child's id (`<supervisor>/template` for a simple_one_for_one template). */
+  id: string;
+  file: string;
+}
+
+/** How many throw-away workers load modules at once. */
+const LOAD_AT_ONCE = 4;
+
+/** Every actor module a tree as written names (pool handlers aside), resolved from `baseDir`; file: URLs that are not local are left out. */
+export function moduleFiles(node: unknown, baseDir: string, path = 'tree'): ModuleFile[] {
+  if (!isPlainObject(node)) return [];
+  const out: ModuleFile[] = [];
+  const add = (module: unknown, at: string, id: string): void => {
+    if (typeof module !== 'string' || module === '') return;
+    try {
+      out.push({ path: at, id, file: module.startsWith('file:') ? fileURLToPath(module) : isAbsolute(module) ? module : resolve(baseDir, module) });
+    } catch {
+      // not a local file URL: the system reports it when it tries to load it
+    }
+  };
+  const id = typeof node.id === 'string' ? node.id : '?';
+  add(node.module, `${path}.module`, id);
+  if (isPlainObject(node.template)) add(node.template.module, `${path}.template.module`, `${id}/template`);
+  if (Array.isArray(node.children)) node.children.forEach((c, i) => out.push(...moduleFiles(c, baseDir, `${path}.children[${i}]`)));
+  return out;
+}
+
+/**
+ * Load every module of `tree` whose file exists, `LOAD_AT_ONCE` at a time,
+ * and say which cannot load and why. Paths in `skip` (already reported) are
+ * not tried.
+ */
+export async function unloadableModules(tree: unknown, baseDir: string, load: ModuleLoader, skip: ReadonlySet<string>): Promise<Array<{ path: string; message: string }>> {
+  const todo = moduleFiles(tree, baseDir).filter((m) => !skip.has(m.path) && existsSync(m.file));
+  const out: Array<{ path: string; message: string }> = [];
+  const next = async (): Promise<void> => {
+    for (let m = todo.shift(); m; m = todo.shift()) {
+      const file = m;
+      await load(pathToFileURL(file.file).href, file.id).catch((err: unknown) => {
+        out.push({ path: file.path, message: `cannot load: ${err instanceof Error ? err.message : String(err)}` });
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: LOAD_AT_ONCE }, next));
+  return out;
+}
