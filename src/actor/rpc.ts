@@ -170,12 +170,13 @@ function reporting(api: object, onThrow: (err: unknown) => void): object {
   return new Proxy(Object.create(null) as object, {
     has: (_, prop) => Reflect.has(api, prop),
     set: (_, prop, value) => Reflect.set(api, prop, value),
-    get(_, prop) {
+    get(_, prop, receiver) {
       const v: unknown = Reflect.get(api, prop);
       if (typeof v === 'function') {
         return function (this: unknown, ...args: unknown[]): unknown {
           try {
-            const r: unknown = (v as (...a: unknown[]) => unknown).apply(this, args);
+            // Called on the proxy, a method runs on `api` itself: a class's #private fields are there, not on the proxy.
+            const r: unknown = (v as (...a: unknown[]) => unknown).apply(this === receiver ? api : this, args);
             if (r instanceof Promise) {
               return r.catch((err: unknown) => {
                 onThrow(err);

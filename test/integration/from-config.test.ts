@@ -55,6 +55,17 @@ describe('ActorSystem.fromConfig (real files, real workers, a real listener)', f
     expect(system.config.counts()).to.deep.equal({ applied: 1, rejected: 0 });
   });
 
+  it('stops what it started when the listener cannot listen (the port is taken)', async () => {
+    writeFileSync(file, yaml('hello'));
+    system = await ActorSystem.fromConfig(file, { watch: false });
+    const taken = String(system.http!.port);
+    const err = await ActorSystem.fromConfig(file, { flags: { port: taken }, watch: false }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(Error);
+    expect((err as Error).message).to.include(taken);
+    // The first system is untouched.
+    expect((await fetch(`${system.http!.url}/health`)).status).to.equal(200);
+  });
+
   it('refuses a bad file with a ConfigError naming the line, and starts nothing', async () => {
     writeFileSync(file, yaml('hello', '      restart: sometimes'));
     const err = await ActorSystem.fromConfig(file).catch((e: unknown) => e);
