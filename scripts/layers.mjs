@@ -36,7 +36,8 @@ export const LAYERS = {
   // one thread's machinery
   transport: ['ring', 'codec', 'errors', 'defaults'],
   actor: ['transport', 'codec', 'ring', 'bus', 'errors', 'defaults'],
-  host: ['actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'errors', 'defaults'],
+  persistence: ['errors', 'defaults'], // journals and snapshot stores (SQLite), opened by a persistent actor's own thread
+  host: ['actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'persistence', 'errors', 'defaults'],
   // the main thread's machinery
   supervisor: ['bus', 'resilience', 'errors', 'defaults'],
   health: ['liveness', 'errors', 'defaults'],

@@ -33,6 +33,8 @@ export const ErrorCodes = {
   ERR_MAILBOX_FULL: "An actor's mailbox was at its capacity: the message was dropped by the overflow policy (counted and dead-lettered) or the sender was refused.",
   ERR_NO_RESPONDERS: 'A request was published to a topic that no actor subscribes to.',
   ERR_INVALID_SUBJECT: 'A pub/sub subject or subscription pattern is malformed; the message names the value, the token at fault and the call.',
+  ERR_PERSISTENCE: "An actor's journal or snapshot store failed: it cannot be opened, a row is corrupt, or the database is from a newer version; names the actor, the persistence id and the sequence number.",
+  ERR_JOURNAL_FENCED: 'A newer incarnation (or another process) took over the journal of this persistence id; this incarnation may write to it no more.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -204,6 +206,39 @@ export class ModuleLoadError extends RingmasterError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_MODULE_LOAD', message, options);
     this.name = 'ModuleLoadError';
+  }
+}
+
+/** A journal or snapshot store failed for `actor`'s persistence id (at sequence number `seq` when one is concerned). */
+export class PersistenceError extends RingmasterError {
+  readonly actor: string;
+  readonly persistenceId: string;
+  readonly seq: number | undefined;
+  constructor(actor: string, persistenceId: string, detail: string, seq?: number, options?: ErrorOptions) {
+    super('ERR_PERSISTENCE', `actor '${actor}' (persistence id '${persistenceId}'${seq !== undefined ? `, sequence number ${seq}` : ''}): ${detail}`, options);
+    this.name = 'PersistenceError';
+    this.actor = actor;
+    this.persistenceId = persistenceId;
+    this.seq = seq;
+  }
+}
+
+/** Another writer holds the journal now: its epoch is newer than the one this incarnation claimed. */
+export class JournalFencedError extends RingmasterError {
+  readonly actor: string;
+  readonly persistenceId: string;
+  readonly epoch: number;
+  readonly current: number;
+  constructor(actor: string, persistenceId: string, epoch: number, current: number) {
+    super(
+      'ERR_JOURNAL_FENCED',
+      `actor '${actor}' (persistence id '${persistenceId}') lost its journal: it claimed epoch ${epoch}, and epoch ${current} has been claimed since (a newer incarnation or another process writes it now); nothing was written`,
+    );
+    this.name = 'JournalFencedError';
+    this.actor = actor;
+    this.persistenceId = persistenceId;
+    this.epoch = epoch;
+    this.current = current;
   }
 }
 

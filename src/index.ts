@@ -25,6 +25,8 @@ export {
   NoRespondersError,
   InvalidSubjectError,
   CircuitOpenError,
+  PersistenceError,
+  JournalFencedError,
 } from './errors.js';
 export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './resilience/errors.js';
 export { defineActor } from './actor/define.js';
@@ -110,13 +112,13 @@ export {
 
 export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejection } from './errors.js';
 export type { RetryExhaustion, CompensationFailure } from './resilience/errors.js';
-export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext } from './actor/define.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext, PersistenceSpec } from './actor/define.js';
 export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './actor/protocol.js';
 export type { SystemOptions, ActorStatus } from './system/system.js';
 export type { ShutdownPhase } from './system/shutdown.js';
 export type { FromConfigOptions, ConfiguredSystem } from './launch/from-config.js';
 export type { SpinStats } from './transport/parking.js';
-export type { ResolvedSystemOptions, SpawnSpec } from './system/options.js';
+export type { ResolvedSystemOptions, SpawnSpec, PersistenceOptions } from './system/options.js';
 export type { CellState, StandbyState, PoolStats } from './cell/contract.js';
 export type { CrashRecord } from './cell/record.js';
 export type { ActorBreakerState } from './transport/breaker.js';

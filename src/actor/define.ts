@@ -82,6 +82,18 @@ export interface ActorContext<Config = unknown> {
    * (same timeout, priority and settling rules).
    */
   proxy<T>(to: string, options?: AskOptions): Remote<ApiFor<T>>;
+  /**
+   * Append `event` to this actor's journal (an actor with `persistence`).
+   * Resolves once it is durable and `apply` has moved the state, with the
+   * state after it; what depends on the event (a reply, a send) belongs after
+   * the `await`. Persists of one turn are one write (group commit). A failed
+   * write crashes the actor; the next incarnation recovers what is durable.
+   */
+  persist<S = unknown>(event: unknown): Promise<S>;
+  /** `persist` for several events: one write, all or none. */
+  persistAll<S = unknown>(events: readonly unknown[]): Promise<S>;
+  /** Write a snapshot of the state now (after what is being persisted). */
+  snapshot(): Promise<void>;
   /** Answer the ask being handled now (instead of returning the value from `receive`). */
   reply(value: unknown): void;
   /** End this actor normally after the current message: not a crash (see `transient`, `temporary`). */
@@ -131,10 +143,30 @@ export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknow
    * `cause` is the method's error.
    */
   apiErrors?: 'reply' | 'crash';
+  /**
+   * Make the actor persistent: its state survives crashes and restarts of the
+   * whole process. `ctx.persist(event)` appends events to its journal;
+   * `apply` turns them into state, after they are durable and again on
+   * recovery (each start rebuilds the state from the latest snapshot and the
+   * events after it, before any message is handled). See docs/persistence.md.
+   */
+  persistence?: PersistenceSpec<State, Config>;
   health?(state: State, ctx: ActorContext<Config>): ActorHealth | Promise<ActorHealth>;
   configure?(state: State, config: Config, ctx: ActorContext<Config>): void | Promise<void>;
   /** Runs on a graceful stop (not after a crash). */
   stop?(state: State, ctx: ActorContext<Config>): void | Promise<void>;
+}
+
+/** A persistent actor's journal settings (`persistence` in defineActor). */
+export interface PersistenceSpec<State = unknown, Config = unknown> {
+  /** The state after `event`: a pure function of the two (it runs again at every recovery). It may change `state` and return it. */
+  apply(state: State, event: unknown): State;
+  /** Write a snapshot every this many events (default 0: only when `ctx.snapshot()` is called). */
+  snapshotEvery?: number;
+  /** After each snapshot, delete the events and older snapshots it covers (default false: every event is kept). */
+  prune?: boolean;
+  /** The journal's id (default: the actor's id). Two actors with one id would share a journal: the later start fences the earlier off. */
+  id?(ctx: ActorContext<Config>): string;
 }
 
 export const ACTOR_BRAND = Symbol.for('ringmaster.actor');
@@ -163,6 +195,14 @@ export function defineActor<State, Msg = unknown, Config = unknown, Reply = unkn
   }
   for (const hook of ['onTopic', 'api', 'health', 'configure', 'stop'] as const) {
     if (def[hook] !== undefined && typeof def[hook] !== 'function') throw new InvalidOptionError(`defineActor() ${hook}`, `must be a function, got ${typeof def[hook]}`);
+  }
+  const p = def.persistence as PersistenceSpec | undefined;
+  if (p !== undefined) {
+    if (typeof p !== 'object' || p === null || typeof p.apply !== 'function') throw new InvalidOptionError('defineActor() persistence', 'must be { apply(state, event), snapshotEvery?, prune?, id? }');
+    if (p.snapshotEvery !== undefined && !(Number.isInteger(p.snapshotEvery) && p.snapshotEvery >= 0)) {
+      throw new InvalidOptionError('defineActor() persistence.snapshotEvery', `must be a whole number of events (0 or more), got ${String(p.snapshotEvery)}`);
+    }
+    if (p.id !== undefined && typeof p.id !== 'function') throw new InvalidOptionError('defineActor() persistence.id', `must be a function (ctx) => string, got ${typeof p.id}`);
   }
   if (def.apiErrors !== undefined && def.apiErrors !== 'reply' && def.apiErrors !== 'crash') {
     throw new InvalidOptionError('defineActor() apiErrors', `must be 'reply' or 'crash', got ${JSON.stringify(def.apiErrors)}`);

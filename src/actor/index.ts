@@ -4,5 +4,5 @@
 // worker, adding ~190 ms to each boot and restart.
 export { defineActor } from './define.js';
 export type { ActorRef } from './ref.js';
-export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext } from './define.js';
+export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext, PersistenceSpec } from './define.js';
 export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './protocol.js';

@@ -102,6 +102,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       sendTimeoutMs: svc.sendTimeoutMs,
       askTimeoutMs: svc.askTimeoutMs,
       subscriptions: svc.subscriptions(),
+      persistence: svc.persistence,
     };
     const sb = this.#standby;
     let w: Worker;

@@ -79,6 +79,8 @@ export interface CellServices {
   sendTimeoutMs: number;
   askTimeoutMs: number;
   senderSlots: number;
+  /** Where persistent actors keep their journals. */
+  persistence: HostBoot['persistence'];
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>, error?: WireError | Error): void;
   /** Settle ask `askId` of `asker` (an actor id or the system) with `err`. */

@@ -160,6 +160,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     log: data.log,
     system: data.system,
     transport: { ...TRANSPORT_DEFAULTS, ...data.transport },
+    persistence: { ...data.persistence },
     file: absFile,
     baseDir: dirname(absFile),
   };

@@ -9,6 +9,8 @@ import {
   systemTuningSchema,
   TRANSPORT_DEFAULTS,
   transportSchema,
+  persistenceSchema,
+  type PersistenceOptions,
   type SystemOptions,
   type SystemTuning,
   type TransportOptions,
@@ -56,6 +58,7 @@ export const configSchema = z.strictObject({
   system: systemTuningSchema,
   // Not among the defaults put in before the file: `spin` is a word or a mapping, and a default word would shadow the file's mapping.
   transport: transportSchema.partial().optional(),
+  persistence: persistenceSchema.optional(),
 });
 
 /** The fields each section takes, for "unknown field (known: …)". */
@@ -65,6 +68,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   log: Object.keys(logSchema.shape),
   system: Object.keys(systemTuningSchema.shape),
   transport: Object.keys(transportSchema.shape),
+  persistence: Object.keys(persistenceSchema.shape),
 };
 
 export interface RingmasterConfig {
@@ -76,6 +80,8 @@ export interface RingmasterConfig {
   log: { level: LogLevel; pretty: boolean };
   system: SystemTuning;
   transport: TransportOptions;
+  /** Persistent actors' journal database (a relative path resolves from the file's folder). */
+  persistence: PersistenceOptions;
   /** Absolute path of the file it came from. */
   file: string;
   /** Relative `module` paths resolve from here: the file's directory. */
@@ -96,5 +102,5 @@ export const HTTP_DEFAULTS = { host: DEFAULT_CONFIG_HTTP_HOST, port: DEFAULT_CON
 
 /** The ActorSystem.start options a config describes. */
 export function toSystemOptions(config: RingmasterConfig): SystemOptions {
-  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, ...config.system };
+  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, persistence: { ...config.persistence }, ...config.system };
 }

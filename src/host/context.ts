@@ -22,6 +22,9 @@ export interface ContextSource {
   reply(value: unknown): void;
   /** End the actor normally after the current message. */
   stop(reason: string): void;
+  /** Append events to the actor's journal (rejects for an actor without persistence). */
+  persist(events: readonly unknown[]): Promise<unknown>;
+  snapshot(): Promise<void>;
   post(m: HostToMain): void;
 }
 
@@ -55,6 +58,9 @@ export function makeContext(src: ContextSource): ActorContext {
       if (bus.remove(pattern, b.id, 'ctx.unsubscribe')) src.post({ type: 'unsubscribe', pattern });
     },
     request: <R>(subject: string, msg: unknown, options: AskOptions = {}): Promise<R> => out.request<R>(subject, msg, options),
+    persist: <S>(event: unknown): Promise<S> => src.persist([event]) as Promise<S>,
+    persistAll: <S>(events: readonly unknown[]): Promise<S> => src.persist(Array.isArray(events) ? events : [events]) as Promise<S>,
+    snapshot: (): Promise<void> => src.snapshot(),
     reply: (value: unknown): void => src.reply(value),
     stop: (reason = 'normal'): void => src.stop(reason),
   };

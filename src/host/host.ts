@@ -13,6 +13,8 @@ import { lazyLogger } from '../log/logger.js';
 import { SpinBudget } from '../ring/spin-budget.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
 import { loadActor, startHeartbeat } from './boot.js';
+import { notPersistent, openPersister } from './persisting.js';
+import type { Persister } from '../persistence/persister.js';
 import { makeContext } from './context.js';
 import { onControl, type Controlled } from './control.js';
 import { Outgoing } from './outgoing.js';
@@ -52,6 +54,7 @@ export class Host {
   readonly #bus: SubjectTrie<string>;
   #def: DefinedActor | null = null;
   #api: ApiServer | null = null;
+  #persister: Persister<unknown> | null = null;
   #state: unknown;
   #ctx!: ActorContext;
   #config: unknown;
@@ -126,10 +129,17 @@ export class Host {
         this.#stop ??= { drain: false, reason };
       },
       post: (m) => this.#post(m),
+      persist: (events) => (this.#persister ? this.#persister.persist(events) : Promise.reject(notPersistent(b.id))),
+      snapshot: () => (this.#persister ? this.#persister.snapshot() : Promise.reject(notPersistent(b.id))),
     });
     try {
       // An init may ask other actors: keep reading replies while it runs.
       this.#state = await this.#withReplies(Promise.resolve().then(() => this.#def!.init(this.#ctx)));
+      if (def.persistence) {
+        // Recovery: the latest snapshot, then the events after it, before any message.
+        this.#persister = openPersister(b, def.persistence, this.#ctx, (err) => this.#fatal('exception', err));
+        this.#state = (await this.#persister.recover(this.#state)).state;
+      }
     } catch (err) {
       this.#fatal('init', err);
       return;
@@ -226,9 +236,14 @@ export class Host {
       this.#fatal('exception', err);
       return undefined;
     }
-    if (result instanceof Promise) {
-      return result.then(
-        (v) => this.#done(env, v, started),
+    const p = this.#persister;
+    if (result instanceof Promise || p?.busy) {
+      // A persistent actor's answer (and its next message) waits for what the handler persisted.
+      return Promise.resolve(result).then(
+        async (v) => {
+          if (p?.busy) await p.idle();
+          if (!this.#dead) this.#done(env, v, started);
+        },
         (err) => this.#fatal('exception', err),
       );
     }
@@ -237,6 +252,7 @@ export class Host {
   }
 
   #done(env: Envelope, value: unknown, started: number): void {
+    if (this.#persister) this.#state = this.#persister.state;
     if (expectsReply(env.kind) && !this.#replied) this.#answer(env, value);
     this.#current = null;
     const i32 = this.#live.i32;
@@ -269,6 +285,10 @@ export class Host {
       this.#log.error({ err }, 'stop hook threw');
     }
     await this.#out.sender.idle(); // replies and tells still waiting for a ring go out first
+    if (this.#persister) {
+      await this.#persister.idle();
+      await this.#persister.close();
+    }
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     Atomics.store(this.#live.i32, STATE, ActorState.stopped);
     this.#post({ type: 'stopped', reason: stop.reason });

@@ -109,6 +109,16 @@ export const transportSchema = z.strictObject({
 
 export type TransportOptions = z.output<typeof transportSchema>;
 
+/** Where persistent actors keep their journals: the `persistence` section of a config file. */
+export const persistenceSchema = z.strictObject({
+  /** The SQLite database file; relative paths resolve from baseDir. Default `data/<system name>.db` under process.cwd(). */
+  path: z.string().min(1).optional(),
+  /** `normal`: a commit survives the process dying; `full`: an fsync per commit, it survives the machine losing power too. */
+  synchronous: z.enum(['normal', 'full']).optional(),
+});
+
+export type PersistenceOptions = z.output<typeof persistenceSchema>;
+
 export const TRANSPORT_DEFAULTS: Readonly<TransportOptions> = Object.freeze({ spin: 'auto' });
 
 /** Spinning as the runtime applies it: every figure given. */
@@ -153,6 +163,8 @@ export const systemOptionsSchema = z.object({
   log: logSchema.partial().optional(),
   /** The data plane: `{ spin: 'auto' | 'off' | { micros, maxSpinners } }`. */
   transport: transportSchema.partial().optional(),
+  /** Persistent actors' journals: `{ path?, synchronous? }`. */
+  persistence: persistenceSchema.optional(),
   ...systemTuningSchema.partial().shape,
 });
 
@@ -176,6 +188,8 @@ export interface ResolvedSystemOptions extends SystemTuning {
   logLevel: LogLevel;
   logPretty: boolean;
   spin: ResolvedSpin;
+  /** The journal database of persistent actors (absolute). */
+  persistence: { path: string; synchronous: 'normal' | 'full' };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -212,13 +226,18 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
     throw new InvalidOptionError(pathOf(issue.path), issue.message);
   }
   const o = r.data;
+  const baseDir = o.baseDir === undefined ? process.cwd() : resolveBaseDir(o.baseDir);
   return {
     name: o.name,
-    baseDir: o.baseDir === undefined ? process.cwd() : resolveBaseDir(o.baseDir),
+    baseDir,
     logLevel: o.log?.level ?? DEFAULT_LOG_LEVEL,
     logPretty: o.log?.pretty ?? process.stdout.isTTY === true,
     maxMessageBytes: o.maxMessageBytes ?? SYSTEM_TUNING_DEFAULTS.maxMessageBytes,
     spin: resolveSpin(o.transport?.spin),
+    persistence: {
+      path: o.persistence?.path === undefined ? resolve(process.cwd(), 'data', `${o.name}.db`) : resolve(baseDir, o.persistence.path),
+      synchronous: o.persistence?.synchronous ?? 'normal',
+    },
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,
