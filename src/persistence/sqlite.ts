@@ -38,9 +38,10 @@ export interface SqliteOptions {
   actor: string;
 }
 
-// Structured-clone semantics (Map, Set, Date, cycles) and no shared records: a row decodes on its own, in any version.
-const packr = new Packr({ useRecords: false, structuredClone: true, moreTypes: true });
-const unpackr = new Unpackr({ useRecords: false, structuredClone: true, moreTypes: true });
+// No shared records: a row decodes on its own, whatever was written before it. Plain data: objects, arrays,
+// strings, numbers, booleans, null, Dates and byte arrays (a Map comes back as an object).
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false });
 
 let driver: typeof BetterSqlite3 | null = null;
 

@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JournalFencedError, PersistenceError } from '../../src/index.js';
+import type { PersistenceStore } from '../../src/persistence/journal.js';
+import { Persister } from '../../src/persistence/persister.js';
+import { SCHEMA_VERSION, SqliteStore } from '../../src/persistence/sqlite.js';
+
+type Ev = { k: string; v: number };
+type St = Record<string, number>;
+const apply = (s: St, e: unknown): St => {
+  const { k, v } = e as Ev;
+  return { ...s, [k]: (s[k] ?? 0) + v };
+};
+/** The model: the state after every event, from scratch. */
+const fold = (events: Ev[]): St => events.reduce<St>((s, e) => apply(s, e), {});
+
+describe('the SQLite journal and snapshot store (real database files)', () => {
+  let dir: string;
+  let path: string;
+  const open: PersistenceStore[] = [];
+  const store = (actor = 'a'): SqliteStore => {
+    const s = SqliteStore.open({ path, actor }, 'p');
+    open.push(s);
+    return s;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ringmaster-journal-'));
+    path = join(dir, 'sub', 'j.db');
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the file (and its folder) in WAL mode at the current schema version, and appends and replays in order', async () => {
+    const s = store();
+    const { epoch, highestSeq } = await s.claim('p');
+    expect([epoch, highestSeq]).to.deep.equal([1, 0]);
+    await s.append('p', epoch, 1, [{ a: 1 }, { list: [1, 'two', null, true], bytes: new Uint8Array([1, 2]) }]);
+    await s.append('p', epoch, 3, [{ when: new Date(5) }]);
+    const seen: unknown[] = [];
+    expect(await s.replay('p', 0, (e) => seen.push([e.seq, e.event]))).to.equal(3);
+    expect(seen).to.deep.equal([
+      [1, { a: 1 }],
+      [2, { list: [1, 'two', null, true], bytes: new Uint8Array([1, 2]) }],
+      [3, { when: new Date(5) }],
+    ]);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('fences off the earlier writer: after a second claim its appends fail with JournalFencedError and write nothing', async () => {
+    const older = store('old');
+    const newer = store('new');
+    const a = await older.claim('p');
+    await older.append('p', a.epoch, 1, ['x']);
+    const b = await newer.claim('p');
+    expect([b.epoch, b.highestSeq]).to.deep.equal([2, 1]);
+    const err = await older.append('p', a.epoch, 2, ['y']).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(JournalFencedError);
+    expect((err as Error).message).to.equal(
+      "actor 'old' (persistence id 'p') lost its journal: it claimed epoch 1, and epoch 2 has been claimed since (a newer incarnation or another process writes it now); nothing was written",
+    );
+    expect(await older.saveSnapshot('p', a.epoch, 1, {}).catch((e: unknown) => e)).to.be.instanceOf(JournalFencedError);
+    await newer.append('p', b.epoch, 2, ['z']);
+    const seen: unknown[] = [];
+    await newer.replay('p', 0, (e) => seen.push(e.event));
+    expect(seen).to.deep.equal(['x', 'z']);
+  });
+
+  it('refuses a sequence number already in the journal, naming it', async () => {
+    const s = store();
+    const { epoch } = await s.claim('p');
+    await s.append('p', epoch, 1, ['x']);
+    const err = await s.append('p', epoch, 1, ['again']).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(PersistenceError);
+    expect((err as Error).message).to.equal("actor 'a' (persistence id 'p', sequence number 1): appending failed: that sequence number is in the journal already (two writers?)");
+  });
+
+  it('names the actor and the sequence number of a corrupt row, and of a gap in the journal', async () => {
+    const s = store();
+    const { epoch } = await s.claim('p');
+    await s.append('p', epoch, 1, ['ok', 'soon corrupt', 'after']);
+    const db = new Database(path);
+    db.prepare('UPDATE rm_journal SET event = ? WHERE seq = 2').run(Buffer.from([0x92, 0x01]));
+    const corrupt = await s.replay('p', 0, () => {}).catch((e: unknown) => e);
+    expect(corrupt).to.be.instanceOf(PersistenceError).with.property('seq', 2);
+    expect((corrupt as Error).message).to.match(/^actor 'a' \(persistence id 'p', sequence number 2\): the stored event is corrupt/);
+    db.prepare('DELETE FROM rm_journal WHERE seq = 2').run();
+    db.close();
+    const gap = await s.replay('p', 0, () => {}).catch((e: unknown) => e);
+    expect((gap as Error).message).to.include('the journal has a gap: event 2 is missing');
+  });
+
+  it('refuses a database from a newer version with a clear error, and migrates an older one', async () => {
+    const db = new Database(path.replace('sub/', ''));
+    db.pragma('user_version = 99');
+    db.close();
+    path = path.replace('sub/', '');
+    const err = (() => {
+      try {
+        return store();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).to.be.instanceOf(PersistenceError);
+    expect((err as Error).message).to.include(`has schema version 99, newer than this ringmaster's ${SCHEMA_VERSION}`);
+    // A version-0 file (an empty database someone made) gets every table.
+    path = join(dir, 'empty.db');
+    new Database(path).close();
+    const s = store();
+    expect((await s.claim('p')).epoch).to.equal(1);
+  });
+
+  it('snapshot + the events after it recover the same state as a full replay, with or without pruning (property, random streams)', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.record({ k: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: -5, max: 5 }) }), { maxLength: 4 }), { maxLength: 25 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.boolean(),
+        async (batches, snapshotEvery, prune) => {
+          path = join(dir, `p${run++}.db`);
+          const opts = { actor: 'a', pid: 'p', apply, snapshotEvery, prune };
+          const writer = new Persister<St>(store(), opts, (err) => {
+            throw err;
+          });
+          await writer.recover({});
+          for (const b of batches) await writer.persist(b);
+          const all = batches.flat();
+          expect(writer.state).to.deep.equal(fold(all));
+          await writer.close();
+          const reader = new Persister<St>(store(), opts, (err) => {
+            throw err;
+          });
+          const r = await reader.recover({});
+          expect(r.state).to.deep.equal(fold(all));
+          expect(reader.seq).to.equal(all.length);
+          await reader.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('commits the persists of one turn in one write (group commit), each resolving with the state after its own events', async () => {
+    const s = store();
+    let appends = 0;
+    const counting: PersistenceStore = Object.assign(Object.create(s) as PersistenceStore, {
+      append: (...a: Parameters<PersistenceStore['append']>) => {
+        appends++;
+        return s.append(...a);
+      },
+      claim: (pid: string) => s.claim(pid),
+      replay: (...a: Parameters<PersistenceStore['replay']>) => s.replay(...a),
+      latestSnapshot: (pid: string) => s.latestSnapshot(pid),
+    });
+    const p = new Persister<St>(counting, { actor: 'a', pid: 'p', apply, snapshotEvery: 0, prune: false }, () => {});
+    await p.recover({});
+    const results = await Promise.all([p.persist([{ k: 'a', v: 1 }]), p.persist([{ k: 'a', v: 2 }]), p.persist([{ k: 'b', v: 3 }])]);
+    expect(appends).to.equal(1);
+    expect(results.map((r) => ({ ...r }))).to.deep.equal([{ a: 1 }, { a: 3 }, { a: 3, b: 3 }]);
+    expect(p.seq).to.equal(3);
+  });
+
+  it('after a failed write rejects every persist and reports the failure once; the state stays what was durable', async () => {
+    const s = store('a');
+    const failures: unknown[] = [];
+    const p = new Persister<St>(s, { actor: 'a', pid: 'p', apply, snapshotEvery: 0, prune: false }, (err) => failures.push(err));
+    await p.recover({});
+    await p.persist([{ k: 'a', v: 1 }]);
+    await store('b').claim('p'); // someone else takes the journal
+    const err = await p.persist([{ k: 'a', v: 5 }]).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(JournalFencedError);
+    expect(failures).to.have.length(1);
+    expect(p.state).to.deep.equal({ a: 1 });
+    expect(await p.persist([{ k: 'a', v: 1 }]).catch((e: unknown) => (e as Error).message)).to.match(/an earlier write failed/);
+  });
+});
