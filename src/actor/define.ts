@@ -112,7 +112,7 @@ export type TopicContext<Config = unknown> = Omit<ActorContext<Config>, 'topic'>
  * annotation (`init(ctx: ActorContext<MyConfig>)`), `Api` from `api`'s
  * result and `Topic` from `onTopic`'s `msg` parameter.
  */
-export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never> {
+export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = object, Topic = never> {
   /** Build the initial state. Throwing fails the start (a crash with cause 'init'). */
   init(ctx: ActorContext<Config>): State | Promise<State>;
   /**
@@ -171,7 +171,7 @@ export interface PersistenceSpec<State = unknown, Config = unknown> {
 
 export const ACTOR_BRAND = Symbol.for('ringmaster.actor');
 
-export type DefinedActor<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never> = ActorDefinition<
+export type DefinedActor<State = unknown, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = object, Topic = never> = ActorDefinition<
   State,
   Msg,
   Config,
@@ -187,7 +187,7 @@ export type DefinedActor<State = unknown, Msg = unknown, Config = unknown, Reply
  * result carries the actor's types, so other modules can check what they
  * send it: `import type Sink from './sink.js'` and then `ref<typeof Sink>`.
  */
-export function defineActor<State, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = never, Topic = never>(
+export function defineActor<State, Msg = unknown, Config = unknown, Reply = unknown, Api extends object = object, Topic = never>(
   def: ActorDefinition<State, Msg, Config, Reply, Api, Topic>,
 ): DefinedActor<State, Msg, Config, Reply, Api, Topic> {
   if (typeof def?.init !== 'function' || typeof def?.receive !== 'function') {

@@ -24,7 +24,7 @@ export type ReplyOf<A extends AnyActor> = A extends DefinedActor<any, any, any, 
 /** The actor's `config` (as `ctx.config` types it). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ConfigOf<A extends AnyActor> = A extends DefinedActor<any, any, infer C, any, any, any> ? C : never;
-/** What the actor's `api` returns: what a proxy to it can call (`never` for an actor without an api). */
+/** What the actor's `api` returns: what a proxy to it can call (`object`, nothing to call, for an actor without an api). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ApiOf<A extends AnyActor> = A extends DefinedActor<any, any, any, any, infer P, any> ? P : never;
 /** What `onTopic` takes (`never` for an actor without one: its topic messages go to `receive`). */

@@ -28,3 +28,18 @@ export function sendAnswer(sender: Pick<Sender, 'send'>, answer: Envelope): void
     sender.send(errorEnvelope({ from: answer.to, id: answer.id }, answer.from, err), 'reply');
   }
 }
+
+/**
+ * A reply that turned out undeliverable after it was queued (larger than the
+ * asker's ring can ever hold, say): the asker gets an error answer with the
+ * reason in its place, so its ask settles. An error answer that cannot go
+ * either is only dead-lettered by the caller.
+ */
+export function replaceFailedReply(sender: Pick<Sender, 'send'>, failed: Envelope, err: unknown): void {
+  if (failed.kind !== 'reply') return;
+  try {
+    sender.send(errorEnvelope({ from: failed.to, id: failed.id }, failed.from, err), 'reply');
+  } catch {
+    // the asker is gone: the dead letter of the reply is all there is to say
+  }
+}

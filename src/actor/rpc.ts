@@ -164,10 +164,13 @@ class CalleeEndpoint {
  * (nested objects' too) reports what it throws or rejects with to `onThrow`
  * before comlink turns it into the caller's rejection.
  */
-function reporting(api: object, onThrow: (err: unknown) => void): object {
+function reporting(api: object, onThrow: (err: unknown) => void, seen = new WeakMap<object, object>()): object {
+  // One proxy per object, so comlink's `parent` of a nested method is the same proxy the method was read through.
+  const known = seen.get(api);
+  if (known) return known;
   // An empty target: the traps read and write `api`, so a frozen api (whose
   // properties a proxy of it would have to return unwrapped) is served too.
-  return new Proxy(Object.create(null) as object, {
+  const proxy: object = new Proxy(Object.create(null) as object, {
     has: (_, prop) => Reflect.has(api, prop),
     set: (_, prop, value) => Reflect.set(api, prop, value),
     get(_, prop, receiver) {
@@ -175,7 +178,8 @@ function reporting(api: object, onThrow: (err: unknown) => void): object {
       if (typeof v === 'function') {
         return function (this: unknown, ...args: unknown[]): unknown {
           try {
-            // Called on the proxy, a method runs on `api` itself: a class's #private fields are there, not on the proxy.
+            // Called on the proxy, a method runs on `api` itself: a class's #private fields are there, and its
+            // calls of its own methods do not come back through here (an error it catches is not reported).
             const r: unknown = (v as (...a: unknown[]) => unknown).apply(this === receiver ? api : this, args);
             if (r instanceof Promise) {
               return r.catch((err: unknown) => {
@@ -190,9 +194,11 @@ function reporting(api: object, onThrow: (err: unknown) => void): object {
           }
         };
       }
-      return typeof v === 'object' && v !== null ? reporting(v, onThrow) : v;
+      return typeof v === 'object' && v !== null ? reporting(v, onThrow, seen) : v;
     },
   });
+  seen.set(api, proxy);
+  return proxy;
 }
 
 /** Serves `call` envelopes against an actor's api object. */

@@ -30,8 +30,21 @@ export interface WireError {
 /** How deep a `cause` chain crosses a thread (deeper causes, and a cycle, are cut off). */
 export const MAX_CAUSES = 8;
 
+/** `String(v)`, for anything: an object without a prototype (no toString) or with a throwing one becomes a description, not a throw. */
+export function safeString(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    try {
+      return `[${Object.prototype.toString.call(v).slice(8, -1)} ${JSON.stringify(v)}]`;
+    } catch {
+      return '[an unprintable value]';
+    }
+  }
+}
+
 export function toWire(err: unknown, depth = 0): WireError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  if (!(err instanceof Error)) return { name: 'Error', message: safeString(err) };
   const e = err as Error & Partial<WireError>;
   const w: WireError = { name: e.name, message: e.message };
   if (e.stack !== undefined) w.stack = e.stack;
@@ -49,7 +62,7 @@ export function stackWithCauses(err: Error): string | undefined {
   let text = err.stack;
   let cause: unknown = err.cause;
   for (let i = 0; i < MAX_CAUSES && cause !== undefined && cause !== err; i++) {
-    text += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause)}`;
+    text += `\nCaused by: ${cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : safeString(cause)}`;
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return text;

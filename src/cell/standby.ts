@@ -90,13 +90,21 @@ export function workerExecArgv(): string[] {
  * Load `moduleUrl` once in a throw-away worker and settle when it is known to
  * hold an actor; reject with its ModuleLoadError otherwise. Nothing is started.
  */
-export async function checkModule(hostUrl: URL, id: string, moduleUrl: string, limits: { resourceLimits?: ResourceLimits } = {}): Promise<void> {
+export async function checkModule(hostUrl: URL, id: string, moduleUrl: string, limits: { resourceLimits?: ResourceLimits } = {}, timeoutMs?: number): Promise<void> {
   const sb = new Standby(hostUrl, id, moduleUrl, limits, () => {});
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await sb.settled();
+    const late =
+      timeoutMs === undefined
+        ? null
+        : new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new ModuleLoadError(`actor '${id}': ${moduleUrl} did not finish loading within ${timeoutMs} ms`)), timeoutMs);
+          });
+    await (late ? Promise.race([sb.settled(), late]) : sb.settled());
     if (sb.error) throw sb.error;
     if (sb.state !== 'ready') throw new ModuleLoadError(`actor '${id}': the worker loading ${moduleUrl} ended before it could tell`);
   } finally {
+    clearTimeout(timer);
     await sb.discard();
   }
 }

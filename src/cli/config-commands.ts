@@ -1,5 +1,6 @@
 import { checkModule } from '../cell/standby.js';
 import { HOST_URL } from '../system/services.js';
+import { DEFAULT_INIT_TIMEOUT_MS } from '../supervisor/defaults.js';
 import { loadConfig, describeConfig, renderConfig, type LoadedConfig } from '../config/index.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { baseUrl, fetchJson, DEFAULT_STATUS_URL } from './http-client.js';
@@ -34,7 +35,8 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   if (values.help) return help('validate', io);
   const file = requireFile('validate', positionals);
   // Each actor's module is loaded once, in a throw-away worker, as a start would.
-  const loadModule = (url: string, id: string): Promise<void> => checkModule(HOST_URL, id, url);
+  // A module whose import never finishes fails like a start whose init never does.
+  const loadModule = (url: string, id: string): Promise<void> => checkModule(HOST_URL, id, url, {}, DEFAULT_INIT_TIMEOUT_MS);
   const loaded = await loadConfig(file, { flags: configFlags(values), loadModule });
   io.out(`${file}: OK — ${summarize(loaded)}`);
   return EXIT_OK;
@@ -82,3 +84,4 @@ export function help(command: string, io: Io): number {
   io.out(HELP[command] ?? HELP.main!);
   return EXIT_OK;
 }
+

@@ -38,18 +38,27 @@ export function moduleFiles(node: unknown, baseDir: string, path = 'tree'): Modu
 }
 
 /**
- * Load every module of `tree` whose file exists, `LOAD_AT_ONCE` at a time,
- * and say which cannot load and why. Paths in `skip` (already reported) are
+ * Load every module file of `tree` that exists, once each however many
+ * children name it, `LOAD_AT_ONCE` at a time, and say which cannot load and
+ * why (at every path that names it). Paths in `skip` (already reported) are
  * not tried.
  */
 export async function unloadableModules(tree: unknown, baseDir: string, load: ModuleLoader, skip: ReadonlySet<string>): Promise<Array<{ path: string; message: string }>> {
-  const todo = moduleFiles(tree, baseDir).filter((m) => !skip.has(m.path) && existsSync(m.file));
+  const byFile = new Map<string, ModuleFile[]>();
+  for (const m of moduleFiles(tree, baseDir)) {
+    if (skip.has(m.path) || !existsSync(m.file)) continue;
+    const named = byFile.get(m.file);
+    if (named) named.push(m);
+    else byFile.set(m.file, [m]);
+  }
+  const todo = [...byFile.values()];
   const out: Array<{ path: string; message: string }> = [];
   const next = async (): Promise<void> => {
-    for (let m = todo.shift(); m; m = todo.shift()) {
-      const file = m;
-      await load(pathToFileURL(file.file).href, file.id).catch((err: unknown) => {
-        out.push({ path: file.path, message: `cannot load: ${err instanceof Error ? err.message : String(err)}` });
+    for (let ms = todo.shift(); ms; ms = todo.shift()) {
+      const named = ms;
+      await load(pathToFileURL(named[0]!.file).href, named[0]!.id).catch((err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        for (const m of named) out.push({ path: m.path, message: `cannot load: ${why}` });
       });
     }
   };

@@ -58,6 +58,7 @@ export class ActorSystem {
   #escalations = 0;
   #state: SystemState = 'starting';
   #stopping: Promise<void> | null = null;
+  #stopRequested = false;
   readonly #shutdownTasks = new ShutdownTasks();
   readonly #stopped: Promise<string>;
   #resolveStopped!: (reason: string) => void;
@@ -163,6 +164,7 @@ export class ActorSystem {
    * `spawn<typeof Worker>(...)` checks `config` and types the returned ref.
    */
   async spawn<T = unknown>(parentId: string, childSpec: SpawnSpec<T>): Promise<ActorRef<T>> {
+    if (this.#stopRequested) throw new ActorStoppedError(SYSTEM_ID, 'cannot spawn: the system is stopping');
     const sup = this.#tree.supervisors.get(parentId);
     if (!sup) throw new NoSuchActorError(parentId, 'spawn');
     const spec = resolveDynamicChild(childSpec, sup.spec, this.#tree.ids());
@@ -178,6 +180,7 @@ export class ActorSystem {
 
   /** Graceful stop: each actor drains its inbox, stops in reverse start order; every pending ask settles. */
   stop(reason = 'shutdown'): Promise<void> {
+    this.#stopRequested = true; // before the first shutdown task runs, which may try to spawn
     this.#stopping ??= this.#shutdown(reason);
     return this.#stopping;
   }
@@ -191,6 +194,7 @@ export class ActorSystem {
    * on. Returns a function that removes the task.
    */
   onShutdown(phase: ShutdownPhase, task: () => unknown): () => void {
+    if (this.#stopRequested) throw new ActorStoppedError(SYSTEM_ID, `cannot add a shutdown task: the system is ${this.#state === 'running' ? 'stopping' : this.#state}`);
     return this.#shutdownTasks.add(phase, task);
   }
 
@@ -247,7 +251,7 @@ export class ActorSystem {
    * supervisor fields apply in place; added nodes start in start order.
    */
   async applyTree(raw: unknown): Promise<TreeChange[]> {
-    if (this.#state !== 'running' || this.#stopping) throw new ActorStoppedError(SYSTEM_ID, `cannot change the tree: the system is ${this.#stopping ? 'stopping' : this.#state}`);
+    if (this.#state !== 'running' || this.#stopRequested) throw new ActorStoppedError(SYSTEM_ID, `cannot change the tree: the system is ${this.#state === 'running' ? 'stopping' : this.#state}`);
     return this.#tree.applyTree(resolveTree(raw), this.#opts.askTimeoutMs, this.log);
   }
 
@@ -284,7 +288,7 @@ export class ActorSystem {
 
   /** True once every actor has started (and the system is not stopping). */
   ready(): boolean {
-    return this.#state === 'running' && !this.#stopping && [...this.#tree.cells.values()].every((c) => c.record.state === 'running' || c.record.retired);
+    return this.#state === 'running' && !this.#stopRequested && [...this.#tree.cells.values()].every((c) => c.record.state === 'running' || c.record.retired);
   }
 
   /** An operator's restart of one actor (or supervisor subtree): graceful stop, then start; not a crash. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AskTimeoutError, DEFAULT_ASK_TIMEOUT_MS } from '../../src/index.js';
 import type { AskOutcome } from '../fixtures/actors/default-asker.js';
+import type { EchoMsg } from '../fixtures/actors/echo.js';
 import { actors, Systems } from './system-helpers.js';
 
 describe("the system's askTimeoutMs inside actors (real workers)", function () {
@@ -28,5 +29,21 @@ describe("the system's askTimeoutMs inside actors (real workers)", function () {
     expect(got.instanceOf, 'err instanceof AskTimeoutError inside the actor').to.equal(true);
     // An upper bound only, well clear of a slow machine: the built-in default would take DEFAULT_ASK_TIMEOUT_MS.
     expect(got.elapsedMs).to.be.below(Math.min(3000, DEFAULT_ASK_TIMEOUT_MS));
+  });
+});
+
+describe('a reply too large for the ring it must cross (real workers)', function () {
+  this.timeout(30_000);
+  const systems = new Systems();
+  afterEach(() => systems.stopAll());
+
+  it('settles the ask at once with MessageTooLargeError instead of leaving it to time out, and the actor serves on', async () => {
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'e', module: actors('echo') }] });
+    const ref = system.ref<EchoMsg>('e');
+    expect(await ref.ask({ op: 'echo', value: 1 })).to.equal(1);
+    const err = (await ref.ask({ op: 'big', n: 40_000 }, { timeout: 20_000 }).catch((e: unknown) => e)) as Error & { code?: string };
+    expect(err.code).to.equal('ERR_MESSAGE_TOO_LARGE');
+    expect(err.message).to.match(/exceeds the limit/);
+    expect(await ref.ask({ op: 'echo', value: 2 })).to.equal(2);
   });
 });

@@ -39,6 +39,8 @@ describe('the ringmaster command (real processes)', function () {
         `      module: ${actors('throws-on-import')}`,
         '    - id: d',
         `      module: ${actors('echo')}`,
+        '    - id: e',
+        `      module: ${actors('not-an-actor')}`,
         'http:',
         '  port: eighty',
       ].join('\n'),
@@ -46,18 +48,20 @@ describe('the ringmaster command (real processes)', function () {
     const r = await ringmaster(['validate', file]);
     expect(r.code).to.equal(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).to.equal(`${file}: 6 problems:`);
+    expect(lines[0]).to.equal(`${file}: 7 problems:`);
     expect(lines.slice(1).map((l) => l.trim().split(': ').slice(0, 2).join(': '))).to.deep.equal([
       `${file}:7: tree.children[0].module`,
       `${file}:8: tree.children[0].restart`,
       `${file}:10: tree.children[1].module`,
       `${file}:11: tree.children[1].typo`,
       `${file}:13: tree.children[2].module`,
-      `${file}:17: http.port`,
+      `${file}:17: tree.children[4].module`,
+      `${file}:19: http.port`,
     ]);
     expect(lines[1]).to.include('has no default export made by defineActor()');
     expect(lines[3]).to.include(`module file not found: ${join(dir, 'missing.js')}`);
     expect(lines[5]).to.include('this module fails at import');
+    expect(lines[6], 'a file two children name is loaded once and reported at both').to.include('has no default export made by defineActor()');
   });
 
   it('validate: exit 0 with an OK line, or exit 1 with every problem by line, path and reason', async () => {

@@ -59,6 +59,15 @@ describe('a crash carries the stack of what the actor threw (real workers)', fun
     expect(crashed.stack).to.match(/\nCaused by: Error: the root$/);
   });
 
+  it('crashes and restarts on an error whose cause has no prototype (it is described, not stringified)', async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher'), backoff: { min: 10, max: 10 } }] });
+    const err = (await system.ref<CrashMsg>('c').ask({ op: 'throw-odd' }).catch((e: unknown) => e)) as ActorCrashedError;
+    expect(err).to.be.instanceOf(ActorCrashedError);
+    expect(((err.cause as Error).cause as Error).message).to.equal('[Object {"why":"no prototype"}]');
+    await until(() => find(events, 'restarted', 'c'), 'the restart');
+    expect(await system.ref<CrashMsg>('c').ask({ op: 'echo', value: 1 })).to.equal(1);
+  });
+
   it('has no stack for a crash that threw nothing (the thread exited)', async () => {
     const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
     system.ref<CrashMsg>('c').tell({ op: 'exit', code: 3 });

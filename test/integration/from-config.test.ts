@@ -80,7 +80,9 @@ describe('system.onShutdown', function () {
   it('runs before-actors tasks while the actors still answer, after-actors once they stopped, and goes on past a task that throws', async () => {
     const system = await ActorSystem.start({ name: 't', tree: { id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: actors('echo') }] }, log: { level: 'silent' } });
     const seen: string[] = [];
+    expect(() => system.onShutdown('later' as never, () => 0)).to.throw("onShutdown phase must be 'before-actors' or 'after-actors', got later");
     system.onShutdown('before-actors', async () => {
+      seen.push(`before: spawn ${await system.spawn('root', { id: 'late', module: actors('echo') }).then(() => 'accepted', (e: Error) => e.message)}`);
       seen.push(`before: a answers ${String(await system.ref<EchoMsg>('a').ask({ op: 'echo', value: 1 }))}`);
     });
     system.onShutdown('before-actors', () => {
@@ -90,7 +92,8 @@ describe('system.onShutdown', function () {
     removed();
     system.onShutdown('after-actors', () => seen.push(`after: a is ${system.status().find((s) => s.id === 'a')?.state}`));
     await system.stop();
-    expect(seen).to.deep.equal(['before: a answers 1', 'after: a is stopped']);
-    expect(() => system.onShutdown('later' as never, () => 0)).to.throw("onShutdown phase must be 'before-actors' or 'after-actors', got later");
+    expect(seen).to.deep.equal(["before: spawn actor '$system' cannot spawn: the system is stopping", 'before: a answers 1', 'after: a is stopped']);
+    expect(() => system.onShutdown('after-actors', () => 0)).to.throw(/cannot add a shutdown task: the system is stopped$/);
+    await system.stop(); // a second stop is the first one
   });
 });

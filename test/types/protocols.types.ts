@@ -3,6 +3,7 @@
 // compile error — were the types to let it through, tsc fails with "Unused
 // '@ts-expect-error' directive" — and each expectTypeOf must hold exactly.
 import { expectTypeOf } from 'expect-type';
+import { defineActor } from '../../src/index.js';
 import type { ActorContext, ActorRef, ActorSystem, ApiOf, ConfigOf, MessageOf, ReplyOf, TopicMessageOf } from '../../src/index.js';
 import type Enrich from '../fixtures/actors/typed/enrich.js';
 import type { Raw } from '../fixtures/actors/typed/enrich.js';
@@ -20,7 +21,7 @@ expectTypeOf<TopicMessageOf<typeof Sink>>().toEqualTypeOf<{ price: number }>();
 expectTypeOf<MessageOf<typeof Enrich>>().toEqualTypeOf<Raw>();
 expectTypeOf<ReplyOf<typeof Enrich>>().toEqualTypeOf<{ score: number; stored: number }>();
 expectTypeOf<ApiOf<typeof Enrich>>().toHaveProperty('scale').toEqualTypeOf<(price: number) => number>();
-expectTypeOf<ApiOf<typeof Sink>>().toBeNever();
+expectTypeOf<ApiOf<typeof Sink>>().toEqualTypeOf<object>();
 
 // Refs from the main thread check both directions.
 const sink = system.ref<typeof Sink>('sink');
@@ -70,3 +71,11 @@ async function spawning(): Promise<void> {
   await system.spawn('workers', { id: 'e4', modul: './x.js' });
 }
 void spawning;
+
+// Explicit generics still take an api (its type is then `object` unless given).
+const explicit = defineActor<{ n: number }, { op: 'get' }, { start: number }>({
+  init: (c) => ({ n: c.config.start }),
+  receive: (s) => s.n,
+  api: (s) => ({ get: () => s.n }),
+});
+void explicit;

@@ -200,7 +200,7 @@ describe('architecture', () => {
       expect(layers.mayImport('index', 'cli'), 'an ANY row: nothing below').to.equal(false);
       expect(layers.mayImport('cli', 'workers'), 'an ANY row: never workers/').to.equal(false);
       expect(layers.mayImport('ring', undefined), 'outside src/ and workers/').to.equal(false);
-      expect(layers.mayImport('persistence', 'errors'), 'a folder without a row').to.equal(false);
+      expect(layers.mayImport('telepathy', 'errors'), 'a folder without a row').to.equal(false);
       expect(layers.checkImport('src/codec/envelope.ts', '../errors.js')).to.equal(undefined);
       expect(layers.checkImport('src/codec/envelope.ts', '../ring/ring.js')).to.equal("src/codec may import only errors, defaults; see ARCHITECTURE.md ('../ring/ring.js' is src/ring)");
       expect(layers.checkImport('src/defaults.ts', 'node:os')).to.match(/^src\/defaults\.ts may import nothing at all/);
@@ -258,8 +258,8 @@ describe('architecture', () => {
     });
 
     it('reports a folder of src/ that has no row', async () => {
-      const found = await lint("import { x } from '../errors.js';\nexport { x };\n", 'src/persistence/probe.ts');
-      expect(found.map((m) => m.message)).to.deep.equal(['src/persistence has no row in the layer table (scripts/layers.mjs): give it one; see ARCHITECTURE.md']);
+      const found = await lint("import { x } from '../errors.js';\nexport { x };\n", 'src/telepathy/probe.ts');
+      expect(found.map((m) => m.message)).to.deep.equal(['src/telepathy has no row in the layer table (scripts/layers.mjs): give it one; see ARCHITECTURE.md']);
     });
   });
 

@@ -9,9 +9,28 @@ function call(path: string[], args: unknown[]): Envelope {
   return { kind: 'call', from: 'caller', to: 'callee', id: nextId, payload };
 }
 
+class Inner {
+  #k = 5;
+  get(): number {
+    return this.#k;
+  }
+  fail(): never {
+    throw new Error('inner fail');
+  }
+  /** Catches its own call's error: that is no crash. */
+  tryOther(): string {
+    try {
+      this.fail();
+    } catch {
+      return 'caught';
+    }
+  }
+}
+
 class Account {
   #balance = 0;
   readonly nested = { twice: (n: number): number => n * 2 };
+  readonly inner = new Inner();
   deposit(n: number): number {
     if (n <= 0) throw new RangeError(`deposit must be positive, got ${n}`);
     this.#balance += n;
@@ -31,6 +50,9 @@ describe("ApiServer with apiErrors: 'crash'", () => {
     expect(await server.handle(call(['deposit'], [2]))).to.deep.include({ type: 'RAW', value: 7 });
     expect(await server.handle(call(['later'], [1]))).to.deep.include({ type: 'RAW', value: 8 });
     expect(await server.handle(call(['nested', 'twice'], [4]))).to.deep.include({ type: 'RAW', value: 8 });
+    // A nested class instance: its #private fields, and an error one of its methods catches from another.
+    expect(await server.handle(call(['inner', 'get'], []))).to.deep.include({ type: 'RAW', value: 5 });
+    expect(await server.handle(call(['inner', 'tryOther'], []))).to.deep.include({ type: 'RAW', value: 'caught' });
   });
 
   it('rejects with what a method threw or rejected with (the host turns that into the crash), and serves the next call', async () => {

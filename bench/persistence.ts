@@ -1,0 +1,128 @@
+/**
+ * What persistence costs: persist throughput for one actor and for ten at
+ * once (each persist awaited, so one durable SQLite transaction each),
+ * persist latency p50/p99, and recovery of 100k events with and without a
+ * snapshot; beside raw better-sqlite3 inserts of the same rows (same file
+ * settings: WAL, synchronous NORMAL; one autocommit insert per row, so each
+ * is durable like a persist) in the same run. Medians of 3 rounds; writes
+ * bench/results/persistence.json. Run with `npm run bench:persistence`.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Packr } from 'msgpackr/pack';
+import { ActorSystem } from '../src/index.js';
+import { Persister } from '../src/persistence/persister.js';
+import { SqliteStore } from '../src/persistence/sqlite.js';
+import type PersistBench from './actors/persist-bench.js';
+import { runBench } from './lib/peer.js';
+import { table } from './lib/report.js';
+
+const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results/persistence.json');
+const ACTOR = new URL('./actors/persist-bench.js', import.meta.url).href;
+const EVENTS = Number(process.env.PERSIST_EVENTS ?? 20_000);
+const RECOVER = Number(process.env.PERSIST_RECOVER ?? 100_000);
+const PAYLOAD = 'x'.repeat(64);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+/** The same rows a persist writes, inserted straight into the same table layout. */
+function rawInserts(path: string, n: number): number {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS raw (pid TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event BLOB NOT NULL, PRIMARY KEY (pid, seq)) WITHOUT ROWID');
+  const insert = db.prepare('INSERT INTO raw (pid, seq, at, event) VALUES (?, ?, ?, ?)');
+  const packr = new Packr({ useRecords: false });
+  const t0 = performance.now();
+  for (let i = 1; i <= n; i++) insert.run('raw', i, Date.now(), packr.pack({ i, at: Date.now(), payload: PAYLOAD }));
+  const ms = performance.now() - t0;
+  db.close();
+  return (n / ms) * 1000;
+}
+
+async function persistRun(path: string, actors: number, n: number): Promise<{ perSec: number; lat: number[] }> {
+  const children = Array.from({ length: actors }, (_, i) => ({ id: `p${i}`, module: ACTOR }));
+  const system = await ActorSystem.start({ name: 'bench-persist', log: { level: 'silent' }, persistence: { path }, tree: { id: 'root', strategy: 'one_for_one', children } });
+  try {
+    const t0 = performance.now();
+    const results = await Promise.all(children.map((c) => system.ref<typeof PersistBench>(c.id).ask({ op: 'run', n, payload: PAYLOAD }, { timeout: 600_000 })));
+    const ms = performance.now() - t0;
+    return { perSec: ((actors * n) / ms) * 1000, lat: results.flatMap((r) => Array.from(r.lat)) };
+  } finally {
+    await system.stop();
+  }
+}
+
+async function recoveryMs(path: string, withSnapshot: boolean): Promise<number> {
+  const apply = (s: { count: number }): { count: number } => ({ count: s.count + 1 });
+  const opts = { actor: 'bench', pid: withSnapshot ? 'snap' : 'full', apply, snapshotEvery: 0, prune: false };
+  const writer = new Persister(SqliteStore.open({ path, actor: 'bench' }, opts.pid), opts, (err) => {
+    throw err;
+  });
+  await writer.recover({ count: 0 });
+  for (let i = 0; i < RECOVER; i += 1000) await writer.persist(Array.from({ length: 1000 }, (_, j) => ({ i: i + j, at: Date.now(), payload: PAYLOAD })));
+  if (withSnapshot) await writer.snapshot();
+  await writer.close();
+  const reader = new Persister(SqliteStore.open({ path, actor: 'bench' }, opts.pid), opts, (err) => {
+    throw err;
+  });
+  const t0 = performance.now();
+  const r = await reader.recover({ count: 0 });
+  const ms = performance.now() - t0;
+  await reader.close();
+  if ((r.state as { count: number }).count !== RECOVER) throw new Error(`recovered ${JSON.stringify(r.state)}, expected ${RECOVER} events`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const runs = { raw: [] as number[], one: [] as number[], ten: [] as number[], p50: [] as number[], p99: [] as number[], full: [] as number[], snap: [] as number[] };
+  for (let round = 0; round < 3; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'ringmaster-bench-persist-'));
+    try {
+      runs.raw.push(rawInserts(join(dir, 'raw.db'), EVENTS));
+      const one = await persistRun(join(dir, 'one.db'), 1, EVENTS);
+      runs.one.push(one.perSec);
+      const sorted = [...one.lat].sort((a, b) => a - b);
+      runs.p50.push(pct(sorted, 0.5));
+      runs.p99.push(pct(sorted, 0.99));
+      runs.ten.push((await persistRun(join(dir, 'ten.db'), 10, EVENTS / 10)).perSec);
+      runs.full.push(await recoveryMs(join(dir, 'recover.db'), false));
+      runs.snap.push(await recoveryMs(join(dir, 'recover.db'), true));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<keyof typeof runs, number>;
+  const ratios = { oneActor: median(runs.one.map((v, i) => v / runs.raw[i]!)), tenActors: median(runs.ten.map((v, i) => v / runs.raw[i]!)) };
+  const result = {
+    node: process.version,
+    date: new Date().toISOString(),
+    events: EVENTS,
+    persistPerSec: { oneActor: Math.round(m.one), tenActors: Math.round(m.ten) },
+    rawInsertPerSec: Math.round(m.raw),
+    ratioToRaw: { oneActor: Number(ratios.oneActor.toFixed(2)), tenActors: Number(ratios.tenActors.toFixed(2)) },
+    persistUs: { p50: Number(m.p50.toFixed(1)), p99: Number(m.p99.toFixed(1)) },
+    recoveryMs: { events100k: Number(m.full.toFixed(1)), events100kWithSnapshot: Number(m.snap.toFixed(1)) },
+    runs,
+  };
+  console.log(`node ${process.version}; ${EVENTS} events per round, each persist awaited; medians of 3 rounds (ratios: medians of same-round ratios)\n`);
+  console.log(
+    table([
+      ['', 'events/s', '× raw inserts'],
+      ['raw better-sqlite3 inserts (autocommit, WAL, NORMAL)', String(result.rawInsertPerSec), '1'],
+      ['persist, one actor', String(result.persistPerSec.oneActor), ratios.oneActor.toFixed(2)],
+      ['persist, ten actors at once', String(result.persistPerSec.tenActors), ratios.tenActors.toFixed(2)],
+    ]),
+  );
+  console.log(`\npersist latency (one actor): p50 ${result.persistUs.p50} µs, p99 ${result.persistUs.p99} µs`);
+  console.log(`recovery of ${RECOVER} events: ${result.recoveryMs.events100k} ms from the journal, ${result.recoveryMs.events100kWithSnapshot} ms from a snapshot`);
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwrote ${RESULTS}`);
+}
+
+runBench('persistence', main, 900_000);
