@@ -26,6 +26,8 @@ const EVENTS = Number(process.env.PERSIST_EVENTS ?? 20_000);
 const RECOVER = Number(process.env.PERSIST_RECOVER ?? 100_000);
 const PAYLOAD = 'x'.repeat(64);
 
+/** A Float32Array the actor sent: it crosses as its bytes (msgpack bin), copied here into an aligned buffer. */
+const floats = (v: ArrayLike<number> | Uint8Array): number[] => (v instanceof Uint8Array ? Array.from(new Float32Array(Uint8Array.from(v).buffer)) : Array.from(v));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
@@ -51,7 +53,7 @@ async function persistRun(path: string, actors: number, n: number): Promise<{ pe
     const t0 = performance.now();
     const results = await Promise.all(children.map((c) => system.ref<typeof PersistBench>(c.id).ask({ op: 'run', n, payload: PAYLOAD }, { timeout: 600_000 })));
     const ms = performance.now() - t0;
-    return { perSec: ((actors * n) / ms) * 1000, lat: results.flatMap((r) => Array.from(r.lat)) };
+    return { perSec: ((actors * n) / ms) * 1000, lat: results.flatMap((r) => floats(r.lat)) };
   } finally {
     await system.stop();
   }

@@ -198,7 +198,7 @@ async function hostStep(plan: FrameCostPlan, out: StepCost[]): Promise<void> {
     sendTimeoutMs: 1000,
     askTimeoutMs: 1000,
     subscriptions: [],
-    persistence: { path: ':memory:', synchronous: 'normal' },
+    persistence: { path: ':memory:', synchronous: 'normal', lock: null },
   };
   const running = new Host(boot, port).run();
   const codec = new Codec();

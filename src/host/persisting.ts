@@ -15,7 +15,7 @@ export function openPersister(b: HostBoot, spec: PersistenceSpec, ctx: ActorCont
     pid = spec.id(ctx);
     if (typeof pid !== 'string' || pid === '') throw new InvalidOptionError(`actor '${b.id}' persistence.id()`, `must return a non-empty string, got ${JSON.stringify(pid)}`);
   }
-  const store = SqliteStore.open({ path: b.persistence.path, synchronous: b.persistence.synchronous, actor: b.id }, pid);
+  const store = SqliteStore.open({ path: b.persistence.path, synchronous: b.persistence.synchronous, lock: b.persistence.lock, actor: b.id }, pid);
   return new Persister(store, { actor: b.id, pid, apply: (state, event) => spec.apply(state, event), snapshotEvery: spec.snapshotEvery ?? 0, prune: spec.prune ?? false }, onFailure);
 }
 

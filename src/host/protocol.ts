@@ -33,7 +33,7 @@ export interface HostBoot {
   /** Every topic subscription in the system when this incarnation starts (changes follow as `bus-change`). */
   subscriptions: Subscription[];
   /** The journal database a persistent actor opens (an actor without `persistence` never touches it). */
-  persistence: { path: string; synchronous: 'normal' | 'full' };
+  persistence: { path: string; synchronous: 'normal' | 'full'; lock: SharedArrayBuffer | null };
 }
 
 /** `workerData` of a standby worker: it loads the module, then waits for `activate`. */

@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { Packr, Unpackr } from 'msgpackr/pack';
 import { JournalFencedError, PersistenceError } from '../errors.js';
 import type { Claim, PersistenceStore, StoredEvent, StoredSnapshot } from './journal.js';
+import { WriteLock } from './write-lock.js';
 
 /**
  * The embedded backend: one SQLite database file per system, in WAL mode,
@@ -36,6 +37,8 @@ export interface SqliteOptions {
   synchronous?: 'normal' | 'full';
   /** Names the actor in errors. */
   actor: string;
+  /** The process's write lock for this database (see write-lock.ts); none on the main thread, which must not block. */
+  lock?: SharedArrayBuffer | null;
 }
 
 // No shared records: a row decodes on its own, whatever was written before it. Plain data: objects, arrays,
@@ -78,11 +81,13 @@ function migrate(db: BetterSqlite3.Database, actor: string, pid: string, path: s
 export class SqliteStore implements PersistenceStore {
   readonly #db: BetterSqlite3.Database;
   readonly #actor: string;
+  readonly #lock: WriteLock | null;
   readonly #stmt: {
     epoch: BetterSqlite3.Statement<[string], { epoch: number }>;
     claim: BetterSqlite3.Statement<[string, number]>;
     highest: BetterSqlite3.Statement<[string], { seq: number | null }>;
     insert: BetterSqlite3.Statement<[string, number, number, Buffer]>;
+    insertFenced: BetterSqlite3.Statement<[string, number, number, Buffer, string, number]>;
     replay: BetterSqlite3.Statement<[string, number], { seq: number; at: number; event: Buffer }>;
     snapshot: BetterSqlite3.Statement<[string, number, number, Buffer]>;
     latest: BetterSqlite3.Statement<[string], { seq: number; at: number; state: Buffer }>;
@@ -90,14 +95,17 @@ export class SqliteStore implements PersistenceStore {
     pruneSnapshots: BetterSqlite3.Statement<[string, number]>;
   };
 
-  private constructor(db: BetterSqlite3.Database, actor: string) {
+  private constructor(db: BetterSqlite3.Database, actor: string, lock: WriteLock | null) {
     this.#db = db;
     this.#actor = actor;
+    this.#lock = lock;
     this.#stmt = {
       epoch: db.prepare('SELECT epoch FROM rm_writers WHERE pid = ?'),
       claim: db.prepare('INSERT INTO rm_writers (pid, epoch, at) VALUES (?, 1, ?) ON CONFLICT (pid) DO UPDATE SET epoch = epoch + 1, at = excluded.at'),
       highest: db.prepare('SELECT MAX(seq) AS seq FROM rm_journal WHERE pid = ?'),
       insert: db.prepare('INSERT INTO rm_journal (pid, seq, at, event) VALUES (?, ?, ?, ?)'),
+      // One statement, atomic on its own: the row goes in only while the writer's epoch is the current one.
+      insertFenced: db.prepare('INSERT INTO rm_journal (pid, seq, at, event) SELECT ?, ?, ?, ? WHERE (SELECT epoch FROM rm_writers WHERE pid = ?) = ?'),
       replay: db.prepare('SELECT seq, at, event FROM rm_journal WHERE pid = ? AND seq > ? ORDER BY seq'),
       snapshot: db.prepare('INSERT OR REPLACE INTO rm_snapshots (pid, seq, at, state) VALUES (?, ?, ?, ?)'),
       latest: db.prepare('SELECT seq, at, state FROM rm_snapshots WHERE pid = ? ORDER BY seq DESC LIMIT 1'),
@@ -116,12 +124,16 @@ export class SqliteStore implements PersistenceStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       migrate(db, o.actor, pid, o.path);
-      return new SqliteStore(db, o.actor);
+      return new SqliteStore(db, o.actor, o.lock ? new WriteLock(o.lock) : null);
     } catch (err) {
       db?.close();
       if (err instanceof PersistenceError) throw err;
       throw new PersistenceError(o.actor, pid, `cannot open the database ${o.path}: ${(err as Error).message}`, undefined, { cause: err });
     }
+  }
+
+  #locked<T>(fn: () => T): T {
+    return this.#lock ? this.#lock.run(fn) : fn();
   }
 
   #fence(pid: string, epoch: number): void {
@@ -142,12 +154,14 @@ export class SqliteStore implements PersistenceStore {
 
   claim(pid: string): Promise<Claim> {
     return this.#wrap(pid, 'claiming the journal', undefined, () =>
-      this.#db
-        .transaction((): Claim => {
-          this.#stmt.claim.run(pid, Date.now());
-          return { epoch: this.#stmt.epoch.get(pid)!.epoch, highestSeq: this.#stmt.highest.get(pid)?.seq ?? 0 };
-        })
-        .immediate(),
+      this.#locked(() =>
+        this.#db
+          .transaction((): Claim => {
+            this.#stmt.claim.run(pid, Date.now());
+            return { epoch: this.#stmt.epoch.get(pid)!.epoch, highestSeq: this.#stmt.highest.get(pid)?.seq ?? 0 };
+          })
+          .immediate(),
+      ),
     );
   }
 
@@ -161,12 +175,19 @@ export class SqliteStore implements PersistenceStore {
         }
       });
       const at = Date.now();
-      this.#db
-        .transaction(() => {
-          this.#fence(pid, epoch);
-          for (let i = 0; i < rows.length; i++) this.#stmt.insert.run(pid, firstSeq + i, at, rows[i]!);
-        })
-        .immediate();
+      this.#locked(() => {
+        if (rows.length === 1) {
+          // The common case, one event: one statement, no explicit transaction.
+          if (this.#stmt.insertFenced.run(pid, firstSeq, at, rows[0]!, pid, epoch).changes === 0) this.#fence(pid, epoch);
+          return;
+        }
+        this.#db
+          .transaction(() => {
+            this.#fence(pid, epoch);
+            for (let i = 0; i < rows.length; i++) this.#stmt.insert.run(pid, firstSeq + i, at, rows[i]!);
+          })
+          .immediate();
+      });
     });
   }
 
@@ -185,12 +206,14 @@ export class SqliteStore implements PersistenceStore {
   saveSnapshot(pid: string, epoch: number, seq: number, state: unknown): Promise<void> {
     return this.#wrap(pid, 'saving a snapshot', seq, () => {
       const blob = packr.pack(state);
-      this.#db
-        .transaction(() => {
-          this.#fence(pid, epoch);
-          this.#stmt.snapshot.run(pid, seq, Date.now(), blob);
-        })
-        .immediate();
+      this.#locked(() =>
+        this.#db
+          .transaction(() => {
+            this.#fence(pid, epoch);
+            this.#stmt.snapshot.run(pid, seq, Date.now(), blob);
+          })
+          .immediate(),
+      );
     });
   }
 
@@ -203,13 +226,15 @@ export class SqliteStore implements PersistenceStore {
 
   prune(pid: string, epoch: number, seq: number): Promise<void> {
     return this.#wrap(pid, 'pruning', seq, () => {
-      this.#db
-        .transaction(() => {
-          this.#fence(pid, epoch);
-          this.#stmt.pruneEvents.run(pid, seq);
-          this.#stmt.pruneSnapshots.run(pid, seq);
-        })
-        .immediate();
+      this.#locked(() =>
+        this.#db
+          .transaction(() => {
+            this.#fence(pid, epoch);
+            this.#stmt.pruneEvents.run(pid, seq);
+            this.#stmt.pruneSnapshots.run(pid, seq);
+          })
+          .immediate(),
+      );
     });
   }
 

@@ -20,6 +20,7 @@ import { DeadLetterLog } from './dead-letters.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
 import { EventHub } from './events.js';
 import { ShutdownTasks, type ShutdownPhase } from './shutdown.js';
+import { WRITE_LOCK_BYTES } from '../persistence/write-lock.js';
 import { resolveSystemOptions, type ResolvedSystemOptions, type SpawnSpec, type SystemOptions } from './options.js';
 import type { ApiFor } from '../actor/protocol.js';
 import { ActorRef } from '../actor/ref.js';
@@ -98,7 +99,7 @@ export class ActorSystem {
       topics: this.#topics,
       emit: (e) => this.#events.emit(e),
       deadLetter: (letter) => this.#deadLetters.add(letter),
-      opts: { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer } },
+      opts: { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer }, persistence: { ...this.#opts.persistence, lock: new SharedArrayBuffer(WRITE_LOCK_BYTES) } },
     });
   }
 

@@ -69,6 +69,25 @@ describe('persistent actors on SQLite (real workers, a real database file)', fun
     expect((await stateOf(b)).ids).to.deep.equal([1]);
   });
 
+  it('takes writes from several persistent actors at once into one file, none lost (their threads take turns at the write lock)', async () => {
+    const ids = ['l1', 'l2', 'l3', 'l4', 'l5'];
+    const { system } = await systems.start(
+      { id: 'root', strategy: 'one_for_one', children: ids.map((id) => ({ id, module: actors('ledger') })) },
+      { persistence: { path: join(dir, 'shared.db') } },
+    );
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let n = 1; n <= 60; n++) await system.ref<typeof Ledger>(id).ask({ op: 'deposit', id: n, amount: 1 });
+      }),
+    );
+    await systems.stopAll();
+    const again = (await systems.start({ id: 'root', strategy: 'one_for_one', children: ids.map((id) => ({ id, module: actors('ledger') })) }, { persistence: { path: join(dir, 'shared.db') } })).system;
+    for (const id of ids) {
+      const s = (await again.ref<typeof Ledger>(id).ask({ op: 'state' })) as LedgerState;
+      expect([id, s.balance, s.ids.length]).to.deep.equal([id, 60, 60]);
+    }
+  });
+
   it('refuses a persistence option that is not a path, naming it', async () => {
     const err = await ActorSystem.start({ name: 't', tree, persistence: { path: '' }, log: { level: 'silent' } }).catch((e: unknown) => e);
     expect(err).to.have.property('code', 'ERR_INVALID_OPTION');
