@@ -49,7 +49,7 @@ export const LAYERS = {
   // around the system
   metrics: ['system', 'cell', 'resilience', 'liveness', 'events', 'errors', 'defaults'],
   config: ['system', 'supervisor', 'log', 'events', 'errors', 'defaults'],
-  http: ['system', 'metrics', 'config', 'events', 'errors', 'defaults'],
+  http: ['system', 'metrics', 'config', 'persistence', 'events', 'errors', 'defaults'],
   launch: ['system', 'config', 'http', 'errors'], // a system with its config file and HTTP listener (ActorSystem.fromConfig)
   // entry points (ANY: every row of src/ above them; never workers/)
   internal: ANY,

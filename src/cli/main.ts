@@ -6,6 +6,7 @@ import { ConfigError, formatProblem } from '../config/index.js';
 import { configCommand, help, validateCommand, type Io } from './config-commands.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
+import { deadLettersCommand } from './dead-letters.js';
 import { EXIT_FAILURE, EXIT_USAGE, HELP, parse, UsageError } from './usage.js';
 
 // A line that cannot be written (the terminal closed: SIGHUP; a reader that quit: `| head`) is dropped
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   validate: (args) => validateCommand(args, io),
   config: (args) => configCommand(args, io),
   status: (args) => statusCommand(args, io),
+  'dead-letters': (args) => deadLettersCommand(args, io),
   bench: benchCommand,
 };
 

@@ -86,6 +86,7 @@ Commands:
   config --print <file>      the merged configuration and where each value came from
   config rollback [version]  ask a running system to go back to an earlier config version
   status                     the live tree of a running system
+  dead-letters [list|show|replay]  the stored dead letters of a running system
   bench                      run the benchmarks
 
 Run 'ringmaster <command> --help' for a command's options.
@@ -127,6 +128,15 @@ depth and message rate (handled per second, as the server measured it over
 its latest one-second sample; '?' in the first second), indented by
 supervisor, from one request to GET /api/tree. --url defaults to
 http://127.0.0.1:9464.`,
+  'dead-letters': `Usage: ringmaster dead-letters [list] [--actor <id>] [--since <time>] [--limit <n>] [--json] [--url <url>]
+       ringmaster dead-letters show <id> [--url <url>]
+       ringmaster dead-letters replay [id] [--actor <id>] [--since <time>] [--token <token>] [--url <url>]
+
+The dead letters a running system keeps in its database (persistence.deadLetters:
+true), newest first. --since takes an ISO time or epoch ms. replay sends the
+matching ones not replayed yet to their receivers again (as tells from the
+system) and marks them replayed; it needs the HTTP token (--token or
+$RINGMASTER_HTTP_TOKEN). --url defaults to http://127.0.0.1:9464.`,
   bench: `Usage: ringmaster bench
 
 Runs every benchmark (node dist/bench/run-all.js) and exits with its code.`,

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { NoSuchActorError } from '../errors.js';
 import type { ActorStatus, ActorSystem } from '../system/system.js';
 import type { LatestSample } from './dashboard/live-feed.js';
+import { deadLetterRoutes } from './dead-letter-routes.js';
 import { HttpError, type Reply } from './respond.js';
 
 export type Method = 'GET' | 'POST';
@@ -13,7 +14,8 @@ export interface Route {
   path: string;
   /** Changes state, so it needs the bearer token. */
   action: boolean;
-  handle(params: Record<string, string>, body: unknown): Promise<Reply>;
+  /** `query`: the request's query string (GET routes read filters there). */
+  handle(params: Record<string, string>, body: unknown, query?: URLSearchParams): Promise<Reply>;
 }
 
 /** What the configuration layer offers over HTTP (versions and rollback). */
@@ -104,6 +106,7 @@ export function buildRoutes({ system, registry, onReload, config, latest = () =>
         return { status: 200, json: { ok: true, status: statusOf(system, id!) } };
       },
     },
+    ...deadLetterRoutes(system),
   ];
   if (onReload) {
     routes.push({

@@ -110,7 +110,7 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       const path = (req.url ?? '/').split('?', 1)[0]!;
       const { route, params } = findRoute(routes, req.method ?? 'GET', path);
       if (route.action) requireToken(req.headers.authorization, opts.token);
-      const reply = await route.handle(params, route.method === 'POST' ? await readJson(req) : null);
+      const reply = await route.handle(params, route.method === 'POST' ? await readJson(req) : null, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''));
       if ('stream' in reply) reply.stream(req, res);
       else sendReply(res, reply, headers());
       if (route.action) log.info({ method: req.method, path }, 'operator action done');

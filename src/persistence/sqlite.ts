@@ -19,13 +19,17 @@ import { WriteLock } from './write-lock.js';
  */
 
 /** The newest schema this code knows; `PRAGMA user_version` holds a database's. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Each step takes a database from version i to i + 1. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE rm_journal (pid TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event BLOB NOT NULL, PRIMARY KEY (pid, seq)) WITHOUT ROWID;
    CREATE TABLE rm_snapshots (pid TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (pid, seq)) WITHOUT ROWID;
    CREATE TABLE rm_writers (pid TEXT PRIMARY KEY, epoch INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;`,
+  `CREATE TABLE rm_dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, system TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL,
+     sender TEXT NOT NULL, receiver TEXT NOT NULL, reason TEXT NOT NULL, dropped TEXT, payload BLOB NOT NULL, replayed_at INTEGER);
+   CREATE INDEX rm_dead_letters_by_receiver ON rm_dead_letters (system, receiver, at);
+   CREATE INDEX rm_dead_letters_by_time ON rm_dead_letters (system, at);`,
 ];
 
 /** How long a writer waits for another connection's write to finish, ms. */
@@ -78,6 +82,38 @@ function migrate(db: BetterSqlite3.Database, actor: string, pid: string, path: s
   }).immediate();
 }
 
+/**
+ * A connection to the database at `o.path` (its folder made, WAL mode, the
+ * schema brought up to date), waiting at most `busyMs` for another
+ * connection's write. Errors are PersistenceErrors naming `o.actor` and `pid`.
+ */
+export function openDatabase(o: SqliteOptions, pid: string, busyMs: number): BetterSqlite3.Database {
+  const Database = loadDriver(o.actor, pid);
+  let db: BetterSqlite3.Database | null = null;
+  try {
+    mkdirSync(dirname(o.path), { recursive: true });
+    db = new Database(o.path, { timeout: busyMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db, o.actor, pid, o.path);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof PersistenceError) throw err;
+    throw new PersistenceError(o.actor, pid, `cannot open the database ${o.path}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
+/** Encode a value as rows store it (msgpack, no shared records). */
+export function encodeRow(v: unknown): Buffer {
+  return packr.pack(v);
+}
+
+/** Decode a stored value; a corrupt one is a PersistenceError naming `what` and `seq`. */
+export function decodeRow(blob: Buffer, actor: string, pid: string, seq: number, what: string): unknown {
+  return decode(blob, actor, pid, seq, what);
+}
+
 export class SqliteStore implements PersistenceStore {
   readonly #db: BetterSqlite3.Database;
   readonly #actor: string;
@@ -116,20 +152,7 @@ export class SqliteStore implements PersistenceStore {
 
   /** Open (and create or migrate) the database at `o.path`. `pid` names the journal in errors. */
   static open(o: SqliteOptions, pid: string): SqliteStore {
-    const Database = loadDriver(o.actor, pid);
-    let db: BetterSqlite3.Database | null = null;
-    try {
-      mkdirSync(dirname(o.path), { recursive: true });
-      db = new Database(o.path, { timeout: BUSY_TIMEOUT_MS });
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      migrate(db, o.actor, pid, o.path);
-      return new SqliteStore(db, o.actor, o.lock ? new WriteLock(o.lock) : null);
-    } catch (err) {
-      db?.close();
-      if (err instanceof PersistenceError) throw err;
-      throw new PersistenceError(o.actor, pid, `cannot open the database ${o.path}: ${(err as Error).message}`, undefined, { cause: err });
-    }
+    return new SqliteStore(openDatabase(o, pid, BUSY_TIMEOUT_MS), o.actor, o.lock ? new WriteLock(o.lock) : null);
   }
 
   #locked<T>(fn: () => T): T {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { OverflowPolicy } from '../errors.js';
 import type { DeadLetter, EventInput } from '../events.js';
+import type { DeadLetterArchive } from './dead-letter-archive.js';
 
 /**
  * Messages nobody could take: the latest `limit` kept for inspection, every
@@ -15,6 +16,9 @@ export class DeadLetterLog {
   readonly #to = new Map<string, number>();
   readonly #droppedTo = new Map<string, Partial<Record<OverflowPolicy, number>>>();
   #count = 0;
+
+  /** The durable copy, when `persistence.deadLetters` is on. */
+  archive: DeadLetterArchive | null = null;
 
   constructor(limit: number, log: Logger, emit: (e: EventInput) => void) {
     this.#limit = limit;
@@ -34,6 +38,7 @@ export class DeadLetterLog {
     this.#kept.push(full);
     if (this.#kept.length > this.#limit) this.#kept.shift();
     this.#log.warn({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason }, 'dead letter');
+    this.archive?.add(full);
     this.#emit({ type: 'dead-letter', letter: full });
   }
 

@@ -115,6 +115,8 @@ export const persistenceSchema = z.strictObject({
   path: z.string().min(1).optional(),
   /** `normal`: a commit survives the process dying; `full`: an fsync per commit, it survives the machine losing power too. */
   synchronous: z.enum(['normal', 'full']).optional(),
+  /** Keep every dead letter in the database too (listed and replayed with `ringmaster dead-letters`, /api/dead-letters). Default false. */
+  deadLetters: z.boolean().optional(),
 });
 
 export type PersistenceOptions = z.output<typeof persistenceSchema>;
@@ -189,7 +191,7 @@ export interface ResolvedSystemOptions extends SystemTuning {
   logPretty: boolean;
   spin: ResolvedSpin;
   /** The journal database of persistent actors (absolute). */
-  persistence: { path: string; synchronous: 'normal' | 'full' };
+  persistence: { path: string; synchronous: 'normal' | 'full'; deadLetters: boolean };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -237,6 +239,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
     persistence: {
       path: o.persistence?.path === undefined ? resolve(process.cwd(), 'data', `${o.name}.db`) : resolve(baseDir, o.persistence.path),
       synchronous: o.persistence?.synchronous ?? 'normal',
+      deadLetters: o.persistence?.deadLetters ?? false,
     },
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,

@@ -1,3 +1,4 @@
+import type { SpinStats } from '../transport/parking.js';
 import type { ActorHealth } from '../actor/define.js';
 import type { CrashCause, OverflowPolicy } from '../errors.js';
 import { F64_HANDLER_MS_SUM, F64_HEAP_USED_MB, F64_HEARTBEAT_AT, HANDLER_BUCKETS_MS, MSGS_FINISHED, MSGS_SENT, PUBLISHED, UNROUTED } from '../liveness/liveness.js';
@@ -220,4 +221,20 @@ export function treeStatus(root: Supervisor | null, cells: ReadonlyMap<string, C
   };
   if (root) visit(root);
   return out;
+}
+
+/** What `system.metrics()` answers: counters of every actor and of the system, read without asking any worker. */
+export interface SystemMetrics {
+  actors: ActorMetrics[];
+  actorsByState: Record<string, number>;
+  escalations: number;
+  deadLetters: number;
+  /** The main thread's own publishes, and how many subscriptions the system has. */
+  topics: { published: number; unrouted: number; subscriptions: number };
+  /**
+   * The main thread's own inbox: sender slots in use (every actor that
+   * answered it and is still known), and how its waits for the replies of
+   * its asks went (see transport.spin in docs/data-plane.md).
+   */
+  systemInbox: { senderSlotsInUse: number; spin: SpinStats };
 }

@@ -15,8 +15,9 @@ import { resolveDynamicChild, resolveTree } from '../supervisor/resolve.js';
 import type { ResolvedSupervisorSpec } from '../supervisor/spec.js';
 import { processSpinBudget, type SpinBudget } from '../ring/spin-budget.js';
 import { Wiring } from '../transport/wiring.js';
-import type { SpinStats } from '../transport/parking.js';
 import { DeadLetterLog } from './dead-letters.js';
+import { DeadLetterArchive } from './dead-letter-archive.js';
+import { DeadLetterStore } from '../persistence/dead-letter-store.js';
 import { MainEndpoint, SYSTEM_ID } from './endpoint.js';
 import { EventHub } from './events.js';
 import { ShutdownTasks, type ShutdownPhase } from './shutdown.js';
@@ -26,7 +27,7 @@ import type { ApiFor } from '../actor/protocol.js';
 import { ActorRef } from '../actor/ref.js';
 import { TreeRegistry } from './registry.js';
 import { cellServices } from './services.js';
-import { actorMetrics, aggregate, moduleHealth, treeStatus, type ActorMetrics, type ActorStatus, type SystemHealth } from './snapshot.js';
+import { actorMetrics, aggregate, moduleHealth, treeStatus, type ActorStatus, type SystemHealth, type SystemMetrics } from './snapshot.js';
 import { Topics, type TopicHandler } from './topics.js';
 
 export { SYSTEM_ID };
@@ -72,6 +73,8 @@ export class ActorSystem {
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
     this.#deadLetters = new DeadLetterLog(this.#opts.deadLetterLimit, this.log, (e) => this.#events.emit(e));
     this.#spinBudget = processSpinBudget(this.#opts.spin.maxSpinners);
+    const p = this.#opts.persistence;
+    if (p.deadLetters) this.#deadLetters.archive = new DeadLetterArchive(DeadLetterStore.open(p.path, this.name, p.synchronous), (to, msg) => this.#endpoint.tell(to, msg), this.log);
     this.#endpoint = new MainEndpoint(this.#wiring, codec, { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget } }, {
       cell: (id) => this.#tree.cells.get(id),
       deadLetter: (letter) => this.#deadLetters.add(letter),
@@ -230,6 +233,11 @@ export class ActorSystem {
     return this.#deadLetters.list();
   }
 
+  /** The dead letters kept in the database (`persistence.deadLetters`): list, show, replay; null when off. */
+  get deadLetterArchive(): DeadLetterArchive | null {
+    return this.#deadLetters.archive;
+  }
+
   get deadLetterCount(): number {
     return this.#deadLetters.count;
   }
@@ -257,20 +265,7 @@ export class ActorSystem {
   }
 
   /** Counters of every actor and of the system, read without asking any worker. */
-  metrics(): {
-    actors: ActorMetrics[];
-    actorsByState: Record<string, number>;
-    escalations: number;
-    deadLetters: number;
-    /** The main thread's own publishes, and how many subscriptions the system has. */
-    topics: { published: number; unrouted: number; subscriptions: number };
-    /**
-     * The main thread's own inbox: sender slots in use (every actor that
-     * answered it and is still known), and how its waits for the replies of
-     * its asks went (see transport.spin in docs/data-plane.md).
-     */
-    systemInbox: { senderSlotsInUse: number; spin: SpinStats };
-  } {
+  metrics(): SystemMetrics {
     const dl = this.#deadLetters;
     const actors = [...this.#tree.cells.values()].map((c) => actorMetrics(c, dl.countTo(c.id), dl.droppedTo(c.id)));
     const actorsByState: Record<string, number> = {};
@@ -341,6 +336,7 @@ export class ActorSystem {
     // Nothing it started outlives the stop: spare workers, and the pump's wait.
     await Promise.all([...this.#tree.cells.values()].map((c) => c.quiesce()));
     await this.#endpoint.close();
+    this.#deadLetters.archive?.close();
     await this.#shutdownTasks.run('after-actors', reason, this.log);
     this.#events.emit({ type: 'system-stopped', reason });
     this.#events.close();

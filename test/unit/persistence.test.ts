@@ -112,6 +112,24 @@ describe('the SQLite journal and snapshot store (real database files)', () => {
     })();
     expect(err).to.be.instanceOf(PersistenceError);
     expect((err as Error).message).to.include(`has schema version 99, newer than this ringmaster's ${SCHEMA_VERSION}`);
+    // A version-1 file (before dead letters were kept) is migrated, its journal kept.
+    path = join(dir, 'v1.db');
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE rm_journal (pid TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event BLOB NOT NULL, PRIMARY KEY (pid, seq)) WITHOUT ROWID;
+      CREATE TABLE rm_snapshots (pid TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, state BLOB NOT NULL, PRIMARY KEY (pid, seq)) WITHOUT ROWID;
+      CREATE TABLE rm_writers (pid TEXT PRIMARY KEY, epoch INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO rm_writers VALUES ('p', 4, 0); INSERT INTO rm_journal VALUES ('p', 1, 0, x'a3616263');`);
+    v1.pragma('user_version = 1');
+    v1.close();
+    const upgraded = store();
+    expect(await upgraded.claim('p')).to.deep.equal({ epoch: 5, highestSeq: 1 });
+    const events: unknown[] = [];
+    await upgraded.replay('p', 0, (e) => events.push(e.event));
+    expect(events).to.deep.equal(['abc']);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'rm_dead_letters'").get()).to.deep.equal({ name: 'rm_dead_letters' });
+    check.close();
     // A version-0 file (an empty database someone made) gets every table.
     path = join(dir, 'empty.db');
     new Database(path).close();
