@@ -13,8 +13,8 @@
 export const WRITE_LOCK_BYTES = 8;
 const FREE = 0;
 const HELD = 1;
-/** Spins before a waiter sleeps: a commit takes tens of µs, a sleep and wake-up about as much. */
-const SPINS = 64;
+/** How long a waiter spins before it sleeps, ms: about one commit (a sleep and wake-up costs as much again). */
+const SPIN_MS = 0.02;
 /** How long a waiter waits for a holder before going ahead without the lock, ms. */
 export const MAX_WAIT_MS = 1000;
 
@@ -39,7 +39,9 @@ export class WriteLock {
   /** Returns holding the lock: taken when free, or taken over once the wait ran out (its holder is presumed gone). */
   #acquire(): void {
     const w = this.#word;
-    for (let i = 0; i < SPINS; i++) if (Atomics.compareExchange(w, 0, FREE, HELD) === FREE) return;
+    const spinUntil = performance.now() + SPIN_MS;
+    do if (Atomics.compareExchange(w, 0, FREE, HELD) === FREE) return;
+    while (performance.now() < spinUntil);
     const deadline = performance.now() + MAX_WAIT_MS;
     for (;;) {
       if (Atomics.compareExchange(w, 0, FREE, HELD) === FREE) return;
