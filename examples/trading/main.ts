@@ -90,7 +90,7 @@ function print(r: TradingReport): void {
       .filter(([, x]) => x.qty !== 0)
       .map(([s, x]) => `${s} ${x.qty > 0 ? '+' : ''}${x.qty} @ ${x.avgPx}`)
       .join(', ');
-    console.log(`portfolio: ${p.fills} partial fills · equity ${money(p.equity)} · realised ${money(p.realised)} · unrealised ${money(p.unrealised)}`);
+    console.log(`portfolio (persistent: every run so far, from its journal in data/trading.db): ${p.fills} partial fills · equity ${money(p.equity)} · realised ${money(p.realised)} · unrealised ${money(p.unrealised)}`);
     console.log(`  positions: ${positions || 'flat'}`);
   }
   if (r.problem) console.log(`problem: ${r.problem}`);

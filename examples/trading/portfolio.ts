@@ -74,7 +74,18 @@ function snapshot(state: PortfolioState): PortfolioSnapshot {
 export default defineActor<PortfolioState, PortfolioMsg, PortfolioConfig>({
   init: (ctx) => ({ positions: new Map(), marks: new Map(), cash: ctx.config.startingCash, realised: 0, fills: 0 }),
 
-  receive(state, msg) {
+  // Persistent: every fill is an event in the system's journal, so the positions, the cash and the
+  // realised P&L survive a crash of the portfolio and a restart of the whole process (even a SIGKILL).
+  // Marks are not kept: the next ticks bring them. No snapshots: the state holds Maps, which the
+  // journal's rows would give back as plain objects; replaying the fills is quick.
+  persistence: {
+    apply(state, fill: Fill) {
+      applyFill(state, fill);
+      return state;
+    },
+  },
+
+  async receive(state, msg, ctx) {
     switch (msg.type) {
       case 'tick': {
         state.marks.set(msg.symbol, msg.px);
@@ -83,7 +94,7 @@ export default defineActor<PortfolioState, PortfolioMsg, PortfolioConfig>({
         return undefined;
       }
       case 'fill':
-        applyFill(state, msg);
+        await ctx.persist(msg);
         return undefined;
       case 'snapshot':
         return snapshot(state);

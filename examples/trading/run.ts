@@ -4,6 +4,9 @@
  * reconcile the ledger against the system's dead letters. The exchange
  * breaker's transitions reach this thread on the `exchange.breaker` topic.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ActorSystem, type ActorMetrics, type DeadLetter, type SystemEvent, type SystemOptions } from '../../src/index.js';
 import { defaultConfig, tradingTree, type TradingConfig } from './config.js';
 import type { FeedStats } from './feed.js';
@@ -90,7 +93,10 @@ async function drain(system: ActorSystem, limitMs: number): Promise<void> {
 export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> {
   const cfg: TradingConfig = { ...defaultConfig, ...opts.config, faults: opts.faults ?? opts.config?.faults ?? defaultConfig.faults };
   // Keep every dead letter: reconciliation needs each dead order, not the last thousand.
-  const base: SystemOptions = opts.start ?? { name: 'trading', tree: tradingTree(cfg), log: { level: opts.logLevel ?? 'error' } };
+  // A run built here (tests) keeps the portfolio's journal in a folder of its own, removed at the end;
+  // a run from the config file (npm start) keeps it where the file says, across runs.
+  const scratch = opts.start ? null : mkdtempSync(join(tmpdir(), 'ringmaster-trading-'));
+  const base: SystemOptions = opts.start ?? { name: 'trading', tree: tradingTree(cfg), log: { level: opts.logLevel ?? 'error' }, persistence: { path: join(scratch!, 'trading.db') } };
   const system = await ActorSystem.start({ ...base, deadLetterLimit: 1_000_000 });
   opts.onStarted?.(system);
   const events: SystemEvent[] = [];
@@ -170,6 +176,7 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     trading = false;
     clearInterval(status);
     await system.stop(why);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 
   // Orders that died in a stage (poison, or stopped with mail still queued) are dead letters.
