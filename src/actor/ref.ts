@@ -1,5 +1,5 @@
 import type { AskOptions, TellOptions } from './define.js';
-import type { MessageFor, RefAnswer } from './protocol.js';
+import type { AnyActor, MessageFor, RefAnswer } from './protocol.js';
 
 /** How a ref reaches its system (kept apart so a ref holds no system internals). */
 export interface RefPort {
@@ -35,7 +35,8 @@ export class ActorRef<T = unknown> {
    * Request/response. Settles with the reply, or with AskTimeoutError,
    * ActorCrashedError, ActorStoppedError or NoSuchActorError.
    */
-  ask<R = RefAnswer<T>>(msg: MessageFor<T>, options?: AskOptions): Promise<R> {
-    return this.#port.ask<R>(this.id, msg, options);
+  ask<R = RefAnswer<T>>(msg: MessageFor<T>, options?: AskOptions): Promise<[T] extends [AnyActor] ? RefAnswer<T> : R> {
+    // With an actor's type the answer is its reply type, whatever `R` says; otherwise `R` is the caller's cast.
+    return this.#port.ask(this.id, msg, options);
   }
 }

@@ -1,6 +1,7 @@
 import { expose, transferHandlers, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Envelope } from '../codec/envelope.js';
 import { DecodeError } from '../errors.js';
+import { fromWire, toWire, type WireError } from './wire-error.js';
 
 /**
  * Typed proxies: comlink's proxy, carried by ringmaster's rings instead of
@@ -52,6 +53,8 @@ function installErrorFields(): void {
           const v = (value as unknown as Record<string, unknown>)[k];
           if (v !== undefined) w.value[k] = v;
         }
+        // The cause chain, as crashes carry it (rebuilt as errors on the caller's side).
+        if (value.cause !== undefined) w.value.cause = toWire(value.cause);
       }
       return [wire, transfer];
     },
@@ -59,7 +62,15 @@ function installErrorFields(): void {
       // A failure settled on this side (timeout, crash, stopped) rejects with the error itself, class and cause intact.
       const local = (serialized as { local?: unknown } | null)?.local;
       if (local instanceof Error) throw local;
-      return base.deserialize(serialized);
+      const s = serialized as { isError?: boolean; value?: { cause?: WireError } } | null;
+      const cause = s?.isError ? s.value?.cause : undefined;
+      if (cause === undefined) return base.deserialize(serialized);
+      try {
+        return base.deserialize(serialized);
+      } catch (err) {
+        if (err instanceof Error) Object.defineProperty(err, 'cause', { value: fromWire(cause), writable: true, configurable: true, enumerable: false });
+        throw err;
+      }
     },
   });
 }

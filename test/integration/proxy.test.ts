@@ -37,6 +37,11 @@ describe('typed proxies over the rings (comlink protocol, real workers)', functi
     expect(err.code).to.equal('E_RISK');
     expect(await risk.exposure()).to.equal(0);
     expect(events.filter((e) => e.type === 'crashed')).to.have.length(0);
+    // The method error's cause comes along, as an error.
+    const wrapped = (await risk.wrapped().catch((e: unknown) => e)) as Error;
+    expect(wrapped.message).to.equal('outer');
+    expect(wrapped.cause).to.be.instanceOf(Error);
+    expect([(wrapped.cause as Error).name, (wrapped.cause as Error).message]).to.deep.equal(['TypeError', 'inner']);
   });
 
   it('works from one actor to another (ctx.proxy)', async () => {

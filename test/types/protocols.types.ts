@@ -35,6 +35,8 @@ sink.tell({ type: 'reset' });
 // @ts-expect-error a missing field
 sink.tell({ type: 'record', symbol: 'BTC', price: 1 });
 expectTypeOf(sink.ask({ type: 'count' })).resolves.toEqualTypeOf<{ label: string; count: number } | undefined>();
+// A typed ref's answer is the actor's reply type even if a type argument says otherwise.
+expectTypeOf(sink.ask<string>({ type: 'count' })).resolves.toEqualTypeOf<{ label: string; count: number } | undefined>();
 // @ts-expect-error the reply has no `total`
 void sink.ask({ type: 'count' }).then((r) => r?.total);
 
