@@ -42,7 +42,7 @@ export const LAYERS = {
   supervisor: ['bus', 'resilience', 'errors', 'defaults'],
   health: ['liveness', 'errors', 'defaults'],
   // the main thread's side of one child actor: its record, the worker it runs in
-  cell: ['actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'supervisor', 'health', 'events', 'errors', 'defaults'],
+  cell: ['actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'events', 'errors', 'defaults'],
   pool: ['cell', 'actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'events', 'errors', 'defaults'],
   workers: ['host', 'actor', 'codec', 'pool', 'errors', 'defaults'], // pool: the pool worker reads the pool's protocol file
   system: ['cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],

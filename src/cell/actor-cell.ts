@@ -1,3 +1,4 @@
+import { WriteLock } from '../persistence/write-lock.js';
 import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire } from '../actor/wire-error.js';
@@ -136,13 +137,14 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       const oom = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
       this.#end(inc, { normal: false, cause: oom ? 'out-of-memory' : 'exception', reason: oom ? 'worker ran out of heap (resourceLimits)' : `${err.name}: ${err.message}` });
     });
+    const tid = w.threadId; // read now: a worker that has exited reports -1
     w.on('exit', (code) => {
       exited();
+      WriteLock.releaseFor(svc.persistence.lock, tid);
       this.#end(inc, { normal: false, cause: 'exit', reason: `worker exited with code ${code}` });
     });
     svc.watchdog.watch(this, n);
-    // The heartbeat cannot catch an `init` that awaits forever (the loop stays
-    // alive): the start itself has a deadline.
+    // The heartbeat cannot catch an `init` that awaits forever: the start itself has a deadline.
     const limit = rec.spec.initTimeoutMs;
     const timer = setTimeout(() => {
       if (inc.pendingStart) this.#end(inc, { normal: false, cause: 'init', reason: `did not start within initTimeoutMs (${limit} ms): module import and init still running` });

@@ -123,14 +123,20 @@ export class Host {
       reply: (value) => {
         const cur = this.#current;
         if (!cur || cur.kind !== 'ask' || this.#replied) return;
-        this.#answer(cur, value);
+        const p = this.#persister;
+        if (!p?.busy) return this.#answer(cur, value);
+        // What the handler persisted first: the answer goes once it is durable (never, if the write fails).
+        this.#replied = true;
+        void p.idle().then(() => {
+          if (!this.#dead) this.#out.answer(cur, value);
+        });
       },
       stop: (reason) => {
         this.#stop ??= { drain: false, reason };
       },
       post: (m) => this.#post(m),
-      persist: (events) => (this.#persister ? this.#persister.persist(events) : Promise.reject(notPersistent(b.id))),
-      snapshot: () => (this.#persister ? this.#persister.snapshot() : Promise.reject(notPersistent(b.id))),
+      persist: (events) => (this.#persister ? this.#persister.persist(events) : Promise.reject(notPersistent(b.id, def.persistence !== undefined))),
+      snapshot: () => (this.#persister ? this.#persister.snapshot() : Promise.reject(notPersistent(b.id, def.persistence !== undefined))),
     });
     try {
       // An init may ask other actors: keep reading replies while it runs.
@@ -315,6 +321,8 @@ export class Host {
   #fatal(cause: CrashCause, err: unknown): void {
     if (this.#dead) return;
     this.#dead = true;
+    // Events queued by the failed handler and not yet written are not written: the crash decides, not a race with terminate.
+    this.#persister?.abandon();
     this.#post({ type: 'fatal', cause, error: toWire(err) });
   }
 

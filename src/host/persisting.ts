@@ -19,6 +19,8 @@ export function openPersister(b: HostBoot, spec: PersistenceSpec, ctx: ActorCont
   return new Persister(store, { actor: b.id, pid, apply: (state, event) => spec.apply(state, event), snapshotEvery: spec.snapshotEvery ?? 0, prune: spec.prune ?? false }, onFailure);
 }
 
-export function notPersistent(id: string): Error {
+/** Why ctx.persist cannot be used: the actor is not persistent, or (`persistent`) its journal is not open yet, in `init`. */
+export function notPersistent(id: string, persistent = false): Error {
+  if (persistent) return new InvalidOptionError(`actor '${id}' ctx.persist`, 'cannot be used in init: the state is recovered from the journal after init returns; persist from receive (or an api method)');
   return new InvalidOptionError(`actor '${id}'`, 'is not persistent: give defineActor() a persistence: { apply(state, event) } to use ctx.persist and ctx.snapshot');
 }

@@ -3,6 +3,8 @@ import type { ActorSystem } from '../system/system.js';
 import { HttpError } from './respond.js';
 import type { Route } from './routes.js';
 
+const REPLAY_KEYS = new Set(['actor', 'since', 'ids', 'limit', 'replayed']);
+
 /** `since` as epoch ms or an ISO date; `limit` and `ids` as numbers. */
 function filterOf(q: URLSearchParams | Record<string, unknown>, where: string): DeadLetterFilter {
   const get = (k: string): unknown => (q instanceof URLSearchParams ? (q.get(k) ?? undefined) : q[k]);
@@ -65,7 +67,11 @@ export function deadLetterRoutes(system: ActorSystem): Route[] {
       path: '/api/dead-letters/replay',
       action: true,
       handle: async (_p, body) => {
-        const f = filterOf((body ?? {}) as Record<string, unknown>, 'body');
+        const b = body ?? {};
+        if (typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'ERR_BAD_REQUEST', 'body must be a JSON object: { actor?, since?, ids?, limit?, replayed? }');
+        const unknown = Object.keys(b).filter((k) => !REPLAY_KEYS.has(k));
+        if (unknown.length > 0) throw new HttpError(400, 'ERR_BAD_REQUEST', `body has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...REPLAY_KEYS].join(', ')})`);
+        const f = filterOf(b as Record<string, unknown>, 'body');
         return { status: 200, json: { ok: true, replayed: archiveOf(system).replay(f) } };
       },
     },

@@ -12,6 +12,8 @@ export interface StoredDeadLetter {
   reason: string;
   dropped?: string;
   payload: unknown;
+  /** Set when the stored payload cannot be decoded (then `payload` is null and a replay skips it). */
+  undecodable?: string;
   /** When a replay sent it again (epoch ms); absent while it has not been. */
   replayedAt?: number;
 }
@@ -75,7 +77,8 @@ export class DeadLetterStore {
     })();
   }
 
-  list(f: DeadLetterFilter = {}, defaultReplayed = true): StoredDeadLetter[] {
+  /** Matching dead letters, newest first (`oldestFirst` for a replay, which must take the oldest `limit`). */
+  list(f: DeadLetterFilter = {}, defaultReplayed = true, oldestFirst = false): StoredDeadLetter[] {
     const where = ['system = ?'];
     const args: Array<string | number> = [this.#system];
     if (f.actor !== undefined) {
@@ -93,7 +96,7 @@ export class DeadLetterStore {
     }
     if (!(f.replayed ?? defaultReplayed)) where.push('replayed_at IS NULL');
     const limit = Math.min(Math.max(1, f.limit ?? DEFAULT_PAGE), MAX_DEAD_LETTER_PAGE);
-    const rows = this.#db.prepare(`SELECT * FROM rm_dead_letters WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`).all(...args) as Row[];
+    const rows = this.#db.prepare(`SELECT * FROM rm_dead_letters WHERE ${where.join(' AND ')} ORDER BY id ${oldestFirst ? 'ASC' : 'DESC'} LIMIT ${limit}`).all(...args) as Row[];
     return rows.map((r) => this.#letter(r));
   }
 
@@ -113,11 +116,12 @@ export class DeadLetterStore {
   }
 
   #letter(r: Row): StoredDeadLetter {
-    let payload: unknown;
+    let payload: unknown = null;
+    let undecodable: string | undefined;
     try {
       payload = decodeRow(r.payload, '$system', 'dead letters', r.id, 'dead letter');
     } catch (err) {
-      payload = { undecodable: (err as PersistenceError).message };
+      undecodable = (err as PersistenceError).message;
     }
     return {
       id: r.id,
@@ -128,6 +132,7 @@ export class DeadLetterStore {
       reason: r.reason,
       ...(r.dropped !== null ? { dropped: r.dropped } : {}),
       payload,
+      ...(undecodable !== undefined ? { undecodable } : {}),
       ...(r.replayed_at !== null ? { replayedAt: r.replayed_at } : {}),
     };
   }

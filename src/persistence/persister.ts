@@ -162,6 +162,15 @@ export class Persister<State> {
     this.#onFailure(err);
   }
 
+  /** The incarnation is ending by a crash: what is queued and not yet written is dropped (its promises reject). */
+  abandon(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    const err = new PersistenceError(this.#o.actor, this.#o.pid, 'the actor crashed before this event was written', this.#seq + 1);
+    for (const p of this.#queue) p.reject(err);
+    this.#queue = [];
+  }
+
   close(): Promise<void> {
     return this.#store.close();
   }

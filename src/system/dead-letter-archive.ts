@@ -76,9 +76,13 @@ export class DeadLetterArchive {
    */
   replay(filter: DeadLetterFilter = {}): number[] {
     this.flush();
-    const letters = this.#store.list({ ...filter, limit: filter.limit ?? MAX_DEAD_LETTER_PAGE }, false).reverse();
+    const letters = this.#store.list({ ...filter, limit: filter.limit ?? MAX_DEAD_LETTER_PAGE }, false, true);
     const sent: number[] = [];
     for (const l of letters) {
+      if (l.undecodable !== undefined) {
+        this.#log.warn({ id: l.id, to: l.to, reason: l.undecodable }, 'dead letter not replayed: its stored payload cannot be decoded');
+        continue;
+      }
       try {
         this.#resend(l.to, l.payload);
         sent.push(l.id);
@@ -90,11 +94,14 @@ export class DeadLetterArchive {
     return sent;
   }
 
-  close(): void {
+  /** Write what is left (trying again for up to a second while the file is busy), then let go of the database. */
+  async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.flush();
+    const deadline = Date.now() + 1000;
+    while (!this.flush() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.#buffer.length > 0 || this.#lost > 0) this.#log.error({ lost: this.#buffer.length + this.#lost }, 'dead letters not stored: the database could not take them before the stop');
     this.#store.close();
   }
 }

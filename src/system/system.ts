@@ -336,7 +336,7 @@ export class ActorSystem {
     // Nothing it started outlives the stop: spare workers, and the pump's wait.
     await Promise.all([...this.#tree.cells.values()].map((c) => c.quiesce()));
     await this.#endpoint.close();
-    this.#deadLetters.archive?.close();
+    await this.#deadLetters.archive?.close();
     await this.#shutdownTasks.run('after-actors', reason, this.log);
     this.#events.emit({ type: 'system-stopped', reason });
     this.#events.close();

@@ -62,8 +62,17 @@ describe('durable dead letters (real workers, a real database file, HTTP and the
     const refused = await fetch(`${http.url}/api/dead-letters/replay`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(refused.status).to.equal(401);
 
-    const replay = await fetch(`${http.url}/api/dead-letters/replay`, { method: 'POST', body: JSON.stringify({ actor: 'e' }), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
-    expect(((await replay.json()) as { replayed: number[] }).replayed).to.deep.equal(kept.map((l) => l.id).reverse());
+    const post = (body: string): Promise<Response> => fetch(`${http!.url}/api/dead-letters/replay`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+    // A body that is not a filter is refused, not taken for "everything".
+    expect((await post('[1]')).status).to.equal(400);
+    const unknown = await post('{"id": 6}');
+    expect(unknown.status).to.equal(400);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).to.include('unknown field id');
+    // A limit takes the oldest first.
+    const oldest = await post(JSON.stringify({ actor: 'e', limit: 1 }));
+    expect(((await oldest.json()) as { replayed: number[] }).replayed).to.deep.equal([kept[2]!.id]);
+    const replay = await post(JSON.stringify({ actor: 'e' }));
+    expect(((await replay.json()) as { replayed: number[] }).replayed).to.deep.equal([kept[1]!.id, kept[0]!.id]);
     // Delivered in their order, to the running actor.
     expect(await system.ref<EchoMsg>('e').ask({ op: 'records' })).to.deep.equal([1, 2, 3]);
     expect(archive.list({ actor: 'e' }).every((l) => typeof l.replayedAt === 'number')).to.equal(true);

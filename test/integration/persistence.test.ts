@@ -63,6 +63,11 @@ describe('persistent actors on SQLite (real workers, a real database file)', fun
     expect(err).to.be.instanceOf(ActorCrashedError);
     expect((err.cause as Error).name).to.equal('JournalFencedError');
     expect((err.cause as Error).message).to.match(/lost its journal: it claimed epoch 1, and epoch 2 has been claimed since/);
+    // Restarted, A claims epoch 3; B's ctx.reply must not go out before its (now fenced) write.
+    await until(() => a.status().find((x) => x.id === 'ledger' && x.incarnation === 2 && x.state === 'running'), "A's restart");
+    const b2 = (await b.ref<typeof Ledger>('ledger').ask({ op: 'deposit-reply', id: 3, amount: 1 }).catch((e: unknown) => e)) as ActorCrashedError;
+    expect(b2, 'no answer for a write that failed').to.be.instanceOf(ActorCrashedError);
+    expect((b2.cause as Error).name).to.equal('JournalFencedError');
     await a.stop();
     // Nothing of the fenced write reached the journal.
     await b.restartActor('ledger');
@@ -86,6 +91,17 @@ describe('persistent actors on SQLite (real workers, a real database file)', fun
       const s = (await again.ref<typeof Ledger>(id).ask({ op: 'state' })) as LedgerState;
       expect([id, s.balance, s.ids.length]).to.deep.equal([id, 60, 60]);
     }
+  });
+
+  it('answers a ctx.reply once the persist before it is durable; an unwritten persist of a handler that then throws is not written', async () => {
+    const { system, events } = await start();
+    const ledger = system.ref<typeof Ledger>('ledger');
+    expect(await ledger.ask({ op: 'deposit-reply', id: 1, amount: 2 })).to.equal('replied');
+    expect((await stateOf(system)).ids).to.deep.equal([1]);
+    expect(await ledger.ask({ op: 'deposit-then-throw', id: 2, amount: 2 }).catch((e: unknown) => e)).to.be.instanceOf(ActorCrashedError);
+    await until(() => find(events, 'restarted', 'ledger'), 'the restart');
+    const s = await stateOf(system);
+    expect([s.ids, s.balance, s.incarnation]).to.deep.equal([[1], 2, 2]);
   });
 
   it('refuses a persistence option that is not a path, naming it', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
-import { WRITE_LOCK_BYTES } from '../../src/persistence/write-lock.js';
+import { WRITE_LOCK_BYTES, WriteLock } from '../../src/persistence/write-lock.js';
 
 const MODULE = new URL('../../src/persistence/write-lock.js', import.meta.url).href;
 
@@ -26,11 +26,11 @@ describe('the write lock of a database (futex word in shared memory, real thread
   it('lets one writer in at a time: two threads counting under it lose no increment', async () => {
     const buffer = new SharedArrayBuffer(WRITE_LOCK_BYTES + 8);
     const body = `
-      const counter = new Int32Array(workerData.buffer, 4, 1);
+      const counter = new Int32Array(workerData.buffer, 8, 1);
       for (let i = 0; i < 20000; i++) lock.run(() => { const v = counter[0]; counter[0] = v + 1; });
       parentPort.postMessage('done');`;
     await Promise.all([inWorker(buffer, body), inWorker(buffer, body)]);
-    expect(new Int32Array(buffer, 4, 1)[0]).to.equal(40000);
+    expect(new Int32Array(buffer, 8, 1)[0]).to.equal(40000);
     expect(new Int32Array(buffer, 0, 1)[0], 'free at the end').to.equal(0);
   });
 
@@ -39,5 +39,16 @@ describe('the write lock of a database (futex word in shared memory, real thread
     new Int32Array(buffer, 0, 1)[0] = 1; // held by nobody alive
     const got = await inWorker(buffer, `parentPort.postMessage([lock.run(() => 42), Atomics.load(word, 0)]);`);
     expect(got).to.deep.equal([42, 0]);
+  });
+
+  it('is set free by the main thread when the thread holding it has ended, and only then', () => {
+    const buffer = new SharedArrayBuffer(WRITE_LOCK_BYTES);
+    const w = new Int32Array(buffer, 0, 2);
+    w[0] = 1;
+    w[1] = 42; // held by thread 42
+    WriteLock.releaseFor(buffer, 7);
+    expect([w[0], w[1]], 'another thread ended: still held').to.deep.equal([1, 42]);
+    WriteLock.releaseFor(buffer, 42);
+    expect([w[0], w[1]]).to.deep.equal([0, 0]);
   });
 });
