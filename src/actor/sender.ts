@@ -6,6 +6,7 @@ import type { WriteResult } from '../ring/ring.js';
 import { writeEnvelope, writeFrame } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
+import { replaceFailedReply } from './reply.js';
 
 export interface OutboxSource {
   outboxIfReady(to: string, lane: Lane): Outbox | undefined;
@@ -48,7 +49,11 @@ export class Sender {
   constructor(source: OutboxSource, codec: Codec, onUndeliverable: UndeliverableHandler, sendTimeoutMs = DEFAULT_SEND_TIMEOUT_MS) {
     this.#source = source;
     this.#codec = codec;
-    this.#onUndeliverable = onUndeliverable;
+    // A reply that cannot go is answered with the reason instead, so its ask settles; then the handler (the dead letter) runs.
+    this.#onUndeliverable = (env, err) => {
+      replaceFailedReply(this, env, err);
+      onUndeliverable(env, err);
+    };
     this.#timeoutMs = sendTimeoutMs;
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorContext, AskOptions, TellOptions } from '../actor/define.js';
 import type { AnswerFor, ApiFor } from '../actor/protocol.js';
-import { ActorRef } from '../actor/ref.js';
+import { ActorRef, type RefPort } from '../actor/ref.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
 import type { Outgoing } from './outgoing.js';
@@ -31,6 +31,8 @@ export interface ContextSource {
 /** The ActorContext one incarnation's hooks get. */
 export function makeContext(src: ContextSource): ActorContext {
   const { boot: b, out, bus } = src;
+  // One port for every ref this actor makes.
+  const refPort: RefPort = { tell: (to, msg, o) => out.tell(to, msg, o), ask: <R>(to: string, msg: unknown, o: AskOptions = {}) => out.ask<R>(to, msg, o, undefined) };
   return {
     self: b.id,
     system: b.system,
@@ -39,7 +41,7 @@ export function makeContext(src: ContextSource): ActorContext {
       return src.config();
     },
     log: src.log,
-    ref: <T>(id: string): ActorRef<T> => new ActorRef<T>(id, { tell: (to, msg, o) => out.tell(to, msg, o), ask: <R>(to: string, msg: unknown, o: AskOptions = {}) => out.ask<R>(to, msg, o, undefined) }),
+    ref: <T>(id: string): ActorRef<T> => new ActorRef<T>(id, refPort),
     send: (to: string, msg: unknown, options?: TellOptions): void => out.tell(to, msg, options),
     ask: <T>(to: string, msg: unknown, options: AskOptions = {}): Promise<AnswerFor<T>> => out.ask<AnswerFor<T>>(to, msg, options, undefined),
     proxy: <T>(to: string, options: AskOptions = {}) => out.proxy<ApiFor<T>>(to, options),

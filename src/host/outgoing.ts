@@ -1,6 +1,6 @@
 import { AskTable } from '../actor/asks.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
-import { errorEnvelope, replaceFailedReply, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
+import { errorEnvelope, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
 import { makeProxy, type Remote } from '../actor/rpc.js';
 import { Sender } from '../actor/sender.js';
 import { fromWire, type WireError } from '../actor/wire-error.js';
@@ -128,7 +128,6 @@ export class Outgoing {
 
   #undeliverable(env: Envelope, err: Error): void {
     if (expectsReply(env.kind) && env.from === this.#self) this.asks.reject(env.id, err);
-    replaceFailedReply(this.sender, env, err);
     this.#deadLetter(env, err);
   }
 }

@@ -109,11 +109,6 @@ export function encodeRow(v: unknown): Buffer {
   return packr.pack(v);
 }
 
-/** Decode a stored value; a corrupt one is a PersistenceError naming `what` and `seq`. */
-export function decodeRow(blob: Buffer, actor: string, pid: string, seq: number, what: string): unknown {
-  return decode(blob, actor, pid, seq, what);
-}
-
 export class SqliteStore implements PersistenceStore {
   readonly #db: BetterSqlite3.Database;
   readonly #actor: string;
@@ -219,7 +214,7 @@ export class SqliteStore implements PersistenceStore {
       let last = afterSeq;
       for (const row of this.#stmt.replay.iterate(pid, afterSeq)) {
         if (row.seq !== last + 1) throw new PersistenceError(this.#actor, pid, `the journal has a gap: event ${last + 1} is missing`, row.seq);
-        each({ seq: row.seq, at: row.at, event: decode(row.event, this.#actor, pid, row.seq, 'event') });
+        each({ seq: row.seq, at: row.at, event: decodeRow(row.event, this.#actor, pid, row.seq, 'event') });
         last = row.seq;
       }
       return last;
@@ -243,7 +238,7 @@ export class SqliteStore implements PersistenceStore {
   latestSnapshot(pid: string): Promise<StoredSnapshot | undefined> {
     return this.#wrap(pid, 'reading the latest snapshot', undefined, () => {
       const row = this.#stmt.latest.get(pid);
-      return row ? { seq: row.seq, at: row.at, state: decode(row.state, this.#actor, pid, row.seq, 'snapshot') } : undefined;
+      return row ? { seq: row.seq, at: row.at, state: decodeRow(row.state, this.#actor, pid, row.seq, 'snapshot') } : undefined;
     });
   }
 
@@ -267,7 +262,8 @@ export class SqliteStore implements PersistenceStore {
   }
 }
 
-function decode(blob: Buffer, actor: string, pid: string, seq: number, what: string): unknown {
+/** Decode a stored value; a corrupt one is a PersistenceError naming `what` and `seq`. */
+export function decodeRow(blob: Buffer, actor: string, pid: string, seq: number, what: string): unknown {
   try {
     return unpackr.unpack(blob);
   } catch (err) {

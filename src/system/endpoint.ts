@@ -1,7 +1,7 @@
 import { AskTable } from '../actor/asks.js';
 import type { AskOptions, TellOptions } from '../actor/define.js';
 import { Sender, type OutboxSource } from '../actor/sender.js';
-import { errorEnvelope, replaceFailedReply, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
+import { errorEnvelope, replyEnvelope, sendAnswer, type Question } from '../actor/reply.js';
 import { fromWire, toWire, type WireError } from '../actor/wire-error.js';
 import type { ChildCell } from '../cell/contract.js';
 import { expectsReply, type Codec, type Envelope, type EnvelopeHeader } from '../codec/envelope.js';
@@ -259,7 +259,6 @@ export class MainEndpoint {
 
   #undeliverable(env: Envelope, err: Error): void {
     if (expectsReply(env.kind) && env.from === SYSTEM_ID) this.#asks.reject(env.id, err);
-    replaceFailedReply(this.sender, env, err);
     this.#hooks.deadLetter({ kind: env.kind, from: env.from, to: env.to, id: env.id, payload: env.payload, reason: err.message, ...(err instanceof MailboxFullError ? { dropped: err.policy } : {}) });
   }
 }
