@@ -243,13 +243,20 @@ export class Host {
       return undefined;
     }
     const p = this.#persister;
-    if (result instanceof Promise || p?.busy) {
+    if (p !== null && (p.busy || result instanceof Promise)) {
       // A persistent actor's answer (and its next message) waits for what the handler persisted.
       return Promise.resolve(result).then(
         async (v) => {
-          if (p?.busy) await p.idle();
+          if (p.busy) await p.idle();
           if (!this.#dead) this.#done(env, v, started);
         },
+        (err) => this.#fatal('exception', err),
+      );
+    }
+    if (result instanceof Promise) {
+      // Every other async handler: one `then`, no extra promise per message.
+      return result.then(
+        (v) => this.#done(env, v, started),
         (err) => this.#fatal('exception', err),
       );
     }
