@@ -18,11 +18,14 @@
  *                 paced, for SCALE_RANDOM_SECONDS s (2) per run
  * Other settings:
  *   SCALE_RUNS          recorded runs per topology and side (3)
- *   SCALE_WARMUPS       unrecorded runs before them, of the same size (3): every
- *                       worker's V8 JIT-compiles the hot path for itself, which
- *                       takes 100 fan-in senders a few runs; the first
- *                       random-pairs one instead sends one message from every
- *                       actor to each of its peers, which wires every pair
+ *   SCALE_WARMUPS       unrecorded runs before them, of the same size (at least 3);
+ *                       the first random-pairs one instead sends one message
+ *                       from every actor to each of its peers, which wires
+ *                       every pair
+ *   SCALE_WARMUP_S      and warm-ups go on until this long has passed (5), the
+ *                       same for both sides: every worker's V8 JIT-compiles the
+ *                       hot path for itself, which takes 100 fan-in senders of
+ *                       500 messages a run some 20 runs (bench/lib/scale-run.ts)
  *   SCALE_RUN_TIMEOUT_MS longest one run may take to deliver everything (60000)
  *   SCALE_LIMIT_S       longest the whole benchmark may take (300)
  *   SCALE_SPIN_MICROS   the ringmaster systems' transport.spin.micros (0 = 'off') (unset: the default
@@ -85,6 +88,7 @@ const PLAN: ScalePlan = {
   random: { actors: whole('SCALE_RANDOM_ACTORS', 200), peers: whole('SCALE_RANDOM_PEERS', 10), ratePerSec: env('SCALE_RANDOM_RATE', 50_000), seconds: env('SCALE_RANDOM_SECONDS', 2) },
   runs: whole('SCALE_RUNS', 3),
   warmUps: whole('SCALE_WARMUPS', 3),
+  warmUpMs: env('SCALE_WARMUP_S', 5) * 1000,
   runTimeoutMs: whole('SCALE_RUN_TIMEOUT_MS', 60_000),
   settleMs: 300,
   spinMicros: spinMicros(),

@@ -24,12 +24,16 @@ export interface ScalePlan {
   /** Recorded runs per topology and side. */
   runs: number;
   /**
-   * Unrecorded runs before them (at least 1). Each worker's V8 compiles the
-   * hot path for itself, and ringmaster's is JavaScript (postMessage's is
-   * mostly native): 100 fan-in senders take a few runs of 500 messages each
-   * to get there, so one warm-up would leave JIT work inside the figures.
+   * Unrecorded runs before them: at least `warmUps` (1 or more) and until
+   * `warmUpMs` have passed, whichever comes later, the same rule for both
+   * sides. Each worker's V8 compiles the hot path for itself, and
+   * ringmaster's is JavaScript (postMessage's is mostly native): 100 fan-in
+   * senders of 500 messages a run need some 20 runs before their code is
+   * optimized, and until then V8's compiler threads take more CPU than the
+   * messages do. A count of runs cannot say that for every size; a time can.
    */
   warmUps: number;
+  warmUpMs: number;
   /** A run that has not delivered everything by then failed. */
   runTimeoutMs: number;
   /** Quiet time after a full GC before RSS is read, ms. */
@@ -96,6 +100,9 @@ export interface ScaleResult {
 
 export type Log = (line: string) => void;
 
+/** However short the runs, no more warm-ups than this per side. */
+const MAX_WARM_UPS = 200;
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -145,7 +152,8 @@ async function side(t: Topology, make: (t: Topology) => Promise<Rig>, plan: Scal
     log(`  ${rig.side}: ${actors} ${rig.side === 'ringmaster' ? 'actors' : 'workers'} up in ${(rig.startMs / 1000).toFixed(1)} s`);
     const measured = await withOtherLoad(availableParallelism(), async () => {
       const warmUps: RunFigures[] = [];
-      for (let k = 0; k > -plan.warmUps; k--) warmUps.push(await runOnce(rig, t, k, plan.runTimeoutMs));
+      const warmUntil = performance.now() + plan.warmUpMs;
+      for (let k = 0; k > -plan.warmUps || (performance.now() < warmUntil && k > -MAX_WARM_UPS); k--) warmUps.push(await runOnce(rig, t, k, plan.runTimeoutMs));
       const runs: RunFigures[] = [];
       for (let k = 1; k <= plan.runs; k++) runs.push(await runOnce(rig, t, k, plan.runTimeoutMs));
       return { warmUps, runs };

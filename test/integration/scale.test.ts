@@ -18,6 +18,7 @@ const PLAN = {
   random: { actors: 6, peers: 3, ratePerSec: 1200, seconds: 0.25 },
   runs: 1,
   warmUps: 2,
+  warmUpMs: 0,
   runTimeoutMs: 20_000,
   settleMs: 20,
 };
