@@ -8,6 +8,7 @@
  * checks that every order the strategy sent was filled, rejected or
  * dead-lettered. Exit code 1 if not.
  */
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, ConfigManager, configRoutes, loadConfig, startHttp, toSystemOptions, type ActorSystem, type HttpServer, type ActorMetrics, type SystemEvent, type TreeSpec } from '../../src/index.js';
 import { defaultConfig } from './config.js';
@@ -57,10 +58,12 @@ function print(r: TradingReport): void {
   if (r.ledger) {
     const l = r.ledger;
     const reasons = Object.entries(l.rejectReasons).map(([k, n]) => `${k} ${n}`).join(', ');
-    console.log(`ledger: ${l.sent} orders sent`);
+    const runs = l.runs > 1 ? `the ${l.runs} runs so far, from its journal` : 'this run, the first in its journal';
+    console.log(`ledger (persistent: ${runs}): ${l.sent} orders sent`);
     console.log(`  filled         ${String(l.filled).padStart(6)}`);
     console.log(`  rejected       ${String(l.rejected).padStart(6)}${reasons ? `  (${reasons})` : ''}`);
-    console.log(`  dead-lettered  ${String(r.deadLettered.length).padStart(6)}${listOf(r.deadLettered)}`);
+    console.log(`  dead-lettered  ${String(l.deadLettered).padStart(6)}${r.deadLettered.length > 0 ? `  (this run ${r.deadLettered.length}${listOf(r.deadLettered).trim() ? ': ' + r.deadLettered.slice(0, 5).join(', ') + (r.deadLettered.length > 5 ? ', …' : '') : ''})` : ''}`);
+    if (l.interrupted > 0) console.log(`  interrupted    ${String(l.interrupted).padStart(6)}  (in flight when an earlier run was killed: lost with its process)`);
     console.log(`  unaccounted    ${String(r.unaccounted.length).padStart(6)}${listOf(r.unaccounted)}`);
     if (l.duplicates > 0) console.log(`  (${l.duplicates} outcomes reported twice after a redelivery, counted once)`);
   }
@@ -90,11 +93,11 @@ function print(r: TradingReport): void {
       .filter(([, x]) => x.qty !== 0)
       .map(([s, x]) => `${s} ${x.qty > 0 ? '+' : ''}${x.qty} @ ${x.avgPx}`)
       .join(', ');
-    console.log(`portfolio (persistent: every run so far, from its journal in data/trading.db): ${p.fills} partial fills · equity ${money(p.equity)} · realised ${money(p.realised)} · unrealised ${money(p.unrealised)}`);
+    console.log(`portfolio (persistent: every run so far, from its journal): ${p.fills} partial fills · equity ${money(p.equity)} · realised ${money(p.realised)} · unrealised ${money(p.unrealised)}`);
     console.log(`  positions: ${positions || 'flat'}`);
   }
   if (r.problem) console.log(`problem: ${r.problem}`);
-  console.log(r.balanced ? 'balanced: every order is filled, rejected or dead-lettered ✓' : 'NOT balanced ✗');
+  console.log(r.balanced ? 'balanced: every order is filled, rejected, dead-lettered or interrupted ✓' : 'NOT balanced ✗');
 }
 
 // The system comes from its config file (with RINGMASTER_* environment overrides), watched for hot reload.
@@ -127,9 +130,12 @@ const serve = async (system: ActorSystem): Promise<void> => {
 let serving: Promise<void> = Promise.resolve();
 
 const faultText = faultsIn(loaded.config.tree).map(([s, f]) => describeFault(s, f)).join('; ');
+const journal = loaded.config.persistence.path;
+const journalPath = journal === undefined ? resolve('data', `${loaded.config.name}.db`) : resolve(loaded.config.baseDir, journal);
 console.log('trading desk: feed → strategy → risk → execution → portfolio, each in its own worker thread');
 console.log('market data on market.<SYMBOL> topics · volatility indicator on a 2-thread pool · circuit breaker in front of the exchange');
 console.log(`faults per message: ${faultText || 'none'} · hangs are caught by the heartbeat after ${defaultConfig.supervision.heartbeat.intervalMs * defaultConfig.supervision.heartbeat.misses} ms`);
+console.log(`the ledger and the portfolio are persistent: their journal is ${journalPath} (kill -9 this process and start it again: they go on)`);
 console.log('Ctrl-C stops it (a second Ctrl-C forces exit); status every 2 s:');
 
 const abort = new AbortController();

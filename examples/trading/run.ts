@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorSystem, type ActorMetrics, type DeadLetter, type SystemEvent, type SystemOptions } from '../../src/index.js';
+import { randomUUID } from 'node:crypto';
+import { ActorSystem, type ActorMetrics, type DeadLetter, type SystemEvent, type SystemOptions, type TreeSpec } from '../../src/index.js';
 import { defaultConfig, tradingTree, type TradingConfig } from './config.js';
 import type { FeedStats } from './feed.js';
 import type { LedgerCounts, LedgerStatus } from './ledger.js';
@@ -39,7 +40,7 @@ export interface TradingReport {
   why: string;
   ticks: number;
   ledger: LedgerCounts | null;
-  /** Orders sent and never filled or rejected because they died as dead letters. */
+  /** Orders of this run sent and never filled or rejected because they died as dead letters (the ledger's `deadLettered` counts every run's). */
   deadLettered: string[];
   /** Orders sent that neither the ledger nor the dead letters account for: must be empty. */
   unaccounted: string[];
@@ -71,6 +72,16 @@ async function ledgerIds(system: ActorSystem, status: LedgerStatus): Promise<str
   }
 }
 
+/**
+ * The tree with this run's id in the ledger's and the strategy's config: the
+ * strategy puts it in its order ids (unique across runs in the journal), the
+ * ledger books orders left open by an earlier run as interrupted.
+ */
+function withRun(node: TreeSpec, run: string): TreeSpec {
+  if ('children' in node) return { ...node, children: node.children.map((c) => withRun(c, run)) };
+  return node.id === 'ledger' || node.id === 'strategy' ? { ...node, config: { ...(node.config as object | undefined), run } } : node;
+}
+
 const counts = (system: ActorSystem): Promise<LedgerCounts> => system.ref('ledger').ask<LedgerCounts>({ type: 'counts' }, { timeout: 2000 });
 const deadOrderIds = (system: ActorSystem): Set<string> => new Set(system.deadLetters().filter(isOrder).map((d) => (d.payload as Order).id));
 
@@ -97,7 +108,7 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
   // a run from the config file (npm start) keeps it where the file says, across runs.
   const scratch = opts.start ? null : mkdtempSync(join(tmpdir(), 'ringmaster-trading-'));
   const base: SystemOptions = opts.start ?? { name: 'trading', tree: tradingTree(cfg), log: { level: opts.logLevel ?? 'error' }, persistence: { path: join(scratch!, 'trading.db') } };
-  const system = await ActorSystem.start({ ...base, deadLetterLimit: 1_000_000 });
+  const system = await ActorSystem.start({ ...base, tree: withRun(base.tree, randomUUID()), deadLetterLimit: 1_000_000 });
   opts.onStarted?.(system);
   const events: SystemEvent[] = [];
   const crashes: Record<string, number> = {};
@@ -144,6 +155,7 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
   let why = 'stopped';
   let ledger: LedgerCounts | null = null;
   let open: string[] = [];
+  let deadLettered: string[] = [];
   let portfolio: PortfolioSnapshot | null = null;
   let strategy: StrategyStats | null = null;
   let metrics: ActorMetrics[] = [];
@@ -167,6 +179,11 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     // could still reach the ledger; asks are refused once system.stop() begins, so this is
     // the last moment the ledger can be read.
     for (const id of PIPELINE) await system.stopActor(id);
+    // Orders that died in a stage (poison, or stopped with mail still queued) are dead letters:
+    // the ledger books them as such, for this run's summary and every later one.
+    const dead = deadOrderIds(system);
+    deadLettered = (await ledgerIds(system, 'open')).filter((id) => dead.has(id));
+    if (deadLettered.length > 0) await system.ref('ledger').ask({ type: 'dead-lettered', ids: deadLettered }, { timeout: 5000 });
     ledger = await counts(system);
     open = await ledgerIds(system, 'open');
     portfolio = await system.ref('portfolio').ask<PortfolioSnapshot>({ type: 'snapshot' }, { timeout: 2000 });
@@ -179,13 +196,14 @@ export async function runTrading(opts: RunOptions = {}): Promise<TradingReport> 
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 
-  // Orders that died in a stage (poison, or stopped with mail still queued) are dead letters.
-  const dead = deadOrderIds(system);
   const letters = system.deadLetters();
   if (letters.length < system.deadLetterCount) problem ??= `only ${letters.length} of ${system.deadLetterCount} dead letters were kept`;
   if (ledger && ledger.orphans > 0) problem ??= `${ledger.orphans} outcomes for orders never reported sent`;
-  const deadLettered = open.filter((id) => dead.has(id));
-  const unaccounted = open.filter((id) => !dead.has(id));
+  // Whatever is still open was neither settled nor dead-lettered.
+  const unaccounted = open;
+  if (ledger && ledger.sent !== ledger.filled + ledger.rejected + ledger.deadLettered + ledger.interrupted + ledger.open) {
+    problem ??= `the ledger does not add up: ${ledger.sent} sent, ${ledger.filled} filled + ${ledger.rejected} rejected + ${ledger.deadLettered} dead-lettered + ${ledger.interrupted} interrupted + ${ledger.open} open`;
+  }
   const restarts = Object.fromEntries(system.status().filter((s) => s.restarts > 0).map((s) => [s.id, s.restarts]));
   return {
     why,

@@ -29,6 +29,8 @@ export interface StrategyConfig {
   };
   seed: number;
   fault?: FaultSpec;
+  /** This process's run (set by run.ts): in the order ids, so the ledger's journal never sees one id in two runs. */
+  run?: string;
 }
 
 /** What `{ type: 'stats' }` answers. */
@@ -96,8 +98,9 @@ async function size(view: SymbolView, tick: Tick, state: StrategyState, ctx: Act
 }
 
 function send(state: StrategyState, tick: Tick, side: Side, qty: number, ctx: ActorContext<StrategyConfig>): void {
-  // The incarnation in the id keeps ids unique when a restarted strategy counts from 1 again.
-  const order: Order = { type: 'order', id: `${ctx.self}-${ctx.incarnation}-${state.nextOrder++}`, symbol: tick.symbol, side, qty, px: tick.px };
+  // The run and the incarnation in the id keep ids unique when a restarted strategy, or a new process, counts from 1 again.
+  const run = ctx.config.run === undefined ? '' : `${ctx.config.run.slice(0, 8)}-`;
+  const order: Order = { type: 'order', id: `${ctx.self}-${run}${ctx.incarnation}-${state.nextOrder++}`, symbol: tick.symbol, side, qty, px: tick.px };
   state.stats.orders++;
   // The ledger's note goes out before the order exists anywhere else: no order can slip past the count.
   ctx.send('ledger', { type: 'sent', id: order.id });

@@ -27,6 +27,7 @@ export const CONFIG_OPTIONS = {
   'allowed-hosts': { type: 'string' },
   'log-level': { type: 'string' },
   pretty: { type: 'boolean' },
+  'persistence-path': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -59,6 +60,7 @@ export function configFlags(values: Record<string, string | boolean | (string | 
   if (str('allowed-hosts') !== undefined) flags.allowedHosts = str('allowed-hosts');
   if (str('log-level') !== undefined) flags.logLevel = str('log-level');
   if (typeof values.pretty === 'boolean') flags.pretty = values.pretty;
+  if (str('persistence-path') !== undefined) flags.persistencePath = str('persistence-path');
   return flags;
 }
 
@@ -75,7 +77,9 @@ const CONFIG_FLAGS_HELP = `Config overrides (each beats the environment, which b
   --token <token>        bearer token for actions    (RINGMASTER_HTTP_TOKEN)
   --allowed-hosts <a,b>  more names the Host header may carry (RINGMASTER_HTTP_ALLOWED_HOSTS)
   --log-level <level>    fatal|error|warn|info|debug|trace|silent (RINGMASTER_LOG_LEVEL)
-  --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)`;
+  --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)
+  --persistence-path <file>  the journal database; relative to the config file's folder
+                         (RINGMASTER_PERSISTENCE_PATH)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage: ringmaster <command> [options]

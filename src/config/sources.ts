@@ -30,6 +30,7 @@ export interface ConfigFlags {
   allowedHosts?: string;
   logLevel?: string;
   pretty?: boolean;
+  persistencePath?: string;
 }
 
 type Parsed = { value: unknown } | { error: string };
@@ -71,6 +72,7 @@ export const OVERRIDES: readonly Override[] = [
   { path: ['http', 'allowedHosts'], env: 'RINGMASTER_HTTP_ALLOWED_HOSTS', flag: '--allowed-hosts', key: 'allowedHosts', parse: list },
   { path: ['log', 'level'], env: 'RINGMASTER_LOG_LEVEL', flag: '--log-level', key: 'logLevel', parse: text },
   { path: ['log', 'pretty'], env: 'RINGMASTER_LOG_PRETTY', flag: '--pretty', key: 'pretty', parse: bool },
+  { path: ['persistence', 'path'], env: 'RINGMASTER_PERSISTENCE_PATH', flag: '--persistence-path', key: 'persistencePath', parse: text },
 ];
 
 export interface OverrideValue {

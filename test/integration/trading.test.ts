@@ -23,7 +23,12 @@ function expectAccounted(report: TradingReport): LedgerCounts {
   expect(ledger, 'the ledger was read before the stop').to.not.equal(null);
   expect(report.unaccounted, 'orders neither settled nor dead-lettered').to.deep.equal([]);
   expect(ledger.orphans).to.equal(0);
-  expect(ledger.sent).to.equal(ledger.filled + ledger.rejected + report.deadLettered.length);
+  // One run on a journal of its own: nothing from an earlier run, and this run's dead letters booked in the ledger.
+  expect(ledger.runs).to.equal(1);
+  expect(ledger.interrupted).to.equal(0);
+  expect(ledger.deadLettered).to.equal(report.deadLettered.length);
+  expect(ledger.open).to.equal(0);
+  expect(ledger.sent).to.equal(ledger.filled + ledger.rejected + ledger.deadLettered);
   expect(report.balanced).to.equal(true);
   return ledger;
 }

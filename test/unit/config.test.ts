@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { resolve } from 'node:path';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../../src/index.js';
 import { describeConfig, describeOrigin, parseConfig, toSystemOptions, type LoadOptions } from '../../src/config/index.js';
 
@@ -62,6 +63,16 @@ describe('config: sources and precedence', () => {
     expect(viaEnv.http).to.deep.equal({ host: '127.0.0.1', port: 0, token: 't0k' });
     const viaSection = parseConfig(`${bare}http: {}\n`, 'p.yaml', quiet).config;
     expect(viaSection.http).to.deep.equal({ host: '127.0.0.1', port: 9464 });
+  });
+
+  it('takes the journal database from RINGMASTER_PERSISTENCE_PATH or --persistence-path, relative to the file', () => {
+    const bare = 'tree: { id: root, strategy: one_for_one, children: [] }\npersistence: { path: data/in-file.db }\n';
+    const file = '/srv/app/sys.yaml';
+    const path = (options: LoadOptions): string => toSystemOptions(parseConfig(bare, file, { ...quiet, ...options }).config).persistence!.path!;
+    expect(resolve('/srv/app', path(quiet))).to.equal('/srv/app/data/in-file.db');
+    expect(path({ env: { RINGMASTER_PERSISTENCE_PATH: '/var/lib/app/journal.db' } })).to.equal('/var/lib/app/journal.db');
+    expect(path({ env: { RINGMASTER_PERSISTENCE_PATH: '/var/lib/a.db' }, flags: { persistencePath: '/tmp/b.db' } })).to.equal('/tmp/b.db');
+    expect(originOf(bare, file, 'persistence.path', { ...quiet, env: { RINGMASTER_PERSISTENCE_PATH: '/x.db' } })).to.equal('env RINGMASTER_PERSISTENCE_PATH');
   });
 
   it('treats an empty environment variable as unset', () => {
