@@ -16,6 +16,7 @@ import { Packr, Unpackr } from 'msgpackr/pack';
  * | `Rm-Epoch` | the writer's epoch (a claim's is the one before it plus one) |
  * | `Rm-Seq` | the highest event sequence number in the journal with this message |
  * | `Rm-Snapshot` | the stream sequence of the latest snapshot message (0: none; a snapshot message is its own) |
+ * | `Rm-Writer` | an id the writer drew when it claimed (tells its own message from another's) |
  *
  * Bodies are msgpack (no shared records: each decodes on its own): a batch
  * `{ firstSeq, at, events }`, a snapshot `{ seq, at, state, from }` (`from`:
@@ -23,7 +24,7 @@ import { Packr, Unpackr } from 'msgpackr/pack';
  * nothing.
  */
 
-export const HEADER = { kind: 'Rm-Kind', epoch: 'Rm-Epoch', seq: 'Rm-Seq', snapshot: 'Rm-Snapshot' } as const;
+export const HEADER = { kind: 'Rm-Kind', epoch: 'Rm-Epoch', seq: 'Rm-Seq', snapshot: 'Rm-Snapshot', writer: 'Rm-Writer' } as const;
 
 export type MessageKind = 'events' | 'claim' | 'snapshot';
 
@@ -35,6 +36,8 @@ export interface Meta {
   high: number;
   /** Stream sequence of the latest snapshot message (0: none). */
   snap: number;
+  /** The writer's id ('' when the message has none). */
+  writer: string;
 }
 
 export interface EventsBody {
@@ -110,7 +113,7 @@ export function readMeta(get: (name: string) => string | undefined): Meta | stri
   const high = whole(get(HEADER.seq));
   const snap = whole(get(HEADER.snapshot));
   if (epoch === null || high === null || snap === null) return `its ${HEADER.epoch}, ${HEADER.seq} or ${HEADER.snapshot} header is not a whole number`;
-  return { kind, epoch, high, snap };
+  return { kind, epoch, high, snap, writer: get(HEADER.writer) ?? '' };
 }
 
 /** The headers of a message carrying `m`. */
@@ -120,6 +123,7 @@ export function metaHeaders(m: Meta): Array<[string, string]> {
     [HEADER.epoch, String(m.epoch)],
     [HEADER.seq, String(m.high)],
     [HEADER.snapshot, String(m.snap)],
+    [HEADER.writer, m.writer],
   ];
 }
 

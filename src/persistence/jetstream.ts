@@ -1,8 +1,7 @@
-import type { MsgHdrs } from '@nats-io/transport-node';
-import type { PubAck } from '@nats-io/jetstream';
 import { JournalFencedError, PersistenceError } from '../errors.js';
 import { acquire, type JetStreamConfig, type Link } from './jetstream-connection.js';
-import { decodeEvents, decodeSnapshot, encodeBody, journalSubjects, metaHeaders, readMeta, streamName, subjectOf, type Meta } from './jetstream-layout.js';
+import { getter, replayRange } from './jetstream-replay.js';
+import { decodeSnapshot, encodeBody, journalSubjects, metaHeaders, readMeta, streamName, subjectOf, type Meta } from './jetstream-layout.js';
 import type { Claim, PersistenceStore, StoredEvent, StoredSnapshot } from './journal.js';
 
 /**
@@ -31,6 +30,8 @@ export interface JetStreamStoreOptions {
 /** What this writer knows of a journal's tail (it alone writes it while its epoch holds). */
 interface Tail {
   epoch: number;
+  /** This writer's id, in every message it writes. */
+  writer: string;
   /** Stream sequence of the journal's last message. */
   last: number;
   high: number;
@@ -53,14 +54,18 @@ const EMPTY = new Uint8Array(0);
 const AFTER_KEPT = 64;
 /** Claims tried in a row while other claimers keep winning the race. */
 const CLAIM_ATTEMPTS = 5;
-/** Messages asked for at once while replaying. */
-const REPLAY_BATCH = 256;
+/** Tries of a write that got no answer, and the pause before the next, ms (times the try). */
+const PUBLISH_ATTEMPTS = 3;
+const RETRY_MS = 200;
 /** The server's code for a publish whose expected last subject sequence was not the last one. */
 const WRONG_LAST_SEQUENCE = 10071;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const wrongLast = (err: unknown): boolean => (err as { code?: unknown }).code === WRONG_LAST_SEQUENCE;
-const getter = (h: MsgHdrs | undefined) => (name: string): string | undefined => h?.get(name) || undefined;
+/** A request that got no answer: it may or may not have been carried out. */
+const unanswered = (err: unknown): boolean => ['TimeoutError', 'JetStreamNotEnabled', 'NoResponders'].includes((err as Error).name);
+/** Is `now` (a journal's last message) the message `sent` describes? With one writer per epoch, then it is that writer's. */
+const sameTail = (now: Meta, sent: Meta): boolean => now.writer === sent.writer && now.kind === sent.kind && now.epoch === sent.epoch && now.high === sent.high;
 
 export class JetStreamStore implements PersistenceStore {
   readonly #o: JetStreamStoreOptions;
@@ -142,7 +147,7 @@ export class JetStreamStore implements PersistenceStore {
     if (!tail) {
       const last = await this.#last(l, pid);
       const m = last?.meta ?? { epoch: 0, high: 0, snap: 0 };
-      tail = { epoch: m.epoch, last: last?.seq ?? 0, high: m.high, snap: m.snap, after: new Map([[m.high, last?.seq ?? 0]]) };
+      tail = { epoch: m.epoch, writer: crypto.randomUUID(), last: last?.seq ?? 0, high: m.high, snap: m.snap, after: new Map([[m.high, last?.seq ?? 0]]) };
       if (tail.epoch === epoch) this.#tails.set(pid, tail);
     }
     if (tail.epoch > epoch) throw new JournalFencedError(this.#o.actor, pid, epoch, tail.epoch);
@@ -150,8 +155,13 @@ export class JetStreamStore implements PersistenceStore {
     return tail;
   }
 
-  /** Publish one message of `tail`'s journal, fenced: the server takes it only if the journal's last message is still `tail.last`. */
-  async #publish(l: Link, limit: number, pid: string, tail: Tail, body: Uint8Array, meta: Meta, what: string, seq: number | undefined): Promise<PubAck> {
+  /**
+   * Publish one message of `tail`'s journal, fenced: the server takes it only if the journal's last message
+   * is still `tail.last`. A publish whose answer did not come (a timeout, the server restarting) is tried
+   * again as it was: if the first one was written after all, the second is refused for that very reason,
+   * and the journal's last message is then the one this writer sent: that is its acknowledgement.
+   */
+  async #publish(l: Link, limit: number, pid: string, tail: Tail, body: Uint8Array, meta: Meta, what: string, seq: number | undefined): Promise<number> {
     const h = l.headers();
     for (const [k, v] of metaHeaders(meta)) h.set(k, v);
     // The headers as they go on the wire, the expected-sequence one included (nats.js counts them in max_payload).
@@ -160,15 +170,26 @@ export class JetStreamStore implements PersistenceStore {
       this.#error(pid, `${what} is ${size} bytes, more than the ${limit} bytes the server takes in one message (its max_payload, or the stream's max_msg_size): persist less at a time`, seq);
     if (size > limit) throw tooBig();
     const subject = subjectOf(this.#o.system, pid);
-    try {
-      return await l.js.publish(subject, body, { headers: h, expect: { lastSubjectSequence: tail.last } });
-    } catch (err) {
-      if (/max_payload/.test(messageOf(err))) throw tooBig();
-      if (!wrongLast(err)) throw err;
-      this.#tails.delete(pid);
-      const now = await this.#last(l, pid).catch(() => null);
-      if (now && now.meta.epoch > tail.epoch) throw new JournalFencedError(this.#o.actor, pid, tail.epoch, now.meta.epoch, { cause: err });
-      throw this.#error(pid, `${what} was refused: the journal changed under this writer (it expected its last message at stream sequence ${tail.last}, and it is at ${now?.seq ?? 'none'}; two writers with one epoch?)`, seq, err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await l.js.publish(subject, body, { headers: h, expect: { lastSubjectSequence: tail.last } })).seq;
+      } catch (err) {
+        if (/max_payload/.test(messageOf(err))) throw tooBig();
+        if (!wrongLast(err)) {
+          if (!unanswered(err)) throw err;
+          if (attempt >= PUBLISH_ATTEMPTS) {
+            const why = (err as Error).name === 'TimeoutError' ? `no answer came in ${this.#o.config.timeoutMs} ms` : `nothing takes messages on ${subject}`;
+            throw this.#error(pid, `${what} got no answer ${PUBLISH_ATTEMPTS} times (${why}: is JetStream up, and the stream ${this.#stream} still there?)`, seq, err);
+          }
+          await new Promise((r) => setTimeout(r, RETRY_MS * attempt));
+          continue;
+        }
+        const now = await this.#last(l, pid).catch(() => null);
+        if (attempt > 1 && now && now.seq > tail.last && sameTail(now.meta, meta)) return now.seq;
+        this.#tails.delete(pid);
+        if (now && now.meta.epoch > tail.epoch) throw new JournalFencedError(this.#o.actor, pid, tail.epoch, now.meta.epoch, { cause: err });
+        throw this.#error(pid, `${what} was refused: the journal changed under this writer (it expected its last message at stream sequence ${tail.last}, and it is at ${now?.seq ?? 'none'}; two writers with one epoch?)`, seq, err);
+      }
     }
   }
 
@@ -178,12 +199,12 @@ export class JetStreamStore implements PersistenceStore {
         for (let attempt = 1; ; attempt++) {
           const last = await this.#last(l, pid);
           const prev = last?.meta ?? { epoch: 0, high: 0, snap: 0 };
-          const meta: Meta = { kind: 'claim', epoch: prev.epoch + 1, high: prev.high, snap: prev.snap };
+          const meta: Meta = { kind: 'claim', epoch: prev.epoch + 1, high: prev.high, snap: prev.snap, writer: crypto.randomUUID() };
           // The claimer's "tail" is the last message it read: the claim lands only if nobody wrote after it.
-          const seen: Tail = { epoch: meta.epoch, last: last?.seq ?? 0, high: meta.high, snap: meta.snap, after: new Map() };
+          const seen: Tail = { epoch: meta.epoch, writer: meta.writer, last: last?.seq ?? 0, high: meta.high, snap: meta.snap, after: new Map() };
           try {
-            const ack = await this.#publish(l, limit, pid, seen, EMPTY, meta, 'the claim', undefined);
-            this.#tails.set(pid, { ...seen, last: ack.seq, after: new Map([[meta.high, ack.seq]]) });
+            const at = await this.#publish(l, limit, pid, seen, EMPTY, meta, 'the claim', undefined);
+            this.#tails.set(pid, { ...seen, last: at, after: new Map([[meta.high, at]]) });
             return { epoch: meta.epoch, highestSeq: meta.high };
           } catch (err) {
             // Another claimer got in between the read and the write: read again and claim after it.
@@ -211,10 +232,10 @@ export class JetStreamStore implements PersistenceStore {
           throw this.#error(pid, `the event cannot be stored: ${messageOf(err)}`, firstSeq, err);
         }
         const high = firstSeq + events.length - 1;
-        const ack = await this.#publish(l, limit, pid, tail, body, { kind: 'events', epoch, high, snap: tail.snap }, `the batch of ${events.length} event(s)`, firstSeq);
-        tail.last = ack.seq;
+        const at = await this.#publish(l, limit, pid, tail, body, { kind: 'events', epoch, high, snap: tail.snap, writer: tail.writer }, `the batch of ${events.length} event(s)`, firstSeq);
+        tail.last = at;
         tail.high = high;
-        tail.after.set(high, ack.seq);
+        tail.after.set(high, at);
         if (tail.after.size > AFTER_KEPT) tail.after.delete(tail.after.keys().next().value!);
       }),
     );
@@ -228,48 +249,9 @@ export class JetStreamStore implements PersistenceStore {
       const hint = this.#from.get(pid);
       const start = hint && hint.seq <= afterSeq ? hint.from : 1;
       if (start > last.seq) return afterSeq;
-      const timeout = Math.max(1000, this.#o.config.timeoutMs);
-      const consumer = await l.js.consumers.get(this.#stream, { filter_subjects: subjectOf(this.#o.system, pid), opt_start_seq: start, inactive_threshold: 30_000 });
-      let seen = afterSeq;
-      try {
-        for (let done = false; !done; ) {
-          const batch = await consumer.fetch({ max_messages: REPLAY_BATCH, expires: timeout });
-          let got = 0;
-          try {
-            for await (const m of batch) {
-              got++;
-              seen = this.#replayOne(pid, m.seq, getter(m.headers), m.data, seen, each);
-              if (m.seq >= last.seq) {
-                done = true;
-                break;
-              }
-            }
-          } finally {
-            batch.stop();
-          }
-          if (!done && got === 0) throw this.#error(pid, `replaying stalled: no message of the journal arrived in ${timeout} ms (stream ${this.#stream}, after event ${seen})`);
-        }
-      } finally {
-        await consumer.delete().catch(() => {});
-      }
-      return seen;
+      const range = { stream: this.#stream, subject: subjectOf(this.#o.system, pid), start, end: last.seq, afterSeq, timeoutMs: this.#o.config.timeoutMs };
+      return replayRange(l, { ...range, error: (detail, seq) => this.#error(pid, detail, seq) }, each);
     });
-  }
-
-  /** One message of a replay: a batch's events after `seen` go to `each`; claims and snapshots are passed over. The last event seen after it. */
-  #replayOne(pid: string, streamSeq: number, get: (name: string) => string | undefined, data: Uint8Array, seen: number, each: (e: StoredEvent) => void): number {
-    const corrupt = (why: string): PersistenceError =>
-      this.#error(pid, `the stored event is corrupt and cannot be decoded (the message at stream sequence ${streamSeq} of stream ${this.#stream}: ${why})`, seen + 1);
-    const meta = readMeta(get);
-    if (typeof meta === 'string') throw corrupt(meta);
-    if (meta.kind !== 'events') return seen;
-    const b = decodeEvents(data);
-    if (typeof b === 'string') throw corrupt(b);
-    const lastSeq = b.firstSeq + b.events.length - 1;
-    if (lastSeq <= seen) return seen;
-    if (b.firstSeq > seen + 1) throw this.#error(pid, `the journal has a gap: event ${seen + 1} is missing`, b.firstSeq);
-    for (let i = seen + 1 - b.firstSeq; i < b.events.length; i++) each({ seq: b.firstSeq + i, at: b.at, event: b.events[i] });
-    return lastSeq;
   }
 
   saveSnapshot(pid: string, epoch: number, seq: number, state: unknown): Promise<void> {
@@ -285,9 +267,9 @@ export class JetStreamStore implements PersistenceStore {
         } catch (err) {
           throw this.#error(pid, `the state cannot be stored: ${messageOf(err)}`, seq, err);
         }
-        const ack = await this.#publish(l, limit, pid, tail, body, { kind: 'snapshot', epoch, high: tail.high, snap: 0 }, 'the snapshot', seq);
-        tail.last = ack.seq;
-        tail.snap = ack.seq;
+        const at = await this.#publish(l, limit, pid, tail, body, { kind: 'snapshot', epoch, high: tail.high, snap: 0, writer: tail.writer }, 'the snapshot', seq);
+        tail.last = at;
+        tail.snap = at;
         tail.written = { seq, from };
       }),
     );
