@@ -143,10 +143,11 @@ export function acquire(c: JetStreamConfig, name: string): { link: Promise<Link>
     const made = { refs: 0, link };
     entry = made;
     links.set(key, made);
-    // A failed connection is not kept: the next journal opened tries again.
-    link.catch(() => {
+    // A connection that failed, or closed for good (its reconnects ran out), is not handed out again: the next journal opened connects anew.
+    const forget = (): void => {
       if (links.get(key) === made) links.delete(key);
-    });
+    };
+    link.then((l) => l.nc.closed().then(forget, forget), forget);
   }
   entry.refs++;
   const held = entry;

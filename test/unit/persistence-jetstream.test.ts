@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { JournalFencedError, PersistenceError } from '../../src/index.js';
 import type { PersistenceStore } from '../../src/persistence/journal.js';
+import { acquire } from '../../src/persistence/jetstream-connection.js';
 import { encodeBody, journalSubjects, streamName, subjectOf, systemToken } from '../../src/persistence/jetstream-layout.js';
 import { JetStreamBackend } from '../helpers/journal-backends.js';
 import { freePort, NatsServer } from '../helpers/nats-server.js';
@@ -173,6 +174,38 @@ describe('the JetStream journal on its own (a real nats-server)', function () {
     const err = await failed(s.append('p', epoch, 1, ['lost']));
     expect(err).to.be.instanceOf(PersistenceError).with.property('seq', 1);
     expect((err as Error).message).to.include(`the batch of 1 event(s) got no answer 3 times (nothing takes messages on ${subjectOf(backend.system, 'p')}: is JetStream up, and the stream ${streamName(backend.system)} still there?)`);
+  });
+
+  it('takes a write whose acknowledgement was lost as written (its retry finds it), and retries one that was not written', async () => {
+    const s = store();
+    const { epoch } = await s.claim('p');
+    // The store's connection is the thread's shared one: reach it to lose answers on purpose.
+    const held = acquire(backend.config(), `ringmaster ${backend.system}`);
+    const l = await held.link;
+    const real = l.js.publish.bind(l.js);
+    const lost = (): Error => Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+    let mode: 'written' | 'unwritten' | 'off' = 'written';
+    l.js.publish = (async (...args: Parameters<typeof real>) => {
+      const m = mode;
+      mode = 'off';
+      if (m === 'unwritten') throw lost();
+      const ack = await real(...args);
+      if (m === 'written') throw lost();
+      return ack;
+    }) as typeof l.js.publish;
+    try {
+      await s.append('p', epoch, 1, ['landed, answer lost']);
+      mode = 'unwritten';
+      await s.append('p', epoch, 2, ['lost before it landed']);
+      await s.append('p', epoch, 3, ['plain']);
+    } finally {
+      l.js.publish = real;
+      await held.release();
+    }
+    const seen: unknown[] = [];
+    await store('b').replay('p', 0, (e) => seen.push(e.event));
+    expect(seen, 'each once').to.deep.equal(['landed, answer lost', 'lost before it landed', 'plain']);
+    expect(await count('p')).to.equal(4);
   });
 
   it('keeps writing across a restart of the server (same port, same store folder): a write that got no answer is tried again', async () => {
