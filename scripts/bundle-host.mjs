@@ -10,7 +10,10 @@
 // errors.js). The host and the user's code then share one copy of each, so
 // `err instanceof AskTimeoutError` and the defineActor brand mean the same on
 // both sides. pino is not bundled either: the host loads it with require on
-// the first line logged (src/log/logger.ts).
+// the first line logged (src/log/logger.ts). Nor is the NATS client of the
+// jetstream journal backend (@nats-io/*): src/persistence/jetstream-connection.ts
+// loads it with import() when a persistent actor opens a journal there, so a
+// worker that does not use it neither parses nor loads it at boot.
 //
 // esbuild reads tsc's source maps, so stack traces from the bundle point
 // into the .ts sources.
@@ -33,6 +36,7 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
+  external: ['@nats-io/*'],
   plugins: [
     {
       name: 'shared-with-actor-modules',

@@ -46,3 +46,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Level of the system's and every actor's logger unless set. */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+/** How long a persistent actor's first connection to NATS may take (the jetstream backend), ms. */
+export const DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS = 5000;
+/** How long one JetStream request of the jetstream backend (an append's acknowledgement, a read) may take, ms. */
+export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
+/** Most replicas of a JetStream stream (the server's own limit). */
+export const MAX_JETSTREAM_REPLICAS = 5;

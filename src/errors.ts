@@ -229,10 +229,11 @@ export class JournalFencedError extends RingmasterError {
   readonly persistenceId: string;
   readonly epoch: number;
   readonly current: number;
-  constructor(actor: string, persistenceId: string, epoch: number, current: number) {
+  constructor(actor: string, persistenceId: string, epoch: number, current: number, options?: ErrorOptions) {
     super(
       'ERR_JOURNAL_FENCED',
       `actor '${actor}' (persistence id '${persistenceId}') lost its journal: it claimed epoch ${epoch}, and epoch ${current} has been claimed since (a newer incarnation or another process writes it now); nothing was written`,
+      options,
     );
     this.name = 'JournalFencedError';
     this.actor = actor;

@@ -49,6 +49,7 @@ const START_ONLY: ReadonlyArray<[string, (c: RingmasterConfig) => unknown]> = [
   ['log.pretty', (c) => c.log.pretty],
   ['system', (c) => c.system],
   ['transport', (c) => c.transport],
+  ['persistence', (c) => c.persistence],
 ];
 
 /**

@@ -10,6 +10,7 @@ import {
   TRANSPORT_DEFAULTS,
   transportSchema,
   persistenceSchema,
+  jetstreamSchema,
   type PersistenceOptions,
   type SystemOptions,
   type SystemTuning,
@@ -69,6 +70,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   system: Object.keys(systemTuningSchema.shape),
   transport: Object.keys(transportSchema.shape),
   persistence: Object.keys(persistenceSchema.shape),
+  'persistence.jetstream': Object.keys(jetstreamSchema.shape),
 };
 
 export interface RingmasterConfig {
@@ -80,7 +82,7 @@ export interface RingmasterConfig {
   log: { level: LogLevel; pretty: boolean };
   system: SystemTuning;
   transport: TransportOptions;
-  /** Persistent actors' journal database (a relative path resolves from the file's folder). */
+  /** Persistent actors' journals: the SQLite database (a relative path resolves from the file's folder) or JetStream. */
   persistence: PersistenceOptions;
   /** Absolute path of the file it came from. */
   file: string;

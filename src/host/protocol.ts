@@ -9,6 +9,7 @@ import type { EnvelopeKind } from '../codec/envelope.js';
 import type { CrashCause } from '../errors.js';
 import type { Subscription, SubscriptionChange } from '../bus/registry.js';
 import type { InboxDescriptor, TransportToMain, TransportToWorker } from '../transport/protocol.js';
+import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
 
 /** The worker's `workerData`: everything one incarnation needs to boot. */
 export interface HostBoot {
@@ -32,8 +33,12 @@ export interface HostBoot {
   askTimeoutMs: number;
   /** Every topic subscription in the system when this incarnation starts (changes follow as `bus-change`). */
   subscriptions: Subscription[];
-  /** The journal database a persistent actor opens (an actor without `persistence` never touches it). */
-  persistence: { path: string; synchronous: 'normal' | 'full'; lock: SharedArrayBuffer | null };
+  /**
+   * Where a persistent actor keeps its journal (an actor without `persistence` never touches it): the
+   * SQLite database at `path` (`lock`: the process's write lock for it; the backend when none is named),
+   * or with `backend: 'jetstream'` the JetStream stream `jetstream` describes.
+   */
+  persistence: { backend?: 'sqlite' | 'jetstream'; path: string; synchronous: 'normal' | 'full'; lock: SharedArrayBuffer | null; jetstream?: JetStreamConfig | null };
 }
 
 /** `workerData` of a standby worker: it loads the module, then waits for `activate`. */

@@ -7,12 +7,15 @@ import {
   DEFAULT_ASK_TIMEOUT_MS,
   DEFAULT_DEAD_LETTER_LIMIT,
   DEFAULT_INBOX_SENDER_SLOTS,
+  DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS,
+  DEFAULT_JETSTREAM_TIMEOUT_MS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_SEND_TIMEOUT_MS,
   DEFAULT_SPIN_MICROS,
   LOG_LEVELS,
   MAX_INBOX_SENDER_SLOTS,
+  MAX_JETSTREAM_REPLICAS,
   MAX_SPINNERS,
   MAX_SPIN_MICROS,
   MAX_TIMEOUT_MS,
@@ -22,6 +25,7 @@ import {
 import { InvalidOptionError } from '../errors.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
 import type { ConfigFor } from '../actor/protocol.js';
+import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
 import type { ChildSpec, TreeSpec } from '../supervisor/spec.js';
 
 /**
@@ -109,15 +113,74 @@ export const transportSchema = z.strictObject({
 
 export type TransportOptions = z.output<typeof transportSchema>;
 
-/** Where persistent actors keep their journals: the `persistence` section of a config file. */
-export const persistenceSchema = z.strictObject({
-  /** The SQLite database file; relative paths resolve from baseDir. Default `data/<system name>.db` under process.cwd(). */
-  path: z.string().min(1).optional(),
-  /** `normal`: a commit survives the process dying; `full`: an fsync per commit, it survives the machine losing power too. */
-  synchronous: z.enum(['normal', 'full']).optional(),
-  /** Keep every dead letter in the database too (listed and replayed with `ringmaster dead-letters`, /api/dead-letters). Default false. */
-  deadLetters: z.boolean().optional(),
+const SERVER = /^(?:(?:nats|tls):\/\/)?[^\s/]+\/?$/;
+const server = z.string({ error: 'must be a NATS server address: nats://host:4222, tls://host:4222 or host:4222' }).regex(SERVER, 'must be a NATS server address: nats://host:4222, tls://host:4222 or host:4222');
+
+/** A mapping that can travel to an actor's worker thread as it is (no functions, no class instances). */
+const plainData = z.record(z.string(), z.unknown(), { error: 'must be a mapping' }).superRefine((v, ctx) => {
+  try {
+    structuredClone(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `must be plain data (it is sent to every persistent actor's thread): ${(err as Error).message}` });
+  }
 });
+
+/** Fields of the NATS client's options that have a field of their own here. */
+const NAMED: Readonly<Record<string, string>> = { servers: 'servers', token: 'token', user: 'user', pass: 'pass', tls: 'tls', timeout: 'connectTimeoutMs', name: '' };
+
+/** The jetstream backend's connection and stream: `persistence.jetstream`. */
+export const jetstreamSchema = z.strictObject({
+  /** One address or several (of one cluster). */
+  servers: z.union([server, z.array(server, { error: 'must be a server address or a list of them' }).min(1, 'must name at least one server')], {
+    error: 'must be a NATS server address or a list of them',
+  }),
+  /** The stream every journal of the system goes in; default `RM_<system name>`. */
+  stream: z
+    .string({ error: 'must be a stream name' })
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a stream name: letters, digits, _ and - (no dots, spaces or wildcards)')
+    .optional(),
+  /** Replicas of the stream when this backend creates it (an existing stream keeps its own). Default 1. */
+  replicas: wholeNumber('', 1, MAX_JETSTREAM_REPLICAS).optional(),
+  token: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string').optional(),
+  user: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string').optional(),
+  pass: z.string({ error: 'must be a string' }).optional(),
+  /** The client's TLS settings (`caFile`, `certFile`, `keyFile`, …), as the NATS client takes them. */
+  tls: plainData.optional(),
+  /** How long the first connection may take, ms. Default 5000. */
+  connectTimeoutMs: timeoutMs.optional(),
+  /** How long one JetStream request may take (an append's acknowledgement, a read), ms. Default 5000. */
+  timeoutMs: timeoutMs.optional(),
+  /** Any other NATS ConnectionOptions, passed to the client as they are. */
+  options: plainData.optional(),
+});
+
+/** Where persistent actors keep their journals: the `persistence` section of a config file. */
+export const persistenceSchema = z
+  .strictObject({
+    /** `sqlite` (the default): one database file; `jetstream`: a NATS JetStream stream, for a cluster. */
+    backend: z.enum(['sqlite', 'jetstream'], { error: (i) => `must be 'sqlite' or 'jetstream', got ${describe(i.input)}` }).optional(),
+    /** The SQLite database file; relative paths resolve from baseDir. Default `data/<system name>.db` under process.cwd(). */
+    path: z.string().min(1).optional(),
+    /** `normal`: a commit survives the process dying; `full`: an fsync per commit, it survives the machine losing power too. */
+    synchronous: z.enum(['normal', 'full']).optional(),
+    /** Keep every dead letter in the database too (listed and replayed with `ringmaster dead-letters`, /api/dead-letters). Default false. */
+    deadLetters: z.boolean().optional(),
+    /** The jetstream backend's servers and stream (required with `backend: jetstream`). */
+    jetstream: jetstreamSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    const issue = (path: PropertyKey[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
+    if (p.backend === 'jetstream' && !p.jetstream) issue(['jetstream'], "is required with backend 'jetstream': { servers: 'nats://host:4222' } at least");
+    if (p.jetstream && p.backend !== 'jetstream') issue(['backend'], `must be 'jetstream' when persistence.jetstream is given, got ${describe(p.backend ?? 'sqlite')}`);
+    const j = p.jetstream;
+    if (!j) return;
+    if (j.token !== undefined && (j.user !== undefined || j.pass !== undefined)) issue(['jetstream', 'token'], 'cannot be used with user and pass: authenticate one way');
+    if (j.user !== undefined && j.pass === undefined) issue(['jetstream', 'pass'], 'is required with user');
+    if (j.pass !== undefined && j.user === undefined) issue(['jetstream', 'user'], 'is required with pass');
+    for (const k of Object.keys(j.options ?? {})) {
+      if (k in NAMED) issue(['jetstream', 'options', k], NAMED[k] ? `is set by persistence.jetstream.${NAMED[k]}, not here` : 'is set by ringmaster (the system\'s name)');
+    }
+  });
 
 export type PersistenceOptions = z.output<typeof persistenceSchema>;
 
@@ -165,7 +228,7 @@ export const systemOptionsSchema = z.object({
   log: logSchema.partial().optional(),
   /** The data plane: `{ spin: 'auto' | 'off' | { micros, maxSpinners } }`. */
   transport: transportSchema.partial().optional(),
-  /** Persistent actors' journals: `{ path?, synchronous? }`. */
+  /** Persistent actors' journals: `{ backend?, path?, synchronous?, deadLetters?, jetstream? }`. */
   persistence: persistenceSchema.optional(),
   ...systemTuningSchema.partial().shape,
 });
@@ -190,8 +253,8 @@ export interface ResolvedSystemOptions extends SystemTuning {
   logLevel: LogLevel;
   logPretty: boolean;
   spin: ResolvedSpin;
-  /** The journal database of persistent actors (absolute). */
-  persistence: { path: string; synchronous: 'normal' | 'full'; deadLetters: boolean };
+  /** Where persistent actors keep their journals: the SQLite database (absolute; also the dead letters' with `deadLetters`), or JetStream. */
+  persistence: { backend: 'sqlite' | 'jetstream'; path: string; synchronous: 'normal' | 'full'; deadLetters: boolean; jetstream: JetStreamConfig | null };
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -240,10 +303,29 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
       path: o.persistence?.path === undefined ? resolve(process.cwd(), 'data', `${o.name}.db`) : resolve(baseDir, o.persistence.path),
       synchronous: o.persistence?.synchronous ?? 'normal',
       deadLetters: o.persistence?.deadLetters ?? false,
+      backend: o.persistence?.backend ?? 'sqlite',
+      jetstream: o.persistence?.jetstream ? resolveJetStream(o.persistence.jetstream) : null,
     },
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,
     deadLetterLimit: o.deadLetterLimit ?? SYSTEM_TUNING_DEFAULTS.deadLetterLimit,
   };
+}
+
+/** `persistence.jetstream` with its defaults filled in. */
+function resolveJetStream(j: z.output<typeof jetstreamSchema>): JetStreamConfig {
+  const c: JetStreamConfig = {
+    servers: typeof j.servers === 'string' ? [j.servers] : j.servers,
+    stream: j.stream ?? null,
+    replicas: j.replicas ?? 1,
+    connectTimeoutMs: j.connectTimeoutMs ?? DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS,
+    timeoutMs: j.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS,
+  };
+  if (j.token !== undefined) c.token = j.token;
+  if (j.user !== undefined) c.user = j.user;
+  if (j.pass !== undefined) c.pass = j.pass;
+  if (j.tls !== undefined) c.tls = j.tls;
+  if (j.options !== undefined) c.options = j.options;
+  return c;
 }

@@ -1,14 +1,12 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorCrashedError, ActorSystem } from '../../src/index.js';
 import type Ledger from '../fixtures/actors/ledger.js';
 import type { LedgerState } from '../fixtures/actors/ledger.js';
+import { runAndKill } from './persist-kill.js';
 import { actors, find, Systems, until } from './system-helpers.js';
-
-const CHILD = new URL('../fixtures/persist-child.js', import.meta.url).pathname;
 
 describe('persistent actors on SQLite (real workers, a real database file)', function () {
   this.timeout(60_000);
@@ -120,32 +118,6 @@ describe('a persistent actor after its process is killed with SIGKILL mid-traffi
     await systems.stopAll();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** Run the depositing child until it has acknowledged `acks` more deposits, then SIGKILL it; the last id it acknowledged. */
-  async function runAndKill(path: string, acks: number): Promise<{ recovered: number; lastAck: number }> {
-    const child = spawn(process.execPath, [CHILD, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    let recovered = -1;
-    let lastAck = 0;
-    let seen = 0;
-    await new Promise<void>((resolve, reject) => {
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the child exited by itself (${code ?? signal})`))));
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const lines = out.split('\n');
-        out = lines.pop()!;
-        for (const line of lines) {
-          const [word, n] = line.split(' ');
-          if (word === 'recovered') recovered = Number(n);
-          if (word === 'ack') {
-            lastAck = Number(n);
-            if (++seen === acks) child.kill('SIGKILL');
-          }
-        }
-      });
-    });
-    return { recovered, lastAck };
-  }
 
   it('has every acknowledged event after each kill, none twice, none half-written, and the state equals the model', async () => {
     const path = join(dir, 'journal.db');

@@ -23,6 +23,13 @@ describe('the bundled actor host (scripts/bundle-host.mjs)', () => {
     expect(code).to.match(/\brequire\d*\("pino"\)/);
   });
 
+  it('leaves the NATS client out: a journal on JetStream loads it with import() when it opens', () => {
+    expect(code).to.include('import("@nats-io/transport-node")');
+    expect(code).to.include('import("@nats-io/jetstream")');
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.filter((s) => s.includes('@nats-io'))).to.deep.equal([]);
+  });
+
   it('maps its lines back to the .ts sources', () => {
     const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
     expect(map.sources.some((s) => s.endsWith('src/host/host.ts'))).to.equal(true);

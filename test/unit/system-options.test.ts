@@ -118,3 +118,67 @@ describe('system options: one schema for ActorSystem.start and config files', ()
     expect([...packages].filter((p) => ['piscina', 'pino', 'comlink', 'node:worker_threads'].includes(p))).to.deep.equal([]);
   });
 });
+
+describe('persistence options: the backend and its JetStream settings', () => {
+  /** Every problem of a config file whose `persistence` section is `section` (YAML, indented by two). */
+  function persistenceProblems(section: string): ConfigProblem[] {
+    try {
+      parseConfig(`name: t\ntree: { id: root, strategy: one_for_one, children: [] }\npersistence:\n${section}`, 'sys.yaml', quiet);
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      return [...(err as ConfigError).problems];
+    }
+    throw new Error('expected the persistence section to be refused');
+  }
+
+  it('defaults to SQLite, and fills in the JetStream defaults (a single server becomes a list)', () => {
+    expect(resolveSystemOptions({ name: 'x' }).persistence).to.deep.include({ backend: 'sqlite', jetstream: null });
+    const p = resolveSystemOptions({ name: 'x', persistence: { backend: 'jetstream', jetstream: { servers: 'nats://n1:4222', user: 'rm', pass: 's3cret', tls: { caFile: '/ca.pem' } } } }).persistence;
+    expect(p.backend).to.equal('jetstream');
+    expect(p.jetstream).to.deep.equal({ servers: ['nats://n1:4222'], stream: null, replicas: 1, connectTimeoutMs: 5000, timeoutMs: 5000, user: 'rm', pass: 's3cret', tls: { caFile: '/ca.pem' } });
+    const file = parseConfig(
+      'name: t\ntree: { id: root, strategy: one_for_one, children: [] }\npersistence:\n  backend: jetstream\n  jetstream:\n    servers: [n1:4222, n2:4222]\n    stream: TRADING\n    replicas: 3\n    options: { maxReconnectAttempts: -1 }\n',
+      'sys.yaml',
+      quiet,
+    ).config.persistence;
+    expect(resolveSystemOptions({ name: 't', persistence: file }).persistence.jetstream).to.deep.include({ servers: ['n1:4222', 'n2:4222'], stream: 'TRADING', replicas: 3, options: { maxReconnectAttempts: -1 } });
+  });
+
+  const bad: Array<[what: string, persistence: Record<string, unknown>, path: string, reason: RegExp]> = [
+    ['an unknown backend', { backend: 'postgres' }, 'persistence.backend', /^must be 'sqlite' or 'jetstream', got "postgres"$/],
+    ['jetstream without its settings', { backend: 'jetstream' }, 'persistence.jetstream', /^is required with backend 'jetstream'/],
+    ['settings without the backend', { jetstream: { servers: 'n:4222' } }, 'persistence.backend', /^must be 'jetstream' when persistence.jetstream is given, got "sqlite"$/],
+    ['no server', { backend: 'jetstream', jetstream: { servers: [] } }, 'persistence.jetstream.servers', /at least one server/],
+    ['a server that is not an address', { backend: 'jetstream', jetstream: { servers: ['http://n/x'] } }, 'persistence.jetstream.servers[0]', /must be a NATS server address/],
+    ['a stream name with a dot', { backend: 'jetstream', jetstream: { servers: 'n:4222', stream: 'a.b' } }, 'persistence.jetstream.stream', /letters, digits, _ and -/],
+    ['too many replicas', { backend: 'jetstream', jetstream: { servers: 'n:4222', replicas: 7 } }, 'persistence.jetstream.replicas', /from 1 to 5, got 7$/],
+    ['a token and a user', { backend: 'jetstream', jetstream: { servers: 'n:4222', token: 't', user: 'u', pass: 'p' } }, 'persistence.jetstream.token', /cannot be used with user and pass/],
+    ['a user without a password', { backend: 'jetstream', jetstream: { servers: 'n:4222', user: 'u' } }, 'persistence.jetstream.pass', /is required with user/],
+    ['a client option with a field of its own', { backend: 'jetstream', jetstream: { servers: 'n:4222', options: { timeout: 5 } } }, 'persistence.jetstream.options.timeout', /persistence.jetstream.connectTimeoutMs/],
+    ['an unknown field', { backend: 'jetstream', jetstream: { servers: 'n:4222', cluster: 'x' } }, 'persistence.jetstream.cluster', /^is not a known option$/],
+  ];
+  for (const [what, persistence, path, reason] of bad) {
+    it(`refuses ${what} at start, naming ${path}`, () => {
+      const err = optionError(() => resolveSystemOptions({ name: 't', persistence: persistence as never }));
+      expect(err.path).to.equal(path);
+      expect(err.message.slice(path.length + 1)).to.match(reason);
+    });
+  }
+
+  it('refuses the same in a config file, at the field and its line (an unknown field lists the known ones)', () => {
+    const [p] = persistenceProblems('  backend: jetstream\n  jetstream:\n    servers: n:4222\n    replicas: 0\n');
+    expect(p).to.deep.include({ path: 'persistence.jetstream.replicas', line: 7 });
+    const [q] = persistenceProblems('  backend: jetstream\n  jetstream:\n    servers: n:4222\n    cluster: x\n');
+    expect(q!.path).to.equal('persistence.jetstream.cluster');
+    expect(q!.message).to.match(/^unknown field \(known: servers, stream, replicas, token, user, pass, tls, connectTimeoutMs, timeoutMs, options\)$/);
+    const [r] = persistenceProblems('  backend: jetstream\n');
+    expect(r).to.deep.include({ path: 'persistence.jetstream' });
+    expect(r!.message).to.match(/is required with backend 'jetstream'/);
+  });
+
+  it('refuses client options that cannot travel to a worker thread', () => {
+    const err = optionError(() => resolveSystemOptions({ name: 't', persistence: { backend: 'jetstream', jetstream: { servers: 'n:4222', options: { authenticator: () => undefined } } } }));
+    expect(err.path).to.equal('persistence.jetstream.options');
+    expect(err.message).to.match(/must be plain data \(it is sent to every persistent actor's thread\)/);
+  });
+});
