@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -83,6 +83,28 @@ function migrate(db: BetterSqlite3.Database, actor: string, pid: string, path: s
 }
 
 /**
+ * `mkdir -p`, bounded. Node 20's own recursive mkdir never returns when a
+ * folder on the way exists but cannot hold children (a path under /proc, a
+ * dangling symlink): it steps back on ENOENT and forward on EEXIST forever.
+ * Here the missing folders are found first, then made one at a time; any
+ * refusal is thrown as it is.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/**
  * A connection to the database at `o.path` (its folder made, WAL mode, the
  * schema brought up to date), waiting at most `busyMs` for another
  * connection's write. Errors are PersistenceErrors naming `o.actor` and `pid`.
@@ -91,7 +113,7 @@ export function openDatabase(o: SqliteOptions, pid: string, busyMs: number): Bet
   const Database = loadDriver(o.actor, pid);
   let db: BetterSqlite3.Database | null = null;
   try {
-    mkdirSync(dirname(o.path), { recursive: true });
+    makeFolders(dirname(o.path));
     db = new Database(o.path, { timeout: busyMs });
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JournalFencedError, PersistenceError } from '../../src/index.js';
@@ -240,6 +240,21 @@ describe('the SQLite journal on its own (real database files)', () => {
     expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
     expect(db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
     db.close();
+  });
+
+  it('refuses, naming the path, a folder that cannot be made (under /proc, past a file) instead of hanging', () => {
+    // Node 20's own recursive mkdir never returns for the first of these.
+    writeFileSync(join(dir, 'a-file'), '');
+    for (const bad of ['/proc/ringmaster-nope/j.db', join(dir, 'a-file', 'sub', 'j.db')]) {
+      let err: unknown;
+      try {
+        SqliteStore.open({ path: bad, actor: 'a' }, 'p');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).to.be.instanceOf(PersistenceError);
+      expect((err as Error).message).to.include(`cannot open the database ${bad}`);
+    }
   });
 
   it('names the sequence number of a gap in the journal', async () => {
