@@ -6,6 +6,11 @@
  * settings: WAL, synchronous NORMAL; one autocommit insert per row, so each
  * is durable like a persist) in the same run. Medians of 3 rounds; writes
  * bench/results/persistence.json. Run with `npm run bench:persistence`.
+ *
+ * With nats-server installed (or NATS_SERVER), the JetStream backend too:
+ * one actor's persists (JETSTREAM_EVENTS, 2000, each awaited) beside raw
+ * JetStream publishes of the same rows, each awaited for its
+ * acknowledgement, on a local server (file storage) started for the run.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +21,7 @@ import { Packr } from 'msgpackr/pack';
 import { ActorSystem } from '../src/index.js';
 import { Persister } from '../src/persistence/persister.js';
 import { SqliteStore } from '../src/persistence/sqlite.js';
+import { haveNatsServer, NatsServer } from '../test/helpers/nats-server.js';
 import type PersistBench from './actors/persist-bench.js';
 import { runBench } from './lib/peer.js';
 import { table } from './lib/report.js';
@@ -23,6 +29,7 @@ import { table } from './lib/report.js';
 const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results/persistence.json');
 const ACTOR = new URL('./actors/persist-bench.js', import.meta.url).href;
 const EVENTS = Number(process.env.PERSIST_EVENTS ?? 20_000);
+const JS_EVENTS = Number(process.env.JETSTREAM_EVENTS ?? 2_000);
 const RECOVER = Number(process.env.PERSIST_RECOVER ?? 100_000);
 const PAYLOAD = 'x'.repeat(64);
 
@@ -46,9 +53,30 @@ function rawInserts(path: string, n: number): number {
   return (n / ms) * 1000;
 }
 
-async function persistRun(path: string, actors: number, n: number): Promise<{ perSec: number; lat: number[] }> {
+/** The same rows published one at a time into a JetStream stream, each awaited for the server's acknowledgement. */
+async function rawPublishes(servers: string, n: number): Promise<number> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] });
+    const js = jetstream(nc);
+    const packr = new Packr({ useRecords: false });
+    const t0 = performance.now();
+    for (let i = 1; i <= n; i++) await js.publish('raw.p', packr.pack({ i, at: Date.now(), payload: PAYLOAD }));
+    const ms = performance.now() - t0;
+    await jsm.streams.delete('RAW');
+    return (n / ms) * 1000;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function persistRun(path: string, actors: number, n: number, servers?: string): Promise<{ perSec: number; lat: number[] }> {
   const children = Array.from({ length: actors }, (_, i) => ({ id: `p${i}`, module: ACTOR }));
-  const system = await ActorSystem.start({ name: 'bench-persist', log: { level: 'silent' }, persistence: { path }, tree: { id: 'root', strategy: 'one_for_one', children } });
+  const persistence = servers ? { backend: 'jetstream' as const, jetstream: { servers } } : { path };
+  const system = await ActorSystem.start({ name: 'bench-persist', log: { level: 'silent' }, persistence, tree: { id: 'root', strategy: 'one_for_one', children } });
   try {
     const t0 = performance.now();
     const results = await Promise.all(children.map((c) => system.ref<typeof PersistBench>(c.id).ask({ op: 'run', n, payload: PAYLOAD }, { timeout: 600_000 })));
@@ -98,6 +126,8 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  const js = haveNatsServer() ? await jetStreamRounds() : null;
+  if (!js) console.log('(JetStream not measured: nats-server is not installed)');
   const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<keyof typeof runs, number>;
   const ratios = { oneActor: median(runs.one.map((v, i) => v / runs.raw[i]!)), tenActors: median(runs.ten.map((v, i) => v / runs.raw[i]!)) };
   const result = {
@@ -109,7 +139,8 @@ async function main(): Promise<void> {
     ratioToRaw: { oneActor: Number(ratios.oneActor.toFixed(2)), tenActors: Number(ratios.tenActors.toFixed(2)) },
     persistUs: { p50: Number(m.p50.toFixed(1)), p99: Number(m.p99.toFixed(1)) },
     recoveryMs: { events100k: Number(m.full.toFixed(1)), events100kWithSnapshot: Number(m.snap.toFixed(1)) },
-    runs,
+    ...(js ? { jetstream: js.summary } : {}),
+    runs: { ...runs, ...(js ? { jetstream: js.runs } : {}) },
   };
   console.log(`node ${process.version}; ${EVENTS} events per round, each persist awaited; medians of 3 rounds (ratios: medians of same-round ratios)\n`);
   console.log(
@@ -120,11 +151,50 @@ async function main(): Promise<void> {
       ['persist, ten actors at once', String(result.persistPerSec.tenActors), ratios.tenActors.toFixed(2)],
     ]),
   );
+  if (js) {
+    const j = js.summary;
+    console.log(`\nJetStream (a local nats-server, file storage; ${JS_EVENTS} events per round):`);
+    console.log(
+      table([
+        ['', 'events/s', '× raw publishes'],
+        ['raw JetStream publishes (each acknowledged)', String(j.rawPublishPerSec), '1'],
+        ['persist, one actor', String(j.persistPerSec), j.ratioToRaw.toFixed(2)],
+      ]),
+    );
+    console.log(`persist latency on JetStream: p50 ${j.persistUs.p50} µs, p99 ${j.persistUs.p99} µs`);
+  }
   console.log(`\npersist latency (one actor): p50 ${result.persistUs.p50} µs, p99 ${result.persistUs.p99} µs`);
   console.log(`recovery of ${RECOVER} events: ${result.recoveryMs.events100k} ms from the journal, ${result.recoveryMs.events100kWithSnapshot} ms from a snapshot`);
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwrote ${RESULTS}`);
+}
+
+/** Three rounds against one local server: raw publishes, then one actor's persists. */
+async function jetStreamRounds(): Promise<{ summary: { persistPerSec: number; rawPublishPerSec: number; ratioToRaw: number; persistUs: { p50: number; p99: number } }; runs: Record<string, number[]> }> {
+  const server = await NatsServer.start();
+  const r = { raw: [] as number[], one: [] as number[], p50: [] as number[], p99: [] as number[] };
+  try {
+    for (let round = 0; round < 3; round++) {
+      r.raw.push(await rawPublishes(server.url, JS_EVENTS));
+      const one = await persistRun('', 1, JS_EVENTS, server.url);
+      r.one.push(one.perSec);
+      const sorted = [...one.lat].sort((a, b) => a - b);
+      r.p50.push(pct(sorted, 0.5));
+      r.p99.push(pct(sorted, 0.99));
+    }
+  } finally {
+    await server.dispose();
+  }
+  return {
+    summary: {
+      persistPerSec: Math.round(median(r.one)),
+      rawPublishPerSec: Math.round(median(r.raw)),
+      ratioToRaw: Number(median(r.one.map((v, i) => v / r.raw[i]!)).toFixed(2)),
+      persistUs: { p50: Number(median(r.p50).toFixed(1)), p99: Number(median(r.p99).toFixed(1)) },
+    },
+    runs: r,
+  };
 }
 
 runBench('persistence', main, 900_000);
