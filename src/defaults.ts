@@ -52,3 +52,6 @@ export const DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
 /** Most replicas of a JetStream stream (the server's own limit). */
 export const MAX_JETSTREAM_REPLICAS = 5;
+
+/** An actor's event-loop utilisation is the share of the last window of at least this long its loop was busy, ms. */
+export const ELU_WINDOW_MS = 1000;

@@ -10,6 +10,7 @@ import type { ExitInfo } from '../supervisor/child.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from './contract.js';
 import { ControlChannel } from './control.js';
+import { EluWindow } from './elu.js';
 import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
 import { checkPoison, type PoisonMark } from './inbox-ops.js';
 import { CellBase } from './base.js';
@@ -29,7 +30,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
   /** The frame the last crashes happened on and how many incarnations died on it. */
   #poison: PoisonMark = { key: '', deaths: 0 };
   #standby: Standby | null = null;
-  #elu: ReturnType<Worker['performance']['eventLoopUtilization']> | null = null;
+  readonly #elu = new EluWindow();
 
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
     super(spec, parent, moduleUrl, svc);
@@ -128,7 +129,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       exited: new Promise<void>((r) => (exited = r)),
     };
     this.#inc = inc;
-    this.#elu = null;
+    this.#elu.reset();
     svc.wiring.bind(this.id, w);
     const started = new Promise<void>((resolve, reject) => (inc.pendingStart = { resolve, reject }));
     inc.started = started.catch(() => {});
@@ -219,14 +220,10 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     return true;
   }
 
-  /** Share of the last interval the current incarnation's event loop was busy (0..1), or 0 when not running. */
+  /** Share of the last window (elu.ts) the current incarnation's event loop was busy (0..1), or 0 when not running. */
   utilization(): number {
     const w = this.#inc?.worker;
-    if (!w || this.record.state !== 'running') return 0;
-    const prev = this.#elu;
-    const u = prev ? w.performance.eventLoopUtilization(prev).utilization : w.performance.eventLoopUtilization().utilization;
-    this.#elu = w.performance.eventLoopUtilization();
-    return Math.min(1, Math.max(0, u));
+    return w && this.record.state === 'running' ? this.#elu.read(w) : 0;
   }
 
   #running(): Incarnation | null {

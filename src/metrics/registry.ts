@@ -115,6 +115,12 @@ export function createMetricsRegistry(system: MetricsSource, options: MetricsOpt
     snapshot().actors.flatMap((a) => histogramSamples(HANDLER_SECONDS, { actor: a.id }, a.handler.boundsSeconds, a.handler.counts, a.handler.sumSeconds)),
   );
   perActor('inbox_depth', 'Messages waiting in an actor’s inbox.', 'gauge', (a) => a.inboxDepth);
+  perActor(
+    'event_loop_utilization_ratio',
+    'Share of the last window (at least 1 s) an actor’s event loop was busy, 0..1; a pool actor: the share of its pool’s capacity in use.',
+    'gauge',
+    (a) => a.eventLoopUtilization,
+  );
   perActor('sender_slots_in_use', 'Sender slots of an actor’s inbox in use: live senders, and departed ones whose last messages are unread.', 'gauge', (a) => a.senderSlotsInUse);
   perActor('ring_full_events_total', 'Times a sender found a ring into this actor full.', 'counter', (a) => a.ringFullEvents);
   perActor('restarts_total', 'Restarts of an actor for any reason: after a crash, a normal exit of a permanent actor, or an operator restart.', 'counter', (a) => a.restarts);

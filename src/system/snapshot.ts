@@ -43,8 +43,14 @@ export interface ActorMetrics {
   heapUsedMb: number;
   /** ms since the running incarnation's last heartbeat; null when not running or heartbeats are off. */
   heartbeatAgeMs: number | null;
-  /** Event-loop utilisation since the previous snapshot, percent. */
+  /**
+   * Event-loop utilisation, percent: the share of the last window of at
+   * least a second the actor's event loop was busy (a pool actor: the share
+   * of its pool's capacity in use). The same figure as `eventLoopUtilization`.
+   */
   cpuPct: number;
+  /** The same as `cpuPct`, as a ratio 0..1 (three decimals). */
+  eventLoopUtilization: number;
 }
 
 export interface ModuleHealth {
@@ -53,7 +59,8 @@ export interface ModuleHealth {
   uptime: number;
   restarts: number;
   inboxDepth: number;
-  metrics: { cpu: number; memory: number };
+  /** `cpu`: event-loop utilisation, percent (see ActorMetrics.cpuPct); `eventLoopUtilization` the same as a ratio; `memory`: V8 heap in use, MB. */
+  metrics: { cpu: number; eventLoopUtilization: number; memory: number };
   state: string;
   details?: Record<string, unknown>;
 }
@@ -94,9 +101,11 @@ export function actorMetrics(cell: ChildCell, deadLetters: number, dropped: Part
     uptimeMs: cell.uptimeMs(),
     heapUsedMb: Math.round(live.f64[F64_HEAP_USED_MB]! * 10) / 10,
     heartbeatAgeMs: heartbeatAge(cell),
-    cpuPct: Math.round(cell.utilization() * 1000) / 10,
+    ...utilization(cell.utilization()),
   };
 }
+
+const utilization = (u: number): { cpuPct: number; eventLoopUtilization: number } => ({ cpuPct: Math.round(u * 1000) / 10, eventLoopUtilization: Math.round(u * 1000) / 1000 });
 
 function heartbeatAge(cell: ChildCell): number | null {
   const rec = cell.record;
@@ -132,7 +141,7 @@ export async function moduleHealth(cell: ChildCell, timeoutMs: number): Promise<
     uptime: m.uptimeMs,
     restarts: m.restarts,
     inboxDepth: m.inboxDepth,
-    metrics: { cpu: m.cpuPct, memory: m.heapUsedMb },
+    metrics: { cpu: m.cpuPct, eventLoopUtilization: m.eventLoopUtilization, memory: m.heapUsedMb },
     state,
   };
   if (details) out.details = details;

@@ -48,6 +48,7 @@ class FakeSystem implements LiveSource {
         heapUsedMb: 5.5,
         heartbeatAgeMs: 120,
         cpuPct: 1.5,
+        eventLoopUtilization: 0.015,
       })),
     };
   }

@@ -28,6 +28,7 @@ function metrics(id: string, received: number, sent: number, counts: number[]): 
     heapUsedMb: 1,
     heartbeatAgeMs: null,
     cpuPct: 0,
+    eventLoopUtilization: 0,
   };
 }
 

@@ -203,7 +203,7 @@ function renderActor() {
     ['inbox', s.inboxDepth],
     ['heartbeat age', fmtAge(p.heartbeatAgeMs)],
     ['memory', missing(p.heapMb) ? '–' : `${p.heapMb} MB heap`],
-    ['cpu', missing(p.cpuPct) ? '–' : `${p.cpuPct} %`],
+    ['event loop busy', missing(p.cpuPct) ? '–' : `${p.cpuPct} %`],
   ];
   if (s.breaker) rows.push(['breaker', s.breaker]);
   if (s.pool) {
