@@ -31,7 +31,7 @@ export const LAYERS = {
   codec: ['errors', 'defaults'],
   bus: ['errors'],
   log: ['errors', 'defaults'],
-  liveness: ['errors', 'defaults'],
+  liveness: ['events', 'errors', 'defaults'],
   resilience: ['errors'],
   // one thread's machinery
   transport: ['ring', 'codec', 'errors', 'defaults'],

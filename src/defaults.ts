@@ -55,3 +55,8 @@ export const MAX_JETSTREAM_REPLICAS = 5;
 
 /** An actor's event-loop utilisation is the share of the last window of at least this long its loop was busy, ms. */
 export const ELU_WINDOW_MS = 1000;
+
+/** Messages each actor's flight recorder keeps by default (their metadata: kind, sender, topic, size, times). */
+export const DEFAULT_RECORDER_ENTRIES = 32;
+/** Most entries one actor's flight recorder may keep. */
+export const MAX_RECORDER_ENTRIES = 4096;

@@ -22,7 +22,7 @@ export interface DeadLetter {
 export type SystemEvent =
   | { type: 'started'; actor: string; incarnation: number; at: number }
   | { type: 'restarted'; actor: string; incarnation: number; at: number }
-  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; stack?: string; at: number }
+  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; stack?: string; at: number; recent?: RecordedMessage[] }
   | { type: 'restarting'; actor: string; delayMs: number; strategy: string; at: number }
   | { type: 'stopped'; actor: string; incarnation: number; reason: string; at: number }
   | { type: 'escalated'; supervisor: string; reason: string; at: number }
@@ -41,3 +41,20 @@ export type EventOf<T extends SystemEventType> = Extract<SystemEvent, { type: T 
 export type EventInput = SystemEvent extends infer E ? (E extends SystemEvent ? Omit<E, 'at'> : never) : never;
 /** A configuration outcome as the config layer reports it to the system. */
 export type ConfigEventInput = Extract<EventInput, { type: 'config-applied' | 'config-rejected' }>;
+
+/** One message an actor handled, as its flight recorder kept it (src/liveness/recorder.ts): metadata, no payload. */
+export interface RecordedMessage {
+  kind: 'tell' | 'ask' | 'reply' | 'error' | 'call' | 'other';
+  priority: 'normal' | 'high' | 'system';
+  /** Who sent it (null when the recorder's table of names was full). */
+  from: string | null;
+  /** The topic it was published on, when it was (null: not kept). */
+  topic?: string | null;
+  /** The frame's size, bytes. */
+  bytes: number;
+  incarnation: number;
+  /** When its handler started, epoch ms. */
+  at: number;
+  /** How long its handler took, ms; null while it runs, or when the incarnation died in it. */
+  handlerMs: number | null;
+}

@@ -96,6 +96,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       incarnation: n,
       inbox: svc.wiring.switchboard.describe(this.id),
       liveness: rec.livenessBuffer,
+      recorder: rec.recorderBuffer,
       heartbeatMs: rec.spec.heartbeat?.intervalMs ?? 0,
       logLevel: rec.spec.logLevel ?? svc.logLevel,
       logPretty: svc.logPretty,

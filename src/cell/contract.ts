@@ -79,6 +79,8 @@ export interface CellServices {
   sendTimeoutMs: number;
   askTimeoutMs: number;
   senderSlots: number;
+  /** Entries of each actor's flight recorder (0: none). */
+  flightRecorder: number;
   /** Where persistent actors keep their journals. */
   persistence: HostBoot['persistence'];
   emit(e: EventInput): void;

@@ -1,6 +1,8 @@
 import { stackWithCauses } from '../actor/wire-error.js';
 import { ActorCrashedError, type CrashCause } from '../errors.js';
+import type { RecordedMessage } from '../events.js';
 import { createLiveness, Liveness, MSGS_FINISHED } from '../liveness/liveness.js';
+import { createRecorder, readRecorder } from '../liveness/recorder.js';
 import { ringDepth, ringFullEvents } from '../ring/ring.js';
 import { RestartBackoff } from '../supervisor/budget.js';
 import type { ExitInfo } from '../supervisor/child.js';
@@ -18,6 +20,8 @@ export interface CrashRecord {
   /** The stack of what the actor threw, as it was in its worker (absent for a heartbeat, memory or exit crash, or a thrown non-Error). */
   stack?: string;
   at: number;
+  /** The last messages it handled, oldest first, from its flight recorder (the last one is the one it died on, if it was in one). */
+  recent?: RecordedMessage[];
 }
 
 /**
@@ -32,6 +36,8 @@ export class CellRecord {
   moduleUrl: string;
   readonly liveness: Liveness;
   readonly livenessBuffer: SharedArrayBuffer;
+  /** The flight recorder (null for a pool actor, or with `flightRecorder: 0`): like the liveness block, it outlives incarnations. */
+  readonly recorderBuffer: SharedArrayBuffer | null;
   backoff: RestartBackoff | null;
   state: CellState = 'idle';
   incarnation = 0;
@@ -55,6 +61,7 @@ export class CellRecord {
     this.#svc = svc;
     this.livenessBuffer = createLiveness();
     this.liveness = new Liveness(this.livenessBuffer);
+    this.recorderBuffer = spec.pool ? null : createRecorder(svc.flightRecorder);
     this.backoff = spec.backoff ? new RestartBackoff(spec.backoff) : null;
     // The inbox belongs to the actor's id for as long as the tree knows the
     // id: restarts and spec changes keep it; a forgotten id gives it up.
@@ -122,8 +129,10 @@ export class CellRecord {
     this.state = 'crashed';
     this.crashes[cause] = (this.crashes[cause] ?? 0) + 1;
     const stack = error ? stackWithCauses(error) : undefined;
-    this.lastCrash = { incarnation, cause, reason, ...(stack ? { stack } : {}), at: Date.now() };
-    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...(stack ? { stack } : {}) });
+    const recent = readRecorder(this.recorderBuffer);
+    const more = { ...(stack ? { stack } : {}), ...(recent.length > 0 ? { recent } : {}) };
+    this.lastCrash = { incarnation, cause, reason, ...more, at: Date.now() };
+    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...more });
     // `cause` is what the actor threw: its stack points at the actor's own line, not at this file.
     return new ActorCrashedError(this.id, cause, reason, incarnation, error ? { cause: error } : undefined);
   }

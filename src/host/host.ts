@@ -9,6 +9,7 @@ import { Codec, expectsReply, type Envelope, type EnvelopeHeader } from '../code
 import { undecodableError } from '../transport/decoding.js';
 import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
+import { RecorderWriter } from '../liveness/recorder.js';
 import { lazyLogger } from '../log/logger.js';
 import { SpinBudget } from '../ring/spin-budget.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
@@ -20,21 +21,12 @@ import { onControl, type Controlled } from './control.js';
 import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 
-/**
- * Longest a parked host sleeps before re-checking. Senders and control
- * messages wake it; the heartbeat timer keeps liveness without waking the
- * loop, so an idle actor wakes once per heartbeat and not more.
- */
+/** Longest a parked host sleeps before re-checking: senders and control messages wake it, the heartbeat timer keeps liveness. */
 const PARK_MS = 30_000;
 /** Handlers run back to back before the host yields to its event loop (timers, control messages). */
 const YIELD_EVERY_MSGS = 64;
 const YIELD_EVERY_MS = 5;
-/**
- * Microtask turns a promise-returning handler gets before the host parks to
- * wait for it: a handler that settles without waiting on anything (an async
- * api method, a `receive` that awaits a resolved value) is done within a few,
- * and parking first would cost it a wake-up.
- */
+/** Microtask turns a promise-returning handler gets before the host parks for it: one that waits on nothing is done by then (a park costs a wake-up). */
 const MICROTASK_TURNS = 16;
 /** Read once: epoch ms of this thread's performance.now() zero (a getter call per message otherwise). */
 const TIME_ORIGIN = performance.timeOrigin;
@@ -47,6 +39,8 @@ export class Host {
   readonly #boot: HostBoot;
   readonly #port: ControlPort;
   readonly #live: Liveness;
+  /** The flight recorder: the last messages' metadata, in memory the main thread reads after a crash. */
+  readonly #rec: RecorderWriter | null;
   readonly #endpoint: Endpoint;
   readonly #out: Outgoing;
   readonly #log: Logger;
@@ -71,6 +65,7 @@ export class Host {
     this.#config = boot.config;
     this.#bus = replicaOf(boot.subscriptions ?? []);
     this.#live = new Liveness(boot.liveness);
+    this.#rec = boot.recorder ? new RecorderWriter(boot.recorder, boot.incarnation) : null;
     this.#log = lazyLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
     this.#endpoint = new Endpoint(port, boot.inbox, {
@@ -226,6 +221,7 @@ export class Host {
     Atomics.store(i32, IN_FLIGHT_SLOT, this.#endpoint.inbox.inFlightSlot);
     const started = TIME_ORIGIN + performance.now();
     this.#live.f64[F64_BUSY_SINCE] = started;
+    this.#rec?.begin(env.kind, env.priority, env.from, env.topic, this.#endpoint.inbox.inFlightBytes, started);
     i32[MSGS_STARTED]!++; // this thread is the counter's only writer: a plain store, read with Atomics.load
     this.#current = env;
     this.#replied = false;
@@ -269,7 +265,9 @@ export class Host {
     if (expectsReply(env.kind) && !this.#replied) this.#answer(env, value);
     this.#current = null;
     const i32 = this.#live.i32;
-    this.#live.recordHandler(TIME_ORIGIN + performance.now() - started);
+    const ms = TIME_ORIGIN + performance.now() - started;
+    this.#live.recordHandler(ms);
+    this.#rec?.end(ms);
     this.#live.f64[F64_BUSY_SINCE] = 0;
     Atomics.store(i32, IN_FLIGHT_SLOT, -1);
     i32[MSGS_FINISHED]!++;

@@ -21,6 +21,8 @@ export interface HostBoot {
   incarnation: number;
   inbox: InboxDescriptor;
   liveness: SharedArrayBuffer;
+  /** The actor's flight recorder (src/liveness/recorder.ts); none when `flightRecorder` is 0. */
+  recorder?: SharedArrayBuffer | null;
   /** Heartbeat period, ms; 0 = no heartbeat timer. */
   heartbeatMs: number;
   logLevel: string;

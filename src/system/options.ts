@@ -11,11 +11,13 @@ import {
   DEFAULT_JETSTREAM_TIMEOUT_MS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RECORDER_ENTRIES,
   DEFAULT_SEND_TIMEOUT_MS,
   DEFAULT_SPIN_MICROS,
   LOG_LEVELS,
   MAX_INBOX_SENDER_SLOTS,
   MAX_JETSTREAM_REPLICAS,
+  MAX_RECORDER_ENTRIES,
   MAX_SPINNERS,
   MAX_SPIN_MICROS,
   MAX_TIMEOUT_MS,
@@ -78,6 +80,8 @@ export const systemTuningSchema = z.strictObject({
   senderSlots: wholeNumber('', 1, MAX_INBOX_SENDER_SLOTS),
   /** Dead letters kept for inspection. */
   deadLetterLimit: wholeNumber('', 0),
+  /** Messages each actor's flight recorder keeps (their metadata), read after a crash; 0 = none. */
+  flightRecorder: wholeNumber('', 0, MAX_RECORDER_ENTRIES),
 });
 
 export type SystemTuning = z.output<typeof systemTuningSchema>;
@@ -209,6 +213,7 @@ export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
   askTimeoutMs: DEFAULT_ASK_TIMEOUT_MS,
   senderSlots: DEFAULT_INBOX_SENDER_SLOTS,
   deadLetterLimit: DEFAULT_DEAD_LETTER_LIMIT,
+  flightRecorder: DEFAULT_RECORDER_ENTRIES,
 });
 
 /**
@@ -310,6 +315,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,
     deadLetterLimit: o.deadLetterLimit ?? SYSTEM_TUNING_DEFAULTS.deadLetterLimit,
+    flightRecorder: o.flightRecorder ?? SYSTEM_TUNING_DEFAULTS.flightRecorder,
   };
 }
 

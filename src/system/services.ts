@@ -21,7 +21,7 @@ export interface ServiceParts {
   topics: Topics;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
-  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; persistence: HostBoot['persistence'] };
+  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: number; persistence: HostBoot['persistence'] };
 }
 
 /**

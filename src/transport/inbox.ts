@@ -62,6 +62,7 @@ export class Inbox {
   readonly #fairBatch: number;
   /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
   #inFlight = -1;
+  #inFlightBytes = 0;
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
     const env = this.#router.decode(bytes, offset, length, slot);
@@ -181,6 +182,7 @@ export class Inbox {
         // Round robin: this sender goes to the back of its lane's queue.
         lanes.rotate(lane, 0);
         this.#inFlight = slot;
+        this.#inFlightBytes = reader.length;
         this.#parking.busy();
         return env;
       }
@@ -191,6 +193,11 @@ export class Inbox {
   /** Ring slot of the message `nextMail` handed out and not yet released (-1 if none). */
   get inFlightSlot(): number {
     return this.#inFlight;
+  }
+
+  /** Size of that message's frame, bytes. */
+  get inFlightBytes(): number {
+    return this.#inFlightBytes;
   }
 
   /** Release the message last returned by `nextMail`. */

@@ -220,6 +220,20 @@ function renderActor() {
       const stack = el('details', { class: 'crash-stack' }, el('summary', { text: 'stack' }), el('pre', { text: c.stack, 'data-field': 'crash stack' }));
       figures.push(el('dt', { text: '' }), el('dd', { class: 'wide' }, stack));
     }
+    if (c.recent && c.recent.length > 0) {
+      // The flight recorder: the last messages before the crash, newest last (the one it died on has no handler time).
+      const head = el('tr', {}, ...['at', 'kind', 'from', 'topic', 'bytes', 'handler'].map((h) => el('th', { text: h })));
+      const body = c.recent.map((m) =>
+        el(
+          'tr',
+          {},
+          ...[fmtTime(m.at), m.kind, m.from ?? '?', m.topic ?? '', String(m.bytes), m.handlerMs === null ? 'died in it' : `${m.handlerMs} ms`].map((v) => el('td', { text: v })),
+        ),
+      );
+      const table = el('table', { class: 'recorder', 'data-field': 'crash recorder' }, el('thead', {}, head), el('tbody', {}, ...body));
+      const box = el('details', { class: 'crash-stack' }, el('summary', { text: `last ${c.recent.length} messages` }), table);
+      figures.push(el('dt', { text: '' }), el('dd', { class: 'wide' }, box));
+    }
   }
   $('actor-figures').replaceChildren(...figures);
   renderCharts(s.id);

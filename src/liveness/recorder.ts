@@ -1,0 +1,166 @@
+/**
+ * The flight recorder: an actor's last messages, as metadata, in a block of
+ * shared memory the system owns (like the liveness block), so the main
+ * thread reads them after the worker died, crash included, and the next
+ * incarnation goes on writing where the last one stopped.
+ *
+ *   Int32 0  WRITTEN   entries ever written (the host, its only writer); entry k is at k % capacity
+ *   Int32 1  CAPACITY  entries the block holds
+ *   Int32 2  NAMES     names interned so far
+ *   then CAPACITY entries of ENTRY_BYTES:
+ *     Int32 0  kind | priority << 4 | (topic? 1 : 0) << 6
+ *     Int32 1  the sender's name (index into the names; -1: not kept, the table was full)
+ *     Int32 2  the topic's name (index; -1 when not a topic message, or not kept)
+ *     Int32 3  the frame's size in bytes
+ *     Int32 4  the incarnation that handled it
+ *     Float64 at byte 24  when its handler started, epoch ms
+ *     Float64 at byte 32  how long the handler took, ms (-1: still running, or the incarnation died in it)
+ *   then MAX_NAMES names of NAME_BYTES: a u8 length and UTF-8 (longer names are cut)
+ *
+ * Names (sender ids, topics) are interned: a message costs a Map lookup and
+ * a few stores, no string written. Payloads are not kept.
+ */
+import { DEFAULT_RECORDER_ENTRIES, MAX_RECORDER_ENTRIES } from '../defaults.js';
+import { InvalidOptionError } from '../errors.js';
+import type { RecordedMessage } from '../events.js';
+
+const WRITTEN = 0;
+const CAPACITY = 1;
+const NAMES = 2;
+const HEADER_BYTES = 16;
+const ENTRY_BYTES = 40;
+/** Where an entry's Float64 fields start, bytes into it (after its five Int32 fields, 8-aligned). */
+const ENTRY_F64_AT = 24;
+const MAX_NAMES = 256;
+const NAME_BYTES = 64;
+
+const KINDS = ['tell', 'ask', 'reply', 'error', 'call'] as const;
+const PRIORITIES = ['normal', 'high', 'system'] as const;
+const KIND_INDEX: Readonly<Record<string, number>> = { tell: 0, ask: 1, reply: 2, error: 3, call: 4 };
+const PRIORITY_INDEX: Readonly<Record<string, number>> = { normal: 0, high: 1, system: 2 };
+const OTHER_KIND = 15;
+
+export type { RecordedMessage };
+
+const entriesAt = HEADER_BYTES;
+const namesAt = (capacity: number): number => HEADER_BYTES + capacity * ENTRY_BYTES;
+
+/** A recorder block of `entries` entries (0: none). */
+export function createRecorder(entries = DEFAULT_RECORDER_ENTRIES): SharedArrayBuffer | null {
+  if (!Number.isInteger(entries) || entries < 0 || entries > MAX_RECORDER_ENTRIES) {
+    throw new InvalidOptionError('flightRecorder', `must be a whole number of entries from 0 to ${MAX_RECORDER_ENTRIES}, got ${entries}`);
+  }
+  if (entries === 0) return null;
+  const sab = new SharedArrayBuffer(namesAt(entries) + MAX_NAMES * NAME_BYTES);
+  new Int32Array(sab, 0, 4)[CAPACITY] = entries;
+  return sab;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The host's side: one entry per message handled. */
+export class RecorderWriter {
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #u8: Uint8Array;
+  readonly #capacity: number;
+  readonly #names = new Map<string, number>();
+  readonly #incarnation: number;
+  /** Index of the entry being written (its handler runs), -1 when none. */
+  #open = -1;
+
+  constructor(buffer: SharedArrayBuffer, incarnation: number) {
+    this.#i32 = new Int32Array(buffer);
+    this.#f64 = new Float64Array(buffer);
+    this.#u8 = new Uint8Array(buffer);
+    this.#capacity = this.#i32[CAPACITY]!;
+    this.#incarnation = incarnation;
+    // An earlier incarnation's names are kept: the next entries go on using them.
+    const base = namesAt(this.#capacity);
+    const n = Atomics.load(this.#i32, NAMES);
+    for (let k = 0; k < n; k++) {
+      const at = base + k * NAME_BYTES;
+      this.#names.set(decoder.decode(this.#u8.subarray(at + 1, at + 1 + this.#u8[at]!)), k);
+    }
+  }
+
+  #name(s: string): number {
+    const known = this.#names.get(s);
+    if (known !== undefined) return known;
+    const k = Atomics.load(this.#i32, NAMES);
+    if (k >= MAX_NAMES) return -1;
+    const at = namesAt(this.#capacity) + k * NAME_BYTES;
+    // Cut at a character, not inside one.
+    let cut = s;
+    let bytes = encoder.encode(cut);
+    while (bytes.length > NAME_BYTES - 1) bytes = encoder.encode((cut = cut.slice(0, -1)));
+    this.#u8[at] = bytes.length;
+    this.#u8.set(bytes, at + 1);
+    Atomics.store(this.#i32, NAMES, k + 1);
+    this.#names.set(s, k);
+    return k;
+  }
+
+  /** A handler starts on this message. */
+  begin(kind: string, priority: string | undefined, from: string, topic: string | undefined, bytes: number, at: number): void {
+    const written = this.#i32[WRITTEN]!;
+    const e = written % this.#capacity;
+    const i = (entriesAt + e * ENTRY_BYTES) >> 2;
+    const i32 = this.#i32;
+    i32[i] = (KIND_INDEX[kind] ?? OTHER_KIND) | ((priority === undefined ? 0 : (PRIORITY_INDEX[priority] ?? 0)) << 4) | (topic === undefined ? 0 : 1 << 6);
+    i32[i + 1] = this.#name(from);
+    i32[i + 2] = topic === undefined ? -1 : this.#name(topic);
+    i32[i + 3] = bytes;
+    i32[i + 4] = this.#incarnation;
+    const f = (entriesAt + e * ENTRY_BYTES + ENTRY_F64_AT) >> 3;
+    this.#f64[f] = at;
+    this.#f64[f + 1] = -1;
+    this.#open = f + 1;
+    // Published last: a reader sees the entry once it is whole.
+    Atomics.store(i32, WRITTEN, written + 1);
+  }
+
+  /** The handler of the message last begun returned after `ms`. */
+  end(ms: number): void {
+    if (this.#open < 0) return;
+    this.#f64[this.#open] = ms;
+    this.#open = -1;
+  }
+}
+
+/** The last messages in `buffer`, oldest first (at most its capacity). */
+export function readRecorder(buffer: SharedArrayBuffer | null): RecordedMessage[] {
+  if (!buffer) return [];
+  const i32 = new Int32Array(buffer);
+  const f64 = new Float64Array(buffer);
+  const u8 = new Uint8Array(buffer);
+  const capacity = i32[CAPACITY]!;
+  const written = Atomics.load(i32, WRITTEN);
+  const names: string[] = [];
+  const n = Atomics.load(i32, NAMES);
+  for (let k = 0; k < n; k++) {
+    const at = namesAt(capacity) + k * NAME_BYTES;
+    names.push(decoder.decode(u8.slice(at + 1, at + 1 + u8[at]!)));
+  }
+  const out: RecordedMessage[] = [];
+  for (let w = Math.max(0, written - capacity); w < written; w++) {
+    const e = w % capacity;
+    const i = (entriesAt + e * ENTRY_BYTES) >> 2;
+    const f = (entriesAt + e * ENTRY_BYTES + ENTRY_F64_AT) >> 3;
+    const head = i32[i]!;
+    const handlerMs = f64[f + 1]!;
+    const m: RecordedMessage = {
+      kind: KINDS[head & 15] ?? 'other',
+      priority: PRIORITIES[(head >> 4) & 3] ?? 'normal',
+      from: names[i32[i + 1]!] ?? null,
+      bytes: i32[i + 3]!,
+      incarnation: i32[i + 4]!,
+      at: f64[f]!,
+      handlerMs: handlerMs < 0 ? null : Math.round(handlerMs * 1000) / 1000,
+    };
+    if ((head >> 6) & 1) m.topic = names[i32[i + 2]!] ?? null;
+    out.push(m);
+  }
+  return out;
+}
