@@ -114,6 +114,9 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     await page.click(node('crasher'));
     await page.locator('#actor-detail:not([hidden]) details.crash-stack summary').click();
     expect(await text(page, '[data-field="crash stack"]')).to.match(/fixtures\/actors\/crasher\.(js|ts):\d+/);
+    // And its flight recorder: the message it died on, last, with no handler time.
+    await page.locator('#actor-detail:not([hidden]) details.crash-recorder summary').click();
+    expect(await text(page, '[data-field="crash recorder"] tbody tr:last-child')).to.match(/tell\s+\$system\s+\d+\s+died in it/);
     await page.locator('#timeline li.type-restarted').first().waitFor();
 
     // The timeline filter keeps one actor's events.

@@ -85,7 +85,8 @@ describe('HTTP endpoints (real workers, real HTTP)', function () {
     // The message last answered may still count in inboxDepth: it is released just after its reply goes out.
     expect(a.inboxDepth).to.be.within(0, 1);
     expect(a.uptime).to.be.a('number');
-    expect(a.metrics).to.have.keys('cpu', 'memory');
+    expect(a.metrics).to.have.keys('cpu', 'eventLoopUtilization', 'memory');
+    expect(a.metrics.eventLoopUtilization).to.be.within(0, 1);
     await system.stopActor('b');
     const down = await call(`${http.url}/health`);
     expect(down.status).to.equal(503);

@@ -231,7 +231,7 @@ function renderActor() {
         ),
       );
       const table = el('table', { class: 'recorder', 'data-field': 'crash recorder' }, el('thead', {}, head), el('tbody', {}, ...body));
-      const box = el('details', { class: 'crash-stack' }, el('summary', { text: `last ${c.recent.length} messages` }), table);
+      const box = el('details', { class: 'crash-recorder' }, el('summary', { text: `last ${c.recent.length} messages` }), table);
       figures.push(el('dt', { text: '' }), el('dd', { class: 'wide' }, box));
     }
   }
