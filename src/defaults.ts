@@ -52,3 +52,9 @@ export const DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_JETSTREAM_TIMEOUT_MS = 5000;
 /** Most replicas of a JetStream stream (the server's own limit). */
 export const MAX_JETSTREAM_REPLICAS = 5;
+/** How often a cluster node publishes its heartbeat, ms. */
+export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
+/** Heartbeats a cluster node may miss in a row before the others count it down. */
+export const DEFAULT_CLUSTER_MISSES = 3;
+/** Most heartbeats a node may be allowed to miss. */
+export const MAX_CLUSTER_MISSES = 100;
