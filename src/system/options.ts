@@ -27,6 +27,8 @@ import { InvalidOptionError } from '../errors.js';
 import type { ConfigFor } from '../actor/protocol.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
 import { clusterSchema, resolveCluster, type ClusterConfig } from '../cluster/options.js';
+
+export { clusterSchema };
 import type { ChildSpec, TreeSpec } from '../supervisor/spec.js';
 
 /**
