@@ -9,7 +9,7 @@ import { systemToken } from '../persistence/jetstream-layout.js';
  *
  * | subject | who subscribes | carries |
  * |---|---|---|
- * | `rm.<system>.c.hb` | every node | heartbeats: `{ node, iid, actors }`, every `heartbeatMs` |
+ * | `rm.<system>.c.hb` | every node | heartbeats: `{ node, iid, actors, topics }`, every `heartbeatMs` |
  * | `rm.<system>.c.bye` | every node | a node that stops cleanly: `{ node, iid }` |
  * | `rm.<system>.c.who` | every node | a joining node's request; each node answers with its heartbeat |
  * | `rm.<system>.c.n.<node>.ping` | the node | "is this name taken?": the live node answers |
@@ -83,6 +83,8 @@ export interface Beat {
   iid: string;
   /** The actor ids it hosts. */
   actors: string[];
+  /** The topic patterns its own subscribers (actors, main thread) have: a publish elsewhere that matches one comes to it. */
+  topics: string[];
 }
 
 const packr = new Packr({ useRecords: false });
@@ -102,6 +104,6 @@ export function decodeBeat(data: Uint8Array): Beat | null {
   }
   const b = v as Partial<Beat> | null;
   if (typeof b !== 'object' || b === null || typeof b.node !== 'string' || !NODE_NAME.test(b.node) || typeof b.iid !== 'string') return null;
-  const actors = Array.isArray(b.actors) ? b.actors.filter((a): a is string => typeof a === 'string') : [];
-  return { node: b.node, iid: b.iid, actors };
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((a): a is string => typeof a === 'string') : []);
+  return { node: b.node, iid: b.iid, actors: strings(b.actors), topics: strings(b.topics) };
 }

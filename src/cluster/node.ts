@@ -33,6 +33,12 @@ export interface ClusterHooks {
   answer(env: Envelope): void;
   settleAsk(asker: string, id: number, err: Error): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
+  /** The topic patterns of this node's own subscribers. */
+  localPatterns(): string[];
+  /** Subscribe `subscriber` (another node's `$system@<node>`) to exactly `patterns` in this node's table. */
+  remotePatterns(subscriber: string, patterns: readonly string[]): void;
+  /** A publish (tell) or request (ask) from another node, on its topic: to this node's own subscribers. */
+  topic(env: Envelope): void;
 }
 
 /**
@@ -178,7 +184,7 @@ export class ClusterNode {
   }
 
   #beatBytes(): Uint8Array {
-    return encodeBeat({ node: this.node, iid: this.#iid, actors: this.#hooks.localIds() });
+    return encodeBeat({ node: this.node, iid: this.#iid, actors: this.#hooks.localIds(), topics: this.#hooks.localPatterns() });
   }
 
   #publishBeat(): void {
@@ -205,6 +211,7 @@ export class ClusterNode {
     }
     this.#members.beat(b);
     this.#proxies.ensure(systemAt(b.node));
+    this.#hooks.remotePatterns(systemAt(b.node), b.topics);
     for (const id of b.actors) {
       if (!this.#hooks.isLocal(id)) this.#proxies.ensure(id);
       else if (this.#joined && !this.#warned.has(`${id}\n${b.node}`)) {
@@ -216,6 +223,7 @@ export class ClusterNode {
 
   #down(node: string, reason: NodeDownReason): void {
     this.#hooks.log.warn({ node, reason }, 'cluster node down');
+    this.#hooks.remotePatterns(systemAt(node), []);
     for (const [k, p] of this.#pending) {
       if (p.node !== node) continue;
       this.#pending.delete(k);
@@ -268,6 +276,11 @@ export class ClusterNode {
       this.#pending.delete(`${env.to}\n${env.id}`);
       this.#hooks.answer(env);
       return;
+    }
+    if (env.to === SELF && env.topic !== undefined) {
+      this.#senders.set(env.from, node);
+      this.#proxies.ensure(env.from);
+      return this.#hooks.topic(env);
     }
     if (env.to === SELF || !this.#hooks.isLocal(env.to)) return this.#refuse(env, node, new NoSuchActorError(env.to, `cluster: message from node '${node}'`));
     if (!this.#senders.has(env.from)) this.#senders.set(env.from, node);

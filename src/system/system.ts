@@ -117,7 +117,7 @@ export class ActorSystem {
     root.onExit = (info) => void system.stop(info.normal ? info.reason : `escalated: ${info.reason}`);
     void system.#endpoint.pump();
     try {
-      if (system.#opts.cluster) system.#cluster = await joinCluster(system.#opts.cluster, { ...system.#opts, log: system.log, wiring: system.#wiring, endpoint: system.#endpoint, tree: system.#tree, tasks: system.#shutdownTasks, emit: (e) => system.#events.emit(e), deadLetter: (l) => system.#deadLetters.add(l) });
+      if (system.#opts.cluster) system.#cluster = await joinCluster(system.#opts.cluster, { ...system.#opts, log: system.log, wiring: system.#wiring, endpoint: system.#endpoint, tree: system.#tree, topics: system.#topics, tasks: system.#shutdownTasks, emit: (e) => system.#events.emit(e), deadLetter: (l) => system.#deadLetters.add(l) });
       await root.start();
     } catch (err) {
       await system.stop(`start failed: ${(err as Error).message}`);

@@ -136,6 +136,37 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     expect(a.system.nodes().find((x) => x.node === 'n2')).to.include({ state: 'down', reason: 'left' });
   });
 
+  it('topics across nodes: a publish (from the main thread or an actor) reaches the subscribers of every node, a request is answered by one on another node', async () => {
+    const a = await systems.start(tree(['s1', 'subscriber'], ['e1', 'echo']), { name, cluster: { node: 'n1', servers: server.url, heartbeatMs: HEARTBEAT_MS } });
+    const b = await systems.start(
+      { id: 'root', strategy: 'one_for_one', children: [{ id: 's2', module: actors('subscriber'), config: { patterns: ['market.>', 'quote.*'], answer: 'from n2' } }] },
+      { name, cluster: { node: 'n2', servers: server.url, heartbeatMs: HEARTBEAT_MS } },
+    );
+    const onMain: Array<[unknown, string]> = [];
+    b.system.subscribe('market.BTC', (msg, subject) => void onMain.push([msg, subject]));
+    // the other node's patterns come with its heartbeats
+    await until(() => a.system.subscriptions().some((x) => x.subscriber === '$system@n2' && x.pattern === 'quote.*') && a.system.subscriptions().some((x) => x.pattern === 'market.BTC'), "n2's patterns on n1");
+    expect(a.system.publish('market.BTC', { px: 1 })).to.equal(1); // one entry stands for every subscriber of n2
+    expect(await a.system.ref('s1').ask({ op: 'publish', subject: 'market.ETH', msg: { px: 2 } })).to.equal(1);
+    expect(a.system.publish('other.thing', 0)).to.equal(0);
+    const got = await until(async () => {
+      const g = (await b.system.ref('s2').ask({ op: 'got' })) as Array<{ topic: string; msg: unknown; from: string }>;
+      return g.length >= 2 && g;
+    }, 'both publishes at s2');
+    expect(got).to.deep.equal([
+      { topic: 'market.BTC', msg: { px: 1 }, from: '$system@n1' },
+      { topic: 'market.ETH', msg: { px: 2 }, from: 's1' },
+    ]);
+    await until(() => onMain.length === 1, "the publish at n2's main thread");
+    expect(onMain).to.deep.equal([[{ px: 1 }, 'market.BTC']]);
+    expect(await a.system.request('quote.BTC', { q: 1 })).to.deep.equal({ by: 's2', answer: 'from n2', topic: 'quote.BTC' });
+    expect(await a.system.ref('s1').ask({ op: 'request', subject: 'quote.ETH', msg: 1 })).to.deep.equal({ ok: { by: 's2', answer: 'from n2', topic: 'quote.ETH' } });
+    // a node that goes down takes its patterns with it
+    await b.system.stop();
+    await until(() => !a.system.subscriptions().some((x) => x.subscriber === '$system@n2'), "n2's patterns gone from n1");
+    expect(a.system.publish('market.BTC', { px: 3 })).to.equal(0);
+  });
+
   it("a message larger than the NATS server's max_payload is refused with both sizes named", async function () {
     const dir = mkdtempSync(join(tmpdir(), 'ringmaster-nats-conf-'));
     const conf = join(dir, 'small.conf');

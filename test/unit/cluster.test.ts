@@ -29,11 +29,11 @@ describe('cluster: layout, options and membership (pure)', () => {
     expect(() => readFrame(new Uint8Array([200, 1, 2, 3]))).to.throw(DecodeError, /node name/);
     expect(() => readFrame(Buffer.from([2, 0x2e, 0x2e, 0, 1, 0x61, 0x90]))).to.throw(DecodeError, /is not one/);
     expect(decodeBeat(new Uint8Array([0xc1]))).to.equal(null);
-    expect(decodeBeat(encodeBeat({ node: 'bad name', iid: 'x', actors: [] }))).to.equal(null);
+    expect(decodeBeat(encodeBeat({ node: 'bad name', iid: 'x', actors: [], topics: [] }))).to.equal(null);
     const evil = decodeBeat(Buffer.from(JSON.stringify({})));
     expect(evil).to.equal(null);
-    const b = decodeBeat(encodeBeat({ node: 'n1', iid: 'i', actors: ['a', 'b'] }))!;
-    expect(b).to.deep.equal({ node: 'n1', iid: 'i', actors: ['a', 'b'] });
+    const b = decodeBeat(encodeBeat({ node: 'n1', iid: 'i', actors: ['a', 'b'], topics: ['market.>'] }))!;
+    expect(b).to.deep.equal({ node: 'n1', iid: 'i', actors: ['a', 'b'], topics: ['market.>'] });
     expect(Object.getPrototypeOf(b)).to.equal(Object.prototype);
   });
 
@@ -58,17 +58,17 @@ describe('cluster: layout, options and membership (pure)', () => {
   it('counts a node up on its first heartbeat and down when it leaves, falls silent past the limit, or comes back as a new run', () => {
     const log: string[] = [];
     const m = new Membership('me', 3000, { up: (n) => log.push(`up ${n}`), down: (n, r) => log.push(`down ${n} ${r}`) });
-    m.beat({ node: 'me', iid: 'x', actors: ['mine'] }, 0);
-    m.beat({ node: 'n2', iid: 'a', actors: ['e2'] }, 0);
-    m.beat({ node: 'n2', iid: 'a', actors: ['e2', 'e3'] }, 1000);
+    m.beat({ node: 'me', iid: 'x', actors: ['mine'], topics: [] }, 0);
+    m.beat({ node: 'n2', iid: 'a', actors: ['e2'], topics: [] }, 0);
+    m.beat({ node: 'n2', iid: 'a', actors: ['e2', 'e3'], topics: [] }, 1000);
     expect(m.where('e3')).to.deep.equal({ node: 'n2', up: true });
     m.sweep(3999);
     expect(log).to.deep.equal(['up n2']);
     m.sweep(4001);
     expect(m.where('e2')).to.deep.equal({ node: 'n2', up: false, reason: 'timeout' });
-    m.beat({ node: 'n2', iid: 'a', actors: ['e2'] }, 5000);
+    m.beat({ node: 'n2', iid: 'a', actors: ['e2'], topics: [] }, 5000);
     expect(m.where('e3'), 'no longer hosted').to.equal(undefined);
-    m.beat({ node: 'n2', iid: 'b', actors: ['e2'] }, 5100);
+    m.beat({ node: 'n2', iid: 'b', actors: ['e2'], topics: [] }, 5100);
     m.left('n2', 'a', 5200); // the old run's goodbye does not count for the new one
     m.left('n2', 'b', 5300);
     expect(log).to.deep.equal(['up n2', 'down n2 timeout', 'up n2', 'down n2 restarted', 'up n2', 'down n2 left']);
