@@ -238,7 +238,9 @@ export class ClusterNode {
     const target = nodeOfSystemId(env.to) ?? this.#members.where(env.to)?.node ?? this.#senders.get(env.to);
     if (target === undefined) return this.#fail(env, new NoSuchActorError(env.to, 'cluster: send'));
     const state = this.#members.state(target);
-    if (!state?.up) return this.#fail(env, new NodeDownError(env.to, target, state?.reason ?? 'timeout'));
+    // An answer goes out even to a node this one counts down: its asker waits for it, and a node that asked is alive (its heartbeat may just be late).
+    const answer = env.kind === 'reply' || env.kind === 'error';
+    if (!state?.up && !answer) return this.#fail(env, new NodeDownError(env.to, target, state?.reason ?? 'timeout'));
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return this.#fail(env, new NodeDownError(env.to, target, 'disconnected'));
     let bytes: Uint8Array;

@@ -2,13 +2,15 @@ import { expect } from 'chai';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidOptionError, MessageTooLargeError, NoSuchActorError, NodeDownError, type ActorSystem, type SystemEvent, type SystemOptions } from '../../src/index.js';
+import { AskTimeoutError, InvalidOptionError, MessageTooLargeError, NoSuchActorError, NodeDownError, type ActorSystem, type SystemEvent, type SystemOptions } from '../../src/index.js';
 import type { Tick } from '../fixtures/actors/recorder.js';
 import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
 import { NodeProcesses } from './cluster-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const HEARTBEAT_MS = 200;
+/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
+const MISSES = 10;
 
 describe('cluster: nodes on a real nats-server (real workers, real processes)', function () {
   this.timeout(120_000);
@@ -36,7 +38,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     children: ids.map(([id, module]) => ({ id, module: actors(module) })),
   });
   const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
-    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS } });
+    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
   const ups = (events: SystemEvent[], who: string): number => events.filter((e) => e.type === 'node-up' && e.node === who).length;
 
   it('nodes see each other (node-up, nodes()), and the main thread tells and asks an actor of another node, in order', async () => {
@@ -137,10 +139,10 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
   });
 
   it('topics across nodes: a publish (from the main thread or an actor) reaches the subscribers of every node, a request is answered by one on another node', async () => {
-    const a = await systems.start(tree(['s1', 'subscriber'], ['e1', 'echo']), { name, cluster: { node: 'n1', servers: server.url, heartbeatMs: HEARTBEAT_MS } });
+    const a = await systems.start(tree(['s1', 'subscriber'], ['e1', 'echo']), { name, cluster: { node: 'n1', servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
     const b = await systems.start(
       { id: 'root', strategy: 'one_for_one', children: [{ id: 's2', module: actors('subscriber'), config: { patterns: ['market.>', 'quote.*'], answer: 'from n2' } }] },
-      { name, cluster: { node: 'n2', servers: server.url, heartbeatMs: HEARTBEAT_MS } },
+      { name, cluster: { node: 'n2', servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } },
     );
     const onMain: Array<[unknown, string]> = [];
     b.system.subscribe('market.BTC', (msg, subject) => void onMain.push([msg, subject]));
@@ -167,13 +169,55 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     expect(a.system.publish('market.BTC', { px: 3 })).to.equal(0);
   });
 
+  it('three nodes in three processes: an actor of one node asks an actor of a third through a second; the ask timeout applies across the network', async () => {
+    const a = await node('n1', ['e1', 'echo']);
+    const two = children.start(server.url, 'n2', 'e2:echo', HEARTBEAT_MS, name);
+    const three = children.start(server.url, 'n3', 'e3:echo', HEARTBEAT_MS, name);
+    await Promise.all([two.up(), three.up()]);
+    await until(() => a.system.ref('e2').node === 'n2' && a.system.ref('e3').node === 'n3', 'n1 knowing n2 and n3');
+    // n1's main thread → e2 (n2) → e3 (n3): n2 must know n3 too
+    const relayed = await until(async () => {
+      const r = (await a.system.ref('e2').ask({ op: 'ask', to: 'e3', msg: { op: 'whoami' } })) as { ok?: { id: string } };
+      return r.ok;
+    }, 'e2 reaching e3');
+    expect(relayed.id).to.equal('e3');
+    expect(await a.system.ref('e1').ask({ op: 'ask', to: 'e3', msg: { op: 'echo', value: 'x' } })).to.deep.equal({ ok: 'x' });
+    const late = await a.system.ref('e3').ask({ op: 'sleep', ms: 3000 }, { timeout: 200 }).catch((e: unknown) => e);
+    expect(late).to.be.instanceOf(AskTimeoutError);
+    expect(a.system.nodes().map((x) => [x.node, x.state])).to.deep.equal([
+      ['n1', 'up'],
+      ['n2', 'up'],
+      ['n3', 'up'],
+    ]);
+  });
+
+  it('a NATS server restart: the nodes count each other down while it is gone, up again after the reconnect, and reach each other again', async () => {
+    const own = await NatsServer.start({ jetstream: false });
+    try {
+      const opts = (nodeName: string): Partial<SystemOptions> => ({ name, cluster: { node: nodeName, servers: own.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES, options: { reconnectTimeWait: 100, maxReconnectAttempts: -1 } } });
+      const a = await systems.start(tree(['e1', 'echo']), opts('n1'));
+      await systems.start(tree(['e2', 'echo']), opts('n2'));
+      await until(() => a.system.ref('e2').node === 'n2' && ups(a.events, 'n2') === 1, 'n2 up');
+      await own.stop();
+      await until(() => a.events.find((e) => e.type === 'node-down' && e.node === 'n2' && e.reason === 'timeout'), 'n2 down while NATS is gone');
+      expect(await a.system.ref('e2').ask({ op: 'echo', value: 1 }).catch((e: unknown) => e)).to.be.instanceOf(NodeDownError);
+      expect(await a.system.ref('e1').ask({ op: 'echo', value: 'local' })).to.equal('local');
+      await own.restart();
+      await until(() => ups(a.events, 'n2') === 2, 'n2 up again after the reconnect', 60_000);
+      expect(await a.system.ref('e2').ask({ op: 'echo', value: 2 })).to.equal(2);
+    } finally {
+      await systems.stopAll();
+      await own.dispose();
+    }
+  });
+
   it("a message larger than the NATS server's max_payload is refused with both sizes named", async function () {
     const dir = mkdtempSync(join(tmpdir(), 'ringmaster-nats-conf-'));
     const conf = join(dir, 'small.conf');
     writeFileSync(conf, 'max_payload: 4096\n');
     const small = await NatsServer.start({ jetstream: false, args: ['-c', conf] });
     try {
-      const opts = (nodeName: string): Partial<SystemOptions> => ({ name, cluster: { node: nodeName, servers: small.url, heartbeatMs: HEARTBEAT_MS } });
+      const opts = (nodeName: string): Partial<SystemOptions> => ({ name, cluster: { node: nodeName, servers: small.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
       const a = await systems.start(tree(['e1', 'echo']), opts('n1'));
       await systems.start(tree(['e2', 'echo']), opts('n2'));
       await until(() => a.system.ref('e2').node === 'n2', 'n1 knowing e2');
