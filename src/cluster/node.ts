@@ -17,6 +17,15 @@ const SELF = '$system';
 const PENDING_TTL_MS = 10 * 60_000;
 /** How long a joining node waits for more members after the first answer to `who`, ms. */
 const WHO_STALL_MS = 250;
+/** Longest a stop waits for NATS (the goodbye's flush, the drain): a server that is gone must not hold the stop, ms. */
+const STOP_WAIT_MS = 2000;
+
+/** `p`, or nothing after `ms` (the timer does not outlive it). */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
 
@@ -160,7 +169,7 @@ export class ClusterNode {
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return;
     nc.publish(this.#s.bye, this.#beatBytes());
-    await nc.flush().catch(() => {});
+    await bounded(nc.flush(), STOP_WAIT_MS);
   }
 
   /** Last step, once the actors have stopped: the proxies' pumps and the connection. */
@@ -170,7 +179,8 @@ export class ClusterNode {
     this.#pending.clear();
     const nc = this.#nc;
     this.#nc = null;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close().catch(() => {}));
+    if (nc && !nc.isClosed()) await bounded(nc.drain(), STOP_WAIT_MS);
+    if (nc && !nc.isClosed()) await nc.close().catch(() => {});
   }
 
   async #who(): Promise<void> {

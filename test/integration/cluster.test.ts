@@ -211,6 +211,19 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     }
   });
 
+  it('a node stops while its NATS server is gone: the stop is not held by the connection', async () => {
+    const own = await NatsServer.start({ jetstream: false });
+    try {
+      const a = await systems.start(tree(['e1', 'echo']), { name, cluster: { node: 'n1', servers: own.url, heartbeatMs: HEARTBEAT_MS, options: { maxReconnectAttempts: -1 } } });
+      await own.stop();
+      await a.system.stop();
+      expect(a.system.state).to.equal('stopped');
+    } finally {
+      await systems.stopAll();
+      await own.dispose();
+    }
+  });
+
   it("a message larger than the NATS server's max_payload is refused with both sizes named", async function () {
     const dir = mkdtempSync(join(tmpdir(), 'ringmaster-nats-conf-'));
     const conf = join(dir, 'small.conf');
