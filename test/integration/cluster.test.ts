@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AskTimeoutError, InvalidOptionError, MessageTooLargeError, NoSuchActorError, NodeDownError, type ActorSystem, type SystemEvent, type SystemOptions } from '../../src/index.js';
 import type { Tick } from '../fixtures/actors/recorder.js';
+import { connect } from '@nats-io/transport-node';
+import { Codec, type Envelope } from '../../src/codec/envelope.js';
+import { encodeFrame, readFrame, subjects } from '../../src/cluster/layout.js';
 import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
 import { NodeProcesses } from './cluster-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
@@ -221,6 +224,35 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     } finally {
       await systems.stopAll();
       await own.dispose();
+    }
+  });
+
+  it('bytes from the network are decoded as a ring frame is: garbage is dropped, a __proto__ key stays data, a foreign asker gets its answer', async () => {
+    const a = await node('n1', ['e1', 'echo']);
+    const nc = await connect({ servers: server.url });
+    try {
+      const s = subjects(name);
+      const answers = nc.subscribe(s.mail('x9'));
+      nc.publish(s.mail('n1'), new Uint8Array([1, 2, 3]));
+      nc.publish(s.mail('n1'), new Uint8Array(0));
+      nc.publish(s.mail('n1'), encodeFrame('x9', 'e1', new Uint8Array([0xc1, 0xc1])));
+      const codec = new Codec();
+      const value = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>;
+      nc.publish(s.mail('n1'), encodeFrame('x9', 'e1', codec.encodeToBytes({ kind: 'ask', from: 'foreign', to: 'e1', id: 77, payload: { op: 'echo', value } })));
+      let reply: Envelope | undefined;
+      for await (const m of answers) {
+        const f = readFrame(m.data);
+        reply = codec.decode(m.data, f.offset, m.data.length - f.offset, f.to);
+        break;
+      }
+      expect(reply).to.deep.include({ kind: 'reply', from: 'e1', to: 'foreign', id: 77 });
+      const echoed = reply!.payload as Record<string, unknown>;
+      expect(Object.getPrototypeOf(echoed)).to.equal(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      expect(echoed.ok).to.equal(1);
+      expect(await a.system.ref('e1').ask({ op: 'echo', value: 'still fine' })).to.equal('still fine');
+    } finally {
+      await nc.close();
     }
   });
 
