@@ -45,7 +45,9 @@ export const LAYERS = {
   cell: ['actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'events', 'errors', 'defaults'],
   pool: ['cell', 'actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'events', 'errors', 'defaults'],
   workers: ['host', 'actor', 'codec', 'pool', 'errors', 'defaults'], // pool: the pool worker reads the pool's protocol file
-  system: ['cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
+  // this system as one node of a cluster on NATS (main thread): membership, proxies of remote actors, the path between nodes
+  cluster: ['actor', 'transport', 'codec', 'persistence', 'events', 'errors', 'defaults'],
+  system: ['cluster', 'cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
   // around the system
   metrics: ['system', 'cell', 'resilience', 'liveness', 'events', 'errors', 'defaults'],
   config: ['system', 'supervisor', 'log', 'events', 'errors', 'defaults'],

@@ -60,3 +60,10 @@ export const ELU_WINDOW_MS = 1000;
 export const DEFAULT_RECORDER_ENTRIES = 32;
 /** Most entries one actor's flight recorder may keep. */
 export const MAX_RECORDER_ENTRIES = 4096;
+
+/** How often a cluster node publishes its heartbeat, ms. */
+export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
+/** Heartbeats a cluster node may miss in a row before the others count it down. */
+export const DEFAULT_CLUSTER_MISSES = 3;
+/** Most heartbeats a node may be allowed to miss. */
+export const MAX_CLUSTER_MISSES = 100;

@@ -34,6 +34,7 @@ export const ErrorCodes = {
   ERR_NO_RESPONDERS: 'A request was published to a topic that no actor subscribes to.',
   ERR_INVALID_SUBJECT: 'A pub/sub subject or subscription pattern is malformed; the message names the value, the token at fault and the call.',
   ERR_PERSISTENCE: "An actor's journal or snapshot store failed: it cannot be opened, a row is corrupt, or the database is from a newer version; names the actor, the persistence id and the sequence number.",
+  ERR_NODE_DOWN: 'The cluster node hosting the actor left, crashed or stopped answering heartbeats: a message to it was not delivered, or an ask to it will get no reply; names the actor, the node and why it is down.',
   ERR_JOURNAL_FENCED: 'A newer incarnation (or another process) took over the journal of this persistence id; this incarnation may write to it no more.',
 } as const;
 
@@ -240,6 +241,23 @@ export class JournalFencedError extends RingmasterError {
     this.persistenceId = persistenceId;
     this.epoch = epoch;
     this.current = current;
+  }
+}
+
+/** Why a cluster node counts as down: it said it leaves, its heartbeats stopped, it came back as a new instance, or this node lost its NATS connection. */
+export type NodeDownReason = 'left' | 'timeout' | 'restarted' | 'disconnected';
+
+/** The node hosting `actor` is down: what was sent to it there is not delivered, and an ask to it settles with this at once. */
+export class NodeDownError extends RingmasterError {
+  readonly actor: string;
+  readonly node: string;
+  readonly reason: NodeDownReason;
+  constructor(actor: string, node: string, reason: NodeDownReason) {
+    super('ERR_NODE_DOWN', `actor '${actor}' is on cluster node '${node}', which is down (${reason})`);
+    this.name = 'NodeDownError';
+    this.actor = actor;
+    this.node = node;
+    this.reason = reason;
   }
 }
 

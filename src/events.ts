@@ -3,7 +3,7 @@
  * as one typed union on `type`. A ground module (types only) so that every
  * layer that reports events can name them without importing the system.
  */
-import type { CrashCause, OverflowPolicy } from './errors.js';
+import type { CrashCause, NodeDownReason, OverflowPolicy } from './errors.js';
 
 /** A message nobody could take, kept for inspection. */
 export interface DeadLetter {
@@ -30,7 +30,9 @@ export type SystemEvent =
   | { type: 'dead-letter'; letter: DeadLetter; at: number }
   | { type: 'system-stopped'; reason: string; at: number }
   | { type: 'config-applied'; version: number; source: ConfigEventSource; changes: Array<{ kind: string; id: string }>; restored?: number; at: number }
-  | { type: 'config-rejected'; source: ConfigEventSource; problems: string[]; at: number };
+  | { type: 'config-rejected'; source: ConfigEventSource; problems: string[]; at: number }
+  | { type: 'node-up'; node: string; at: number }
+  | { type: 'node-down'; node: string; reason: NodeDownReason; at: number };
 
 /** What led to a configuration change: the file (a change on disk, or a reload asked for), or a rollback to a kept version. */
 export type ConfigEventSource = 'file' | 'rollback';

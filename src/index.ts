@@ -27,6 +27,7 @@ export {
   CircuitOpenError,
   PersistenceError,
   JournalFencedError,
+  NodeDownError,
 } from './errors.js';
 export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './resilience/errors.js';
 export { defineActor } from './actor/define.js';
@@ -110,7 +111,7 @@ export {
   DURATION_BUCKETS_SECONDS,
 } from './resilience/index.js';
 
-export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejection } from './errors.js';
+export type { ErrorCode, CrashCause, SpecProblem, OverflowPolicy, CircuitRejection, NodeDownReason } from './errors.js';
 export type { RetryExhaustion, CompensationFailure } from './resilience/errors.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext, PersistenceSpec } from './actor/define.js';
 export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './actor/protocol.js';

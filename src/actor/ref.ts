@@ -5,6 +5,8 @@ import type { AnyActor, MessageFor, RefAnswer } from './protocol.js';
 export interface RefPort {
   tell(to: string, msg: unknown, options?: TellOptions): void;
   ask<R>(to: string, msg: unknown, options?: AskOptions): Promise<R>;
+  /** The cluster node hosting `to` (a system that is a cluster node answers). */
+  node?(to: string): string | undefined;
 }
 
 /**
@@ -20,6 +22,15 @@ export class ActorRef<T = unknown> {
   constructor(id: string, port: RefPort) {
     this.id = id;
     this.#port = port;
+  }
+
+  /**
+   * The cluster node hosting the actor now: this node's name for a local
+   * actor, another node's for one it hosts, undefined when no node is known
+   * to host it (or the system is not a cluster node).
+   */
+  get node(): string | undefined {
+    return this.#port.node?.(this.id);
   }
 
   /**

@@ -28,6 +28,8 @@ export const CONFIG_OPTIONS = {
   'log-level': { type: 'string' },
   pretty: { type: 'boolean' },
   'persistence-path': { type: 'string' },
+  'cluster-node': { type: 'string' },
+  'cluster-servers': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -61,6 +63,8 @@ export function configFlags(values: Record<string, string | boolean | (string | 
   if (str('log-level') !== undefined) flags.logLevel = str('log-level');
   if (typeof values.pretty === 'boolean') flags.pretty = values.pretty;
   if (str('persistence-path') !== undefined) flags.persistencePath = str('persistence-path');
+  if (str('cluster-node') !== undefined) flags.clusterNode = str('cluster-node');
+  if (str('cluster-servers') !== undefined) flags.clusterServers = str('cluster-servers');
   return flags;
 }
 
@@ -79,7 +83,9 @@ const CONFIG_FLAGS_HELP = `Config overrides (each beats the environment, which b
   --log-level <level>    fatal|error|warn|info|debug|trace|silent (RINGMASTER_LOG_LEVEL)
   --pretty, --no-pretty  human-readable log lines    (RINGMASTER_LOG_PRETTY)
   --persistence-path <file>  the journal database; relative to the config file's folder
-                         (RINGMASTER_PERSISTENCE_PATH)`;
+                         (RINGMASTER_PERSISTENCE_PATH)
+  --cluster-node <name>  this node's name in its cluster (RINGMASTER_CLUSTER_NODE)
+  --cluster-servers <a,b>  the cluster's NATS servers (RINGMASTER_CLUSTER_SERVERS)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage: ringmaster <command> [options]

@@ -161,6 +161,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     system: data.system,
     transport: { ...TRANSPORT_DEFAULTS, ...data.transport },
     persistence: { ...data.persistence },
+    cluster: data.cluster ? { ...data.cluster } : null,
     file: absFile,
     baseDir: dirname(absFile),
   };

@@ -50,6 +50,7 @@ const START_ONLY: ReadonlyArray<[string, (c: RingmasterConfig) => unknown]> = [
   ['system', (c) => c.system],
   ['transport', (c) => c.transport],
   ['persistence', (c) => c.persistence],
+  ['cluster', (c) => c.cluster],
 ];
 
 /**

@@ -11,6 +11,7 @@ import {
   transportSchema,
   persistenceSchema,
   jetstreamSchema,
+  clusterSchema,
   type PersistenceOptions,
   type SystemOptions,
   type SystemTuning,
@@ -19,6 +20,8 @@ import {
 
 export { LOG_LEVELS };
 export type { LogLevel, SystemTuning, TransportOptions };
+/** The `cluster` section as the file gives it (checked; defaults are the system's). */
+export type ClusterOptions = z.output<typeof clusterSchema>;
 export { TRANSPORT_DEFAULTS };
 
 /** Loopback unless the file says otherwise: the endpoints describe, and with a token control, the system. */
@@ -60,6 +63,8 @@ export const configSchema = z.strictObject({
   // Not among the defaults put in before the file: `spin` is a word or a mapping, and a default word would shadow the file's mapping.
   transport: transportSchema.partial().optional(),
   persistence: persistenceSchema.optional(),
+  /** This system as one node of a cluster on NATS (docs/cluster.md). */
+  cluster: clusterSchema.optional(),
 });
 
 /** The fields each section takes, for "unknown field (known: …)". */
@@ -71,6 +76,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   transport: Object.keys(transportSchema.shape),
   persistence: Object.keys(persistenceSchema.shape),
   'persistence.jetstream': Object.keys(jetstreamSchema.shape),
+  cluster: Object.keys(clusterSchema.shape),
 };
 
 export interface RingmasterConfig {
@@ -84,6 +90,8 @@ export interface RingmasterConfig {
   transport: TransportOptions;
   /** Persistent actors' journals: the SQLite database (a relative path resolves from the file's folder) or JetStream. */
   persistence: PersistenceOptions;
+  /** This system as one node of a cluster; null: not one. */
+  cluster: ClusterOptions | null;
   /** Absolute path of the file it came from. */
   file: string;
   /** Relative `module` paths resolve from here: the file's directory. */
@@ -104,5 +112,6 @@ export const HTTP_DEFAULTS = { host: DEFAULT_CONFIG_HTTP_HOST, port: DEFAULT_CON
 
 /** The ActorSystem.start options a config describes. */
 export function toSystemOptions(config: RingmasterConfig): SystemOptions {
-  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, persistence: { ...config.persistence }, ...config.system };
+  const cluster = config.cluster ? { cluster: { ...config.cluster } } : {};
+  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, persistence: { ...config.persistence }, ...cluster, ...config.system };
 }

@@ -31,6 +31,9 @@ export interface ConfigFlags {
   logLevel?: string;
   pretty?: boolean;
   persistencePath?: string;
+  clusterNode?: string;
+  /** Comma-separated. */
+  clusterServers?: string;
 }
 
 type Parsed = { value: unknown } | { error: string };
@@ -73,6 +76,8 @@ export const OVERRIDES: readonly Override[] = [
   { path: ['log', 'level'], env: 'RINGMASTER_LOG_LEVEL', flag: '--log-level', key: 'logLevel', parse: text },
   { path: ['log', 'pretty'], env: 'RINGMASTER_LOG_PRETTY', flag: '--pretty', key: 'pretty', parse: bool },
   { path: ['persistence', 'path'], env: 'RINGMASTER_PERSISTENCE_PATH', flag: '--persistence-path', key: 'persistencePath', parse: text },
+  { path: ['cluster', 'node'], env: 'RINGMASTER_CLUSTER_NODE', flag: '--cluster-node', key: 'clusterNode', parse: text },
+  { path: ['cluster', 'servers'], env: 'RINGMASTER_CLUSTER_SERVERS', flag: '--cluster-servers', key: 'clusterServers', parse: list },
 ];
 
 export interface OverrideValue {

@@ -1,7 +1,8 @@
 // Types only (erased from the build): the client itself is loaded with import() when a journal is opened.
-import type { ConnectionOptions, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import { covers } from './jetstream-layout.js';
+import { connectNats, message, type NatsConnectConfig } from './nats-connection.js';
 
 /**
  * The JetStream backend's connection: the NATS client is loaded only when a
@@ -11,24 +12,13 @@ import { covers } from './jetstream-layout.js';
  */
 
 /** The resolved `persistence.jetstream` settings (src/system/options.ts checks them). */
-export interface JetStreamConfig {
-  /** NATS server addresses (`nats://host:4222`, `host:4222`, `tls://host:4222`). */
-  servers: string[];
+export interface JetStreamConfig extends NatsConnectConfig {
   /** The stream; null: `RM_<system name>`. */
   stream: string | null;
   /** Replicas of a stream this backend creates (an existing stream keeps its own). */
   replicas: number;
-  token?: string;
-  user?: string;
-  pass?: string;
-  /** Client TLS settings, as the NATS client takes them (`caFile`, `certFile`, `keyFile`, …). */
-  tls?: Record<string, unknown>;
-  /** How long the first connection may take, ms. */
-  connectTimeoutMs: number;
   /** How long one JetStream request (an append's acknowledgement, a read) may take, ms. */
   timeoutMs: number;
-  /** Other NATS ConnectionOptions, passed as they are (plain data). */
-  options?: Record<string, unknown>;
 }
 
 /** An open connection with its JetStream handles. */
@@ -44,39 +34,24 @@ export interface Link {
   stream(name: string, subjects: string, replicas: number): Promise<StreamInfo>;
 }
 
-type Nats = typeof import('@nats-io/transport-node');
 type Js = typeof import('@nats-io/jetstream');
 
 const links = new Map<string, { refs: number; link: Promise<Link> }>();
 
 const INSTALL = 'the jetstream backend needs the packages @nats-io/transport-node and @nats-io/jetstream, 3.x: `npm install @nats-io/transport-node@3 @nats-io/jetstream@3`';
 
-async function load(): Promise<[Nats, Js]> {
+async function loadJs(): Promise<Js> {
   try {
-    return await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')]);
+    return await import('@nats-io/jetstream');
   } catch (err) {
     throw new Error(INSTALL, { cause: err });
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 async function open(c: JetStreamConfig, name: string): Promise<Link> {
-  const [nats, jsApi] = await load();
+  const jsApi = await loadJs();
   const where = c.servers.join(', ');
-  const o: ConnectionOptions = { ...(c.options as ConnectionOptions | undefined), name, servers: c.servers, timeout: c.connectTimeoutMs };
-  if (c.token !== undefined) o.token = c.token;
-  if (c.user !== undefined) o.user = c.user;
-  if (c.pass !== undefined) o.pass = c.pass;
-  if (c.tls !== undefined) o.tls = c.tls as ConnectionOptions['tls'];
-  let nc: NatsConnection;
-  try {
-    nc = await nats.connect(o);
-  } catch (err) {
-    throw new Error(`cannot connect to NATS at ${where}: ${message(err)}`, { cause: err });
-  }
+  const { nats, nc } = await connectNats(c, name, 'the jetstream backend');
   let jsm: JetStreamManager;
   try {
     jsm = await jsApi.jetstreamManager(nc, { timeout: c.timeoutMs });

@@ -39,6 +39,8 @@ export interface EndpointHooks {
   deliver(env: Envelope): boolean;
   /** Why tells and asks are refused now (the system is stopping), or null while they are taken. */
   refusal(): string | null;
+  /** Is `id` an actor of another cluster node (asked through its proxy inbox here)? */
+  remote(id: string): boolean;
 }
 
 /**
@@ -119,8 +121,8 @@ export class MainEndpoint {
     const refused = this.#hooks.refusal();
     if (refused) return Promise.reject(new ActorStoppedError(to, `cannot be asked: ${refused}`));
     const cell = this.#hooks.cell(to);
-    if (!cell) return Promise.reject(new NoSuchActorError(to, 'ask'));
-    if (cell.record.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.record.lastExit?.reason ?? 'retired'})`));
+    if (!cell && !this.#hooks.remote(to)) return Promise.reject(new NoSuchActorError(to, 'ask'));
+    if (cell?.record.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.record.lastExit?.reason ?? 'retired'})`));
     const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#askTimeoutMs);
     try {
       this.sender.send({ kind, from: SYSTEM_ID, to, id, payload: msg, priority: options.priority, topic });
@@ -128,7 +130,7 @@ export class MainEndpoint {
       this.#asks.reject(id, err as Error);
     }
     // A pool actor's inbox is read on this thread: its reply cannot come while this thread spins for it.
-    if (!this.#polling && !cell.record.spec.pool) {
+    if (!this.#polling && cell && !cell.record.spec.pool) {
       // Once the caller's code has sent all it sends this turn, look for the replies.
       this.#polling = true;
       this.inbox.markBusy();

@@ -28,6 +28,9 @@ import { InvalidOptionError } from '../errors.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
 import type { ConfigFor } from '../actor/protocol.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
+import { clusterSchema, resolveCluster, type ClusterConfig } from '../cluster/options.js';
+
+export { clusterSchema };
 import type { ChildSpec, TreeSpec } from '../supervisor/spec.js';
 
 /**
@@ -235,6 +238,8 @@ export const systemOptionsSchema = z.object({
   transport: transportSchema.partial().optional(),
   /** Persistent actors' journals: `{ backend?, path?, synchronous?, deadLetters?, jetstream? }`. */
   persistence: persistenceSchema.optional(),
+  /** This system as one node of a cluster on NATS: `{ node, servers, heartbeatMs?, misses?, … }` (docs/cluster.md). */
+  cluster: clusterSchema.optional(),
   ...systemTuningSchema.partial().shape,
 });
 
@@ -260,6 +265,8 @@ export interface ResolvedSystemOptions extends SystemTuning {
   spin: ResolvedSpin;
   /** Where persistent actors keep their journals: the SQLite database (absolute; also the dead letters' with `deadLetters`), or JetStream. */
   persistence: { backend: 'sqlite' | 'jetstream'; path: string; synchronous: 'normal' | 'full'; deadLetters: boolean; jetstream: JetStreamConfig | null };
+  /** null: not a cluster node. */
+  cluster: ClusterConfig | null;
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -311,6 +318,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
       backend: o.persistence?.backend ?? 'sqlite',
       jetstream: o.persistence?.jetstream ? resolveJetStream(o.persistence.jetstream) : null,
     },
+    cluster: o.cluster ? resolveCluster(o.cluster) : null,
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,

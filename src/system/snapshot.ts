@@ -247,3 +247,17 @@ export interface SystemMetrics {
    */
   systemInbox: { senderSlotsInUse: number; spin: SpinStats };
 }
+
+/** The counters of every actor and of the system (ActorSystem.metrics), read without asking any worker. */
+export function systemMetrics(
+  cells: Iterable<ChildCell>,
+  dl: { countTo(id: string): number; droppedTo(id: string): Partial<Record<OverflowPolicy, number>>; count: number },
+  escalations: number,
+  topics: { published: number; unrouted: number; subscriptions: number },
+  systemInbox: SystemMetrics['systemInbox'],
+): SystemMetrics {
+  const actors = [...cells].map((c) => actorMetrics(c, dl.countTo(c.id), dl.droppedTo(c.id)));
+  const actorsByState: Record<string, number> = {};
+  for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
+  return { actors, actorsByState, escalations, deadLetters: dl.count, topics, systemInbox };
+}

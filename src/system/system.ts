@@ -27,11 +27,11 @@ import type { ApiFor } from '../actor/protocol.js';
 import { ActorRef } from '../actor/ref.js';
 import { TreeRegistry } from './registry.js';
 import { cellServices } from './services.js';
-import { actorMetrics, aggregate, moduleHealth, treeStatus, type ActorStatus, type SystemHealth, type SystemMetrics } from './snapshot.js';
+import { aggregate, moduleHealth, systemMetrics, treeStatus, type ActorStatus, type SystemHealth, type SystemMetrics } from './snapshot.js';
+import { joinCluster, type ClusterNode, type NodeInfo } from './cluster-link.js';
 import { Topics, type TopicHandler } from './topics.js';
 
-export { SYSTEM_ID };
-export type { SystemOptions, ActorStatus };
+export { SYSTEM_ID, type SystemOptions, type ActorStatus };
 
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -57,6 +57,7 @@ export class ActorSystem {
   readonly #topics: Topics;
   readonly #tree: TreeRegistry;
   readonly #deadLetters: DeadLetterLog;
+  #cluster: ClusterNode | null = null;
   #escalations = 0;
   #state: SystemState = 'starting';
   #stopping: Promise<void> | null = null;
@@ -80,6 +81,7 @@ export class ActorSystem {
       deadLetter: (letter) => this.#deadLetters.add(letter),
       deliver: (env) => this.#topics.deliver(env),
       refusal: () => (this.#state === 'stopping' || this.#state === 'stopped' ? `the system is ${this.#state}` : null),
+      remote: (id) => this.#cluster?.hosts(id) ?? false,
     });
     this.#topics = new Topics({
       self: SYSTEM_ID,
@@ -115,6 +117,7 @@ export class ActorSystem {
     root.onExit = (info) => void system.stop(info.normal ? info.reason : `escalated: ${info.reason}`);
     void system.#endpoint.pump();
     try {
+      if (system.#opts.cluster) system.#cluster = await joinCluster(system.#opts.cluster, { ...system.#opts, log: system.log, wiring: system.#wiring, endpoint: system.#endpoint, tree: system.#tree, topics: system.#topics, tasks: system.#shutdownTasks, emit: (e) => system.#events.emit(e), deadLetter: (l) => system.#deadLetters.add(l) });
       await root.start();
     } catch (err) {
       await system.stop(`start failed: ${(err as Error).message}`);
@@ -126,7 +129,12 @@ export class ActorSystem {
 
   /** A reference to actor `id`; `system.ref<typeof Sink>('sink')` checks what it is told and asked (see ActorRef). */
   ref<T = unknown>(id: string): ActorRef<T> {
-    return new ActorRef<T>(id, { tell: (to, msg, o) => this.#endpoint.tell(to, msg, o), ask: (to, msg, o) => this.#endpoint.ask(to, msg, o) });
+    return new ActorRef<T>(id, { tell: (to, msg, o) => this.#endpoint.tell(to, msg, o), ask: (to, msg, o) => this.#endpoint.ask(to, msg, o), node: (to) => this.#cluster?.where(to) });
+  }
+
+  /** The nodes of this system's cluster, this one among them, with their state and actors ([] when it is not a cluster node). */
+  nodes(): NodeInfo[] {
+    return this.#cluster?.nodes() ?? [];
   }
 
   /**
@@ -266,13 +274,9 @@ export class ActorSystem {
 
   /** Counters of every actor and of the system, read without asking any worker. */
   metrics(): SystemMetrics {
-    const dl = this.#deadLetters;
-    const actors = [...this.#tree.cells.values()].map((c) => actorMetrics(c, dl.countTo(c.id), dl.droppedTo(c.id)));
-    const actorsByState: Record<string, number> = {};
-    for (const a of actors) actorsByState[a.state] = (actorsByState[a.state] ?? 0) + 1;
     const topics = { published: this.#topics.published, unrouted: this.#topics.unrouted, subscriptions: this.#topics.table.size };
     const systemInbox = { senderSlotsInUse: this.#wiring.switchboard.slotsInUse(SYSTEM_ID), spin: { ...this.#endpoint.inbox.spinStats } };
-    return { actors, actorsByState, escalations: this.#escalations, deadLetters: dl.count, topics, systemInbox };
+    return systemMetrics(this.#tree.cells.values(), this.#deadLetters, this.#escalations, topics, systemInbox);
   }
 
   /** Health of every actor (its `health` hook when running) and of the system, in one report. */

@@ -85,6 +85,28 @@ export class Topics {
     });
   }
 
+  /**
+   * A publish or request from another cluster node, on `env.topic`: to this
+   * node's own subscribers only (`remote` tells the other nodes' entries in
+   * the table, which never get it back). A request is answered by the first
+   * local actor that answers, as `request` is.
+   */
+  fromNode(env: Envelope, remote: (id: string) => boolean): Promise<unknown> | null {
+    const subject = env.topic!;
+    const self = this.#port.self;
+    const to = [...this.table.match(subject, 'cluster')].filter((id) => !remote(id));
+    if (env.kind === 'tell') {
+      if (to.includes(self)) this.#deliverLocal(subject, env.payload);
+      this.#port.sendToEach({ ...env, to: subject }, to.filter((id) => id !== self));
+      return null;
+    }
+    const actors = to.filter((id) => id !== self);
+    if (actors.length === 0) return Promise.reject(new NoRespondersError(subject));
+    return Promise.any(actors.map((id) => this.#port.ask(id, env.payload, {}, subject))).catch((err: unknown) => {
+      throw err instanceof AggregateError ? err.errors[0] : err;
+    });
+  }
+
   /** A message published to the main thread's subscriptions arrived in its inbox. */
   deliver(env: Envelope): boolean {
     if (env.topic === undefined) return false;

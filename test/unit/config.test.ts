@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { resolve } from 'node:path';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../../src/index.js';
-import { describeConfig, describeOrigin, parseConfig, toSystemOptions, type LoadOptions } from '../../src/config/index.js';
+import { ConfigError, describeConfig, describeOrigin, parseConfig, toSystemOptions, type LoadOptions } from '../../src/config/index.js';
 
 const quiet: LoadOptions = { env: {}, flags: {}, stdoutIsTty: false, checkModules: false };
 
@@ -73,6 +73,18 @@ describe('config: sources and precedence', () => {
     expect(path({ env: { RINGMASTER_PERSISTENCE_PATH: '/var/lib/app/journal.db' } })).to.equal('/var/lib/app/journal.db');
     expect(path({ env: { RINGMASTER_PERSISTENCE_PATH: '/var/lib/a.db' }, flags: { persistencePath: '/tmp/b.db' } })).to.equal('/tmp/b.db');
     expect(originOf(bare, file, 'persistence.path', { ...quiet, env: { RINGMASTER_PERSISTENCE_PATH: '/x.db' } })).to.equal('env RINGMASTER_PERSISTENCE_PATH');
+  });
+
+  it('takes the cluster section from the file, its node and servers from RINGMASTER_CLUSTER_* or --cluster-*', () => {
+    const bare = 'tree: { id: root, strategy: one_for_one, children: [] }\ncluster: { node: n1, servers: nats://a:4222, heartbeatMs: 500 }\n';
+    const cluster = (options: LoadOptions): unknown => toSystemOptions(parseConfig(bare, 'c.yaml', { ...quiet, ...options }).config).cluster;
+    expect(cluster(quiet)).to.deep.equal({ node: 'n1', servers: 'nats://a:4222', heartbeatMs: 500 });
+    const env = { RINGMASTER_CLUSTER_NODE: 'n2', RINGMASTER_CLUSTER_SERVERS: 'nats://b:4222, nats://c:4222' };
+    expect(cluster({ env })).to.deep.equal({ node: 'n2', servers: ['nats://b:4222', 'nats://c:4222'], heartbeatMs: 500 });
+    expect(cluster({ env, flags: { clusterNode: 'n3', clusterServers: 'd:4222' } })).to.deep.include({ node: 'n3', servers: ['d:4222'] });
+    expect(originOf(bare, 'c.yaml', 'cluster.node', { ...quiet, flags: { clusterNode: 'n3' } })).to.equal('flag --cluster-node');
+    expect(toSystemOptions(parseConfig('tree: { id: root, strategy: one_for_one, children: [] }\n', 'c.yaml', quiet).config).cluster).to.equal(undefined);
+    expect(() => parseConfig(bare, 'c.yaml', { ...quiet, env: { RINGMASTER_CLUSTER_NODE: 'a b' } })).to.throw(ConfigError, /cluster\.node.*must be a node name/s);
   });
 
   it('treats an empty environment variable as unset', () => {

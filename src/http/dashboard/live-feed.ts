@@ -257,6 +257,8 @@ function view(e: SystemEvent): LiveEventBody {
     }
     case 'config-rejected':
       return { ...e, problems: e.problems.map(clip) };
+    case 'node-down':
+      return { ...e };
     default:
       return 'reason' in e ? { ...e, reason: clip(e.reason) } : { ...e };
   }

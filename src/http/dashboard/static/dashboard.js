@@ -274,13 +274,17 @@ function describe(e) {
     }
     case 'config-rejected':
       return `${e.source === 'rollback' ? 'rollback' : 'file change'} rejected, the running config is kept: ${e.problems.join('; ')}`;
+    case 'node-up':
+      return `cluster node ${e.node} is up`;
+    case 'node-down':
+      return `cluster node ${e.node} is down (${e.reason})`;
     default:
       return '';
   }
 }
 
 function eventItem(e) {
-  const who = e.type === 'dead-letter' ? e.letter.to : (e.actor ?? e.supervisor ?? (e.type.startsWith('config') ? 'config' : 'system'));
+  const who = e.type === 'dead-letter' ? e.letter.to : (e.actor ?? e.supervisor ?? e.node ?? (e.type.startsWith('config') ? 'config' : 'system'));
   const li = el(
     'li',
     { class: `event type-${e.type}` },

@@ -1,0 +1,74 @@
+import type { Codec, Envelope, EnvelopeHeader } from '../codec/envelope.js';
+import type { DecodeError } from '../errors.js';
+import { Inbox } from '../transport/inbox.js';
+import type { Wiring } from '../transport/wiring.js';
+
+/** Longest a proxy's pump sleeps between checks when nothing rings, ms. */
+const PARK_MS = 1000;
+
+/**
+ * An inbox on this node's main thread for each actor (and main thread)
+ * hosted on another node: registered in the switchboard under the remote
+ * id, so a local sender (an actor's `ctx.send`, a reply to a remote asker,
+ * the main thread's own `tell`) gets a ring to it on its first message
+ * exactly as to a local actor. A pump per proxy reads it and hands every
+ * envelope to `forward`, which puts it on NATS. Local traffic never comes
+ * here: only ids no local actor has get a proxy.
+ */
+export class Proxies {
+  readonly #wiring: Wiring;
+  readonly #codec: Codec;
+  readonly #senderSlots: number;
+  readonly #forward: (env: Envelope) => void;
+  readonly #undecodable: (to: string, err: DecodeError, header: EnvelopeHeader | null) => void;
+  readonly #pumps = new Map<string, { inbox: Inbox; done: Promise<void> }>();
+  #open = true;
+
+  constructor(
+    wiring: Wiring,
+    codec: Codec,
+    senderSlots: number,
+    forward: (env: Envelope) => void,
+    undecodable: (to: string, err: DecodeError, header: EnvelopeHeader | null) => void,
+  ) {
+    this.#wiring = wiring;
+    this.#codec = codec;
+    this.#senderSlots = senderSlots;
+    this.#forward = forward;
+    this.#undecodable = undecodable;
+  }
+
+  has(id: string): boolean {
+    return this.#pumps.has(id);
+  }
+
+  get size(): number {
+    return this.#pumps.size;
+  }
+
+  /** A proxy for remote id `id` (once; never for an id a local inbox has). */
+  ensure(id: string): void {
+    if (!this.#open || this.#pumps.has(id) || this.#wiring.switchboard.has(id)) return;
+    const desc = this.#wiring.register(id, { senderSlots: this.#senderSlots });
+    const inbox = new Inbox(desc.doorbell, { id, codec: this.#codec, spinMicros: 0, onUndecodable: (_slot, err, _raw, header) => this.#undecodable(id, err, header) });
+    this.#wiring.bindLocal(id, inbox);
+    this.#pumps.set(id, { inbox, done: this.#pump(inbox) });
+  }
+
+  async #pump(inbox: Inbox): Promise<void> {
+    const fwd = (env: Envelope): void => this.#forward(env);
+    while (this.#open) {
+      inbox.drainReplies(fwd);
+      inbox.drainMail(Infinity, fwd);
+      await inbox.waitForWorkAsync(PARK_MS);
+    }
+  }
+
+  /** Stop every pump; resolves once each has (its wait and timer done). */
+  async close(): Promise<void> {
+    this.#open = false;
+    for (const p of this.#pumps.values()) p.inbox.doorbell.wake();
+    await Promise.all([...this.#pumps.values()].map((p) => p.done));
+    for (const id of this.#pumps.keys()) this.#wiring.unbindLocal(id);
+  }
+}

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const NODE = new URL('../fixtures/cluster-node.js', import.meta.url).pathname;
+
+/** A cluster node in a child process (test/fixtures/cluster-node.ts). */
+export class NodeProcess {
+  readonly proc: ChildProcess;
+  out = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(url: string, node: string, actors: string, heartbeatMs = 200, system?: string) {
+    this.proc = spawn(process.execPath, [NODE, url, node, actors, String(heartbeatMs), ...(system ? [system] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.proc.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
+  }
+
+  /** Resolves once it printed `up`; rejects with what it printed if it exits first. */
+  async up(limitMs = 30_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!/^up$/m.test(this.out)) {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`the node exited: ${this.out}`);
+      if (Date.now() > deadline) throw new Error(`the node did not start: ${this.out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<unknown> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Child nodes a test started; `stopAll` in afterEach kills what is left. */
+export class NodeProcesses {
+  readonly #all = new Set<NodeProcess>();
+
+  start(url: string, node: string, actors: string, heartbeatMs = 200, system?: string): NodeProcess {
+    const p = new NodeProcess(url, node, actors, heartbeatMs, system);
+    this.#all.add(p);
+    return p;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#all].map((p) => p.kill()));
+    this.#all.clear();
+  }
+}
