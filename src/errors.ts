@@ -35,6 +35,7 @@ export const ErrorCodes = {
   ERR_INVALID_SUBJECT: 'A pub/sub subject or subscription pattern is malformed; the message names the value, the token at fault and the call.',
   ERR_PERSISTENCE: "An actor's journal or snapshot store failed: it cannot be opened, a row is corrupt, or the database is from a newer version; names the actor, the persistence id and the sequence number.",
   ERR_NODE_DOWN: 'The cluster node hosting the actor left, crashed or stopped answering heartbeats: a message to it was not delivered, or an ask to it will get no reply; names the actor, the node and why it is down.',
+  ERR_CLUSTER_JOIN: 'A cluster node could not join its cluster: the NATS servers cannot be reached (or refuse its credentials) within connectTimeoutMs; names the node and the servers.',
   ERR_JOURNAL_FENCED: 'A newer incarnation (or another process) took over the journal of this persistence id; this incarnation may write to it no more.',
 } as const;
 
@@ -258,6 +259,18 @@ export class NodeDownError extends RingmasterError {
     this.actor = actor;
     this.node = node;
     this.reason = reason;
+  }
+}
+
+/** A node could not join its cluster (NATS unreachable, credentials refused): the system does not start. */
+export class ClusterJoinError extends RingmasterError {
+  readonly node: string;
+  readonly servers: readonly string[];
+  constructor(node: string, servers: readonly string[], why: string, options?: ErrorOptions) {
+    super('ERR_CLUSTER_JOIN', `cluster node '${node}' cannot join: ${why}`, options);
+    this.name = 'ClusterJoinError';
+    this.node = node;
+    this.servers = servers;
   }
 }
 

@@ -28,6 +28,7 @@ export {
   PersistenceError,
   JournalFencedError,
   NodeDownError,
+  ClusterJoinError,
 } from './errors.js';
 export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './resilience/errors.js';
 export { defineActor } from './actor/define.js';

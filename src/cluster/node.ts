@@ -2,7 +2,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { toWire } from '../actor/wire-error.js';
 import { expectsReply, type Codec, type Envelope } from '../codec/envelope.js';
-import { DecodeError, InvalidOptionError, MessageTooLargeError, NoSuchActorError, NodeDownError, type NodeDownReason } from '../errors.js';
+import { ClusterJoinError, DecodeError, InvalidOptionError, MessageTooLargeError, NoSuchActorError, NodeDownError, type NodeDownReason } from '../errors.js';
 import type { DeadLetter } from '../events.js';
 import { connectNats } from '../persistence/nats-connection.js';
 import type { Wiring } from '../transport/wiring.js';
@@ -105,7 +105,9 @@ export class ClusterNode {
    */
   async join(ids: readonly string[]): Promise<void> {
     const where = this.#c.servers.join(', ');
-    const { nc } = await connectNats(this.#c, `ringmaster ${this.#system}/${this.node}`, 'the cluster');
+    const { nc } = await connectNats(this.#c, `ringmaster ${this.#system}/${this.node}`, 'the cluster').catch((err: unknown) => {
+      throw new ClusterJoinError(this.node, this.#c.servers, (err as Error).message, { cause: err });
+    });
     this.#nc = nc;
     this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
     const taken = await nc.request(this.#s.ping(this.node), undefined, { timeout: Math.min(this.#c.connectTimeoutMs, 2000) }).then(

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { Codec } from '../../src/codec/envelope.js';
 import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt } from '../../src/cluster/layout.js';
 import { Membership } from '../../src/cluster/membership.js';
-import { DecodeError, InvalidOptionError } from '../../src/errors.js';
+import { ClusterJoinError, DecodeError, InvalidOptionError } from '../../src/errors.js';
+import { ActorSystem } from '../../src/index.js';
+import { freePort } from '../helpers/nats-server.js';
 import { resolveSystemOptions } from '../../src/system/options.js';
 
 describe('cluster: layout, options and membership (pure)', () => {
@@ -77,5 +79,21 @@ describe('cluster: layout, options and membership (pure)', () => {
       ['n2', 'down', false, 'left'],
     ]);
     expect(m.conflicts(['e2', 'mine'])).to.deep.equal([]);
+  });
+});
+
+describe('cluster: joining', () => {
+  it('fails the start with ClusterJoinError naming the node and the servers when no NATS server answers', async function () {
+    this.timeout(30_000);
+    const port = await freePort();
+    const err = await ActorSystem.start({
+      name: 'lonely',
+      log: { level: 'silent' },
+      cluster: { node: 'n1', servers: `nats://127.0.0.1:${port}`, connectTimeoutMs: 2000 },
+      tree: { id: 'root', strategy: 'one_for_one', children: [] },
+    }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ClusterJoinError);
+    expect(err).to.include({ code: 'ERR_CLUSTER_JOIN', node: 'n1' });
+    expect((err as Error).message).to.include(`cluster node 'n1' cannot join: cannot connect to NATS at nats://127.0.0.1:${port}`);
   });
 });
