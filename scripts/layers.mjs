@@ -49,10 +49,11 @@ export const LAYERS = {
   cluster: ['actor', 'transport', 'codec', 'persistence', 'events', 'errors', 'defaults'],
   system: ['cluster', 'cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
   // around the system
+  alerts: ['system', 'resilience', 'events', 'errors', 'defaults'], // alert rules over a running system, their evaluation and notifiers (main thread)
   metrics: ['system', 'cell', 'resilience', 'liveness', 'events', 'errors', 'defaults'],
-  config: ['system', 'supervisor', 'log', 'events', 'errors', 'defaults'],
-  http: ['system', 'metrics', 'config', 'persistence', 'events', 'errors', 'defaults'],
-  launch: ['system', 'config', 'http', 'errors'], // a system with its config file and HTTP listener (ActorSystem.fromConfig)
+  config: ['alerts', 'system', 'supervisor', 'log', 'events', 'errors', 'defaults'],
+  http: ['alerts', 'system', 'metrics', 'config', 'persistence', 'events', 'errors', 'defaults'],
+  launch: ['alerts', 'system', 'config', 'http', 'errors'], // a system with its config file and HTTP listener (ActorSystem.fromConfig)
   // entry points (ANY: every row of src/ above them; never workers/)
   internal: ANY,
   index: ANY,

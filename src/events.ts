@@ -32,7 +32,12 @@ export type SystemEvent =
   | { type: 'config-applied'; version: number; source: ConfigEventSource; changes: Array<{ kind: string; id: string }>; restored?: number; at: number }
   | { type: 'config-rejected'; source: ConfigEventSource; problems: string[]; at: number }
   | { type: 'node-up'; node: string; at: number }
-  | { type: 'node-down'; node: string; reason: NodeDownReason; at: number };
+  | { type: 'node-down'; node: string; reason: NodeDownReason; at: number }
+  | { type: 'alert-firing'; alert: string; severity: AlertSeverity; actor?: string; value: number | null; since: number; repeat?: boolean; at: number }
+  | { type: 'alert-resolved'; alert: string; severity: AlertSeverity; actor?: string; value: number | null; since: number; at: number };
+
+/** How bad an alert is: `log` notifies at info/warn for info and warning, at error for critical. */
+export type AlertSeverity = 'info' | 'warning' | 'critical';
 
 /** What led to a configuration change: the file (a change on disk, or a reload asked for), or a rollback to a kept version. */
 export type ConfigEventSource = 'file' | 'rollback';
@@ -43,6 +48,8 @@ export type EventOf<T extends SystemEventType> = Extract<SystemEvent, { type: T 
 export type EventInput = SystemEvent extends infer E ? (E extends SystemEvent ? Omit<E, 'at'> : never) : never;
 /** A configuration outcome as the config layer reports it to the system. */
 export type ConfigEventInput = Extract<EventInput, { type: 'config-applied' | 'config-rejected' }>;
+/** An alert's transition as the alert manager (src/alerts) reports it to the system; `since`: when its condition began to hold. */
+export type AlertEventInput = Extract<EventInput, { type: 'alert-firing' | 'alert-resolved' }>;
 
 /** One message an actor handled, as its flight recorder kept it (src/liveness/recorder.ts): metadata, no payload. */
 export interface RecordedMessage {

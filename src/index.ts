@@ -39,6 +39,10 @@ export { fromConfig } from './launch/from-config.js';
 export { ActorRef } from './actor/ref.js';
 export { startHttp, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HTTP_CLOSE_GRACE_MS } from './http/server.js';
 export { createMetricsRegistry, METRIC_PREFIX } from './metrics/registry.js';
+export { AlertManager } from './alerts/manager.js';
+export { AlertEvaluator } from './alerts/evaluator.js';
+export { parseAlertRules, checkAlertRules, parseDuration, ALERT_METRICS, ALERT_OPS, DEFAULT_ALERT_INTERVAL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, DEFAULT_WEBHOOK_RETRIES } from './alerts/rules.js';
+export { toPrometheusRules, PROMETHEUS_METRICS } from './alerts/prometheus.js';
 export {
   loadConfig,
   parseConfig,
@@ -128,7 +132,12 @@ export type { Envelope, EnvelopeKind, Priority } from './codec/envelope.js';
 export type { TopicHandler } from './system/topics.js';
 export type { Subscription } from './bus/registry.js';
 export type { Remote } from './actor/rpc.js';
-export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource } from './events.js';
+export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource, AlertEventInput, AlertSeverity } from './events.js';
+export type { AlertManagerOptions, AlertHost, AlertStatus, AlertRuleView, NotifierView } from './alerts/manager.js';
+export type { AlertView, AlertTransition, AlertStateName, Readings } from './alerts/evaluator.js';
+export type { AlertRule, AlertMetric, AlertOp, RuleCondition, Notifier, RuleProblem, Severity } from './alerts/rules.js';
+export type { AlertNotice } from './alerts/notify.js';
+export type { PrometheusExport } from './alerts/prometheus.js';
 export type { ActorMetrics, ModuleHealth, SystemHealth } from './system/snapshot.js';
 export type { TreeChange } from './supervisor/diff.js';
 export type { HttpOptions, HttpServer } from './http/server.js';

@@ -7,6 +7,7 @@ import { configCommand, help, validateCommand, type Io } from './config-commands
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { deadLettersCommand } from './dead-letters.js';
+import { alertsCommand } from './alerts.js';
 import { EXIT_FAILURE, EXIT_USAGE, HELP, parse, UsageError } from './usage.js';
 
 // A line that cannot be written (the terminal closed: SIGHUP; a reader that quit: `| head`) is dropped
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   config: (args) => configCommand(args, io),
   status: (args) => statusCommand(args, io),
   'dead-letters': (args) => deadLettersCommand(args, io),
+  alerts: (args) => alertsCommand(args, io),
   bench: benchCommand,
 };
 

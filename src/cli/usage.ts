@@ -97,6 +97,8 @@ Commands:
   config rollback [version]  ask a running system to go back to an earlier config version
   status                     the live tree of a running system
   dead-letters [list|show|replay]  the stored dead letters of a running system
+  alerts                     the alert rules of a running system and their state
+  alerts --prometheus <file> a config file's alert rules as a Prometheus rules file
   bench                      run the benchmarks
 
 Run 'ringmaster <command> --help' for a command's options.
@@ -138,6 +140,17 @@ depth and message rate (handled per second, as the server measured it over
 its latest one-second sample; '?' in the first second), indented by
 supervisor, from one request to GET /api/tree. --url defaults to
 http://127.0.0.1:9464.`,
+  alerts: `Usage: ringmaster alerts [--url <url>]
+       ringmaster alerts --prometheus <file>
+
+Without --prometheus: the alert rules of a running system, firing first,
+with state (inactive, pending, firing), since when, the last value read and
+the condition, from one request to GET /api/alerts. --url defaults to
+http://127.0.0.1:9464.
+--prometheus: the \`alerts:\` rules of a config file as a Prometheus
+alerting-rules file on stdout (for rule_files; \`promtool check rules\`
+accepts it); a rule the exported metrics cannot express is skipped, named
+on stderr. See docs/observability.md#alerts.`,
   'dead-letters': `Usage: ringmaster dead-letters [list] [--actor <id>] [--since <time>] [--limit <n>] [--json] [--url <url>]
        ringmaster dead-letters show <id> [--url <url>]
        ringmaster dead-letters replay [id] [--actor <id>] [--since <time>] [--token <token>] [--url <url>]

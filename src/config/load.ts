@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { InvalidTreeError, RingmasterError } from '../errors.js';
+import { checkAlertRules, DEFAULT_ALERT_INTERVAL_MS, parseDuration } from '../alerts/rules.js';
 import { resolveTree } from '../supervisor/resolve.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { formatOf, joinPath, parseText, splitPath, type ParsedDocument, type PathSegment } from './document.js';
@@ -122,10 +123,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   const name = basename(file, extname(file));
   for (const [path, value] of leaves(configDefaults(name, options.stdoutIsTty ?? process.stdout.isTTY === true))) layers.put(path, value, { kind: 'default' });
   for (const [key, value] of Object.entries(doc.value)) {
-    if (key === 'tree') {
+    if (key === 'tree' || key === 'alerts') {
       // The tree is one value to the merge (nothing overrides part of it), but each of its leaves keeps its line.
-      layers.put(['tree'], value, fileOrigin(['tree']));
-      for (const [path] of leaves(value, ['tree'])) layers.note(path, fileOrigin(path));
+      layers.put([key], value, fileOrigin([key]));
+      for (const [path] of leaves(value, [key])) layers.note(path, fileOrigin(path));
     } else {
       for (const [path, leaf] of leaves(value, [key])) layers.put(path, leaf, fileOrigin(path));
     }
@@ -150,6 +151,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   }
   if (merged.tree === undefined) problems.push({ path: 'tree', message: 'is required: the root supervisor of the system', origin: file });
   else problems.push(...treeProblems(merged.tree, file, doc, dirname(absFile), options.checkModules ?? true));
+  const alerts = checkAlertRules(merged.alerts);
+  problems.push(...alerts.problems.map((p) => problemAt(`alerts${p.path}`, p.message, { kind: 'file', file }, doc)));
   if (problems.length > 0 || !result.success) throw new ConfigError(file, byPlace(problems));
 
   const data = result.data;
@@ -162,6 +165,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     transport: { ...TRANSPORT_DEFAULTS, ...data.transport },
     persistence: { ...data.persistence },
     cluster: data.cluster ? { ...data.cluster } : null,
+    alerts: Array.isArray(data.alerts) ? structuredClone(data.alerts) : [],
+    alertIntervalMs: data.alertInterval === undefined ? DEFAULT_ALERT_INTERVAL_MS : parseDuration(data.alertInterval)!,
     file: absFile,
     baseDir: dirname(absFile),
   };

@@ -25,6 +25,8 @@ export interface ConfigVersion {
   changes: ChangeSummary[];
   tree: TreeSpec;
   logLevel: LogLevel;
+  /** The `alerts:` rules as written. */
+  alerts: unknown[];
   /** For a rollback: the version it restored. */
   restored?: number;
 }
@@ -40,6 +42,8 @@ export interface ConfigManagerOptions extends WatchOptions {
   env?: Readonly<Record<string, string | undefined>>;
   flags?: ConfigFlags;
   historyLimit?: number;
+  /** The alert manager the file's `alerts:` rules go to on each applied change (and rollback). */
+  alerts?: { setRules(raw: unknown): void };
 }
 
 /** Fields read once at start; a change to them waits for the next start. */
@@ -51,6 +55,7 @@ const START_ONLY: ReadonlyArray<[string, (c: RingmasterConfig) => unknown]> = [
   ['transport', (c) => c.transport],
   ['persistence', (c) => c.persistence],
   ['cluster', (c) => c.cluster],
+  ['alertInterval', (c) => c.alertIntervalMs],
 ];
 
 /**
@@ -75,7 +80,7 @@ export class ConfigManager {
     this.#started = initial.config;
     this.#options = options;
     this.#lastText = initial.text;
-    this.#record('start', [], initial.config.tree, initial.config.log.level);
+    this.#record('start', [], initial.config.tree, initial.config.log.level, initial.config.alerts);
   }
 
   get file(): string {
@@ -124,13 +129,13 @@ export class ConfigManager {
         const known = this.#versions.map((v) => v.version).join(', ');
         throw new InvalidOptionError('version', version === undefined ? 'has no default: there is no previous version' : `${version} is not a kept version (kept: ${known})`);
       }
-      const changes = await this.#apply(target.tree, target.logLevel).catch((err: unknown) => {
+      const changes = await this.#apply(target.tree, target.logLevel, target.alerts).catch((err: unknown) => {
         this.#counts.rejected++;
         this.#system.log.warn({ component: 'config', version: target.version, err: (err as Error).message }, 'config rollback failed');
         this.#system.reportConfig({ type: 'config-rejected', source: 'rollback', problems: problemsOf(err).map(formatProblem) });
         throw err;
       });
-      const applied = this.#record('rollback', changes, target.tree, target.logLevel, target.version);
+      const applied = this.#record('rollback', changes, target.tree, target.logLevel, target.alerts, target.version);
       this.#system.reportConfig({ type: 'config-applied', version: applied.version, source: 'rollback', changes: applied.changes.map((c) => ({ ...c })), restored: target.version });
       this.#system.log.info({ component: 'config', version: applied.version, restored: target.version, changes: describe(changes) }, 'config rolled back');
       return { ...applied };
@@ -179,7 +184,7 @@ export class ConfigManager {
     let changes: TreeChange[];
     try {
       next = parseConfig(text, this.file, { env: this.#options.env, flags: this.#options.flags }).config;
-      changes = await this.#apply(next.tree, next.log.level);
+      changes = await this.#apply(next.tree, next.log.level, next.alerts);
     } catch (err) {
       this.#counts.rejected++;
       const problems = problemsOf(err);
@@ -188,7 +193,7 @@ export class ConfigManager {
       return { status: 'rejected', problems };
     }
     const needsRestart = START_ONLY.filter(([, get]) => !isDeepStrictEqual(get(next), get(this.#started))).map(([f]) => f);
-    const v = this.#record('file', changes, next.tree, next.log.level);
+    const v = this.#record('file', changes, next.tree, next.log.level, next.alerts);
     log.info({ component: 'config', version: v.version, changes: describe(changes) }, 'config change applied');
     this.#system.reportConfig({ type: 'config-applied', version: v.version, source: 'file', changes: v.changes.map((c) => ({ ...c })) });
     if (needsRestart.length > 0) log.warn({ component: 'config', fields: needsRestart }, 'these config fields take effect at the next start only');
@@ -198,15 +203,17 @@ export class ConfigManager {
   /**
    * The tree through applyTree (validated whole first, so an invalid one
    * changes nothing); the level on the system's own logger. Actors without
-   * a `logLevel` of their own keep the level they started with.
+   * a `logLevel` of their own keep the level they started with. Then the
+   * alert rules (checked with the file, so they apply).
    */
-  async #apply(tree: TreeSpec, level: LogLevel): Promise<TreeChange[]> {
+  async #apply(tree: TreeSpec, level: LogLevel, alerts: unknown[]): Promise<TreeChange[]> {
     const changes = await this.#system.applyTree(tree);
     if (this.#system.log.level !== level) this.#system.log.level = level;
+    this.#options.alerts?.setRules(alerts);
     return changes;
   }
 
-  #record(source: VersionSource, changes: TreeChange[], tree: TreeSpec, logLevel: LogLevel, restored?: number): ConfigVersion {
+  #record(source: VersionSource, changes: TreeChange[], tree: TreeSpec, logLevel: LogLevel, alerts: unknown[], restored?: number): ConfigVersion {
     const v: ConfigVersion = {
       version: this.#nextVersion++,
       at: new Date().toISOString(),
@@ -214,6 +221,7 @@ export class ConfigManager {
       changes: changes.map((c) => ({ kind: c.kind, id: c.id })),
       tree: structuredClone(tree),
       logLevel,
+      alerts: structuredClone(alerts),
       ...(restored !== undefined ? { restored } : {}),
     };
     if (source !== 'start') this.#counts.applied++;
@@ -225,7 +233,7 @@ export class ConfigManager {
 }
 
 /** A version as the HTTP API shows it: without its tree (GET /api/tree shows the running one). */
-export type VersionSummary = Omit<ConfigVersion, 'tree'>;
+export type VersionSummary = Omit<ConfigVersion, 'tree' | 'alerts'>;
 
 export interface ConfigRoutes {
   /** Body of `GET /api/config/versions`. */
@@ -236,7 +244,7 @@ export interface ConfigRoutes {
   reload(): Promise<ReloadOutcome>;
 }
 
-const summary = ({ tree: _tree, ...rest }: ConfigVersion): VersionSummary => rest;
+const summary = ({ tree: _tree, alerts: _alerts, ...rest }: ConfigVersion): VersionSummary => rest;
 
 /** Handlers for the config routes of the HTTP server, independent of how requests are parsed. */
 export function configRoutes(manager: ConfigManager): ConfigRoutes {

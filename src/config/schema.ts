@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS, type LogLevel } from '../defaults.js';
 import type { TreeSpec } from '../supervisor/spec.js';
+import { parseDuration } from '../alerts/rules.js';
 import {
   logSchema,
   systemNameSchema,
@@ -65,6 +66,10 @@ export const configSchema = z.strictObject({
   persistence: persistenceSchema.optional(),
   /** This system as one node of a cluster on NATS (docs/cluster.md). */
   cluster: clusterSchema.optional(),
+  /** Alert rules (docs/observability.md#alerts); checked by checkAlertRules, the one authority on rules. */
+  alerts: z.unknown().optional(),
+  /** How often the alert rules are evaluated: a duration (`1s`, `500ms`) or ms. */
+  alertInterval: z.union([z.number(), z.string()]).refine((v) => { const ms = parseDuration(v); return ms !== null && ms >= 10; }, 'must be a duration of at least 10ms, such as 1s, 500ms or a number of ms').optional(),
 });
 
 /** The fields each section takes, for "unknown field (known: …)". */
@@ -92,6 +97,10 @@ export interface RingmasterConfig {
   persistence: PersistenceOptions;
   /** This system as one node of a cluster; null: not one. */
   cluster: ClusterOptions | null;
+  /** The `alerts:` rules as written (checked); [] without any. */
+  alerts: unknown[];
+  /** How often the alert rules are evaluated, ms. */
+  alertIntervalMs: number;
   /** Absolute path of the file it came from. */
   file: string;
   /** Relative `module` paths resolve from here: the file's directory. */

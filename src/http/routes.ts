@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
+import type { AlertStatus } from '../alerts/manager.js';
 import { NoSuchActorError } from '../errors.js';
 import type { ActorStatus, ActorSystem } from '../system/system.js';
 import type { LatestSample } from './dashboard/live-feed.js';
@@ -31,6 +32,14 @@ export interface RouteDeps {
   config?: ConfigRouteHandlers;
   /** The live feed's latest sample (rates, percentiles); without a feed the routes answer `sample: null`. */
   latest?: () => LatestSample | null;
+  /** The alert manager whose rules `GET /api/alerts` lists (without one it lists none). */
+  alerts?: AlertSource;
+}
+
+/** What `GET /api/alerts` reads: an AlertManager. */
+export interface AlertSource {
+  readonly intervalMs: number;
+  list(): AlertStatus[];
 }
 
 function statusOf(system: ActorSystem, id: string): ActorStatus {
@@ -44,7 +53,7 @@ function countersOf(system: ActorSystem): Record<string, { received: number; sen
   return Object.fromEntries(system.metrics().actors.map((a) => [a.id, { received: a.received, sent: a.sent }]));
 }
 
-export function buildRoutes({ system, registry, onReload, config, latest = () => null }: RouteDeps): Route[] {
+export function buildRoutes({ system, registry, onReload, config, latest = () => null, alerts }: RouteDeps): Route[] {
   const routes: Route[] = [
     {
       method: 'GET',
@@ -105,6 +114,12 @@ export function buildRoutes({ system, registry, onReload, config, latest = () =>
         await system.stopActor(id!);
         return { status: 200, json: { ok: true, status: statusOf(system, id!) } };
       },
+    },
+    {
+      method: 'GET',
+      path: '/api/alerts',
+      action: false,
+      handle: async () => ({ status: 200, json: { name: system.name, intervalMs: alerts?.intervalMs ?? null, alerts: alerts?.list() ?? [] } }),
     },
     ...deadLetterRoutes(system),
   ];

@@ -7,7 +7,7 @@ import { LiveFeed } from './dashboard/live-feed.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { hostGuard, invalidHostEntry, type HostGuard } from './host-guard.js';
 import { HttpError, sendError, sendReply, toHttpError } from './respond.js';
-import { buildRoutes, type ConfigRouteHandlers, findRoute, requireToken } from './routes.js';
+import { buildRoutes, type AlertSource, type ConfigRouteHandlers, findRoute, requireToken } from './routes.js';
 
 /** Loopback only unless asked otherwise: the endpoints describe (and may control) the whole system. */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
@@ -35,6 +35,8 @@ export interface HttpOptions {
    * any other name is refused with 403 (the DNS-rebinding guard).
    */
   allowedHosts?: readonly string[];
+  /** The alert manager `GET /api/alerts` and the dashboard's alert strip show (an AlertManager). */
+  alerts?: AlertSource;
 }
 
 export interface HttpServer {
@@ -85,6 +87,7 @@ export async function startHttp(system: ActorSystem, options: HttpOptions = {}):
       registry,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
       ...(options.config ? { config: options.config } : {}),
+      ...(options.alerts ? { alerts: options.alerts } : {}),
       ...(feed ? { latest: () => feed.latest() } : {}),
     }),
     ...(feed ? dashboardRoutes(feed) : []),

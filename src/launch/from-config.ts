@@ -1,3 +1,4 @@
+import { AlertManager } from '../alerts/manager.js';
 import { ConfigManager, configRoutes, loadConfig, toSystemOptions, type ConfigFlags } from '../config/index.js';
 import { startHttp, type HttpServer } from '../http/server.js';
 import { ActorSystem } from '../system/system.js';
@@ -18,6 +19,8 @@ export type ConfiguredSystem = ActorSystem & {
   readonly http: HttpServer | null;
   /** The file's layers, reloads and version history (what `/api/config` serves). */
   readonly config: ConfigManager;
+  /** The file's `alerts:` rules at work (what `/api/alerts` serves). */
+  readonly alerts: AlertManager;
 };
 
 /**
@@ -33,7 +36,9 @@ export async function fromConfig(file: string, options: FromConfigOptions = {}):
   const loaded = await loadConfig(file, { flags, env });
   const { config } = loaded;
   const system = await ActorSystem.start(toSystemOptions(config));
-  const manager = new ConfigManager(system, loaded, { flags, env });
+  // Always attached (with no rules it only waits): rules added to the file later take effect on reload.
+  const alerts = AlertManager.attach(system, { rules: config.alerts, intervalMs: config.alertIntervalMs });
+  const manager = new ConfigManager(system, loaded, { flags, env, alerts });
   let http: HttpServer | null = null;
   try {
     if (config.http) {
@@ -46,11 +51,13 @@ export async function fromConfig(file: string, options: FromConfigOptions = {}):
         reloads: () => manager.counts(),
         onReload: routes.reload,
         config: routes,
+        alerts,
       });
     }
     if (options.watch !== false) await manager.watch();
   } catch (err) {
     await manager.close();
+    await alerts.close();
     await http?.close();
     await system.stop(`start failed: ${(err as Error).message}`);
     throw err;
@@ -62,6 +69,7 @@ export async function fromConfig(file: string, options: FromConfigOptions = {}):
   return Object.defineProperties(system, {
     http: { value: http, enumerable: true },
     config: { value: manager, enumerable: true },
+    alerts: { value: alerts, enumerable: true },
   }) as ConfiguredSystem;
 }
 

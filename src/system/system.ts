@@ -6,7 +6,7 @@ import { ActorCell } from '../cell/actor-cell.js';
 import type { CellFactory, ChildCell } from '../cell/contract.js';
 import { Codec } from '../codec/envelope.js';
 import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
-import type { ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
+import type { AlertEventInput, ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
 import { Watchdog } from '../health/watchdog.js';
 import { createLogger } from '../log/logger.js';
 import { PoolCell } from '../pool/cell.js';
@@ -137,10 +137,7 @@ export class ActorSystem {
     return this.#cluster?.nodes() ?? [];
   }
 
-  /**
-   * Publish `msg` on `subject` to every subscriber (actors and main-thread
-   * handlers). Returns how many it reached; 0 is counted as unrouted.
-   */
+  /** Publish `msg` on `subject` to every subscriber (actors, main-thread handlers); answers how many it reached (0: unrouted). */
   publish(subject: string, msg: unknown, options?: TellOptions): number {
     return this.#topics.publish(subject, msg, options);
   }
@@ -223,13 +220,15 @@ export class ActorSystem {
     return this.#events.on(type, listener);
   }
 
-  /**
-   * For a configuration layer (ConfigManager): put a reload's outcome on the
-   * event stream as `config-applied` or `config-rejected`. The system itself
-   * does not read config files, so it cannot tell a rejected file by itself.
-   */
+  /** For the config layer (ConfigManager): a reload's outcome on the event stream (the system reads no config file itself). */
   reportConfig(event: ConfigEventInput): void {
     if (event?.type !== 'config-applied' && event?.type !== 'config-rejected') throw new InvalidOptionError('event.type', "must be 'config-applied' or 'config-rejected'");
+    this.#events.emit({ ...event });
+  }
+
+  /** For the alert manager (src/alerts): put an alert's `alert-firing` or `alert-resolved` on the event stream. */
+  reportAlert(event: AlertEventInput): void {
+    if (event?.type !== 'alert-firing' && event?.type !== 'alert-resolved') throw new InvalidOptionError('event.type', "must be 'alert-firing' or 'alert-resolved'");
     this.#events.emit({ ...event });
   }
 

@@ -278,13 +278,17 @@ function describe(e) {
       return `cluster node ${e.node} is up`;
     case 'node-down':
       return `cluster node ${e.node} is down (${e.reason})`;
+    case 'alert-firing':
+      return `${e.repeat ? 'still firing' : 'firing'} (${e.severity}): ${e.alert}${e.value === null ? '' : `, value ${e.value}`}`;
+    case 'alert-resolved':
+      return `resolved (${e.severity}): ${e.alert}`;
     default:
       return '';
   }
 }
 
 function eventItem(e) {
-  const who = e.type === 'dead-letter' ? e.letter.to : (e.actor ?? e.supervisor ?? e.node ?? (e.type.startsWith('config') ? 'config' : 'system'));
+  const who = e.type === 'dead-letter' ? e.letter.to : (e.actor ?? e.supervisor ?? e.node ?? (e.type.startsWith('config') ? 'config' : e.type.startsWith('alert') ? 'alerts' : 'system'));
   const li = el(
     'li',
     { class: `event type-${e.type}` },
@@ -446,6 +450,39 @@ function render() {
   dropped.textContent = `${plural(view.dropped, 'event')} came too fast to be shown.`;
 }
 
+/** How often the alert strip asks GET /api/alerts, ms (and at once after an alert event). */
+const ALERTS_POLL_MS = 2000;
+let alertsTimer = null;
+
+/** The strip of firing alerts at the top: rule names and values as text only. */
+function renderAlerts(alerts) {
+  const firing = alerts.filter((a) => a.state === 'firing');
+  const strip = $('alert-strip');
+  strip.hidden = firing.length === 0;
+  $('alert-list').replaceChildren(
+    ...firing.map((a) =>
+      el(
+        'li',
+        { class: `alert severity-${a.severity}` },
+        el('span', { class: 'alert-severity', text: a.severity }),
+        el('span', { class: 'alert-name', text: a.name }),
+        el('span', { class: 'alert-detail', text: [a.actor ? `actor ${a.actor}` : null, a.value === null ? null : `value ${a.value}`, `since ${fmtTime(a.since)}`].filter(Boolean).join(' · ') }),
+      ),
+    ),
+  );
+}
+
+async function refreshAlerts() {
+  window.clearTimeout(alertsTimer);
+  try {
+    const res = await fetch('/api/alerts');
+    if (res.ok) renderAlerts((await res.json()).alerts ?? []);
+  } catch {
+    // the feed's connection state already says the server is away
+  }
+  alertsTimer = window.setTimeout(() => void refreshAlerts(), ALERTS_POLL_MS);
+}
+
 function onHello(h) {
   view.actions = h.actions ?? { token: false, reload: false };
   view.historyLimit = h.historyPoints ?? view.historyLimit;
@@ -469,6 +506,7 @@ function onUpdate(u) {
   applyStatus(u.state, u.status);
   addEvents(u.events);
   render();
+  if (u.events.some((e) => e.type.startsWith('alert-'))) void refreshAlerts();
 }
 
 function setConnection(state, text) {
@@ -493,3 +531,4 @@ function connect() {
 wireControls();
 renderAccess();
 connect();
+void refreshAlerts();
