@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_CLUSTER_HEARTBEAT_MS, DEFAULT_CLUSTER_MISSES, DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS, MAX_CLUSTER_MISSES, MAX_TIMEOUT_MS } from '../defaults.js';
-import type { NatsConnectConfig } from '../persistence/nats-connection.js';
+import { connectConfig, type NatsConnectConfig } from '../persistence/nats-connection.js';
 import { NODE_NAME } from './layout.js';
 
 /**
@@ -66,17 +66,10 @@ export interface ClusterConfig extends NatsConnectConfig {
 }
 
 export function resolveCluster(c: z.output<typeof clusterSchema>): ClusterConfig {
-  const r: ClusterConfig = {
+  return {
+    ...connectConfig(c, DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS),
     node: c.node,
-    servers: typeof c.servers === 'string' ? [c.servers] : c.servers,
     heartbeatMs: c.heartbeatMs ?? DEFAULT_CLUSTER_HEARTBEAT_MS,
     misses: c.misses ?? DEFAULT_CLUSTER_MISSES,
-    connectTimeoutMs: c.connectTimeoutMs ?? DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS,
   };
-  if (c.token !== undefined) r.token = c.token;
-  if (c.user !== undefined) r.user = c.user;
-  if (c.pass !== undefined) r.pass = c.pass;
-  if (c.tls !== undefined) r.tls = c.tls;
-  if (c.options !== undefined) r.options = c.options;
-  return r;
 }

@@ -86,6 +86,18 @@ export class RecorderWriter {
   }
 
   #name(s: string): number {
+    // The inbox hands out one string per sender (its header memo): the last one seen is compared first, no Map lookup.
+    if (s === this.#lastName) return this.#lastIndex;
+    const k = this.#lookup(s);
+    this.#lastName = s;
+    this.#lastIndex = k;
+    return k;
+  }
+
+  #lastName = '';
+  #lastIndex = -1;
+
+  #lookup(s: string): number {
     const known = this.#names.get(s);
     if (known !== undefined) return known;
     const k = Atomics.load(this.#i32, NAMES);

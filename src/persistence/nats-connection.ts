@@ -23,6 +23,20 @@ export interface NatsConnectConfig {
   options?: Record<string, unknown>;
 }
 
+/** The connection fields of a checked `cluster` or `persistence.jetstream` section, with the defaults filled in. */
+export function connectConfig(
+  c: { servers: string | string[]; token?: string; user?: string; pass?: string; tls?: Record<string, unknown>; connectTimeoutMs?: number; options?: Record<string, unknown> },
+  defaultConnectTimeoutMs: number,
+): NatsConnectConfig {
+  const r: NatsConnectConfig = { servers: typeof c.servers === 'string' ? [c.servers] : c.servers, connectTimeoutMs: c.connectTimeoutMs ?? defaultConnectTimeoutMs };
+  if (c.token !== undefined) r.token = c.token;
+  if (c.user !== undefined) r.user = c.user;
+  if (c.pass !== undefined) r.pass = c.pass;
+  if (c.tls !== undefined) r.tls = c.tls;
+  if (c.options !== undefined) r.options = c.options;
+  return r;
+}
+
 export type Nats = typeof import('@nats-io/transport-node');
 
 const INSTALL = 'needs the package @nats-io/transport-node, 3.x: `npm install @nats-io/transport-node@3`';

@@ -28,6 +28,7 @@ import { InvalidOptionError } from '../errors.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
 import type { ConfigFor } from '../actor/protocol.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
+import { connectConfig } from '../persistence/nats-connection.js';
 import { clusterSchema, resolveCluster, type ClusterConfig } from '../cluster/options.js';
 
 export { clusterSchema };
@@ -329,17 +330,5 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
 
 /** `persistence.jetstream` with its defaults filled in. */
 function resolveJetStream(j: z.output<typeof jetstreamSchema>): JetStreamConfig {
-  const c: JetStreamConfig = {
-    servers: typeof j.servers === 'string' ? [j.servers] : j.servers,
-    stream: j.stream ?? null,
-    replicas: j.replicas ?? 1,
-    connectTimeoutMs: j.connectTimeoutMs ?? DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS,
-    timeoutMs: j.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS,
-  };
-  if (j.token !== undefined) c.token = j.token;
-  if (j.user !== undefined) c.user = j.user;
-  if (j.pass !== undefined) c.pass = j.pass;
-  if (j.tls !== undefined) c.tls = j.tls;
-  if (j.options !== undefined) c.options = j.options;
-  return c;
+  return { ...connectConfig(j, DEFAULT_JETSTREAM_CONNECT_TIMEOUT_MS), stream: j.stream ?? null, replicas: j.replicas ?? 1, timeoutMs: j.timeoutMs ?? DEFAULT_JETSTREAM_TIMEOUT_MS };
 }
