@@ -23,7 +23,8 @@ export const ANY = '*';
  */
 export const LAYERS = {
   // the ground
-  errors: [],
+  'error-codes': [],
+  errors: ['error-codes'],
   defaults: [], // and nothing at all, not even a package or node: (SEALED)
   events: ['errors'], // the event vocabulary (types only)
   // leaves
@@ -74,7 +75,7 @@ export const PACKAGE_NAME = 'ringmaster';
 const ROWS = Object.keys(LAYERS);
 
 /** The rows that are one file directly in src/ rather than a folder. */
-const FILE_ROWS = new Set(['errors', 'defaults', 'events', 'index', 'internal']);
+const FILE_ROWS = new Set(['error-codes', 'errors', 'defaults', 'events', 'index', 'internal']);
 
 /** How a row is written in a message: src/codec, src/errors.ts, workers/. */
 export function rowPath(row) {

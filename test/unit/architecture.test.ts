@@ -204,7 +204,8 @@ describe('architecture', () => {
       expect(layers.checkImport('src/codec/envelope.ts', '../errors.js')).to.equal(undefined);
       expect(layers.checkImport('src/codec/envelope.ts', '../ring/ring.js')).to.equal("src/codec may import only errors, defaults; see ARCHITECTURE.md ('../ring/ring.js' is src/ring)");
       expect(layers.checkImport('src/defaults.ts', 'node:os')).to.match(/^src\/defaults\.ts may import nothing at all/);
-      expect(layers.checkImport('src/errors.ts', './defaults.js')).to.match(/^src\/errors\.ts may import nothing of the project/);
+      expect(layers.checkImport('src/error-codes.ts', './defaults.js')).to.match(/^src\/error-codes\.ts may import nothing of the project/);
+      expect(layers.checkImport('src/errors.ts', './error-codes.js')).to.equal(undefined);
       expect(layers.checkImport('src/resilience/retry.ts', '../bus/trie.js')).to.match(/^src\/resilience may import only \.\.\/errors\.js of the project \(it must load in a worker/);
       expect(layers.ruleFor('index')).to.equal('src/index.ts may import anything of src/ but src/cli (never workers/); see ARCHITECTURE.md');
     });
