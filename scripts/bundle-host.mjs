@@ -9,7 +9,10 @@
 // an actor module itself imports through `ringmaster/actor` (define.js and
 // errors.js). The host and the user's code then share one copy of each, so
 // `err instanceof AskTimeoutError` and the defineActor brand mean the same on
-// both sides. pino is not bundled either: the host loads it with require on
+// both sides. Tracing stays outside too: src/trace/tracing.js (and the
+// OpenTelemetry packages it imports) is loaded with import() only when the
+// system has `tracing` on, and it installs the sender's trace source in
+// src/codec/trace-hook.js, which the bundle and it must share. pino is not bundled either: the host loads it with require on
 // the first line logged (src/log/logger.ts). Nor is the NATS client of the
 // jetstream journal backend (@nats-io/*): src/persistence/jetstream-connection.ts
 // loads it with import() when a persistent actor opens a journal there, so a
@@ -23,7 +26,7 @@ import path from 'node:path';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const outDir = path.join(dist, 'workers');
-const SHARED = ['src/errors.js', 'src/actor/define.js'];
+const SHARED = ['src/errors.js', 'src/actor/define.js', 'src/codec/trace-hook.js', 'src/trace/tracing.js'];
 const shared = new Set(SHARED.map((f) => path.join(dist, f)));
 
 const result = await build({
@@ -36,7 +39,7 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
-  external: ['@nats-io/*'],
+  external: ['@nats-io/*', '@opentelemetry/*'], // OpenTelemetry: one copy per thread, shared with a tracing.setup module's SDK
   plugins: [
     {
       name: 'shared-with-actor-modules',

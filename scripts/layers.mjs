@@ -34,21 +34,22 @@ export const LAYERS = {
   log: ['errors', 'defaults'],
   liveness: ['events', 'errors', 'defaults'],
   resilience: ['errors'],
+  trace: ['codec', 'errors'], // OpenTelemetry: the trace context a send carries, the span of a handled message
   // one thread's machinery
   transport: ['ring', 'codec', 'errors', 'defaults'],
   actor: ['transport', 'codec', 'ring', 'bus', 'errors', 'defaults'],
   persistence: ['errors', 'defaults'], // journals and snapshot stores (SQLite), opened by a persistent actor's own thread
-  host: ['actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'persistence', 'errors', 'defaults'],
+  host: ['trace', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'persistence', 'errors', 'defaults'],
   // the main thread's machinery
   supervisor: ['bus', 'resilience', 'errors', 'defaults'],
   health: ['liveness', 'errors', 'defaults'],
   // the main thread's side of one child actor: its record, the worker it runs in
-  cell: ['actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'events', 'errors', 'defaults'],
-  pool: ['cell', 'actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'events', 'errors', 'defaults'],
-  workers: ['host', 'actor', 'codec', 'pool', 'errors', 'defaults'], // pool: the pool worker reads the pool's protocol file
+  cell: ['trace', 'actor', 'transport', 'codec', 'ring', 'bus', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'events', 'errors', 'defaults'],
+  pool: ['trace', 'cell', 'actor', 'transport', 'codec', 'ring', 'liveness', 'supervisor', 'log', 'events', 'errors', 'defaults'],
+  workers: ['trace', 'host', 'actor', 'codec', 'pool', 'errors', 'defaults'], // pool: the pool worker reads the pool's protocol file
   // this system as one node of a cluster on NATS (main thread): membership, proxies of remote actors, the path between nodes
   cluster: ['actor', 'transport', 'codec', 'persistence', 'events', 'errors', 'defaults'],
-  system: ['cluster', 'cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
+  system: ['trace', 'cluster', 'cell', 'pool', 'actor', 'transport', 'codec', 'ring', 'bus', 'log', 'liveness', 'host', 'persistence', 'supervisor', 'health', 'resilience', 'events', 'errors', 'defaults'],
   // around the system
   alerts: ['system', 'resilience', 'events', 'errors', 'defaults'], // alert rules over a running system, their evaluation and notifiers (main thread)
   metrics: ['system', 'cell', 'resilience', 'liveness', 'events', 'errors', 'defaults'],

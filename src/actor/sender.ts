@@ -7,6 +7,12 @@ import { writeEnvelope, writeFrame } from '../transport/frames.js';
 import type { Outbox } from '../transport/outbox.js';
 import { countedLane, laneKey, laneOf, type Lane } from '../transport/protocol.js';
 import { replaceFailedReply } from './reply.js';
+import { traceContext } from '../codec/trace-hook.js';
+
+/** Tracing is on: a message (not an answer) carries the sender's active trace context, if any. */
+function stampTrace(env: Envelope, source: () => string | undefined): void {
+  if (env.trace === undefined && env.kind !== 'reply' && env.kind !== 'error') env.trace = source();
+}
 
 export interface OutboxSource {
   outboxIfReady(to: string, lane: Lane): Outbox | undefined;
@@ -63,6 +69,7 @@ export class Sender {
    * a full mailbox whose policy is `fail`.
    */
   send(env: Envelope, lane: Lane = laneOf(env.priority)): void {
+    if (traceContext !== null) stampTrace(env, traceContext);
     // No string is built and no map consulted on the fast path (nothing queued).
     const key = this.#queues.size === 0 ? '' : laneKey(lane, env.to);
     const q = key === '' ? undefined : this.#queues.get(key);
@@ -81,6 +88,7 @@ export class Sender {
    * that makes it unsendable throws, as from `send`.
    */
   sendToEach(env: Envelope, targets: Iterable<string>, lane: Lane = laneOf(env.priority)): void {
+    if (traceContext !== null) stampTrace(env, traceContext);
     const codec = this.#codec;
     const size = codec.encode(env);
     // An owned copy (nothing else may pack meanwhile), rounded up to whole words for the copies into each ring.

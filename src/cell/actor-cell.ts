@@ -100,6 +100,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       heartbeatMs: rec.spec.heartbeat?.intervalMs ?? 0,
       logLevel: rec.spec.logLevel ?? svc.logLevel,
       logPretty: svc.logPretty,
+      tracing: svc.tracing,
       maxMessageBytes: svc.maxMessageBytes,
       spin: svc.spin,
       sendTimeoutMs: svc.sendTimeoutMs,

@@ -2,6 +2,7 @@ import type { ActorHealth } from '../actor/define.js';
 import type { WireError } from '../actor/wire-error.js';
 import type { Subscription } from '../bus/registry.js';
 import type { Codec, Envelope } from '../codec/envelope.js';
+import type { TracingBoot } from '../trace/tracing.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
 import type { HostBoot, MainToHost } from '../host/protocol.js';
@@ -73,6 +74,8 @@ export interface CellServices {
   watchdog: Watchdog;
   logLevel: string;
   logPretty: boolean;
+  /** Tracing in each worker (null = off). */
+  tracing: TracingBoot | null;
   maxMessageBytes: number;
   /** How the actors' receivers spin, and the process's spin budget they share. */
   spin: HostBoot['spin'];

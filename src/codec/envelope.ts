@@ -27,6 +27,12 @@ export interface Envelope<T = unknown> {
   payload: T;
   topic?: string | undefined;
   priority?: Priority | undefined;
+  /**
+   * W3C trace context of the sender's active span, `traceparent` then, when
+   * there is one, a newline and `tracestate`. Set only while tracing is on
+   * (trace/): without it, a frame has no trace field at all.
+   */
+  trace?: string | undefined;
 }
 
 
@@ -42,6 +48,8 @@ const NORMAL = PRIORITY_CODE.normal;
 // payload is the header, written and read by hand (codec/header.ts); msgpackr
 // packs and unpacks the payload.
 // `to` is not on the wire: a ring leads to one inbox, whose reader fills it in.
+// With a trace context: [head, from, id, topic | nil, trace, payload], packed
+// whole by msgpackr (a traced send is not the hot path the hand-written header is for).
 // head = kind | priority << 3 | RECORDS: one positive fixint byte, right after the
 // array's own byte, so the decoder knows which unpacker to use before it unpacks.
 const F_HEAD = 0;
@@ -54,6 +62,7 @@ const RECORDS = 0x20;
 /** fixarray of 4 and of 5 elements. */
 const ARRAY_4 = 0x94;
 const ARRAY_5 = 0x95;
+const ARRAY_6 = 0x96;
 
 export interface CodecOptions {
   /** Largest encoded message accepted at send, in bytes. Default DEFAULT_MAX_MESSAGE_BYTES. */
@@ -111,7 +120,7 @@ export class Codec {
     if (priority === undefined) throw new EncodeError(`envelope to '${env.to}': unknown priority '${String(env.priority)}'`);
     const head = kind | (priority << PRIORITY_SHIFT) | (records ? RECORDS : 0);
     const packr = records ? records.packr : this.#packr;
-    const header = this.#writer.size(env.from, env.id, env.topic);
+    const header = env.trace === undefined ? this.#writer.size(env.from, env.id, env.topic) : -1;
     let out: Buffer & { start?: number; end?: number };
     try {
       // REUSE_BUFFER_MODE returns the scratch buffer itself with start/end
@@ -181,6 +190,7 @@ export class Codec {
     } catch (err) {
       throw new DecodeError(`frame of ${length} bytes is not valid msgpack: ${(err as Error).message}`, { cause: err });
     }
+    if (h.trace !== undefined) return { kind, priority, from: h.from, to, id: h.id, payload: a, topic: h.topic, trace: h.trace };
     return { kind, priority, from: h.from, to, id: h.id, payload: a, topic: h.topic };
   }
 
@@ -206,7 +216,7 @@ export class Codec {
     if ((head & RECORDS) === 0 || !records) return { header, raw: copy };
     try {
       const payload: unknown = records.lenient().unpack(copy, { start: h.end, end: length });
-      const env = { kind, from: h.from, to: '', id: h.id, topic: h.topic, payload };
+      const env = { kind, from: h.from, to: '', id: h.id, topic: h.topic, trace: h.trace, payload };
       return { header, raw: Uint8Array.prototype.slice.call(this.#packr.pack(this.#array(head & ~RECORDS, env))) };
     } catch {
       return { header, raw: copy }; // keep the bytes as they came
@@ -221,7 +231,11 @@ export class Codec {
     a[F_HEAD] = head;
     a[F_FROM] = env.from;
     a[F_ID] = env.id;
-    if (env.topic === undefined) a[3] = env.payload;
+    if (env.trace !== undefined) {
+      a[3] = env.topic ?? null;
+      a[4] = env.trace;
+      a[5] = env.payload;
+    } else if (env.topic === undefined) a[3] = env.payload;
     else {
       a[3] = env.topic;
       a[4] = env.payload;
@@ -233,8 +247,8 @@ export class Codec {
   #head(bytes: Uint8Array, offset: number, length: number): number {
     const arr = length >= 2 ? bytes[offset]! : 0;
     const head = length >= 2 ? bytes[offset + 1]! : 0xff;
-    if ((arr !== ARRAY_4 && arr !== ARRAY_5) || head >= 0x40) {
-      throw new DecodeError(`frame of ${length} bytes is not an envelope (expected an array of 4 or 5 fields, the first a small integer)`);
+    if ((arr !== ARRAY_4 && arr !== ARRAY_5 && arr !== ARRAY_6) || head >= 0x40) {
+      throw new DecodeError(`frame of ${length} bytes is not an envelope (expected an array of 4 to 6 fields, the first a small integer)`);
     }
     return head;
   }

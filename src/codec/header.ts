@@ -14,6 +14,8 @@ import { DecodeError } from '../errors.js';
 /** Longest header written by hand (msgpackr reserves at most 255 bytes before what it packs). */
 export const MAX_HEADER_BYTES = 255;
 const EMPTY = new Uint8Array(0);
+/** msgpack nil: the topic of a traced frame that has none. */
+const NIL = 0xc0;
 
 /** The UTF-8 bytes of the last string given, kept while the same string comes back. */
 class Utf8Memo {
@@ -120,21 +122,32 @@ export class HeaderReader {
   from = '';
   id = 0;
   topic: string | undefined = undefined;
+  /** The trace context (a frame of 6 fields), else undefined. */
+  trace: string | undefined = undefined;
   /** Where the payload starts. */
   end = 0;
   readonly #topics = new StringMemo();
+  readonly #traces = new StringMemo();
 
   /** Read the header at `src[at..limit)`, whose array and head bytes were checked; `from` is read through `fromMemo`. */
   read(src: Uint8Array, at: number, limit: number, fromMemo: StringMemo): void {
-    const hasTopic = src[at] === 0x95;
+    const hasTrace = src[at] === 0x96;
+    const hasTopic = src[at] !== 0x94; // a traced frame (6 fields) has a topic or nil in its place
     let p = at + 2;
     p = this.#str(src, p, limit, fromMemo, 'from');
     this.from = this.#s;
     p = this.#int(src, p, limit);
-    if (hasTopic) {
+    if (hasTrace && src[p] === NIL) {
+      p += 1;
+      this.topic = undefined;
+    } else if (hasTopic) {
       p = this.#str(src, p, limit, this.#topics, 'topic');
       this.topic = this.#s;
     } else this.topic = undefined;
+    if (hasTrace) {
+      p = this.#str(src, p, limit, this.#traces, 'trace');
+      this.trace = this.#s;
+    } else this.trace = undefined;
     if (p >= limit) throw new DecodeError(`frame of ${limit - at} bytes ends inside its header`);
     this.end = p;
   }

@@ -20,6 +20,7 @@ import { makeContext } from './context.js';
 import { onControl, type Controlled } from './control.js';
 import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
+import type { MessageTracer } from '../trace/tracing.js';
 
 /** Longest a parked host sleeps before re-checking: senders and control messages wake it, the heartbeat timer keeps liveness. */
 const PARK_MS = 30_000;
@@ -58,6 +59,15 @@ export class Host {
   #stop: { drain: boolean; reason: string } | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   readonly #onReply = (env: Envelope): void => this.#out.settle(env);
+  /** The span of each handled message; null while tracing is off (one comparison a message). */
+  #tracer: MessageTracer | null = null;
+  /** The user's handler for `env`: one function for the host's life, so a traced message passes it on without a closure. */
+  readonly #invoke = (env: Envelope): unknown => {
+    const def = this.#def!;
+    if (env.kind === 'call') return this.#call(env);
+    if (env.topic !== undefined && def.onTopic) return def.onTopic(this.#state, env.payload as never, this.#ctx as ActorContext & { topic: string });
+    return def.receive(this.#state, env.payload, this.#ctx);
+  };
 
   constructor(boot: HostBoot, port: ControlPort) {
     this.#boot = boot;
@@ -66,7 +76,8 @@ export class Host {
     this.#bus = replicaOf(boot.subscriptions ?? []);
     this.#live = new Liveness(boot.liveness);
     this.#rec = boot.recorder ? new RecorderWriter(boot.recorder, boot.incarnation) : null;
-    this.#log = lazyLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation } });
+    const mixin = boot.tracing ? () => this.#tracer?.logFields() ?? {} : undefined;
+    this.#log = lazyLogger({ level: boot.logLevel, pretty: boot.logPretty, base: { system: boot.system, actor: boot.id, incarnation: boot.incarnation }, mixin });
     const codec = new Codec({ maxMessageBytes: boot.maxMessageBytes });
     this.#endpoint = new Endpoint(port, boot.inbox, {
       codec,
@@ -102,6 +113,7 @@ export class Host {
     const b = this.#boot;
     this.#heartbeat = startHeartbeat(this.#live, b.heartbeatMs);
     process.on('unhandledRejection', (reason) => this.#fatal('unhandled-rejection', reason));
+    if (b.tracing) this.#tracer = await (await import('../trace/tracing.js')).startTracing(b.tracing, { actor: b.id, incarnation: b.incarnation });
     const def = await loadActor(b);
     if (def instanceof ModuleLoadError) {
       this.#fatal('module', def);
@@ -126,9 +138,7 @@ export class Host {
           if (!this.#dead) this.#out.answer(cur, value);
         });
       },
-      stop: (reason) => {
-        this.#stop ??= { drain: false, reason };
-      },
+      stop: (reason) => void (this.#stop ??= { drain: false, reason }),
       post: (m) => this.#post(m),
       persist: (events) => (this.#persister ? this.#persister.persist(events) : Promise.reject(notPersistent(b.id, def.persistence !== undefined))),
       snapshot: () => (this.#persister ? this.#persister.snapshot() : Promise.reject(notPersistent(b.id, def.persistence !== undefined))),
@@ -227,13 +237,7 @@ export class Host {
     this.#replied = false;
     let result: unknown;
     try {
-      const def = this.#def!;
-      result =
-        env.kind === 'call'
-          ? this.#call(env)
-          : env.topic !== undefined && def.onTopic
-            ? def.onTopic(this.#state, env.payload as never, this.#ctx as ActorContext & { topic: string })
-            : def.receive(this.#state, env.payload, this.#ctx);
+      result = this.#tracer === null ? this.#invoke(env) : this.#tracer.run(env, this.#invoke);
     } catch (err) {
       this.#fatal('exception', err);
       return undefined;
@@ -312,9 +316,7 @@ export class Host {
       log: this.#log,
       bus: this.#bus,
       asks: this.#out.asks,
-      setConfig: (config) => {
-        this.#config = config;
-      },
+      setConfig: (config) => void (this.#config = config),
       requestStop: (drain) => {
         this.#stop ??= { drain, reason: 'shutdown' };
         this.#endpoint.inbox.doorbell.wake();

@@ -9,6 +9,7 @@ import type { EnvelopeKind } from '../codec/envelope.js';
 import type { CrashCause } from '../errors.js';
 import type { Subscription, SubscriptionChange } from '../bus/registry.js';
 import type { InboxDescriptor, TransportToMain, TransportToWorker } from '../transport/protocol.js';
+import type { TracingBoot } from '../trace/tracing.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
 
 /** The worker's `workerData`: everything one incarnation needs to boot. */
@@ -27,6 +28,8 @@ export interface HostBoot {
   heartbeatMs: number;
   logLevel: string;
   logPretty: boolean;
+  /** Tracing on in this worker (src/trace/), with the module that registers its SDK; absent or null = off. */
+  tracing?: TracingBoot | null;
   maxMessageBytes: number;
   /** How the receiver spins before it parks; `budget` is the process's SpinBudget buffer (null = no limit). */
   spin: { micros: number; adaptive: boolean; budget: SharedArrayBuffer | null };

@@ -11,6 +11,8 @@ export interface LogOptions {
   pretty: boolean;
   /** Fields on every line (system, actor, incarnation). */
   base: Record<string, unknown>;
+  /** Fields computed for each line (a traced actor's trace_id and span_id). */
+  mixin?: (() => Record<string, unknown>) | undefined;
 }
 
 /**
@@ -22,9 +24,10 @@ export interface LogOptions {
  */
 export function createLogger(o: LogOptions): Logger {
   const { pino } = require('pino') as typeof import('pino');
-  if (!o.pretty) return pino({ level: o.level, base: o.base }, pino.destination({ dest: 1, sync: true }));
+  const opts = o.mixin ? { level: o.level, base: o.base, mixin: o.mixin } : { level: o.level, base: o.base };
+  if (!o.pretty) return pino(opts, pino.destination({ dest: 1, sync: true }));
   const { PinoPretty } = require('pino-pretty') as typeof import('pino-pretty');
-  return pino({ level: o.level, base: o.base }, PinoPretty({ sync: true, destination: 1, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' }));
+  return pino(opts, PinoPretty({ sync: true, destination: 1, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' }));
 }
 
 /**

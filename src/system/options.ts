@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import {
   DEFAULT_ASK_TIMEOUT_MS,
@@ -25,6 +25,7 @@ import {
   type LogLevel,
 } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
+import type { TracingBoot } from '../trace/tracing.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
 import type { ConfigFor } from '../actor/protocol.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
@@ -241,6 +242,8 @@ export const systemOptionsSchema = z.object({
   persistence: persistenceSchema.optional(),
   /** This system as one node of a cluster on NATS: `{ node, servers, heartbeatMs?, misses?, … }` (docs/cluster.md). */
   cluster: clusterSchema.optional(),
+  /** A span per handled message, trace context in every envelope (docs/observability.md#tracing): true, or `{ setup }`, a module each worker imports first. */
+  tracing: z.union([z.boolean(), z.object({ setup: z.string().min(1).optional() }).strict()]).optional(),
   ...systemTuningSchema.partial().shape,
 });
 
@@ -268,6 +271,8 @@ export interface ResolvedSystemOptions extends SystemTuning {
   persistence: { backend: 'sqlite' | 'jetstream'; path: string; synchronous: 'normal' | 'full'; deadLetters: boolean; jetstream: JetStreamConfig | null };
   /** null: not a cluster node. */
   cluster: ClusterConfig | null;
+  /** null: tracing off; else what each worker boots it with (`setup` as a file: URL). */
+  tracing: TracingBoot | null;
 }
 
 function pathOf(path: readonly PropertyKey[]): string {
@@ -320,6 +325,7 @@ export function resolveSystemOptions(options: Omit<SystemOptions, 'tree'>): Reso
       jetstream: o.persistence?.jetstream ? resolveJetStream(o.persistence.jetstream) : null,
     },
     cluster: o.cluster ? resolveCluster(o.cluster) : null,
+    tracing: !o.tracing ? null : { setup: o.tracing === true || o.tracing.setup === undefined ? null : pathToFileURL(resolve(baseDir, o.tracing.setup)).href },
     sendTimeoutMs: o.sendTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.sendTimeoutMs,
     askTimeoutMs: o.askTimeoutMs ?? SYSTEM_TUNING_DEFAULTS.askTimeoutMs,
     senderSlots: o.senderSlots ?? SYSTEM_TUNING_DEFAULTS.senderSlots,

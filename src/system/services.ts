@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CellServices } from '../cell/contract.js';
 import type { HostBoot } from '../host/protocol.js';
+import type { TracingBoot } from '../trace/tracing.js';
 import type { Codec } from '../codec/envelope.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
@@ -21,7 +22,7 @@ export interface ServiceParts {
   topics: Topics;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
-  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: number; persistence: HostBoot['persistence'] };
+  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: number; persistence: HostBoot['persistence']; tracing: TracingBoot | null };
 }
 
 /**

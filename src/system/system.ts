@@ -5,6 +5,7 @@ import type { Subscription } from '../bus/registry.js';
 import { ActorCell } from '../cell/actor-cell.js';
 import type { CellFactory, ChildCell } from '../cell/contract.js';
 import { Codec } from '../codec/envelope.js';
+import { enableTracing } from '../trace/tracing.js';
 import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import type { AlertEventInput, ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
 import { Watchdog } from '../health/watchdog.js';
@@ -32,7 +33,6 @@ import { joinCluster, type ClusterNode, type NodeInfo } from './cluster-link.js'
 import { Topics, type TopicHandler } from './topics.js';
 
 export { SYSTEM_ID, type SystemOptions, type ActorStatus };
-
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** A child with `pool` runs on a piscina pool; any other in a worker of its own. */
@@ -68,6 +68,7 @@ export class ActorSystem {
 
   private constructor(options: SystemOptions, factory: CellFactory) {
     this.#opts = resolveSystemOptions(options);
+    if (this.#opts.tracing) enableTracing(); // this thread's sends carry the active span's context too
     this.name = this.#opts.name;
     this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     const codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });

@@ -12,15 +12,20 @@ describe('the bundled actor host (scripts/bundle-host.mjs)', () => {
     expect(file.endsWith('/dist/workers/actor-host.bundle.js'), file).to.equal(true);
   });
 
-  it('imports from dist/src only the modules an actor module shares with it (define.js and errors.js)', () => {
+  it('imports from dist/src only the modules an actor module shares with it (define.js and errors.js) and the trace hook it shares with tracing', () => {
     const local = [...new Set(imports.filter((s) => s.startsWith('.')))].sort();
-    expect(local).to.deep.equal(['./../src/actor/define.js', './../src/errors.js']);
+    expect(local).to.deep.equal(['./../src/actor/define.js', './../src/codec/trace-hook.js', './../src/errors.js']);
   });
 
   it('holds msgpackr and comlink (no package is imported at boot), and leaves pino to the first line logged', () => {
     const packages = [...new Set(imports.filter((s) => !s.startsWith('.') && !s.startsWith('node:')))];
     expect(packages).to.deep.equal([]);
     expect(code).to.match(/\brequire\d*\("pino"\)/);
+  });
+
+  it('leaves tracing out: a worker of a traced system loads it with import() at boot', () => {
+    expect(code).to.include('import("./../src/trace/tracing.js")');
+    expect(code).to.not.include('@opentelemetry');
   });
 
   it('leaves the NATS client out: a journal on JetStream loads it with import() when it opens', () => {

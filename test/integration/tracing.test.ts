@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { context, trace, SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Codec } from '../../src/codec/envelope.js';
+import { currentTrace, disableTracing, ensureContextManager } from '../../src/trace/tracing.js';
+import type { SpanLine } from '../fixtures/tracing/setup.js';
+import { actors, Systems, until } from './system-helpers.js';
+
+const SETUP = new URL('../fixtures/tracing/setup.js', import.meta.url).pathname;
+const INDEX = new URL('../../src/index.js', import.meta.url).href;
+
+function spansIn(file: string): SpanLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpanLine);
+}
+
+describe('tracing: one trace across threads (real workers, an in-memory exporter)', function () {
+  this.timeout(60_000);
+  const systems = new Systems();
+  let dir: string;
+  let exporter: InMemorySpanExporter;
+  let provider: BasicTracerProvider;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ringmaster-tracing-'));
+    process.env.RINGMASTER_TEST_SPANS = join(dir, 'spans.jsonl');
+    exporter = new InMemorySpanExporter();
+    provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    ensureContextManager();
+  });
+
+  afterEach(async () => {
+    await systems.stopAll();
+    disableTracing();
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+    delete process.env.RINGMASTER_TEST_SPANS;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('links main → actor → actor as parent and child, each span named by actor and kind with its attributes', async () => {
+    const { system } = await systems.start(
+      { id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: actors('echo') }, { id: 'b', module: actors('echo') }] },
+      { tracing: { setup: SETUP } },
+    );
+    const tracer = trace.getTracer('test');
+    const answer = await tracer.startActiveSpan('main', async (span) => {
+      try {
+        return await system.ref('a').ask({ op: 'ask', to: 'b', msg: { op: 'echo', value: 7 } });
+      } finally {
+        span.end();
+      }
+    });
+    expect(answer).to.deep.equal({ ok: 7 });
+    const main = exporter.getFinishedSpans().find((s) => s.name === 'main')!;
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const spans = await until(() => {
+      const s = spansIn(file);
+      return s.some((x) => x.name === 'a ask') && s.some((x) => x.name === 'b ask') && s;
+    }, 'the spans of both actors');
+    const a = spans.find((s) => s.name === 'a ask')!;
+    const b = spans.find((s) => s.name === 'b ask')!;
+    expect(a.traceId).to.equal(main.spanContext().traceId);
+    expect(b.traceId).to.equal(main.spanContext().traceId);
+    expect(a.parent).to.equal(main.spanContext().spanId);
+    expect(b.parent).to.equal(a.spanId);
+    expect(a.attributes).to.deep.include({ 'ringmaster.actor': 'a', 'ringmaster.incarnation': 1, 'ringmaster.message.kind': 'ask', 'ringmaster.message.from': '$system' });
+    expect(b.attributes).to.deep.include({ 'ringmaster.actor': 'b', 'ringmaster.message.from': 'a' });
+    expect(a.attributes['ringmaster.handler_ms']).to.be.a('number');
+    expect(a.status).to.equal(SpanStatusCode.UNSET);
+  });
+
+  it('marks the span of a handler that throws (the actor crashes) with error status', async () => {
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] }, { tracing: { setup: SETUP } });
+    const tracer = trace.getTracer('test');
+    tracer.startActiveSpan('main', (span) => {
+      system.ref('c').tell({ op: 'throw', message: 'traced boom' });
+      span.end();
+    });
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const crashed = await until(() => spansIn(file).find((s) => s.name === 'c tell'), 'the span of the crashing tell');
+    expect(crashed.status).to.equal(SpanStatusCode.ERROR);
+    expect(crashed.parent).to.equal(exporter.getFinishedSpans().find((s) => s.name === 'main')!.spanContext().spanId);
+  });
+
+  it('puts no trace field on the wire without an active span, and one with', () => {
+    const codec = new Codec();
+    const plain = codec.encodeToBytes({ kind: 'tell', from: 'x', to: 'y', id: 0, payload: { n: 1 } });
+    expect(plain[0]).to.equal(0x94); // [head, from, id, payload]: no trace field
+    expect(codec.decode(plain, 0, plain.length, 'y')).to.not.have.property('trace');
+    expect(currentTrace()).to.equal(undefined);
+    const traced = trace.getTracer('test').startActiveSpan('main', (span) => {
+      const field = currentTrace();
+      span.end();
+      return { field, id: span.spanContext() };
+    });
+    expect(traced.field).to.equal(`00-${traced.id.traceId}-${traced.id.spanId}-01`);
+    const bytes = codec.encodeToBytes({ kind: 'tell', from: 'x', to: 'y', id: 0, payload: { n: 1 }, trace: traced.field });
+    expect(bytes[0]).to.equal(0x96);
+    expect(codec.decode(bytes, 0, bytes.length, 'y')).to.deep.include({ trace: traced.field, payload: { n: 1 }, topic: undefined });
+  });
+});
+
+describe('tracing: log lines inside a handler carry the span (real workers, real stdout)', function () {
+  this.timeout(60_000);
+
+  it('adds trace_id and span_id to what ctx.log writes while a traced message is handled', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringmaster-tracing-'));
+    try {
+      const script = `
+        import { trace } from '@opentelemetry/api';
+        import ${JSON.stringify(SETUP)};
+        import { ActorSystem } from ${JSON.stringify(INDEX)};
+        import { ensureContextManager } from ${JSON.stringify(new URL('../../src/trace/tracing.js', import.meta.url).href)};
+        ensureContextManager();
+        const system = await ActorSystem.start({ name: 'traced-logs', log: { level: 'info', pretty: false }, tracing: { setup: ${JSON.stringify(SETUP)} },
+          tree: { id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: ${JSON.stringify(actors('echo'))} }] } });
+        await trace.getTracer('test').startActiveSpan('main', async (span) => {
+          await system.ref('a').ask({ op: 'log', mark: 'traced' });
+          console.log(JSON.stringify({ main: span.spanContext().traceId }));
+          span.end();
+        });
+        await system.stop();
+      `;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 50_000,
+        cwd: new URL('../../..', import.meta.url).pathname,
+        env: { ...process.env, RINGMASTER_TEST_SPANS: join(dir, 'spans.jsonl') },
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      const lines = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const line = lines.find((l) => l.mark === 'traced')!;
+      const main = lines.find((l) => typeof l.main === 'string')!.main;
+      const span = spansIn(join(dir, 'spans.jsonl')).find((s) => s.name === 'a ask')!;
+      expect(line).to.include({ trace_id: main, span_id: span.spanId });
+      expect(lines.filter((l) => l.actor === 'a' && l.mark === undefined && 'trace_id' in l)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
