@@ -19,7 +19,7 @@ import { pct, round2 } from './lib/stats.js';
 import { comlinkClient, piscinaClient, portLinks, ringLinks } from './lib/transports.js';
 
 /** Compiled to dist/bench/; results belong in the source tree's bench/results/. */
-const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results/transport.json');
+const RESULTS = resolve(dirname(fileURLToPath(import.meta.url)), `../../bench/results/${process.env.TRANSPORT_TRACING === '1' ? 'transport-tracing' : 'transport'}.json`);
 const CPUS = availableParallelism();
 /** Share of the machine other processes may take before a run is flagged: a spinning pair needs both cores. */
 const NOISY_PCT = 5;

@@ -37,6 +37,8 @@ const PARK_TIMEOUT_MS = 1000;
 const data = workerData as RingPeerData;
 const port = parentPort!;
 const report = (m: PeerReport): void => port.postMessage(m);
+/** TRANSPORT_TRACING=1: every tick carries a trace context and every received one gets a span (bench/lib/tracing.ts). */
+const traced = process.env.TRANSPORT_TRACING === '1' ? (await import('../lib/tracing.js')).benchTracing(data.role) : null;
 
 function makeOutbox(): { send: (payload: unknown, kind?: Envelope['kind']) => void } {
   const out = new Outbox({ to: 'peer', lane: 'normal', slot: 0, ring: data.outRing!, doorbell: data.outDoorbell! });
@@ -45,6 +47,7 @@ function makeOutbox(): { send: (payload: unknown, kind?: Envelope['kind']) => vo
     send(payload, kind = 'tell') {
       env.kind = kind;
       env.payload = payload;
+      if (traced !== null) env.trace = traced.stamp();
       for (;;) {
         const r = out.trySend(env);
         if (r === 'written') return;
@@ -112,9 +115,10 @@ function runReceiver(): void {
     const t = env.payload as Tick;
     log.add(t.seq, t.ts);
   };
+  const handle = traced === null ? onEnvelope : traced.handler(onEnvelope);
   while (running) {
     inbox.waitForWork(PARK_TIMEOUT_MS);
-    inbox.drain(1024, onEnvelope);
+    inbox.drain(1024, handle);
   }
   port.close();
 }
@@ -126,6 +130,7 @@ function runPing(): void {
   const onEnvelope = (env: Envelope): void => {
     echoed = (env.payload as Tick).seq;
   };
+  const handle = traced === null ? onEnvelope : traced.handler(onEnvelope);
   port.on('message', (cmd: SenderCommand) => {
     if (cmd.type === 'exit') {
       out.send(EXIT);
@@ -139,7 +144,7 @@ function runPing(): void {
       out.send(tick(i, t));
       while (echoed !== i) {
         inbox.waitForWork(PARK_TIMEOUT_MS);
-        inbox.drain(16, onEnvelope);
+        inbox.drain(16, handle);
       }
       const rtt = now() - t;
       if (i >= cmd.warm) samplesUs[i - cmd.warm] = rtt * 1000;
@@ -156,25 +161,31 @@ function runPong(): void {
     if (typeof env.payload === 'string') running = env.payload !== EXIT;
     else out.send(env.payload);
   };
+  const handle = traced === null ? onEnvelope : traced.handler(onEnvelope);
   while (running) {
     inbox.waitForWork(PARK_TIMEOUT_MS);
-    inbox.drain(16, onEnvelope);
+    inbox.drain(16, handle);
   }
   port.close();
 }
 
 report({ type: 'ready', role: data.role, clockOffsetMs: clockOffsetMs(), tid: threadId() });
-switch (data.role) {
-  case 'tx':
-    runSender();
-    break;
-  case 'rx':
-    runReceiver();
-    break;
-  case 'ping':
-    runPing();
-    break;
-  case 'pong':
-    runPong();
-    break;
+function run(): void {
+  switch (data.role) {
+    case 'tx':
+      runSender();
+      break;
+    case 'rx':
+      runReceiver();
+      break;
+    case 'ping':
+      runPing();
+      break;
+    case 'pong':
+      runPong();
+      break;
+  }
 }
+
+if (traced === null) run();
+else traced.active(run);

@@ -10,6 +10,7 @@ import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js'
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import { undecodableError } from '../transport/decoding.js';
 import { Inbox } from '../transport/inbox.js';
+import { MessageTracer } from '../trace/tracing.js';
 import { POOL_WORKER_PROBE, taskFailure, taskOutput, type PoolWorkerData, type TaskResult } from './protocol.js';
 
 /** Longest the pool's reader sleeps between checks when no sender rings, ms. */
@@ -45,6 +46,8 @@ interface Generation {
  */
 export class PoolCell extends CellBase implements ChildCell {
   readonly #svc: CellServices;
+  /** The span of each task; null while tracing is off. */
+  readonly #tracer: MessageTracer | null;
   #gen: Generation | null = null;
   #stopping: Promise<void> | null = null;
   #failed = 0;
@@ -53,6 +56,7 @@ export class PoolCell extends CellBase implements ChildCell {
   constructor(spec: ResolvedChildSpec, parent: string, moduleUrl: string, svc: CellServices) {
     super(spec, parent, moduleUrl, svc);
     this.#svc = svc;
+    this.#tracer = svc.tracing ? new MessageTracer({ actor: this.id, incarnation: 0 }) : null;
   }
 
 
@@ -254,7 +258,10 @@ export class PoolCell extends CellBase implements ChildCell {
     Atomics.add(this.record.liveness.i32, MSGS_STARTED, 1);
     gen.inPool++;
     const started = performance.now();
-    void (gen.pool.run(env.payload) as Promise<TaskResult>).then(
+    const t = this.#tracer;
+    // Traced: a span on this thread from the task's start to its result (the pool's worker threads have no SDK of ours).
+    const task = t === null ? (gen.pool.run(env.payload) as Promise<TaskResult>) : t.run(env, (e) => gen.pool.run(e.payload) as Promise<TaskResult>, gen.n, (r: TaskResult) => taskFailure(r));
+    void task.then(
       (r) => this.#done(gen, env, started, r),
       (err: Error) => this.#lost(gen, env, err),
     );

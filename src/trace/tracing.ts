@@ -89,17 +89,19 @@ export class MessageTracer {
   }
 
   /**
-   * Run `fn(env)` inside the span of `env`. A throw or a rejection marks the span as an error and goes
+   * Run `fn(env)` inside the span of `env` (of `incarnation`, when the site's
+   * changes: a pool's generations). `failure` reads a handler's error out of
+   * a result that carries it as a value (a pool task's). A throw or a rejection marks the span as an error and goes
    * on to the caller as it was.
    */
-  run<R>(env: Envelope, fn: (env: Envelope) => R): R {
+  run<R>(env: Envelope, fn: (env: Envelope) => R, incarnation = this.#site.incarnation, failure?: (value: Awaited<R>) => unknown): R {
     const span = this.#tracer.startSpan(
       `${this.#site.actor} ${env.kind}`,
       {
         kind: env.kind === 'tell' ? SpanKind.CONSUMER : SpanKind.SERVER,
         attributes: {
           'ringmaster.actor': this.#site.actor,
-          'ringmaster.incarnation': this.#site.incarnation,
+          'ringmaster.incarnation': incarnation,
           'ringmaster.message.kind': env.kind,
           'ringmaster.message.from': env.from,
           ...(env.topic === undefined ? {} : { 'ringmaster.message.topic': env.topic }),
@@ -117,7 +119,7 @@ export class MessageTracer {
     }
     if (result instanceof Promise) {
       result.then(
-        () => end(span, started, undefined),
+        (v: Awaited<R>) => end(span, started, failure?.(v)),
         (err: unknown) => end(span, started, err),
       );
     } else end(span, started, undefined);

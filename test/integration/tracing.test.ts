@@ -44,20 +44,22 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('links main → actor → actor as parent and child, each span named by actor and kind with its attributes', async () => {
-    const { system } = await systems.start(
-      { id: 'root', strategy: 'one_for_one', children: [{ id: 'a', module: actors('echo') }, { id: 'b', module: actors('echo') }] },
-      { tracing: { setup: SETUP } },
-    );
+  it('links main → actor → actor → pool actor as parent and child, each span named by actor and kind with its attributes', async () => {
+    const children = [
+      { id: 'a', module: actors('echo') },
+      { id: 'b', module: actors('echo') },
+      { id: 'squares', pool: { module: new URL('../fixtures/pool/tasks.js', import.meta.url).pathname, minThreads: 1, maxThreads: 1 } },
+    ];
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children }, { tracing: { setup: SETUP } });
     const tracer = trace.getTracer('test');
     const answer = await tracer.startActiveSpan('main', async (span) => {
       try {
-        return await system.ref('a').ask({ op: 'ask', to: 'b', msg: { op: 'echo', value: 7 } });
+        return await system.ref('a').ask({ op: 'ask', to: 'b', msg: { op: 'ask', to: 'squares', msg: { op: 'square', n: 7 } } });
       } finally {
         span.end();
       }
     });
-    expect(answer).to.deep.equal({ ok: 7 });
+    expect(answer).to.deep.equal({ ok: { ok: 49 } });
     const main = exporter.getFinishedSpans().find((s) => s.name === 'main')!;
     const file = process.env.RINGMASTER_TEST_SPANS!;
     const spans = await until(() => {
@@ -74,6 +76,10 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(b.attributes).to.deep.include({ 'ringmaster.actor': 'b', 'ringmaster.message.from': 'a' });
     expect(a.attributes['ringmaster.handler_ms']).to.be.a('number');
     expect(a.status).to.equal(SpanStatusCode.UNSET);
+    const pool = exporter.getFinishedSpans().find((s) => s.name === 'squares ask')!;
+    expect(pool.spanContext().traceId).to.equal(main.spanContext().traceId);
+    expect(pool.parentSpanContext?.spanId).to.equal(b.spanId);
+    expect(pool.attributes).to.deep.include({ 'ringmaster.actor': 'squares', 'ringmaster.message.from': 'b' });
   });
 
   it('marks the span of a handler that throws (the actor crashes) with error status', async () => {
