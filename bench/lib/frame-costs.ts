@@ -190,7 +190,6 @@ async function hostStep(plan: FrameCostPlan, out: StepCost[]): Promise<void> {
     incarnation: 1,
     inbox: { id: 'risk', doorbell, rings: [{ slot: 0, ring, lane: 'normal' }] },
     liveness,
-    heartbeatMs: 0,
     logLevel: 'silent',
     logPretty: false,
     maxMessageBytes: 1024 * 1024,

@@ -10,7 +10,7 @@ import type { ExitInfo } from '../supervisor/child.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from './contract.js';
 import { ControlChannel } from './control.js';
-import { EluWindow } from './elu.js';
+import { EluWindow, loopProbe } from './elu.js';
 import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
 import { checkPoison, type PoisonMark } from './inbox-ops.js';
 import { CellBase } from './base.js';
@@ -97,7 +97,6 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       inbox: svc.wiring.switchboard.describe(this.id),
       liveness: rec.livenessBuffer,
       recorder: rec.recorderBuffer,
-      heartbeatMs: rec.spec.heartbeat?.intervalMs ?? 0,
       logLevel: rec.spec.logLevel ?? svc.logLevel,
       logPretty: svc.logPretty,
       tracing: svc.tracing,
@@ -146,7 +145,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       WriteLock.releaseFor(svc.persistence.lock, tid);
       this.#end(inc, { normal: false, cause: 'exit', reason: `worker exited with code ${code}` });
     });
-    svc.watchdog.watch(this, n);
+    svc.watchdog.watch(this, n, loopProbe(w, boot.inbox.doorbell));
     // The heartbeat cannot catch an `init` that awaits forever: the start itself has a deadline.
     const limit = rec.spec.initTimeoutMs;
     const timer = setTimeout(() => {

@@ -1,5 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { ELU_WINDOW_MS } from '../defaults.js';
+import type { LoopProbe } from '../health/watchdog.js';
+import { Doorbell } from '../ring/doorbell.js';
 
 type Elu = ReturnType<Worker['performance']['eventLoopUtilization']>;
 
@@ -38,4 +40,11 @@ export class EluWindow {
     }
     return Math.min(1, Math.max(0, this.#value));
   }
+}
+
+/** The watchdog's view of `worker`'s event loop: its idle time, and whether it is parked on `doorbell` (its inbox's). */
+export function loopProbe(worker: Worker, doorbell: SharedArrayBuffer): LoopProbe {
+  const elu = worker.performance.eventLoopUtilization; // a getter that binds a new function each time: take it once
+  const bell = new Doorbell(doorbell);
+  return { idleMs: () => elu().idle, parked: () => bell.parked };
 }

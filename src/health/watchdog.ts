@@ -1,5 +1,5 @@
 import type { CrashCause } from '../errors.js';
-import { F64_BUSY_SINCE, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../liveness/liveness.js';
+import { F64_BUSY_SINCE, F64_HEARTBEAT_AT, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../liveness/liveness.js';
 
 /** A booting worker gets at least this long before missed heartbeats count (module import, init), ms. */
 export const BOOT_GRACE_MS = 5000;
@@ -12,9 +12,18 @@ export interface Watched {
   stalled(incarnation: number, cause: CrashCause, reason: string): void;
 }
 
+/** How the watchdog sees an incarnation's event loop, without asking the worker anything. */
+export interface LoopProbe {
+  /** Its event-loop idle time so far, ms: the worker's own libuv figure, read from this thread (0 before its loop starts). */
+  idleMs(): number;
+  /** Parked on its doorbell, nothing rung since: most likely waiting for mail in its event loop. Reading it is far cheaper than idleMs. */
+  parked(): boolean;
+}
+
 interface Entry {
   incarnation: number;
-  beat: number;
+  probe: LoopProbe;
+  idle: number;
   progress: number;
   changedAt: number;
   since: number;
@@ -23,11 +32,20 @@ interface Entry {
 }
 
 /**
- * Reads every watched actor's liveness counters from shared memory on one
- * main-thread timer; it never asks a worker anything, so a worker whose event
- * loop is blocked is still caught. Two diagnoses:
- * - no heartbeat and no progress for `misses` periods: the event loop stalled
- *   (busy state tells it was inside a handler);
+ * Reads every watched actor's liveness counters from shared memory, and its
+ * worker's event-loop idle time from libuv, on one main-thread timer; it
+ * never asks a worker anything and the worker runs no timer for it, so an
+ * idle actor stays asleep and a worker whose event loop is blocked is still
+ * caught. A handler that started or finished, or a loop that waited for
+ * events since the last look (its idle time grew), is a sign of life; a loop
+ * that did neither ran JavaScript the whole time without finishing anything.
+ * An actor parked on its doorbell is looked at twice per `misses` periods
+ * rather than every pass (the parked flag is one shared-memory read, the idle
+ * time a call into the worker's libuv): a loop that blocks while parked (a
+ * user's timer that never returns) is seen within 1.5 × misses × period.
+ * Two diagnoses:
+ * - no sign of life for `misses` periods: the event loop stalled (busy state
+ *   tells it was inside a handler);
  * - a handler busy for longer than `deadlineMs`, even with the loop alive.
  */
 export class Watchdog {
@@ -37,9 +55,9 @@ export class Watchdog {
   /** When the last pass ran (performance.now()), 0 before the first. */
   #lastCheck = 0;
 
-  watch(w: Watched, incarnation: number): void {
+  watch(w: Watched, incarnation: number, probe: LoopProbe): void {
     const now = performance.now();
-    this.#entries.set(w, { incarnation, beat: -1, progress: -1, changedAt: now, since: now, booting: w.liveness.read(STATE) === ActorState.booting });
+    this.#entries.set(w, { incarnation, probe, idle: probe.idleMs(), progress: -1, changedAt: now, since: now, booting: w.liveness.read(STATE) === ActorState.booting });
     this.#schedule();
   }
 
@@ -67,12 +85,20 @@ export class Watchdog {
       const hb = w.spec.heartbeat;
       const live = w.liveness;
       if (hb) {
-        const beat = live.read(HEARTBEAT);
+        const limit = hb.misses * hb.intervalMs;
         const progress = live.read(MSGS_STARTED) + live.read(MSGS_FINISHED);
-        if (beat !== e.beat || progress !== e.progress) {
-          e.beat = beat;
-          e.progress = progress;
+        let alive = progress !== e.progress;
+        e.progress = progress;
+        if (!alive && (now - e.changedAt >= limit / 2 || !e.probe.parked())) {
+          const idle = e.probe.idleMs();
+          alive = idle !== e.idle;
+          e.idle = idle;
+        }
+        if (alive) {
           e.changedAt = now;
+          // What status and /health show as the heartbeat: the last sign of life seen, and how many.
+          Atomics.add(live.i32, HEARTBEAT, 1);
+          live.f64[F64_HEARTBEAT_AT] = wall;
         } else {
           const booting = live.read(STATE) === ActorState.booting;
           // Boot is over: its long grace does not carry into the running
@@ -80,7 +106,6 @@ export class Watchdog {
           if (e.booting && !booting) e.changedAt = now;
           e.booting = booting;
           const silent = now - e.changedAt;
-          const limit = hb.misses * hb.intervalMs;
           if (silent > (booting ? Math.max(limit, BOOT_GRACE_MS) : limit)) {
             const where = live.read(STATE) === ActorState.busy ? 'blocked inside a handler' : booting ? 'blocked while booting' : 'stalled';
             this.#entries.delete(w);

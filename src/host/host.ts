@@ -13,7 +13,7 @@ import { RecorderWriter } from '../liveness/recorder.js';
 import { lazyLogger } from '../log/logger.js';
 import { SpinBudget } from '../ring/spin-budget.js';
 import { Endpoint, type ControlPort } from '../transport/endpoint.js';
-import { loadActor, startHeartbeat } from './boot.js';
+import { HeapSampler, loadActor } from './boot.js';
 import { notPersistent, openPersister } from './persisting.js';
 import type { Persister } from '../persistence/persister.js';
 import { makeContext } from './context.js';
@@ -22,7 +22,7 @@ import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 import type { MessageTracer } from '../trace/tracing.js';
 
-/** Longest a parked host sleeps before re-checking: senders and control messages wake it, the heartbeat timer keeps liveness. */
+/** Longest a parked host sleeps before re-checking: senders and control messages wake it; the watchdog reads its loop's idle time, so no timer keeps liveness. */
 const PARK_MS = 30_000;
 /** Handlers run back to back before the host yields to its event loop (timers, control messages). */
 const YIELD_EVERY_MSGS = 64;
@@ -57,7 +57,7 @@ export class Host {
   #replied = false;
   #dead = false;
   #stop: { drain: boolean; reason: string } | null = null;
-  #heartbeat: NodeJS.Timeout | null = null;
+  #heap!: HeapSampler;
   readonly #onReply = (env: Envelope): void => this.#out.settle(env);
   /** The span of each handled message; null while tracing is off (one comparison a message). */
   #tracer: MessageTracer | null = null;
@@ -111,7 +111,7 @@ export class Host {
 
   async run(): Promise<void> {
     const b = this.#boot;
-    this.#heartbeat = startHeartbeat(this.#live, b.heartbeatMs);
+    this.#heap = new HeapSampler(this.#live);
     process.on('unhandledRejection', (reason) => this.#fatal('unhandled-rejection', reason));
     if (b.tracing) this.#tracer = await (await import('../trace/tracing.js')).startTracing(b.tracing, { actor: b.id, incarnation: b.incarnation });
     const def = await loadActor(b);
@@ -179,9 +179,8 @@ export class Host {
       if (env) {
         const r = this.#handle(env);
         if (r !== undefined) await this.#withReplies(r);
-        // A message is done once what it sent is in the receivers' rings: were
-        // the actor to crash on a later message, those sends must not be lost
-        // with this thread's queue.
+        // A message is done once what it sent is in the receivers' rings: were the
+        // actor to crash on a later message, those sends must not be lost with this thread's queue.
         if (sender.queued > 0) await sender.idle();
         if (this.#dead) return;
         inbox.releaseMail();
@@ -189,10 +188,12 @@ export class Host {
           await new Promise<void>((resolve) => setImmediate(resolve));
           sinceYield = 0;
           yieldAt = performance.now() + YIELD_EVERY_MS;
+          this.#heap.sample(yieldAt);
         }
         continue;
       }
       if (this.#stop) break; // draining, and the inbox is empty
+      this.#heap.sample(performance.now());
       await inbox.waitForWorkAsync(PARK_MS);
       sinceYield = 0;
       yieldAt = performance.now() + YIELD_EVERY_MS;
@@ -304,7 +305,6 @@ export class Host {
       await this.#persister.idle();
       await this.#persister.close();
     }
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
     Atomics.store(this.#live.i32, STATE, ActorState.stopped);
     this.#post({ type: 'stopped', reason: stop.reason });
   }

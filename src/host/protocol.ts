@@ -24,8 +24,6 @@ export interface HostBoot {
   liveness: SharedArrayBuffer;
   /** The actor's flight recorder (src/liveness/recorder.ts); none when `flightRecorder` is 0. */
   recorder?: SharedArrayBuffer | null;
-  /** Heartbeat period, ms; 0 = no heartbeat timer. */
-  heartbeatMs: number;
   logLevel: string;
   logPretty: boolean;
   /** Tracing on in this worker (src/trace/), with the module that registers its SDK; absent or null = off. */

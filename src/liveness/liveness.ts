@@ -1,11 +1,12 @@
 /**
  * The liveness block: one SharedArrayBuffer per actor, owned by the system
- * and handed to each incarnation. The host writes it; the main thread's
+ * and handed to each incarnation. The host writes it (but for the two
+ * heartbeat fields, which the watchdog writes); the main thread's
  * watchdog reads it without asking the worker anything, so a worker whose
  * event loop is stuck is still seen.
  *
  *   Int32 slot 0  STATE            host: one of ActorState below
- *   Int32 slot 1  HEARTBEAT        host: +1 every heartbeat period, from a timer (the event loop is alive)
+ *   Int32 slot 1  HEARTBEAT        main thread's watchdog: +1 each time it sees a sign of life (src/health/watchdog.ts)
  *   Int32 slot 2  MSGS_STARTED     host: +1 when a handler starts (progress)
  *   Int32 slot 3  MSGS_FINISHED    host: +1 when a handler returns
  *   Int32 slot 4  IN_FLIGHT_SLOT   host: inbox ring slot of the message being handled, -1 if none
@@ -14,8 +15,8 @@
  *   Int32 slot 7  UNROUTED         host: +1 per publish to a subject nobody subscribes to
  *   Float64 at byte 32  BUSY_SINCE      host: epoch ms at which the current handler started (0 = idle)
  *   Float64 at byte 40  HANDLER_MS_SUM  host: total handler time, ms
- *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed on heartbeats
- *   Float64 at byte 56  HEARTBEAT_AT    host: epoch ms of the last heartbeat (0 = none yet); the heartbeat's age, unlike its count, reads at a glance
+ *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed at most every 250 ms as it works and when it goes idle
+ *   Float64 at byte 56  HEARTBEAT_AT    watchdog: epoch ms of the last sign of life it saw (0 = none yet); its age, unlike the count, reads at a glance
  *   Int32 slots 16..    HANDLER_BUCKETS host: handlers that took ≤ HANDLER_BUCKETS_MS[i] (last: +Inf), not cumulative
  */
 

@@ -74,6 +74,11 @@ export class Doorbell {
     this.#notify();
   }
 
+  /** The consumer is parked (or about to park) and nobody has rung since. */
+  get parked(): boolean {
+    return Atomics.load(this.#i32, CONSUMER_PARKED) !== 0;
+  }
+
   /** Wake-ups sent to this doorbell's consumer so far (by producers and `wake`). */
   get notifies(): number {
     return Atomics.load(this.#i32, NOTIFIES);

@@ -65,6 +65,20 @@ describe('actor system: messaging and crash causes (real workers)', function () 
     });
   }
 
+  it('detects an idle actor whose event loop blocks outside any handler (a timer of its own), with no timer of the runtime in the worker', async () => {
+    const { system, events } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'x', module: actors('hang'), maxRedeliveries: 0, heartbeat: { intervalMs: 100, misses: 5 } }],
+    });
+    expect(await system.ref('x').ask({ op: 'spin-later' })).to.equal(undefined); // answered, parked, then its timer blocks
+    const crashed = await until(() => find(events, 'crashed', 'x'), 'the crash');
+    expect(crashed.cause).to.equal('heartbeat');
+    expect(crashed.reason).to.match(/event loop stalled: no heartbeat for \d+ ms \(5 × 100 ms\)/);
+    await until(() => find(events, 'restarted', 'x'), 'the restart');
+    expect(await system.ref('x').ask({ op: 'echo', value: 7 })).to.equal(7);
+  });
+
   it('fails a child whose init throws, counting against the budget, and reports why', async () => {
     let err: unknown;
     await ActorSystem.start({
