@@ -7,9 +7,13 @@ import type { HostBoot, HostToMain, StandbyBoot } from '../src/host/protocol.js'
 import { isDefinedActor } from '../src/actor/define.js';
 import { toWire } from '../src/actor/wire-error.js';
 import { ModuleLoadError } from '../src/errors.js';
+import { loopHeldElsewhere } from '../src/host/boot.js';
 
 const port = parentPort!;
 const data = workerData as HostBoot | StandbyBoot;
+// The host listens on the port for this thread's whole life, which holds its
+// event loop open: the host's waits on shared memory need not hold it too.
+loopHeldElsewhere();
 
 if ('standby' in data) {
   // Load the module now and say whether it holds an actor: a start that takes

@@ -4,6 +4,9 @@ import { ModuleLoadError } from '../errors.js';
 import { F64_HEAP_USED_MB, type Liveness } from '../liveness/liveness.js';
 import type { HostBoot } from './protocol.js';
 
+/** For the worker's entry: its control port holds the event loop open (src/ring/wait.ts). */
+export { loopHeldElsewhere } from '../ring/wait.js';
+
 /** Heap figures for health and metrics are taken this often at most, ms. */
 const HEAP_SAMPLE_MS = 250;
 

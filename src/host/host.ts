@@ -22,8 +22,8 @@ import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
 import type { MessageTracer } from '../trace/tracing.js';
 
-/** Longest a parked host sleeps before re-checking: senders and control messages wake it; the watchdog reads its loop's idle time, so no timer keeps liveness. */
-const PARK_MS = 30_000;
+/** A parked host sleeps until woken (senders, a stop request, a settled handler); a timeout would cost ~4 µs of CPU a park. */
+const PARK_MS = Infinity;
 /** Handlers run back to back before the host yields to its event loop (timers, control messages). */
 const YIELD_EVERY_MSGS = 64;
 const YIELD_EVERY_MS = 5;

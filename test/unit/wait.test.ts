@@ -28,4 +28,23 @@ describe('ring waitAsync (the event loop held while waiting)', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(out).to.equal('timed-out');
   });
+
+  it('sets no timer while it waits once the thread says its loop is held open elsewhere, and still settles', () => {
+    const script = `import { waitAsync, loopHeldElsewhere } from ${JSON.stringify(waitModule)};
+      const i32 = new Int32Array(new SharedArrayBuffer(4));
+      const before = waitAsync(i32, 0, 0, 60_000);
+      const held = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      Atomics.notify(i32, 0);
+      await before;
+      loopHeldElsewhere();
+      const keep = setInterval(() => {}, 1000); // what holds the loop open instead (an actor's control port)
+      const after = waitAsync(i32, 0, 0, 60_000);
+      const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      setTimeout(() => Atomics.notify(i32, 0), 10);
+      const r = await after;
+      clearInterval(keep);
+      process.stdout.write(JSON.stringify({ held, timers, r }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(JSON.parse(out)).to.deep.equal({ held: 1, timers: 1, r: 'ok' }); // after: only the interval, no timer of the wait
+  });
 });
