@@ -16,6 +16,10 @@
  *                 peers (10) picked at random once; each message goes to one
  *                 of them at random, SCALE_RANDOM_RATE msgs/s in all (50000),
  *                 paced, for SCALE_RANDOM_SECONDS s (2) per run
+ *   random-pairs-max  the same actors and peers, each sending its share of a
+ *                 run's messages (rate × seconds / actors, 500) flat out: what
+ *                 the machine delivers at most, where the paced run can only
+ *                 say whether it keeps up with the offered rate
  * Other settings:
  *   SCALE_RUNS          recorded runs per topology and side (3)
  *   SCALE_WARMUPS       unrecorded runs before them, of the same size (at least 3);

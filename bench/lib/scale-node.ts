@@ -161,7 +161,8 @@ export class ScaleNode {
       else for (let seq = 0; seq < c.count; seq++) this.#out.send(role.to, tick(seq, stamp()));
     } else if (role.kind === 'peer') {
       const targets = new Targets(role.peers, c.seed, c.sweep);
-      this.#paced(c, () => targets.next());
+      if (c.ratePerSec > 0) this.#paced(c, () => targets.next());
+      else for (let seq = 0; seq < c.count; seq++) this.#out.send(targets.next(), tick(seq, stamp()));
     }
     return undefined;
   }

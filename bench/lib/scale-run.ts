@@ -208,7 +208,7 @@ export async function runScale(plan: ScalePlan, log: Log = () => {}): Promise<Sc
   log(`${plan.random.actors} bare workers …`);
   const bareStartMs = await bareStart(plan.random.actors);
   const results: TopologyResult[] = [];
-  for (const t of [fanIn(plan.fanIn), pipeline(plan.pipeline), randomPairs(plan.random)]) {
+  for (const t of [fanIn(plan.fanIn), pipeline(plan.pipeline), randomPairs(plan.random), randomPairs(plan.random, true)]) {
     log(`${t.name}: ${t.roles.length} nodes …`);
     const ringmaster = await side(t, (x) => actorRig(x, plan.spinMicros), plan, log);
     const postMessage = await side(t, portRig, plan, log);

@@ -6,7 +6,7 @@
  */
 import { peerExpectations, peerSet, type ScaleCommand, type ScaleRole } from './scale-node.js';
 
-export type TopologyName = 'fan-in' | 'pipeline' | 'random-pairs';
+export type TopologyName = 'fan-in' | 'pipeline' | 'random-pairs' | 'random-pairs-max';
 
 export interface FanInPlan {
   senders: number;
@@ -87,7 +87,12 @@ export function pipeline(p: PipelinePlan): Topology {
   };
 }
 
-export function randomPairs(p: RandomPlan): Topology {
+/**
+ * Random pairs, paced at `p.ratePerSec` in all; or, `flatOut`, the same
+ * actors and peers each sending `p.ratePerSec × p.seconds / actors` messages
+ * at once (what the machine can deliver, not whether it keeps up with a rate).
+ */
+export function randomPairs(p: RandomPlan, flatOut = false): Topology {
   const n = p.actors;
   const perActor = p.ratePerSec / n;
   const sets = Array.from({ length: n }, (_, i) => peerSet(i, n, p.peers, 0x5eed + i));
@@ -103,18 +108,18 @@ export function randomPairs(p: RandomPlan): Topology {
     }
   });
   return {
-    name: 'random-pairs',
+    name: flatOut ? 'random-pairs-max' : 'random-pairs',
     prefix: 'peer-',
     roles: sets.map((peers): ScaleRole => ({ kind: 'peer', nodes: n, peers })),
     edges,
-    ratePerSec: p.ratePerSec,
+    ratePerSec: flatOut ? 0 : p.ratePerSec,
     run(k) {
       const sweep = k === 0;
       const seeds = sets.map((_, i) => (k + 1000) * 1_000_003 + i * 7919 + 1);
       const counts = sets.map((set) => (sweep ? set.length : Math.max(1, Math.round(perActor * p.seconds))));
       const expect = peerExpectations(sets, counts, seeds, sweep);
       return {
-        commands: new Map(Array.from({ length: n }, (_, i) => [i, { op: 'go', count: counts[i]!, ratePerSec: perActor, seed: seeds[i]!, sweep } satisfies ScaleCommand])),
+        commands: new Map(Array.from({ length: n }, (_, i) => [i, { op: 'go', count: counts[i]!, ratePerSec: flatOut ? 0 : perActor, seed: seeds[i]!, sweep } satisfies ScaleCommand])),
         expect: new Map(expect.map((e, i) => [i, e])),
       };
     },

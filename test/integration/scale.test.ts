@@ -48,7 +48,7 @@ describe('scale benchmark: its core at a tiny size', function () {
   const sides = (): Array<[string, SideResult]> => r.results.flatMap((t) => [[`${t.topology}/ringmaster`, t.ringmaster] as [string, SideResult], [`${t.topology}/postMessage`, t.postMessage] as [string, SideResult]]);
 
   it('delivers every message of every run, warm-up included, on both sides', () => {
-    const want = { 'fan-in': 5 * 40, pipeline: 300, 'random-pairs': 6 * 50 };
+    const want = { 'fan-in': 5 * 40, pipeline: 300, 'random-pairs': 6 * 50, 'random-pairs-max': 6 * 50 };
     for (const t of r.results) {
       for (const s of [t.ringmaster, t.postMessage]) {
         expect(s.runs).to.have.length(1);
@@ -59,6 +59,8 @@ describe('scale benchmark: its core at a tiny size', function () {
     }
     // The first random-pairs warm-up sends one message from every actor to each of its 3 peers.
     expect(r.results[2]!.ringmaster.warmUps.map((w) => w.expected)).to.deep.equal([6 * 3, 6 * 50]);
+    expect(r.results[3]!.ringmaster.warmUps.map((w) => w.expected)).to.deep.equal([6 * 3, 6 * 50]);
+    expect(r.results[3]!.offeredPerSec, 'flat out').to.equal(0);
   });
 
   it('gives a result shaped as bench/results/scale.json', () => {
@@ -66,8 +68,8 @@ describe('scale benchmark: its core at a tiny size', function () {
     expect(r.cpus).to.be.a('number').and.greaterThan(0);
     expect(r.startMs200).to.be.greaterThan(0);
     expect(r.bareStartMs200).to.be.greaterThan(0);
-    expect(r.results.map((t) => t.topology)).to.deep.equal(['fan-in', 'pipeline', 'random-pairs']);
-    expect(r.results.map((t) => t.actors)).to.deep.equal([6, 3, 6]);
+    expect(r.results.map((t) => t.topology)).to.deep.equal(['fan-in', 'pipeline', 'random-pairs', 'random-pairs-max']);
+    expect(r.results.map((t) => t.actors)).to.deep.equal([6, 3, 6, 6]);
     for (const [name, s] of sides()) {
       for (const f of FIGURES) expect(s[f], `${name} ${f}`).to.be.a('number').and.satisfy(Number.isFinite);
       expect(s.deliveredPerSec, name).to.be.greaterThan(0);
