@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Codec } from '../../src/codec/envelope.js';
-import { currentTrace, disableTracing, ensureContextManager } from '../../src/trace/tracing.js';
+import { Codec, type Envelope } from '../../src/codec/envelope.js';
+import { traceContext } from '../../src/codec/trace-hook.js';
+import { currentTrace, disableTracing, ensureContextManager, readTrace, sentTrace } from '../../src/trace/tracing.js';
+import type { RiskApi } from '../fixtures/actors/risk-api.js';
 import type { SpanLine } from '../fixtures/tracing/setup.js';
 import { actors, Systems, until } from './system-helpers.js';
 
@@ -75,11 +77,77 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(a.attributes).to.deep.include({ 'ringmaster.actor': 'a', 'ringmaster.incarnation': 1, 'ringmaster.message.kind': 'ask', 'ringmaster.message.from': '$system' });
     expect(b.attributes).to.deep.include({ 'ringmaster.actor': 'b', 'ringmaster.message.from': 'a' });
     expect(a.attributes['ringmaster.handler_ms']).to.be.a('number');
+    for (const s of [a, b]) expect(s.attributes['ringmaster.queue_wait_ms'], s.name).to.be.a('number').and.at.least(0);
     expect(a.status).to.equal(SpanStatusCode.UNSET);
     const pool = exporter.getFinishedSpans().find((s) => s.name === 'squares ask')!;
     expect(pool.spanContext().traceId).to.equal(main.spanContext().traceId);
     expect(pool.parentSpanContext?.spanId).to.equal(b.spanId);
     expect(pool.attributes).to.deep.include({ 'ringmaster.actor': 'squares', 'ringmaster.message.from': 'b' });
+    expect(pool.attributes['ringmaster.queue_wait_ms']).to.be.a('number').and.at.least(0);
+  });
+
+  it("nests a span the pool actor's task starts in its piscina worker under the message's span", async () => {
+    const pool = { module: new URL('../fixtures/pool/tasks.js', import.meta.url).pathname, minThreads: 1, maxThreads: 1 };
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'squares', pool }] }, { tracing: { setup: SETUP } });
+    const userSpanId = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        return await system.ref('squares').ask({ op: 'span', name: 'user-task' });
+      } finally {
+        span.end();
+      }
+    });
+    const message = exporter.getFinishedSpans().find((s) => s.name === 'squares ask')!;
+    const user = await until(() => spansIn(process.env.RINGMASTER_TEST_SPANS!).find((s) => s.name === 'user-task'), "the task's own span");
+    expect(user.spanId).to.equal(userSpanId);
+    expect(user.traceId).to.equal(message.spanContext().traceId);
+    expect(user.parent).to.equal(message.spanContext().spanId);
+  });
+
+  it("marks the span of a proxy call whose method throws with error status (the caller gets the error, the actor lives)", async () => {
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'risk', module: actors('risk-api') }] }, { tracing: { setup: SETUP } });
+    const risk = system.proxy<RiskApi>('risk');
+    const rejected = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        expect(await risk.check({ symbol: 'X', qty: 1 })).to.deep.equal({ ok: true, exposure: 1 });
+        return await (risk.reject('too big') as Promise<void>).then(() => null, (e: Error) => e);
+      } finally {
+        span.end();
+      }
+    });
+    expect(rejected?.message).to.equal('rejected: too big');
+    const calls = await until(() => {
+      const c = spansIn(process.env.RINGMASTER_TEST_SPANS!).filter((s) => s.name === 'risk call');
+      return c.length === 2 && c;
+    }, 'the spans of both calls');
+    expect(calls.map((c) => c.status)).to.deep.equal([SpanStatusCode.UNSET, SpanStatusCode.ERROR]);
+    expect(system.status().find((s) => s.id === 'risk')!.incarnation).to.equal(1);
+  });
+
+  it("turns tracing off in the main thread when the last system with tracing stops: a later system's sends carry no trace field", async () => {
+    const tree = { id: 'root', strategy: 'one_for_one' as const, children: [{ id: 'a', module: actors('echo') }] };
+    const first = (await systems.start(tree, { name: 'first', tracing: true })).system;
+    const second = (await systems.start(tree, { name: 'second', tracing: true })).system;
+    await first.stop();
+    expect(traceContext, 'still on: the second system has tracing').to.not.equal(null);
+    await second.stop();
+    expect(traceContext).to.equal(null);
+    const plain = (await systems.start(tree, { name: 'plain' })).system;
+    const sent: Envelope[] = [];
+    const encode = Codec.prototype.encode;
+    Codec.prototype.encode = function (this: Codec, env: Envelope, ...rest: unknown[]) {
+      sent.push({ ...env });
+      return (encode as (...a: unknown[]) => number).call(this, env, ...rest);
+    } as typeof encode;
+    try {
+      await trace.getTracer('test').startActiveSpan('main', async (span) => {
+        expect(await plain.ref('a').ask({ op: 'echo', value: 1 })).to.equal(1);
+        span.end();
+      });
+    } finally {
+      Codec.prototype.encode = encode;
+    }
+    expect(sent.filter((e) => e.to === 'a')).to.have.length.at.least(1);
+    expect(sent.filter((e) => 'trace' in e)).to.deep.equal([]);
   });
 
   it('marks the span of a handler that throws (the actor crashes) with error status', async () => {
@@ -110,6 +178,26 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     const bytes = codec.encodeToBytes({ kind: 'tell', from: 'x', to: 'y', id: 0, payload: { n: 1 }, trace: traced.field });
     expect(bytes[0]).to.equal(0x96);
     expect(codec.decode(bytes, 0, bytes.length, 'y')).to.deep.include({ trace: traced.field, payload: { n: 1 }, topic: undefined });
+  });
+
+  it('stamps a send with its time in the trace field, and reads the parent and the time back (with or without a tracestate)', () => {
+    const tracer = trace.getTracer('test');
+    const { field, id } = tracer.startActiveSpan('main', (span) => {
+      span.end();
+      return { field: sentTrace(), id: span.spanContext() };
+    });
+    const [parent, sent] = field!.split('\n');
+    expect(parent).to.equal(`00-${id.traceId}-${id.spanId}-01`);
+    expect(sent).to.match(/^\d+$/);
+    const read = readTrace(field);
+    expect(trace.getSpanContext(read.parent)).to.include({ traceId: id.traceId, spanId: id.spanId, isRemote: true });
+    expect(read.sentMicros).to.equal(Number(sent));
+    const withState = readTrace(`${parent}\n${sent}\nvendor=abc`);
+    expect(trace.getSpanContext(withState.parent)!.traceState!.get('vendor')).to.equal('abc');
+    expect(withState.sentMicros).to.equal(Number(sent));
+    expect(readTrace(`${parent}\nvendor=abc`).sentMicros).to.equal(undefined);
+    expect(readTrace(undefined).sentMicros).to.equal(undefined);
+    expect(sentTrace(), 'no active span, no field').to.equal(undefined);
   });
 });
 
