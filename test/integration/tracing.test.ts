@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Codec, type Envelope } from '../../src/codec/envelope.js';
+import { ActorSystem } from '../../src/index.js';
 import { traceContext } from '../../src/codec/trace-hook.js';
 import { currentTrace, disableTracing, ensureContextManager, readTrace, sentTrace } from '../../src/trace/tracing.js';
 import type { RiskApi } from '../fixtures/actors/risk-api.js';
@@ -161,6 +162,21 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     const crashed = await until(() => spansIn(file).find((s) => s.name === 'c tell'), 'the span of the crashing tell');
     expect(crashed.status).to.equal(SpanStatusCode.ERROR);
     expect(crashed.parent).to.equal(exporter.getFinishedSpans().find((s) => s.name === 'main')!.spanContext().spanId);
+  });
+
+  it('turns tracing on from a config file, with its setup module relative to the file', async () => {
+    writeFileSync(join(dir, 'otel.mjs'), `import ${JSON.stringify(SETUP)};\n`);
+    const file = join(dir, 'system.yaml');
+    writeFileSync(file, `name: traced\nlog: { level: silent }\ntracing:\n  setup: ./otel.mjs\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: a\n      module: ${actors('echo')}\n`);
+    const system = await ActorSystem.fromConfig(file, { watch: false });
+    systems.track(system);
+    const main = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      await system.ref('a').ask({ op: 'echo', value: 1 });
+      span.end();
+      return span.spanContext();
+    });
+    const a = await until(() => spansIn(process.env.RINGMASTER_TEST_SPANS!).find((s) => s.name === 'a ask'), "the actor's span");
+    expect(a).to.deep.include({ traceId: main.traceId, parent: main.spanId });
   });
 
   it('puts no trace field on the wire without an active span, and one with', () => {
