@@ -11,6 +11,7 @@ import { traceContext } from '../../src/codec/trace-hook.js';
 import { currentTrace, disableTracing, ensureContextManager, readTrace, sentTrace } from '../../src/trace/tracing.js';
 import type { RiskApi } from '../fixtures/actors/risk-api.js';
 import type { SpanLine } from '../fixtures/tracing/setup.js';
+import { Processes, waitFor } from './cli-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const SETUP = new URL('../fixtures/tracing/setup.js', import.meta.url).pathname;
@@ -254,5 +255,44 @@ describe('tracing: log lines inside a handler carry the span (real workers, real
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tracing: ringmaster start with the file’s tracing.setup (a real process)', function () {
+  this.timeout(60_000);
+  const processes = new Processes();
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ringmaster-tracing-cli-'))));
+  afterEach(async () => {
+    await processes.killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports the setup into its own main thread too, so the main thread’s spans (a pool actor’s) are exported', async () => {
+    const spans = join(dir, 'spans.jsonl');
+    const marks = join(dir, 'marks');
+    writeFileSync(join(dir, 'otel.mjs'), `import { appendFileSync } from 'node:fs';\nimport { isMainThread } from 'node:worker_threads';\nimport ${JSON.stringify(SETUP)};\nappendFileSync(${JSON.stringify(marks)}, isMainThread ? 'main\\n' : 'worker\\n');\n`);
+    // An actor that sends the pool one tell from inside a span of its own, once it has started.
+    writeFileSync(
+      join(dir, 'kick.mjs'),
+      `import { trace } from ${JSON.stringify(import.meta.resolve('@opentelemetry/api'))};\nimport { defineActor } from ${JSON.stringify(INDEX)};\n` +
+        `export default defineActor({ init(ctx) { trace.getTracer('kick').startActiveSpan('kick', (s) => { ctx.send('squares', { op: 'square', n: 3 }); s.end(); }); return {}; }, receive: () => undefined });\n`,
+    );
+    const pool = new URL('../fixtures/pool/tasks.js', import.meta.url).pathname;
+    writeFileSync(
+      join(dir, 'traced.yaml'),
+      `tracing: { setup: ./otel.mjs }\nlog: { level: silent }\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: squares\n      pool: { module: ${pool}, minThreads: 1, maxThreads: 1 }\n    - id: kick\n      module: ./kick.mjs\n      dependencies: [squares]\n`,
+    );
+    const run = processes.launch(['start', join(dir, 'traced.yaml')], { RINGMASTER_TEST_SPANS: spans });
+    await waitFor(run, /stops it gracefully/);
+    const told = await until(() => spansIn(spans).find((s) => s.name === 'squares tell'), 'the pool message’s span, made in the main thread');
+    const kick = spansIn(spans).find((s) => s.name === 'kick')!;
+    expect(told).to.deep.include({ traceId: kick.traceId, parent: kick.spanId });
+    run.child.kill('SIGINT');
+    expect(await run.exit, run.stderr).to.equal(0);
+    const threads = readFileSync(marks, 'utf8').split('\n').filter(Boolean);
+    expect(threads[0], 'the main thread first, before any worker').to.equal('main');
+    expect(threads.filter((t) => t === 'main')).to.have.length(1);
+    expect(threads).to.include('worker');
   });
 });
