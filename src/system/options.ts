@@ -221,14 +221,14 @@ export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
   flightRecorder: DEFAULT_RECORDER_ENTRIES,
 });
 
+/** `tracing`: true, or `{ setup }` (a module path); the same in ActorSystem.start and a config file. */
+export const tracingSchema = z.union([z.boolean(), z.object({ setup: z.string().min(1).optional() }).strict()]);
+
 /**
  * ActorSystem.start's options other than the tree (which resolveTree checks,
  * the one authority on trees). Unknown top-level keys are ignored, as they
  * always were; an unknown key inside `log` is an error, as in a config file.
  */
-/** `tracing`: true, or `{ setup }` (a module path); the same in ActorSystem.start and a config file. */
-export const tracingSchema = z.union([z.boolean(), z.object({ setup: z.string().min(1).optional() }).strict()]);
-
 export const systemOptionsSchema = z.object({
   name: systemNameSchema,
   /**
