@@ -7,8 +7,8 @@ import { context, createTraceState, isSpanContextValid, ROOT_CONTEXT, trace, typ
  *     sent                   when it was sent: µs since the epoch, digits only (only a send stamps it)
  *     tracestate             W3C, when not empty
  *
- * Only `traceparent` is required; a line of digits is the send time, any
- * other line the tracestate (a tracestate always holds a `=`). The send time
+ * Only `traceparent` is required; a second line of digits is the send time,
+ * any other the tracestate (a tracestate always holds a `=`). The send time
  * is the wall clock (`performance.timeOrigin + performance.now()`), not the
  * monotonic one: a frame forwarded to another cluster node keeps its field.
  */
@@ -51,15 +51,19 @@ const NONE: ReceivedTrace = { parent: ROOT_CONTEXT, sentMicros: undefined };
 
 export function readTrace(f: string | undefined): ReceivedTrace {
   if (f === undefined) return NONE;
-  const lines = f.split('\n');
+  const nl = f.indexOf('\n');
   let sentMicros: number | undefined;
   let state: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (DIGITS.test(line)) sentMicros = Number(line);
-    else state = line;
+  if (nl >= 0) {
+    // After the traceparent: the send time, then the tracestate; either may be missing.
+    const nl2 = f.indexOf('\n', nl + 1);
+    const second = nl2 < 0 ? f.slice(nl + 1) : f.slice(nl + 1, nl2);
+    if (DIGITS.test(second)) {
+      sentMicros = Number(second);
+      if (nl2 >= 0) state = f.slice(nl2 + 1);
+    } else state = f.slice(nl + 1);
   }
-  const m = TRACEPARENT.exec(lines[0]!);
+  const m = TRACEPARENT.exec(nl < 0 ? f : f.slice(0, nl));
   if (m === null || m[1] === 'ff') return { parent: ROOT_CONTEXT, sentMicros };
   const sc = { traceId: m[2]!, spanId: m[3]!, traceFlags: parseInt(m[4]!, 16), isRemote: true, traceState: state === undefined ? undefined : createTraceState(state) };
   return { parent: isSpanContextValid(sc) ? trace.setSpanContext(ROOT_CONTEXT, sc) : ROOT_CONTEXT, sentMicros };
