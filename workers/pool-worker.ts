@@ -5,17 +5,27 @@
 import { workerData } from 'node:worker_threads';
 import { toWire } from '../src/actor/wire-error.js';
 import { ModuleLoadError } from '../src/errors.js';
-import { taskError, taskValue, type PoolWorkerData, type TaskResult } from '../src/pool/protocol.js';
+import { taskError, taskValue, type PoolWorkerData, type TaskResult, type TracedTask } from '../src/pool/protocol.js';
 
 type Handler = (msg: unknown) => unknown;
 
-const { moduleUrl, id } = workerData as PoolWorkerData;
+const { moduleUrl, id, tracing } = workerData as PoolWorkerData;
+/** Tracing on: runs the handler with the task's trace context active (the message's span on the main thread as parent). */
+let inContext: ((h: Handler, task: TracedTask) => unknown) | null = null;
 let loading: Promise<Handler> | null = null;
 /** Set once the module has loaded: from then on a task runs without an await of its own. */
 let handler: Handler | null = null;
 
+/** With tracing on, the setup module (it registers the SDK in this thread) before the actor's module; the OpenTelemetry packages load only then. */
+async function setUp(): Promise<void> {
+  if (!tracing) return;
+  const [t, { context }] = await Promise.all([import('../src/trace/tracing.js'), import('@opentelemetry/api')]);
+  await t.setUpTracing(tracing, `pool '${id}'`);
+  inContext = (h, task) => context.with(t.contextOf(task.trace), h, undefined, task.msg);
+}
+
 function load(): Promise<Handler> {
-  loading ??= import(moduleUrl).then((mod: { default?: unknown }) => {
+  loading ??= setUp().then(() => import(moduleUrl)).then((mod: { default?: unknown }) => {
     if (typeof mod.default !== 'function') {
       throw new ModuleLoadError(`pool '${id}': ${moduleUrl} must export a function as its default export (it handles one message)`);
     }
@@ -33,7 +43,7 @@ export default function run(msg: unknown): TaskResult | Promise<TaskResult> {
 function call(h: Handler, msg: unknown): TaskResult | Promise<TaskResult> {
   let value: unknown;
   try {
-    value = h(msg);
+    value = inContext === null ? h(msg) : inContext(h, msg as TracedTask);
   } catch (err) {
     return failed(err);
   }

@@ -104,6 +104,23 @@ export function throwResponse(id: unknown, err: unknown, local = false): unknown
   return { id, type: 'HANDLER', name: 'throw', value: local && err instanceof Error ? { ...(wire as object), local: err } : wire };
 }
 
+/**
+ * What a method threw, read from the comlink response that answers its call
+ * (an Error with the thrown error's name and message; a thrown non-error as
+ * it was), or undefined when the call returned a value. A traced call's span
+ * reads it to mark itself as an error: such a call is answered, not crashed.
+ */
+export function callFailure(response: unknown): unknown {
+  const r = response as { type?: unknown; name?: unknown; value?: { isError?: boolean; value?: unknown } } | null;
+  if (r === null || typeof r !== 'object' || r.type !== 'HANDLER' || r.name !== 'throw') return undefined;
+  const thrown = r.value?.value;
+  if (!r.value?.isError) return thrown ?? 'undefined';
+  const { name, message } = (thrown ?? {}) as { name?: unknown; message?: unknown };
+  const err = new Error(typeof message === 'string' ? message : 'the method threw');
+  if (typeof name === 'string') err.name = name;
+  return err;
+}
+
 /** The caller's end: comlink's requests become `call` asks to one actor. */
 class CallerEndpoint {
   readonly #call: CallFn;

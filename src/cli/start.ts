@@ -1,4 +1,5 @@
-import type { ConfigFlags } from '../config/index.js';
+import { pathToFileURL } from 'node:url';
+import type { ConfigFlags, RingmasterConfig } from '../config/index.js';
 import type { HttpServer } from '../http/server.js';
 import { fromConfig } from '../launch/from-config.js';
 import type { ActorSystem } from '../system/system.js';
@@ -39,7 +40,7 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
 }
 
 async function run(file: string, flags: ConfigFlags, io: Io, requests: StopRequests): Promise<number> {
-  const system = await fromConfig(file, { flags });
+  const system = await fromConfig(file, { flags, beforeStart: mainThreadTracing });
   const { http } = system;
   const config = system.config.started;
   if (requests.first === null) summarize(system, http, config.http?.token !== undefined, config.file, io);
@@ -55,6 +56,18 @@ async function run(file: string, flags: ConfigFlags, io: Io, requests: StopReque
   // (each drains, in reverse start order; /ready says 503 meanwhile), HTTP last: system.stop() does all three.
   const ok = await closeAll([() => system.stop(end.reason.startsWith('SIG') ? `signal ${end.reason}` : end.reason)], io);
   return ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+/**
+ * `ringmaster start` runs no program of the user's that could register an SDK
+ * in its own thread: it imports the file's `tracing.setup` there too (one file
+ * serves every thread), so the spans this thread makes (a pool actor's) and
+ * its context manager are there. OpenTelemetry loads only then.
+ */
+async function mainThreadTracing(config: RingmasterConfig): Promise<void> {
+  if (!config.tracing?.setup) return;
+  const { setUpTracing } = await import('../trace/tracing.js');
+  await setUpTracing({ setup: pathToFileURL(config.tracing.setup).href }, 'ringmaster start');
 }
 
 /** Run every step even when one fails, each failure reported; true when none failed. */

@@ -16,8 +16,8 @@ export interface ConfigEntry {
 
 /** The merged configuration as data (secrets redacted) and, for every leaf, where it came from. */
 export function describeConfig(loaded: LoadedConfig): { config: Record<string, unknown>; entries: ConfigEntry[] } {
-  const { name, tree, http, log, system, transport } = loaded.config;
-  const config: Record<string, unknown> = { name, tree, ...(http ? { http: { ...http } } : {}), log, system, transport };
+  const { name, tree, http, log, system, transport, tracing } = loaded.config;
+  const config: Record<string, unknown> = { name, tree, ...(http ? { http: { ...http } } : {}), log, system, transport, ...(tracing ? { tracing: { ...tracing } } : {}) };
   const entries: ConfigEntry[] = [];
   for (const [segments, value] of leaves(config)) {
     const path = joinPath(segments);

@@ -151,6 +151,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   }
   if (merged.tree === undefined) problems.push({ path: 'tree', message: 'is required: the root supervisor of the system', origin: file });
   else problems.push(...treeProblems(merged.tree, file, doc, dirname(absFile), options.checkModules ?? true));
+  const tracing = tracingOf(result.success ? result.data.tracing : undefined, dirname(absFile));
+  if (tracing?.setup && (options.checkModules ?? true) && !existsSync(tracing.setup)) problems.push(problemAt('tracing.setup', `module file not found: ${tracing.setup}`, fileOrigin(['tracing', 'setup']), doc));
   const alerts = checkAlertRules(merged.alerts);
   problems.push(...alerts.problems.map((p) => problemAt(`alerts${p.path}`, p.message, { kind: 'file', file }, doc)));
   if (problems.length > 0 || !result.success) throw new ConfigError(file, byPlace(problems));
@@ -165,12 +167,19 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     transport: { ...TRANSPORT_DEFAULTS, ...data.transport },
     persistence: { ...data.persistence },
     cluster: data.cluster ? { ...data.cluster } : null,
+    tracing,
     alerts: Array.isArray(data.alerts) ? structuredClone(data.alerts) : [],
     alertIntervalMs: data.alertInterval === undefined ? DEFAULT_ALERT_INTERVAL_MS : parseDuration(data.alertInterval)!,
     file: absFile,
     baseDir: dirname(absFile),
   };
   return { config, origins: layers.origins, text };
+}
+
+/** The `tracing` field as the system takes it: on or off, and its setup module as an absolute path (relative paths from the file's folder). */
+function tracingOf(t: boolean | { setup?: string | undefined } | undefined, baseDir: string): RingmasterConfig['tracing'] {
+  if (!t) return null;
+  return { setup: t === true || t.setup === undefined ? null : resolve(baseDir, t.setup) };
 }
 
 /** The file's problems in line order, then the environment's and the flags' (in the order they override). */

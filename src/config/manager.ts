@@ -56,6 +56,8 @@ const START_ONLY: ReadonlyArray<[string, (c: RingmasterConfig) => unknown]> = [
   ['persistence', (c) => c.persistence],
   ['cluster', (c) => c.cluster],
   ['alertInterval', (c) => c.alertIntervalMs],
+  // Each worker boots with it, and the main thread's sends follow it: on or off for the system's whole run.
+  ['tracing', (c) => c.tracing],
 ];
 
 /**

@@ -13,6 +13,7 @@ import {
   persistenceSchema,
   jetstreamSchema,
   clusterSchema,
+  tracingSchema,
   type PersistenceOptions,
   type SystemOptions,
   type SystemTuning,
@@ -66,6 +67,8 @@ export const configSchema = z.strictObject({
   persistence: persistenceSchema.optional(),
   /** This system as one node of a cluster on NATS (docs/cluster.md). */
   cluster: clusterSchema.optional(),
+  /** Tracing (docs/observability.md#tracing): true, or `{ setup }`, a module relative to the file. */
+  tracing: tracingSchema.optional(),
   /** Alert rules (docs/observability.md#alerts); checked by checkAlertRules, the one authority on rules. */
   alerts: z.unknown().optional(),
   /** How often the alert rules are evaluated: a duration (`1s`, `500ms`) or ms. */
@@ -82,6 +85,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   persistence: Object.keys(persistenceSchema.shape),
   'persistence.jetstream': Object.keys(jetstreamSchema.shape),
   cluster: Object.keys(clusterSchema.shape),
+  tracing: ['setup'],
 };
 
 export interface RingmasterConfig {
@@ -97,6 +101,8 @@ export interface RingmasterConfig {
   persistence: PersistenceOptions;
   /** This system as one node of a cluster; null: not one. */
   cluster: ClusterOptions | null;
+  /** Tracing on (`setup`: the absolute path of its module, null without one); null = off. Read at start only. */
+  tracing: { setup: string | null } | null;
   /** The `alerts:` rules as written (checked); [] without any. */
   alerts: unknown[];
   /** How often the alert rules are evaluated, ms. */
@@ -122,5 +128,6 @@ export const HTTP_DEFAULTS = { host: DEFAULT_CONFIG_HTTP_HOST, port: DEFAULT_CON
 /** The ActorSystem.start options a config describes. */
 export function toSystemOptions(config: RingmasterConfig): SystemOptions {
   const cluster = config.cluster ? { cluster: { ...config.cluster } } : {};
-  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, persistence: { ...config.persistence }, ...cluster, ...config.system };
+  const tracing = config.tracing ? { tracing: config.tracing.setup === null ? true : { setup: config.tracing.setup } } : {};
+  return { name: config.name, tree: config.tree, baseDir: config.baseDir, log: { ...config.log }, transport: { ...config.transport }, persistence: { ...config.persistence }, ...cluster, ...tracing, ...config.system };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorContext, DefinedActor } from '../actor/define.js';
 import { errorEnvelope } from '../actor/reply.js';
-import { ApiServer, throwResponse } from '../actor/rpc.js';
+import { ApiServer, callFailure, throwResponse } from '../actor/rpc.js';
 import { toWire } from '../actor/wire-error.js';
 import { replicaOf } from '../bus/registry.js';
 import type { SubjectTrie } from '../bus/trie.js';
@@ -238,7 +238,7 @@ export class Host {
     this.#replied = false;
     let result: unknown;
     try {
-      result = this.#tracer === null ? this.#invoke(env) : this.#tracer.run(env, this.#invoke);
+      result = this.#tracer === null ? this.#invoke(env) : this.#tracer.run(env, this.#invoke, undefined, env.kind === 'call' ? callFailure : undefined);
     } catch (err) {
       this.#fatal('exception', err);
       return undefined;

@@ -1,5 +1,5 @@
 import { AlertManager } from '../alerts/manager.js';
-import { ConfigManager, configRoutes, loadConfig, toSystemOptions, type ConfigFlags } from '../config/index.js';
+import { ConfigManager, configRoutes, loadConfig, toSystemOptions, type ConfigFlags, type RingmasterConfig } from '../config/index.js';
 import { startHttp, type HttpServer } from '../http/server.js';
 import { ActorSystem } from '../system/system.js';
 
@@ -11,6 +11,8 @@ export interface FromConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Watch the file and apply its changes while running (hot reload). Default true. */
   watch?: boolean;
+  /** Called with the checked configuration before the system starts (`ringmaster start` imports the file's `tracing.setup` into its own thread here). */
+  beforeStart?: (config: RingmasterConfig) => unknown;
 }
 
 /** A system started from a config file, with what the file set up around it. */
@@ -35,6 +37,7 @@ export async function fromConfig(file: string, options: FromConfigOptions = {}):
   const env = options.env ?? process.env;
   const loaded = await loadConfig(file, { flags, env });
   const { config } = loaded;
+  await options.beforeStart?.(config);
   const system = await ActorSystem.start(toSystemOptions(config));
   // Always attached (with no rules it only waits): rules added to the file later take effect on reload.
   const alerts = AlertManager.attach(system, { rules: config.alerts, intervalMs: config.alertIntervalMs });

@@ -10,8 +10,8 @@ import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js'
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import { undecodableError } from '../transport/decoding.js';
 import { Inbox } from '../transport/inbox.js';
-import { MessageTracer } from '../trace/tracing.js';
-import { POOL_WORKER_PROBE, taskFailure, taskOutput, type PoolWorkerData, type TaskResult } from './protocol.js';
+import { currentTrace, MessageTracer } from '../trace/tracing.js';
+import { POOL_WORKER_PROBE, taskFailure, taskOutput, type PoolWorkerData, type TaskResult, type TracedTask } from './protocol.js';
 
 /** Longest the pool's reader sleeps between checks when no sender rings, ms. */
 const PARK_MS = 1000;
@@ -129,7 +129,7 @@ export class PoolCell extends CellBase implements ChildCell {
     const rec = this.record;
     const p = rec.spec.pool!;
     const n = rec.beginIncarnation();
-    const workerData: PoolWorkerData = { moduleUrl: rec.moduleUrl, id: this.id };
+    const workerData: PoolWorkerData = { moduleUrl: rec.moduleUrl, id: this.id, tracing: svc.tracing };
     const pool = new Piscina({
       filename: svc.poolWorkerUrl.href,
       workerData,
@@ -259,8 +259,8 @@ export class PoolCell extends CellBase implements ChildCell {
     gen.inPool++;
     const started = performance.now();
     const t = this.#tracer;
-    // Traced: a span on this thread from the task's start to its result (the pool's worker threads have no SDK of ours).
-    const task = t === null ? (gen.pool.run(env.payload) as Promise<TaskResult>) : t.run(env, (e) => gen.pool.run(e.payload) as Promise<TaskResult>, gen.n, (r: TaskResult) => taskFailure(r));
+    // Traced: a span on this thread from the task's start to its result; the task carries its context, so the handler's spans in the pool's worker nest under it.
+    const task = t === null ? (gen.pool.run(env.payload) as Promise<TaskResult>) : t.run(env, (e) => gen.pool.run({ msg: e.payload, trace: currentTrace() } satisfies TracedTask) as Promise<TaskResult>, gen.n, (r: TaskResult) => taskFailure(r));
     void task.then(
       (r) => this.#done(gen, env, started, r),
       (err: Error) => this.#lost(gen, env, err),

@@ -3,6 +3,7 @@
  * (workers/pool-worker.ts) exports and what the pool cell calls it with.
  */
 import type { WireError } from '../actor/wire-error.js';
+import type { TracingBoot } from '../trace/tracing.js';
 
 /**
  * Key of a tagged task result. A handler's value goes back as it is (no
@@ -56,4 +57,12 @@ export const POOL_WORKER_PROBE = 'probe';
 export interface PoolWorkerData {
   moduleUrl: string;
   id: string;
+  /** Tracing on in the pool's workers (each imports the setup module first); absent or null = off, and a task is the message itself. */
+  tracing?: TracingBoot | null;
+}
+
+/** A task while tracing is on: the message and the trace context of its span on the main thread (the handler's spans nest under it). */
+export interface TracedTask {
+  msg: unknown;
+  trace: string | undefined;
 }

@@ -221,6 +221,9 @@ export const SYSTEM_TUNING_DEFAULTS: Readonly<SystemTuning> = Object.freeze({
   flightRecorder: DEFAULT_RECORDER_ENTRIES,
 });
 
+/** `tracing`: true, or `{ setup }` (a module path); the same in ActorSystem.start and a config file. */
+export const tracingSchema = z.union([z.boolean(), z.object({ setup: z.string().min(1).optional() }).strict()]);
+
 /**
  * ActorSystem.start's options other than the tree (which resolveTree checks,
  * the one authority on trees). Unknown top-level keys are ignored, as they
@@ -243,7 +246,7 @@ export const systemOptionsSchema = z.object({
   /** This system as one node of a cluster on NATS: `{ node, servers, heartbeatMs?, misses?, … }` (docs/cluster.md). */
   cluster: clusterSchema.optional(),
   /** A span per handled message, trace context in every envelope (docs/observability.md#tracing): true, or `{ setup }`, a module each worker imports first. */
-  tracing: z.union([z.boolean(), z.object({ setup: z.string().min(1).optional() }).strict()]).optional(),
+  tracing: tracingSchema.optional(),
   ...systemTuningSchema.partial().shape,
 });
 

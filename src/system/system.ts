@@ -5,7 +5,7 @@ import type { Subscription } from '../bus/registry.js';
 import { ActorCell } from '../cell/actor-cell.js';
 import type { CellFactory, ChildCell } from '../cell/contract.js';
 import { Codec } from '../codec/envelope.js';
-import { enableTracing } from '../trace/tracing.js';
+import { holdTracing } from '../trace/tracing.js';
 import { ActorStoppedError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import type { AlertEventInput, ConfigEventInput, DeadLetter, EventInput, EventOf, SystemEvent, SystemEventType } from '../events.js';
 import { Watchdog } from '../health/watchdog.js';
@@ -68,7 +68,6 @@ export class ActorSystem {
 
   private constructor(options: SystemOptions, factory: CellFactory) {
     this.#opts = resolveSystemOptions(options);
-    if (this.#opts.tracing) enableTracing(); // this thread's sends carry the active span's context too
     this.name = this.#opts.name;
     this.log = createLogger({ level: this.#opts.logLevel, pretty: this.#opts.logPretty, base: { system: this.name } });
     const codec = new Codec({ maxMessageBytes: this.#opts.maxMessageBytes });
@@ -107,6 +106,7 @@ export class ActorSystem {
       deadLetter: (letter) => this.#deadLetters.add(letter),
       opts: { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer }, persistence: { ...this.#opts.persistence, lock: new SharedArrayBuffer(WRITE_LOCK_BYTES) } },
     });
+    if (this.#opts.tracing) this.#shutdownTasks.add('after-actors', holdTracing()); // this thread's sends carry the span's context too, until this system stops
   }
 
   /** Validate the tree, start every actor in dependency order, and resolve once all are ready. */

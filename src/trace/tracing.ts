@@ -1,41 +1,42 @@
-import { context, createTraceState, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { Envelope } from '../codec/envelope.js';
 import { setTraceContext } from '../codec/trace-hook.js';
 import { ModuleLoadError } from '../errors.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { nowMicros, readTrace, sentTrace } from './wire.js';
+
+export { contextOf, currentTrace, readTrace, sentTrace } from './wire.js';
 
 /** The tracer's name, as a span's instrumentation scope shows it. */
 export const TRACER_NAME = 'ringmaster';
-/** W3C trace context version this side writes. */
-const VERSION = '00';
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/** The active span's context as `traceparent[\ntracestate]`, or undefined when there is no valid one. */
-export function currentTrace(): string | undefined {
-  const sc = trace.getSpanContext(context.active());
-  if (sc === undefined || !isSpanContextValid(sc)) return undefined;
-  const parent = `${VERSION}-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-  const state = sc.traceState?.serialize();
-  return state ? `${parent}\n${state}` : parent;
-}
-
-/** The context a received `trace` field names (a remote parent), or the root context when it names none. */
-export function contextOf(field: string | undefined): Context {
-  if (field === undefined) return ROOT_CONTEXT;
-  const nl = field.indexOf('\n');
-  const m = TRACEPARENT.exec(nl < 0 ? field : field.slice(0, nl));
-  if (m === null || m[1] === 'ff') return ROOT_CONTEXT;
-  const sc = { traceId: m[2]!, spanId: m[3]!, traceFlags: parseInt(m[4]!, 16), isRemote: true, traceState: nl < 0 ? undefined : createTraceState(field.slice(nl + 1)) };
-  return isSpanContextValid(sc) ? trace.setSpanContext(ROOT_CONTEXT, sc) : ROOT_CONTEXT;
-}
-
-/** Turn tracing on in this thread: every send from now on carries the active trace context. */
+/** Turn tracing on in this thread: every send from now on carries the active trace context and its send time. */
 export function enableTracing(): void {
-  setTraceContext(currentTrace);
+  setTraceContext(sentTrace);
 }
 
-/** Turn it off again (tests; a system that stops). */
+/** Systems of this thread that hold tracing on (each until its stop). */
+let holders = 0;
+
+/**
+ * Tracing on in this thread for one system, until the function returned is
+ * called (at its stop; a second call does nothing). The last holder's release
+ * turns it off again, so a later system without tracing pays nothing and
+ * sends no trace field.
+ */
+export function holdTracing(): () => void {
+  holders++;
+  enableTracing();
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--holders <= 0) disableTracing();
+  };
+}
+
+/** Turn it off in this thread, whoever holds it (tests; the last system with tracing that stops). */
 export function disableTracing(): void {
+  holders = 0;
   setTraceContext(null);
 }
 
@@ -51,16 +52,21 @@ export interface TracingBoot {
  * it registered one), and return the tracer of the messages it handles.
  */
 export async function startTracing(t: TracingBoot, site: HandlerSite): Promise<MessageTracer> {
+  await setUpTracing(t, `actor '${site.actor}'`);
+  enableTracing();
+  return new MessageTracer(site);
+}
+
+/** Import the setup module (`who` names the worker in the error) and make sure a context manager is registered. */
+export async function setUpTracing(t: TracingBoot, who: string): Promise<void> {
   if (t.setup !== null) {
     try {
       await import(t.setup);
     } catch (err) {
-      throw new ModuleLoadError(`actor '${site.actor}': cannot load tracing.setup ${t.setup}: ${(err as Error).message}`, { cause: err });
+      throw new ModuleLoadError(`${who}: cannot load tracing.setup ${t.setup}: ${(err as Error).message}`, { cause: err });
     }
   }
   ensureContextManager();
-  enableTracing();
-  return new MessageTracer(site);
 }
 
 /** Register an AsyncLocalStorage context manager unless one is (an SDK's `register()` brings its own). */
@@ -95,6 +101,7 @@ export class MessageTracer {
    * on to the caller as it was.
    */
   run<R>(env: Envelope, fn: (env: Envelope) => R, incarnation = this.#site.incarnation, failure?: (value: Awaited<R>) => unknown): R {
+    const received = readTrace(env.trace);
     const span = this.#tracer.startSpan(
       `${this.#site.actor} ${env.kind}`,
       {
@@ -105,9 +112,11 @@ export class MessageTracer {
           'ringmaster.message.kind': env.kind,
           'ringmaster.message.from': env.from,
           ...(env.topic === undefined ? {} : { 'ringmaster.message.topic': env.topic }),
+          // From the send to the handler's start; clamped, as two threads' clocks can disagree by a few µs.
+          ...(received.sentMicros === undefined ? {} : { 'ringmaster.queue_wait_ms': Math.max(0, nowMicros() - received.sentMicros) / 1000 }),
         },
       },
-      contextOf(env.trace),
+      received.parent,
     );
     const started = performance.now();
     let result: R;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { ActorSystem } from '../../src/index.js';
+import { AlertManager, type ActorSystem } from '../../src/index.js';
+import type { ChildSpec } from '../../src/supervisor/spec.js';
 import { startHttp, type HttpOptions, type HttpServer } from '../../src/http/server.js';
 import { actors, Systems, until } from './system-helpers.js';
 
@@ -22,6 +23,7 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
   let browser: Browser | null = null;
   let context: BrowserContext | null = null;
   let http: HttpServer | null = null;
+  let alerts: AlertManager | null = null;
   /** Console errors and uncaught page errors of the test's page. */
   let problems: string[] = [];
 
@@ -38,6 +40,8 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     context = null;
     await http?.close();
     http = null;
+    await alerts?.close();
+    alerts = null;
     await systems.stopAll();
     problems = [];
   });
@@ -46,7 +50,8 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     browser = null;
   });
 
-  async function boot(options: HttpOptions): Promise<ActorSystem> {
+  /** `more.rules`: alert rules, evaluated every 100 ms, that /api/alerts (and so the page) shows. */
+  async function boot(options: HttpOptions, more: { children?: ChildSpec[]; rules?: unknown[] } = {}): Promise<ActorSystem> {
     const { system } = await systems.start({
       id: 'root',
       strategy: 'one_for_one',
@@ -54,9 +59,11 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
       children: [
         { id: 'echo', module: actors('echo') },
         { id: 'crasher', module: actors('crasher'), maxRedeliveries: 0, backoff: { min: CRASH_BACKOFF_MS, max: CRASH_BACKOFF_MS, randomFactor: 0 } },
+        ...(more.children ?? []),
       ],
     });
-    http = await startHttp(system, options);
+    if (more.rules) alerts = AlertManager.attach(system, { rules: more.rules, intervalMs: 100 });
+    http = await startHttp(system, alerts ? { ...options, alerts } : options);
     return system;
   }
 
@@ -172,6 +179,33 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     // The refused action is the only thing the browser logged as an error (its 401 response).
     expect(problems).to.have.length(1);
     expect(problems[0]).to.match(/status of 401/);
+  });
+
+  it('shows a firing alert in the strip at the top (severity, name, actor, value) and in the timeline, and takes it off once it resolved', async () => {
+    const rules = [{ name: 'busy-backlog', when: { metric: 'inboxDepth', actor: 'busy', op: '>', value: 0 }, severity: 'warning' }];
+    const system = await boot({}, { children: [{ id: 'busy', module: actors('busy') }], rules });
+    const page = await open();
+    const strip = page.locator('#alert-strip');
+    expect(await strip.isVisible(), 'nothing fires yet').to.equal(false);
+    // The first message holds busy's loop for a while; the ones behind it wait in its inbox, and the rule fires.
+    system.ref('busy').tell({ ms: 8000 });
+    for (let i = 0; i < 3; i++) system.ref('busy').tell({ ms: 0 });
+    await strip.waitFor({ state: 'visible' });
+    const alert = page.locator('#alert-list li.alert');
+    expect(await alert.count()).to.equal(1);
+    expect(await alert.getAttribute('class')).to.equal('alert severity-warning');
+    expect(await alert.locator('.alert-severity').innerText()).to.match(/^warning$/i);
+    expect(await alert.locator('.alert-name').innerText()).to.equal('busy-backlog');
+    expect(await alert.locator('.alert-detail').innerText()).to.match(/^actor busy · value [1-4] · since \S+/);
+    await page.locator('#timeline li.type-alert-firing').first().waitFor();
+    expect(await text(page, '#timeline li.type-alert-firing .event-text')).to.match(/^firing \(warning\): busy-backlog, value [1-4]$/);
+    // The backlog drains once the long message is done: the rule resolves and the strip goes.
+    await strip.waitFor({ state: 'hidden' });
+    expect(await page.locator('#alert-list li').count()).to.equal(0);
+    await page.locator('#timeline li.type-alert-resolved').first().waitFor();
+    expect(await text(page, '#timeline li.type-alert-resolved .event-text')).to.equal('resolved (warning): busy-backlog');
+    expect(alerts!.list().find((a) => a.name === 'busy-backlog')?.state).to.equal('inactive');
+    expect(problems).to.deep.equal([]);
   });
 
   it('keeps the token for the tab only, and reconnects to a server that came back', async () => {

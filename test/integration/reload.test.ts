@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, InvalidOptionError, type SystemEvent } from '../../src/index.js';
 import { ConfigError, ConfigManager, configRoutes, loadConfig, toSystemOptions } from '../../src/config/index.js';
+import { traceContext } from '../../src/codec/trace-hook.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const echo = actors('echo');
@@ -140,6 +141,13 @@ describe('hot reload of a config file (real workers, real files)', function () {
     expect(system.name).to.equal('reload');
     await manager.rollback(1);
     expect(system.log.level).to.equal('silent');
+  });
+
+  it('flags a change to tracing as taking effect at the next start, and leaves tracing as it was', async () => {
+    const { manager } = await boot(config({ limit: 1 }), false);
+    writeFileSync(file, config({ limit: 1 }, { b: 'tracing: true\n' }));
+    expect(await manager.reload()).to.deep.include({ status: 'applied', changes: [], needsRestart: ['tracing'] });
+    expect(traceContext, 'still off in this thread').to.equal(null);
   });
 
   it('the reload route handler answers a rejected file with ConfigError listing every problem', async () => {

@@ -1,13 +1,17 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Codec } from '../../src/codec/envelope.js';
-import { currentTrace, disableTracing, ensureContextManager } from '../../src/trace/tracing.js';
+import { Codec, type Envelope } from '../../src/codec/envelope.js';
+import { ActorSystem } from '../../src/index.js';
+import { traceContext } from '../../src/codec/trace-hook.js';
+import { currentTrace, disableTracing, ensureContextManager, readTrace, sentTrace } from '../../src/trace/tracing.js';
+import type { RiskApi } from '../fixtures/actors/risk-api.js';
 import type { SpanLine } from '../fixtures/tracing/setup.js';
+import { Processes, waitFor } from './cli-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const SETUP = new URL('../fixtures/tracing/setup.js', import.meta.url).pathname;
@@ -75,11 +79,77 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(a.attributes).to.deep.include({ 'ringmaster.actor': 'a', 'ringmaster.incarnation': 1, 'ringmaster.message.kind': 'ask', 'ringmaster.message.from': '$system' });
     expect(b.attributes).to.deep.include({ 'ringmaster.actor': 'b', 'ringmaster.message.from': 'a' });
     expect(a.attributes['ringmaster.handler_ms']).to.be.a('number');
+    for (const s of [a, b]) expect(s.attributes['ringmaster.queue_wait_ms'], s.name).to.be.a('number').and.at.least(0);
     expect(a.status).to.equal(SpanStatusCode.UNSET);
     const pool = exporter.getFinishedSpans().find((s) => s.name === 'squares ask')!;
     expect(pool.spanContext().traceId).to.equal(main.spanContext().traceId);
     expect(pool.parentSpanContext?.spanId).to.equal(b.spanId);
     expect(pool.attributes).to.deep.include({ 'ringmaster.actor': 'squares', 'ringmaster.message.from': 'b' });
+    expect(pool.attributes['ringmaster.queue_wait_ms']).to.be.a('number').and.at.least(0);
+  });
+
+  it("nests a span the pool actor's task starts in its piscina worker under the message's span", async () => {
+    const pool = { module: new URL('../fixtures/pool/tasks.js', import.meta.url).pathname, minThreads: 1, maxThreads: 1 };
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'squares', pool }] }, { tracing: { setup: SETUP } });
+    const userSpanId = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        return await system.ref('squares').ask({ op: 'span', name: 'user-task' });
+      } finally {
+        span.end();
+      }
+    });
+    const message = exporter.getFinishedSpans().find((s) => s.name === 'squares ask')!;
+    const user = await until(() => spansIn(process.env.RINGMASTER_TEST_SPANS!).find((s) => s.name === 'user-task'), "the task's own span");
+    expect(user.spanId).to.equal(userSpanId);
+    expect(user.traceId).to.equal(message.spanContext().traceId);
+    expect(user.parent).to.equal(message.spanContext().spanId);
+  });
+
+  it("marks the span of a proxy call whose method throws with error status (the caller gets the error, the actor lives)", async () => {
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'risk', module: actors('risk-api') }] }, { tracing: { setup: SETUP } });
+    const risk = system.proxy<RiskApi>('risk');
+    const rejected = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        expect(await risk.check({ symbol: 'X', qty: 1 })).to.deep.equal({ ok: true, exposure: 1 });
+        return await (risk.reject('too big') as Promise<void>).then(() => null, (e: Error) => e);
+      } finally {
+        span.end();
+      }
+    });
+    expect(rejected?.message).to.equal('rejected: too big');
+    const calls = await until(() => {
+      const c = spansIn(process.env.RINGMASTER_TEST_SPANS!).filter((s) => s.name === 'risk call');
+      return c.length === 2 && c;
+    }, 'the spans of both calls');
+    expect(calls.map((c) => c.status)).to.deep.equal([SpanStatusCode.UNSET, SpanStatusCode.ERROR]);
+    expect(system.status().find((s) => s.id === 'risk')!.incarnation).to.equal(1);
+  });
+
+  it("turns tracing off in the main thread when the last system with tracing stops: a later system's sends carry no trace field", async () => {
+    const tree = { id: 'root', strategy: 'one_for_one' as const, children: [{ id: 'a', module: actors('echo') }] };
+    const first = (await systems.start(tree, { name: 'first', tracing: true })).system;
+    const second = (await systems.start(tree, { name: 'second', tracing: true })).system;
+    await first.stop();
+    expect(traceContext, 'still on: the second system has tracing').to.not.equal(null);
+    await second.stop();
+    expect(traceContext).to.equal(null);
+    const plain = (await systems.start(tree, { name: 'plain' })).system;
+    const sent: Envelope[] = [];
+    const encode = Codec.prototype.encode;
+    Codec.prototype.encode = function (this: Codec, env: Envelope, ...rest: unknown[]) {
+      sent.push({ ...env });
+      return (encode as (...a: unknown[]) => number).call(this, env, ...rest);
+    } as typeof encode;
+    try {
+      await trace.getTracer('test').startActiveSpan('main', async (span) => {
+        expect(await plain.ref('a').ask({ op: 'echo', value: 1 })).to.equal(1);
+        span.end();
+      });
+    } finally {
+      Codec.prototype.encode = encode;
+    }
+    expect(sent.filter((e) => e.to === 'a')).to.have.length.at.least(1);
+    expect(sent.filter((e) => 'trace' in e)).to.deep.equal([]);
   });
 
   it('marks the span of a handler that throws (the actor crashes) with error status', async () => {
@@ -93,6 +163,21 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     const crashed = await until(() => spansIn(file).find((s) => s.name === 'c tell'), 'the span of the crashing tell');
     expect(crashed.status).to.equal(SpanStatusCode.ERROR);
     expect(crashed.parent).to.equal(exporter.getFinishedSpans().find((s) => s.name === 'main')!.spanContext().spanId);
+  });
+
+  it('turns tracing on from a config file, with its setup module relative to the file', async () => {
+    writeFileSync(join(dir, 'otel.mjs'), `import ${JSON.stringify(SETUP)};\n`);
+    const file = join(dir, 'system.yaml');
+    writeFileSync(file, `name: traced\nlog: { level: silent }\ntracing:\n  setup: ./otel.mjs\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: a\n      module: ${actors('echo')}\n`);
+    const system = await ActorSystem.fromConfig(file, { watch: false });
+    systems.track(system);
+    const main = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      await system.ref('a').ask({ op: 'echo', value: 1 });
+      span.end();
+      return span.spanContext();
+    });
+    const a = await until(() => spansIn(process.env.RINGMASTER_TEST_SPANS!).find((s) => s.name === 'a ask'), "the actor's span");
+    expect(a).to.deep.include({ traceId: main.traceId, parent: main.spanId });
   });
 
   it('puts no trace field on the wire without an active span, and one with', () => {
@@ -110,6 +195,26 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     const bytes = codec.encodeToBytes({ kind: 'tell', from: 'x', to: 'y', id: 0, payload: { n: 1 }, trace: traced.field });
     expect(bytes[0]).to.equal(0x96);
     expect(codec.decode(bytes, 0, bytes.length, 'y')).to.deep.include({ trace: traced.field, payload: { n: 1 }, topic: undefined });
+  });
+
+  it('stamps a send with its time in the trace field, and reads the parent and the time back (with or without a tracestate)', () => {
+    const tracer = trace.getTracer('test');
+    const { field, id } = tracer.startActiveSpan('main', (span) => {
+      span.end();
+      return { field: sentTrace(), id: span.spanContext() };
+    });
+    const [parent, sent] = field!.split('\n');
+    expect(parent).to.equal(`00-${id.traceId}-${id.spanId}-01`);
+    expect(sent).to.match(/^\d+$/);
+    const read = readTrace(field);
+    expect(trace.getSpanContext(read.parent)).to.include({ traceId: id.traceId, spanId: id.spanId, isRemote: true });
+    expect(read.sentMicros).to.equal(Number(sent));
+    const withState = readTrace(`${parent}\n${sent}\nvendor=abc`);
+    expect(trace.getSpanContext(withState.parent)!.traceState!.get('vendor')).to.equal('abc');
+    expect(withState.sentMicros).to.equal(Number(sent));
+    expect(readTrace(`${parent}\nvendor=abc`).sentMicros).to.equal(undefined);
+    expect(readTrace(undefined).sentMicros).to.equal(undefined);
+    expect(sentTrace(), 'no active span, no field').to.equal(undefined);
   });
 });
 
@@ -150,5 +255,44 @@ describe('tracing: log lines inside a handler carry the span (real workers, real
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tracing: ringmaster start with the file’s tracing.setup (a real process)', function () {
+  this.timeout(60_000);
+  const processes = new Processes();
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ringmaster-tracing-cli-'))));
+  afterEach(async () => {
+    await processes.killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports the setup into its own main thread too, so the main thread’s spans (a pool actor’s) are exported', async () => {
+    const spans = join(dir, 'spans.jsonl');
+    const marks = join(dir, 'marks');
+    writeFileSync(join(dir, 'otel.mjs'), `import { appendFileSync } from 'node:fs';\nimport { isMainThread } from 'node:worker_threads';\nimport ${JSON.stringify(SETUP)};\nappendFileSync(${JSON.stringify(marks)}, isMainThread ? 'main\\n' : 'worker\\n');\n`);
+    // An actor that sends the pool one tell from inside a span of its own, once it has started.
+    writeFileSync(
+      join(dir, 'kick.mjs'),
+      `import { trace } from ${JSON.stringify(import.meta.resolve('@opentelemetry/api'))};\nimport { defineActor } from ${JSON.stringify(INDEX)};\n` +
+        `export default defineActor({ init(ctx) { trace.getTracer('kick').startActiveSpan('kick', (s) => { ctx.send('squares', { op: 'square', n: 3 }); s.end(); }); return {}; }, receive: () => undefined });\n`,
+    );
+    const pool = new URL('../fixtures/pool/tasks.js', import.meta.url).pathname;
+    writeFileSync(
+      join(dir, 'traced.yaml'),
+      `tracing: { setup: ./otel.mjs }\nlog: { level: silent }\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: squares\n      pool: { module: ${pool}, minThreads: 1, maxThreads: 1 }\n    - id: kick\n      module: ./kick.mjs\n      dependencies: [squares]\n`,
+    );
+    const run = processes.launch(['start', join(dir, 'traced.yaml')], { RINGMASTER_TEST_SPANS: spans });
+    await waitFor(run, /stops it gracefully/);
+    const told = await until(() => spansIn(spans).find((s) => s.name === 'squares tell'), 'the pool message’s span, made in the main thread');
+    const kick = spansIn(spans).find((s) => s.name === 'kick')!;
+    expect(told).to.deep.include({ traceId: kick.traceId, parent: kick.spanId });
+    run.child.kill('SIGINT');
+    expect(await run.exit, run.stderr).to.equal(0);
+    const threads = readFileSync(marks, 'utf8').split('\n').filter(Boolean);
+    expect(threads[0], 'the main thread first, before any worker').to.equal('main');
+    expect(threads.filter((t) => t === 'main')).to.have.length(1);
+    expect(threads).to.include('worker');
   });
 });

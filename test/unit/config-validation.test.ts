@@ -83,6 +83,21 @@ tree:
     expect(found[0]!.message).to.equal(`must be 'auto', 'off' or { micros, maxSpinners }, got "fast"`);
   });
 
+  it('refuses a tracing field that is neither a boolean nor { setup }, an unknown field in it, and a setup file that is not there, at their lines', () => {
+    expect(problems(`${good}tracing: maybe\n`).map(formatProblem)[0]).to.match(/^sys\.yaml:8: tracing: /);
+    expect(problems(`${good}tracing:\n  setup: ./t.js\n  sample: 0.5\n`).map(formatProblem)).to.include('sys.yaml:10: tracing.sample: unknown field (known: setup)');
+    expect(problems(`${good}tracing:\n  setup: ''\n`).map((p) => p.path)).to.deep.equal(['tracing.setup']);
+    const dir = mkdtempSync(join(tmpdir(), 'ringmaster-tracing-config-'));
+    try {
+      writeFileSync(join(dir, 'a.js'), 'export default {};\n');
+      const file = join(dir, 'sys.yaml');
+      const missing = problems(`${good}tracing:\n  setup: ./otel.js\n`, file, { ...quiet, checkModules: true }).map(formatProblem);
+      expect(missing).to.deep.equal([`${file}:9: tracing.setup: module file not found: ${join(dir, 'otel.js')}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the environment variable of a bad environment value', () => {
     const found = problems(good, 'sys.yaml', { ...quiet, env: { RINGMASTER_HTTP_PORT: 'eighty', RINGMASTER_LOG_PRETTY: 'maybe', RINGMASTER_LOG_LEVEL: 'loud' } });
     expect(found.map((p) => `${p.origin} ${p.path}`)).to.have.members(['env RINGMASTER_HTTP_PORT http.port', 'env RINGMASTER_LOG_PRETTY log.pretty', 'env RINGMASTER_LOG_LEVEL log.level']);

@@ -111,6 +111,20 @@ describe('config: sources and precedence', () => {
     expect(opts.tree).to.deep.include({ id: 'root' });
   });
 
+  it('takes tracing from the file: true, or a setup module relative to the file, and passes it to the system', () => {
+    expect(parseConfig(yaml, '/srv/app/sys.yaml', quiet).config.tracing).to.equal(null);
+    expect(toSystemOptions(parseConfig(yaml, '/srv/app/sys.yaml', quiet).config)).to.not.have.property('tracing');
+    const on = parseConfig(`${yaml}tracing: true\n`, '/srv/app/sys.yaml', quiet);
+    expect(on.config.tracing).to.deep.equal({ setup: null });
+    expect(toSystemOptions(on.config).tracing).to.equal(true);
+    const setup = parseConfig(`${yaml}tracing:\n  setup: ./otel/setup.js\n`, '/srv/app/sys.yaml', quiet);
+    expect(setup.config.tracing).to.deep.equal({ setup: resolve('/srv/app/otel/setup.js') });
+    expect(toSystemOptions(setup.config).tracing).to.deep.equal({ setup: resolve('/srv/app/otel/setup.js') });
+    expect(describeOrigin(setup.origins.get('tracing.setup')!)).to.equal('/srv/app/sys.yaml:17');
+    expect(describeConfig(setup).entries.find((e) => e.path === 'tracing.setup')).to.deep.include({ value: resolve('/srv/app/otel/setup.js') });
+    expect(parseConfig(`${yaml}tracing: false\n`, 'sys.yaml', quiet).config.tracing).to.equal(null);
+  });
+
   it('redacts the token in the listing but keeps where it came from', () => {
     const loaded = parseConfig(yaml, 'sys.yaml', { ...quiet, flags: { token: 's3cret' } });
     const { config, entries } = describeConfig(loaded);
