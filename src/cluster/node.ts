@@ -162,6 +162,13 @@ export class ClusterNode {
     return this.#proxies.has(id);
   }
 
+  /** Mail from this node's main thread to an actor (or main thread) of another node, straight onto NATS; false when no other node is known to host `env.to`. */
+  sendDirect(env: Envelope): boolean {
+    if (!this.#proxies.has(env.to)) return false;
+    this.#forward(env);
+    return true;
+  }
+
   /** A clean stop, first step: say so (the others count this node down at once), stop the heartbeat. */
   async leave(): Promise<void> {
     if (this.#leaving) return;
