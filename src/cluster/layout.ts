@@ -12,6 +12,7 @@ import { systemToken } from '../persistence/jetstream-layout.js';
  * | `rm.<system>.c.hb` | every node | heartbeats: `{ node, iid, actors, topics }`, every `heartbeatMs` |
  * | `rm.<system>.c.bye` | every node | a node that stops cleanly: `{ node, iid }` |
  * | `rm.<system>.c.who` | every node | a joining node's request; each node answers with its heartbeat |
+ * | `rm.<system>.c.claim` | every node | a joining node's claim of its name and actor ids (claims.ts); objections go to its reply subject |
  * | `rm.<system>.c.n.<node>.ping` | the node | "is this name taken?": the live node answers |
  * | `rm.<system>.c.n.<node>.m` | the node | messages to its actors and answers to its asks: frames |
  *
@@ -36,13 +37,14 @@ export interface Subjects {
   hb: string;
   bye: string;
   who: string;
+  claim: string;
   ping(node: string): string;
   mail(node: string): string;
 }
 
 export function subjects(system: string): Subjects {
   const base = `rm.${systemToken(system)}.c`;
-  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
+  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, claim: `${base}.claim`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
 }
 
 /** Longest actor id a frame carries, UTF-8 bytes. */

@@ -9,7 +9,9 @@ import type { Wiring } from '../transport/wiring.js';
 import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt, type Subjects } from './layout.js';
 import { Membership, type NodeInfo } from './membership.js';
 import type { ClusterConfig } from './options.js';
+import { Claims } from './claims.js';
 import { Proxies } from './proxies.js';
+import { forgetNode, spawnConflict } from './rules.js';
 
 /** The main thread's id on its own node (src/system/endpoint.ts's SYSTEM_ID). */
 const SELF = '$system';
@@ -110,8 +112,10 @@ export class ClusterNode {
     });
     this.#nc = nc;
     this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
+    const claims = new Claims(nc, this.#s.claim, this.node, this.#iid, ids, () => this.#hooks.localIds());
+    await claims.claim();
     const taken = await nc.request(this.#s.ping(this.node), undefined, { timeout: Math.min(this.#c.connectTimeoutMs, 2000) }).then(
-      (m) => m.string() || 'yes',
+      (m) => m.string() || null, // an empty answer: a node still joining (the claims decide between the two)
       () => null, // no responders (or no answer): the name is free
     );
     if (taken !== null) {
@@ -126,13 +130,15 @@ export class ClusterNode {
       const b = decodeBeat(m.data);
       if (b) this.#members.left(b.node, b.iid);
     });
-    on(this.#s.ping(this.node), (m) => m.respond(this.#iid));
+    on(this.#s.ping(this.node), (m) => m.respond(this.#joined ? this.#iid : ''));
     await this.#who();
     const conflicts = this.#members.conflicts(ids);
     if (conflicts.length > 0) {
       const list = conflicts.map(([id, n]) => `'${id}' (on node '${n}')`).join(', ');
       throw new InvalidOptionError('tree', `hosts actor ids another node of cluster '${this.#system}' hosts already: ${list}; actor ids are unique across a cluster`);
     }
+    const refused = await claims.verdict(this.#system);
+    if (refused) throw refused;
     on(this.#s.who, (m) => m.respond(this.#beatBytes()));
     this.#publishBeat();
     this.#timer = setInterval(() => this.#tick(), this.#c.heartbeatMs);
@@ -164,9 +170,15 @@ export class ClusterNode {
 
   /** Mail from this node's main thread to an actor (or main thread) of another node, straight onto NATS; false when no other node is known to host `env.to`. */
   sendDirect(env: Envelope): boolean {
-    if (!this.#proxies.has(env.to)) return false;
+    if (!this.#proxies.has(env.to) || this.#hooks.isLocal(env.to)) return false;
     this.#forward(env);
     return true;
+  }
+
+  /** Throws the InvalidOptionError that refuses a spawn of `id` here when another node hosts it (see rules.ts). */
+  checkSpawn(id: string): void {
+    const refused = spawnConflict(this.#members, this.#system, id);
+    if (refused) throw refused;
   }
 
   /** A clean stop, first step: say so (the others count this node down at once), stop the heartbeat. */
@@ -249,6 +261,7 @@ export class ClusterNode {
       const cut = k.indexOf('\n');
       this.#hooks.settleAsk(k.slice(0, cut), Number(k.slice(cut + 1)), new NodeDownError(p.to, node, reason));
     }
+    if (reason === 'left') forgetNode(node, this.#members, this.#proxies, this.#senders);
     this.#hooks.emit({ type: 'node-down', node, reason });
   }
 
