@@ -6,10 +6,11 @@ import { ClusterJoinError, DecodeError, InvalidOptionError, MessageTooLargeError
 import type { DeadLetter } from '../events.js';
 import { connectNats } from '../persistence/nats-connection.js';
 import type { Wiring } from '../transport/wiring.js';
-import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt, type Subjects } from './layout.js';
+import { decodeBeat, encodeBeat, encodeEnvelopeFrame, nodeOfSystemId, readFrame, subjects, systemAt, type Subjects } from './layout.js';
 import { Membership, type NodeInfo } from './membership.js';
 import type { ClusterConfig } from './options.js';
 import { Claims } from './claims.js';
+import { Inflow } from './inflow.js';
 import { Proxies } from './proxies.js';
 import { forgetNode, spawnConflict } from './rules.js';
 
@@ -74,6 +75,7 @@ export class ClusterNode {
   /** Remote senders seen in incoming mail (an asker's answers go back to its node). */
   readonly #senders = new Map<string, string>();
   readonly #warned = new Set<string>();
+  readonly #inflow = new Inflow((env) => this.#hooks.send(env), (env, node, err) => this.#refuse(env, node, err));
   #nc: NatsConnection | null = null;
   #subs: Subscription[] = [];
   #timer: NodeJS.Timeout | null = null;
@@ -277,7 +279,7 @@ export class ClusterNode {
     if (!nc || nc.isClosed()) return this.#fail(env, new NodeDownError(env.to, target, 'disconnected'));
     let bytes: Uint8Array;
     try {
-      bytes = encodeFrame(this.node, env.to, this.#codec.encodeToBytes(env.from === SELF ? { ...env, from: systemAt(this.node) } : env));
+      bytes = encodeEnvelopeFrame(this.node, env.to, this.#codec, env.from === SELF ? { ...env, from: systemAt(this.node) } : env);
     } catch (err) {
       return this.#fail(env, err as Error);
     }
@@ -319,11 +321,7 @@ export class ClusterNode {
     if (env.to === SELF || !this.#hooks.isLocal(env.to)) return this.#refuse(env, node, new NoSuchActorError(env.to, `cluster: message from node '${node}'`));
     if (!this.#senders.has(env.from)) this.#senders.set(env.from, node);
     this.#proxies.ensure(env.from);
-    try {
-      this.#hooks.send(env);
-    } catch (err) {
-      this.#refuse(env, node, err as Error);
-    }
+    this.#inflow.push(env, node);
   }
 
   /** A message this node cannot take: dead-lettered, and an ask answered with the error at once. */
@@ -333,7 +331,7 @@ export class ClusterNode {
     if (!expectsReply(env.kind) || !nc || nc.isClosed()) return;
     try {
       const answer: Envelope = { kind: 'error', from: env.to, to: env.from, id: env.id, payload: toWire(err) };
-      nc.publish(this.#s.mail(node), encodeFrame(this.node, env.from, this.#codec.encodeToBytes(answer)));
+      nc.publish(this.#s.mail(node), encodeEnvelopeFrame(this.node, env.from, this.#codec, answer));
     } catch (e) {
       this.#hooks.log.warn({ err: e, node }, 'cluster: an error answer could not be sent');
     }
