@@ -105,14 +105,15 @@ export class Desk {
     const system = this.#system;
     this.#say(`\nstopping (${why}): the feed first, then the pipeline drains across the nodes`);
     await system.stopActor('feed');
-    // Drained: the ledger's figures have not moved for a second (the stages of other nodes are not visible from here).
+    // Drained: no stage of any node holds mail and each runs (not restarting), and the ledger's figures stand still, three polls in a row.
     let last = '';
     let quiet = 0;
-    for (const deadline = Date.now() + 10_000; quiet < 5 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; quiet < 3 && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 200));
-      const c = await counts(system).catch(() => null);
+      const [c, nodes] = await Promise.all([counts(system).catch(() => null), this.control({ cmd: 'depth' }, 2000)]);
+      const idle = nodes.every((d) => d.depth === 0 && d.running === true);
       const now = c ? `${c.sent} ${c.filled} ${c.rejected} ${c.open}` : '';
-      quiet = now !== '' && now === last ? quiet + 1 : 0;
+      quiet = idle && now !== '' && now === last ? quiet + 1 : 0;
       last = now;
     }
     await system.stopActor('strategy');

@@ -93,6 +93,11 @@ if (isDesk) {
     if (c.cmd === 'stop') {
       for (const id of c.ids) if (ids.includes(id)) await system.stopActor(id).catch((err: unknown) => say(`stopping ${id}: ${(err as Error).message}`));
     } else if (c.cmd === 'dead-letters') answer.ids = deadOrders(system);
+    else if (c.cmd === 'depth') {
+      const stages = system.status().filter((s) => ids.includes(s.id));
+      answer.depth = stages.reduce((n, s) => n + s.inboxDepth, 0);
+      answer.running = stages.every((s) => s.state === 'running');
+    }
     system.publish(DONE, answer);
     if (c.cmd === 'exit') setTimeout(() => void exit(0), 200);
   });

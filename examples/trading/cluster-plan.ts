@@ -38,8 +38,8 @@ export function nodeTree(tree: TreeSpec, ids: readonly string[]): SupervisorSpec
 export const CONTROL = 'trading.control';
 export const DONE = 'trading.done';
 
-/** From the desk to every node: stop these actors (those it hosts, in this order); name the dead-lettered orders; exit. */
-export type Control = { cmd: 'stop'; ids: string[]; seq: number } | { cmd: 'dead-letters'; seq: number } | { cmd: 'exit'; seq: number };
+/** From the desk to every node: how much mail its stages hold; stop these actors (those it hosts, in this order); name the dead-lettered orders; exit. */
+export type Control = { cmd: 'depth'; seq: number } | { cmd: 'stop'; ids: string[]; seq: number } | { cmd: 'dead-letters'; seq: number } | { cmd: 'exit'; seq: number };
 
 /** A node's answer to a control message. */
 export interface Done {
@@ -47,4 +47,7 @@ export interface Done {
   seq: number;
   /** `dead-letters`: the ids of the orders that died as dead letters on this node. */
   ids?: string[];
+  /** `depth`: the messages waiting in the inboxes of its actors, and whether each of them is running. */
+  depth?: number;
+  running?: boolean;
 }
