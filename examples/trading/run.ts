@@ -63,7 +63,8 @@ export interface TradingReport {
 const PIPELINE = ['strategy', 'risk', 'execution'] as const;
 const isOrder = (d: DeadLetter): boolean => (d.payload as Order | null)?.type === 'order';
 
-async function ledgerIds(system: ActorSystem, status: LedgerStatus): Promise<string[]> {
+/** Every order id the ledger has in `status`, page by page. */
+export async function ledgerIds(system: ActorSystem, status: LedgerStatus): Promise<string[]> {
   const out: string[] = [];
   for (;;) {
     const page = await system.ref('ledger').ask<{ total: number; ids: string[] }>({ type: 'ids', status, offset: out.length }, { timeout: 2000 });

@@ -1,4 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr/pack';
+import type { Codec, Envelope } from '../codec/envelope.js';
 import { DecodeError } from '../errors.js';
 import { systemToken } from '../persistence/jetstream-layout.js';
 
@@ -12,6 +13,7 @@ import { systemToken } from '../persistence/jetstream-layout.js';
  * | `rm.<system>.c.hb` | every node | heartbeats: `{ node, iid, actors, topics }`, every `heartbeatMs` |
  * | `rm.<system>.c.bye` | every node | a node that stops cleanly: `{ node, iid }` |
  * | `rm.<system>.c.who` | every node | a joining node's request; each node answers with its heartbeat |
+ * | `rm.<system>.c.claim` | every node | a joining node's claim of its name and actor ids (claims.ts); objections go to its reply subject |
  * | `rm.<system>.c.n.<node>.ping` | the node | "is this name taken?": the live node answers |
  * | `rm.<system>.c.n.<node>.m` | the node | messages to its actors and answers to its asks: frames |
  *
@@ -36,29 +38,48 @@ export interface Subjects {
   hb: string;
   bye: string;
   who: string;
+  claim: string;
   ping(node: string): string;
   mail(node: string): string;
 }
 
 export function subjects(system: string): Subjects {
   const base = `rm.${systemToken(system)}.c`;
-  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
+  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, claim: `${base}.claim`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
 }
 
 /** Longest actor id a frame carries, UTF-8 bytes. */
 const MAX_ID_BYTES = 0xffff;
 
-/** A frame: the envelope bytes (the codec's) behind the sender's node and the receiver's id. */
-export function encodeFrame(node: string, to: string, envelope: Uint8Array): Uint8Array {
+/** A frame's buffer for an envelope of `size` bytes, its head (sender's node, receiver's id) written; the envelope goes at the offset returned. */
+function frameFor(node: string, to: string, size: number): [Buffer, number] {
   const n = Buffer.from(node, 'utf8');
   const t = Buffer.from(to, 'utf8');
   if (n.length > 255 || t.length > MAX_ID_BYTES) throw new DecodeError(`cluster frame to '${to}': the node name or actor id is too long`);
-  const out = Buffer.allocUnsafe(1 + n.length + 2 + t.length + envelope.length);
+  const out = Buffer.allocUnsafe(1 + n.length + 2 + t.length + size);
   out[0] = n.length;
   n.copy(out, 1);
   out.writeUInt16BE(t.length, 1 + n.length);
   t.copy(out, 3 + n.length);
-  out.set(envelope, 3 + n.length + t.length);
+  return [out, 3 + n.length + t.length];
+}
+
+/** A frame: the envelope bytes (the codec's) behind the sender's node and the receiver's id. */
+export function encodeFrame(node: string, to: string, envelope: Uint8Array): Uint8Array {
+  const [out, at] = frameFor(node, to, envelope.length);
+  out.set(envelope, at);
+  return out;
+}
+
+/**
+ * `env` encoded by `codec` straight into a frame: `encodeFrame(node, to,
+ * codec.encodeToBytes(env))` with one allocation and one copy fewer (the
+ * envelope is copied once, from the codec's scratch buffer into the frame).
+ */
+export function encodeEnvelopeFrame(node: string, to: string, codec: Codec, env: Envelope): Uint8Array {
+  const size = codec.encode(env);
+  const [out, at] = frameFor(node, to, size);
+  codec.encoded.copy(out, at, codec.encodedStart, codec.encodedEnd);
   return out;
 }
 

@@ -87,6 +87,11 @@ export class Membership {
     return e.state === 'up' ? { node, up: true } : { node, up: false, reason: e.reason ?? 'timeout' };
   }
 
+  /** The actor ids node `node` hosts, as its latest heartbeat said. */
+  actorsOf(node: string): string[] {
+    return this.#members.get(node)?.actors ?? [];
+  }
+
   /** The state of node `node` (not this one): undefined when never seen. */
   state(node: string): { up: boolean; reason?: NodeDownReason } | undefined {
     const e = this.#members.get(node);

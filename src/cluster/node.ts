@@ -6,10 +6,13 @@ import { ClusterJoinError, DecodeError, InvalidOptionError, MessageTooLargeError
 import type { DeadLetter } from '../events.js';
 import { connectNats } from '../persistence/nats-connection.js';
 import type { Wiring } from '../transport/wiring.js';
-import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt, type Subjects } from './layout.js';
+import { decodeBeat, encodeBeat, encodeEnvelopeFrame, nodeOfSystemId, readFrame, subjects, systemAt, type Subjects } from './layout.js';
 import { Membership, type NodeInfo } from './membership.js';
 import type { ClusterConfig } from './options.js';
+import { Claims } from './claims.js';
+import { Inflow } from './inflow.js';
 import { Proxies } from './proxies.js';
+import { forgetNode, spawnConflict } from './rules.js';
 
 /** The main thread's id on its own node (src/system/endpoint.ts's SYSTEM_ID). */
 const SELF = '$system';
@@ -72,6 +75,7 @@ export class ClusterNode {
   /** Remote senders seen in incoming mail (an asker's answers go back to its node). */
   readonly #senders = new Map<string, string>();
   readonly #warned = new Set<string>();
+  readonly #inflow = new Inflow((env) => this.#hooks.send(env), (env, node, err) => this.#refuse(env, node, err));
   #nc: NatsConnection | null = null;
   #subs: Subscription[] = [];
   #timer: NodeJS.Timeout | null = null;
@@ -110,8 +114,10 @@ export class ClusterNode {
     });
     this.#nc = nc;
     this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
+    const claims = new Claims(nc, this.#s.claim, this.node, this.#iid, ids, () => this.#hooks.localIds());
+    await claims.claim();
     const taken = await nc.request(this.#s.ping(this.node), undefined, { timeout: Math.min(this.#c.connectTimeoutMs, 2000) }).then(
-      (m) => m.string() || 'yes',
+      (m) => m.string() || null, // an empty answer: a node still joining (the claims decide between the two)
       () => null, // no responders (or no answer): the name is free
     );
     if (taken !== null) {
@@ -126,13 +132,15 @@ export class ClusterNode {
       const b = decodeBeat(m.data);
       if (b) this.#members.left(b.node, b.iid);
     });
-    on(this.#s.ping(this.node), (m) => m.respond(this.#iid));
+    on(this.#s.ping(this.node), (m) => m.respond(this.#joined ? this.#iid : ''));
     await this.#who();
     const conflicts = this.#members.conflicts(ids);
     if (conflicts.length > 0) {
       const list = conflicts.map(([id, n]) => `'${id}' (on node '${n}')`).join(', ');
       throw new InvalidOptionError('tree', `hosts actor ids another node of cluster '${this.#system}' hosts already: ${list}; actor ids are unique across a cluster`);
     }
+    const refused = await claims.verdict(this.#system);
+    if (refused) throw refused;
     on(this.#s.who, (m) => m.respond(this.#beatBytes()));
     this.#publishBeat();
     this.#timer = setInterval(() => this.#tick(), this.#c.heartbeatMs);
@@ -160,6 +168,19 @@ export class ClusterNode {
   /** Is `id` an actor (or main thread) of another node that this node can send to? */
   hosts(id: string): boolean {
     return this.#proxies.has(id);
+  }
+
+  /** Mail from this node's main thread to an actor (or main thread) of another node, straight onto NATS; false when no other node is known to host `env.to`. */
+  sendDirect(env: Envelope): boolean {
+    if (!this.#proxies.has(env.to) || this.#hooks.isLocal(env.to)) return false;
+    this.#forward(env);
+    return true;
+  }
+
+  /** Throws the InvalidOptionError that refuses a spawn of `id` here when another node hosts it (see rules.ts). */
+  checkSpawn(id: string): void {
+    const refused = spawnConflict(this.#members, this.#system, id);
+    if (refused) throw refused;
   }
 
   /** A clean stop, first step: say so (the others count this node down at once), stop the heartbeat. */
@@ -242,6 +263,7 @@ export class ClusterNode {
       const cut = k.indexOf('\n');
       this.#hooks.settleAsk(k.slice(0, cut), Number(k.slice(cut + 1)), new NodeDownError(p.to, node, reason));
     }
+    if (reason === 'left') forgetNode(node, this.#members, this.#proxies, this.#senders);
     this.#hooks.emit({ type: 'node-down', node, reason });
   }
 
@@ -257,7 +279,7 @@ export class ClusterNode {
     if (!nc || nc.isClosed()) return this.#fail(env, new NodeDownError(env.to, target, 'disconnected'));
     let bytes: Uint8Array;
     try {
-      bytes = encodeFrame(this.node, env.to, this.#codec.encodeToBytes(env.from === SELF ? { ...env, from: systemAt(this.node) } : env));
+      bytes = encodeEnvelopeFrame(this.node, env.to, this.#codec, env.from === SELF ? { ...env, from: systemAt(this.node) } : env);
     } catch (err) {
       return this.#fail(env, err as Error);
     }
@@ -299,11 +321,7 @@ export class ClusterNode {
     if (env.to === SELF || !this.#hooks.isLocal(env.to)) return this.#refuse(env, node, new NoSuchActorError(env.to, `cluster: message from node '${node}'`));
     if (!this.#senders.has(env.from)) this.#senders.set(env.from, node);
     this.#proxies.ensure(env.from);
-    try {
-      this.#hooks.send(env);
-    } catch (err) {
-      this.#refuse(env, node, err as Error);
-    }
+    this.#inflow.push(env, node);
   }
 
   /** A message this node cannot take: dead-lettered, and an ask answered with the error at once. */
@@ -313,7 +331,7 @@ export class ClusterNode {
     if (!expectsReply(env.kind) || !nc || nc.isClosed()) return;
     try {
       const answer: Envelope = { kind: 'error', from: env.to, to: env.from, id: env.id, payload: toWire(err) };
-      nc.publish(this.#s.mail(node), encodeFrame(this.node, env.from, this.#codec.encodeToBytes(answer)));
+      nc.publish(this.#s.mail(node), encodeEnvelopeFrame(this.node, env.from, this.#codec, answer));
     } catch (e) {
       this.#hooks.log.warn({ err: e, node }, 'cluster: an error answer could not be sent');
     }

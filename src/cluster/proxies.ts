@@ -22,6 +22,8 @@ export class Proxies {
   readonly #forward: (env: Envelope) => void;
   readonly #undecodable: (to: string, err: DecodeError, header: EnvelopeHeader | null) => void;
   readonly #pumps = new Map<string, { inbox: Inbox; done: Promise<void> }>();
+  /** Pumps of removed proxies, until they have ended. */
+  readonly #ending = new Set<Promise<void>>();
   #open = true;
 
   constructor(
@@ -52,12 +54,33 @@ export class Proxies {
     const desc = this.#wiring.register(id, { senderSlots: this.#senderSlots });
     const inbox = new Inbox(desc.doorbell, { id, codec: this.#codec, spinMicros: 0, onUndecodable: (_slot, err, _raw, header) => this.#undecodable(id, err, header) });
     this.#wiring.bindLocal(id, inbox);
-    this.#pumps.set(id, { inbox, done: this.#pump(inbox) });
+    const entry = { inbox, done: Promise.resolve() };
+    this.#pumps.set(id, entry); // before the pump's first check of it
+    entry.done = this.#pump(id, inbox);
   }
 
-  async #pump(inbox: Inbox): Promise<void> {
+  /**
+   * Drop the proxy of `id` (its node left for good): what it still holds is
+   * forwarded (and fails there, as to a node that is down), its inbox and the
+   * rings into it go, and the id is free for a local actor.
+   */
+  remove(id: string): void {
+    const p = this.#pumps.get(id);
+    if (!p) return;
+    this.#pumps.delete(id);
     const fwd = (env: Envelope): void => this.#forward(env);
-    while (this.#open) {
+    p.inbox.drainReplies(fwd);
+    p.inbox.drainMail(Infinity, fwd);
+    p.inbox.doorbell.wake();
+    const done = p.done.finally(() => this.#ending.delete(done));
+    this.#ending.add(done);
+    this.#wiring.unbindLocal(id);
+    this.#wiring.switchboard.unregister(id);
+  }
+
+  async #pump(id: string, inbox: Inbox): Promise<void> {
+    const fwd = (env: Envelope): void => this.#forward(env);
+    while (this.#open && this.#pumps.get(id)?.inbox === inbox) {
       inbox.drainReplies(fwd);
       inbox.drainMail(Infinity, fwd);
       await inbox.waitForWorkAsync(PARK_MS);
@@ -68,7 +91,7 @@ export class Proxies {
   async close(): Promise<void> {
     this.#open = false;
     for (const p of this.#pumps.values()) p.inbox.doorbell.wake();
-    await Promise.all([...this.#pumps.values()].map((p) => p.done));
+    await Promise.all([...this.#pumps.values()].map((p) => p.done).concat([...this.#ending]));
     for (const id of this.#pumps.keys()) this.#wiring.unbindLocal(id);
   }
 }

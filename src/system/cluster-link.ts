@@ -68,8 +68,10 @@ export async function joinCluster(c: ClusterConfig, p: ClusterParts): Promise<Cl
       );
     },
   });
+  endpoint.direct = (env) => node.sendDirect(env);
   p.tasks.add('before-actors', () => node.leave());
   p.tasks.add('after-actors', () => node.close());
   await node.join([...tree.cells.keys()]);
+  tree.guard = (id) => node.checkSpawn(id);
   return node;
 }

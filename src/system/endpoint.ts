@@ -53,6 +53,14 @@ export class MainEndpoint {
   readonly inbox: Inbox;
   readonly sender: Sender;
   readonly #asks = new AskTable();
+  /**
+   * The cluster's own path for mail from this thread to an actor of another
+   * node (set when the system joins a cluster): true when it took `env`. The
+   * main thread hands such mail straight to it, rather than through a ring
+   * to the proxy inbox that it would read back on this same thread.
+   */
+  direct: ((env: Envelope) => boolean) | null = null;
+  readonly #out: Pick<Sender, 'send'> = { send: (env, lane) => void (this.direct?.(env) || this.sender.send(env, lane)) };
   /** Outboxes per lane and receiver: looked up on every send, so no key string is built. */
   readonly #outboxes: Record<Lane, Map<string, Outbox>> = { system: new Map(), high: new Map(), normal: new Map(), reply: new Map() };
   readonly #wiring: Wiring;
@@ -108,7 +116,7 @@ export class MainEndpoint {
       this.#hooks.deadLetter({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, reason: refused });
       return;
     }
-    this.sender.send({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, priority: options?.priority });
+    this.#out.send({ kind: 'tell', from: SYSTEM_ID, to, id: 0, payload: msg, priority: options?.priority });
   }
 
   ask<R>(to: string, msg: unknown, options: AskOptions = {}, topic?: string, kind: 'ask' | 'call' = 'ask'): Promise<R> {
@@ -125,7 +133,7 @@ export class MainEndpoint {
     if (cell?.record.retired) return Promise.reject(new ActorStoppedError(to, `is stopped for good (${cell.record.lastExit?.reason ?? 'retired'})`));
     const { id, promise } = this.#asks.open<R>(to, options.timeout ?? this.#askTimeoutMs);
     try {
-      this.sender.send({ kind, from: SYSTEM_ID, to, id, payload: msg, priority: options.priority, topic });
+      this.#out.send({ kind, from: SYSTEM_ID, to, id, payload: msg, priority: options.priority, topic });
     } catch (err) {
       this.#asks.reject(id, err as Error);
     }
@@ -176,7 +184,7 @@ export class MainEndpoint {
    */
   replyFromMain(env: Envelope): void {
     if (env.to === SYSTEM_ID) this.#settle(env);
-    else sendAnswer(this.sender, env);
+    else sendAnswer(this.#out, env);
   }
 
   /** Settle ask `askId` of `asker` (the main thread or an actor) with `err`. */

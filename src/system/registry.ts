@@ -26,6 +26,8 @@ export class TreeRegistry {
   readonly #emit: (e: EventInput) => void;
   #svc: CellServices | null = null;
   root: Supervisor | null = null;
+  /** Throws when a new child's id may not be used here (a cluster node: another node hosts it); set once the system has joined its cluster. */
+  guard: ((id: string) => void) | null = null;
 
   constructor(opts: { factory: CellFactory; topics: Topics; baseDir: string; emit: (e: EventInput) => void }) {
     this.#factory = opts.factory;
@@ -66,6 +68,7 @@ export class TreeRegistry {
 
   /** Build the cell of child `spec` under supervisor `parent` (not started), with its tree subscriptions. */
   cell(spec: ResolvedChildSpec, parent: string): ChildCell {
+    this.guard?.(spec.id);
     const cell = this.#factory(spec, parent, this.moduleUrl(spec.module), this.#svc!);
     this.cells.set(spec.id, cell);
     this.#parents.set(spec.id, parent);

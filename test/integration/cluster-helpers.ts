@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
+import { Systems } from './system-helpers.js';
 
 const NODE = new URL('../fixtures/cluster-node.js', import.meta.url).pathname;
 
@@ -44,4 +46,28 @@ export class NodeProcesses {
     await Promise.all([...this.#all].map((p) => p.kill()));
     this.#all.clear();
   }
+}
+
+/**
+ * What every cluster suite sets up (call inside its `describe`): one real
+ * nats-server for the suite (skipped with an install hint without one), a
+ * system name of its own per test (`prefix` and a number), and the systems
+ * and child nodes a test started stopped after it.
+ */
+export function clusterSuite(prefix: string): { systems: Systems; children: NodeProcesses; server: NatsServer; name: string } {
+  const ctx = { systems: new Systems(), children: new NodeProcesses(), server: null as unknown as NatsServer, name: '' };
+  let n = 0;
+  before(async function () {
+    needNatsServer(this);
+    ctx.server = await NatsServer.start({ jetstream: false });
+  });
+  after(async () => {
+    await ctx.server?.dispose();
+  });
+  beforeEach(() => (ctx.name = `${prefix}${++n}`));
+  afterEach(async () => {
+    await ctx.systems.stopAll();
+    await ctx.children.stopAll();
+  });
+  return ctx;
 }

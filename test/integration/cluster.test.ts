@@ -7,8 +7,8 @@ import type { Tick } from '../fixtures/actors/recorder.js';
 import { connect } from '@nats-io/transport-node';
 import { Codec, type Envelope } from '../../src/codec/envelope.js';
 import { encodeFrame, readFrame, subjects } from '../../src/cluster/layout.js';
-import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
-import { NodeProcesses } from './cluster-helpers.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { clusterSuite } from './cluster-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 const HEARTBEAT_MS = 200;
@@ -17,23 +17,8 @@ const MISSES = 10;
 
 describe('cluster: nodes on a real nats-server (real workers, real processes)', function () {
   this.timeout(120_000);
-  const systems = new Systems();
-  const children = new NodeProcesses();
-  let server: NatsServer;
-  let n = 0;
-  let name = '';
-  before(async function () {
-    needNatsServer(this);
-    server = await NatsServer.start({ jetstream: false });
-  });
-  after(async () => {
-    await server?.dispose();
-  });
-  beforeEach(() => (name = `cl${++n}`));
-  afterEach(async () => {
-    await systems.stopAll();
-    await children.stopAll();
-  });
+  const c = clusterSuite('cl');
+  const { systems, children } = c;
 
   const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
     id: 'root',
@@ -41,7 +26,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     children: ids.map(([id, module]) => ({ id, module: actors(module) })),
   });
   const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
-    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+    systems.start(tree(...ids), { name: c.name, cluster: { node, servers: c.server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
   const ups = (events: SystemEvent[], who: string): number => events.filter((e) => e.type === 'node-up' && e.node === who).length;
 
   it('nodes see each other (node-up, nodes()), and the main thread tells and asks an actor of another node, in order', async () => {
@@ -104,7 +89,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
 
   it('SIGKILL of a node: its pending asks settle with NodeDownError well before their timeout, node-down is seen, local traffic goes on; restarted, it is up and reachable again', async () => {
     const a = await node('n1', ['e1', 'echo']);
-    const child = children.start(server.url, 'n2', 'e2:echo', HEARTBEAT_MS, name);
+    const child = children.start(c.server.url, 'n2', 'e2:echo', HEARTBEAT_MS, c.name);
     await child.up();
     await until(() => a.system.ref('e2').node === 'n2' && ups(a.events, 'n2') === 1, 'n2 up on n1');
     expect(await a.system.ref('e2').ask({ op: 'echo', value: 1 })).to.equal(1);
@@ -123,7 +108,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     expect(await a.system.ref('e1').ask({ op: 'echo', value: 'local' })).to.equal('local');
     expect(await a.system.ref('e2').ask({ op: 'echo', value: 1 }).catch((e: unknown) => e)).to.be.instanceOf(NodeDownError);
 
-    const again = children.start(server.url, 'n2', 'e2:echo', HEARTBEAT_MS, name);
+    const again = children.start(c.server.url, 'n2', 'e2:echo', HEARTBEAT_MS, c.name);
     await again.up();
     await until(() => ups(a.events, 'n2') === 2, 'node-up n2 again');
     expect(await a.system.ref('e2').ask({ op: 'echo', value: 2 })).to.equal(2);
@@ -132,7 +117,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
 
   it('a clean stop says it leaves: the others see node-down with reason left at once', async () => {
     const a = await node('n1', ['e1', 'echo']);
-    const child = children.start(server.url, 'n2', 'e2:echo', 60_000, name); // a heartbeat too slow to time out in this test
+    const child = children.start(c.server.url, 'n2', 'e2:echo', 60_000, c.name); // a heartbeat too slow to time out in this test
     await child.up();
     await until(() => ups(a.events, 'n2') === 1, 'n2 up');
     await child.kill('SIGTERM');
@@ -142,10 +127,10 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
   });
 
   it('topics across nodes: a publish (from the main thread or an actor) reaches the subscribers of every node, a request is answered by one on another node', async () => {
-    const a = await systems.start(tree(['s1', 'subscriber'], ['e1', 'echo']), { name, cluster: { node: 'n1', servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+    const a = await systems.start(tree(['s1', 'subscriber'], ['e1', 'echo']), { name: c.name, cluster: { node: 'n1', servers: c.server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
     const b = await systems.start(
       { id: 'root', strategy: 'one_for_one', children: [{ id: 's2', module: actors('subscriber'), config: { patterns: ['market.>', 'quote.*'], answer: 'from n2' } }] },
-      { name, cluster: { node: 'n2', servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } },
+      { name: c.name, cluster: { node: 'n2', servers: c.server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } },
     );
     const onMain: Array<[unknown, string]> = [];
     b.system.subscribe('market.BTC', (msg, subject) => void onMain.push([msg, subject]));
@@ -174,8 +159,8 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
 
   it('three nodes in three processes: an actor of one node asks an actor of a third through a second; the ask timeout applies across the network', async () => {
     const a = await node('n1', ['e1', 'echo']);
-    const two = children.start(server.url, 'n2', 'e2:echo', HEARTBEAT_MS, name);
-    const three = children.start(server.url, 'n3', 'e3:echo', HEARTBEAT_MS, name);
+    const two = children.start(c.server.url, 'n2', 'e2:echo', HEARTBEAT_MS, c.name);
+    const three = children.start(c.server.url, 'n3', 'e3:echo', HEARTBEAT_MS, c.name);
     await Promise.all([two.up(), three.up()]);
     await until(() => a.system.ref('e2').node === 'n2' && a.system.ref('e3').node === 'n3', 'n1 knowing n2 and n3');
     // n1's main thread → e2 (n2) → e3 (n3): n2 must know n3 too
@@ -197,7 +182,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
   it('a NATS server restart: the nodes count each other down while it is gone, up again after the reconnect, and reach each other again', async () => {
     const own = await NatsServer.start({ jetstream: false });
     try {
-      const opts = (nodeName: string): Partial<SystemOptions> => ({ name, cluster: { node: nodeName, servers: own.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES, options: { reconnectTimeWait: 100, maxReconnectAttempts: -1 } } });
+      const opts = (nodeName: string): Partial<SystemOptions> => ({ name: c.name, cluster: { node: nodeName, servers: own.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES, options: { reconnectTimeWait: 100, maxReconnectAttempts: -1 } } });
       const a = await systems.start(tree(['e1', 'echo']), opts('n1'));
       await systems.start(tree(['e2', 'echo']), opts('n2'));
       await until(() => a.system.ref('e2').node === 'n2' && ups(a.events, 'n2') === 1, 'n2 up');
@@ -217,7 +202,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
   it('a node stops while its NATS server is gone: the stop is not held by the connection', async () => {
     const own = await NatsServer.start({ jetstream: false });
     try {
-      const a = await systems.start(tree(['e1', 'echo']), { name, cluster: { node: 'n1', servers: own.url, heartbeatMs: HEARTBEAT_MS, options: { maxReconnectAttempts: -1 } } });
+      const a = await systems.start(tree(['e1', 'echo']), { name: c.name, cluster: { node: 'n1', servers: own.url, heartbeatMs: HEARTBEAT_MS, options: { maxReconnectAttempts: -1 } } });
       await own.stop();
       await a.system.stop();
       expect(a.system.state).to.equal('stopped');
@@ -229,9 +214,9 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
 
   it('bytes from the network are decoded as a ring frame is: garbage is dropped, a __proto__ key stays data, a foreign asker gets its answer', async () => {
     const a = await node('n1', ['e1', 'echo']);
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: c.server.url });
     try {
-      const s = subjects(name);
+      const s = subjects(c.name);
       const answers = nc.subscribe(s.mail('x9'));
       nc.publish(s.mail('n1'), new Uint8Array([1, 2, 3]));
       nc.publish(s.mail('n1'), new Uint8Array(0));
@@ -262,7 +247,7 @@ describe('cluster: nodes on a real nats-server (real workers, real processes)', 
     writeFileSync(conf, 'max_payload: 4096\n');
     const small = await NatsServer.start({ jetstream: false, args: ['-c', conf] });
     try {
-      const opts = (nodeName: string): Partial<SystemOptions> => ({ name, cluster: { node: nodeName, servers: small.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+      const opts = (nodeName: string): Partial<SystemOptions> => ({ name: c.name, cluster: { node: nodeName, servers: small.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
       const a = await systems.start(tree(['e1', 'echo']), opts('n1'));
       await systems.start(tree(['e2', 'echo']), opts('n2'));
       await until(() => a.system.ref('e2').node === 'n2', 'n1 knowing e2');

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Codec } from '../../src/codec/envelope.js';
 import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt } from '../../src/cluster/layout.js';
 import { Membership } from '../../src/cluster/membership.js';
+import { spawnConflict } from '../../src/cluster/rules.js';
 import { ClusterJoinError, DecodeError, InvalidOptionError } from '../../src/errors.js';
 import { ActorSystem } from '../../src/index.js';
 import { freePort } from '../helpers/nats-server.js';
@@ -10,7 +11,7 @@ import { resolveSystemOptions } from '../../src/system/options.js';
 describe('cluster: layout, options and membership (pure)', () => {
   it('puts every subject of a system under rm.<system>.c, the name made one subject token', () => {
     const s = subjects('shop');
-    expect([s.hb, s.bye, s.who, s.ping('n1'), s.mail('n1')]).to.deep.equal(['rm.shop.c.hb', 'rm.shop.c.bye', 'rm.shop.c.who', 'rm.shop.c.n.n1.ping', 'rm.shop.c.n.n1.m']);
+    expect([s.hb, s.bye, s.who, s.claim, s.ping('n1'), s.mail('n1')]).to.deep.equal(['rm.shop.c.hb', 'rm.shop.c.bye', 'rm.shop.c.who', 'rm.shop.c.claim', 'rm.shop.c.n.n1.ping', 'rm.shop.c.n.n1.m']);
     expect(subjects('my shop.eu').hb).to.match(/^rm\.my_shop_eu_[0-9a-f]{8}\.c\.hb$/);
     expect(subjects('my shop.eu').hb).to.not.equal(subjects('my_shop_eu').hb);
     expect([systemAt('n1'), nodeOfSystemId('$system@n1'), nodeOfSystemId('risk')]).to.deep.equal(['$system@n1', 'n1', undefined]);
@@ -79,6 +80,24 @@ describe('cluster: layout, options and membership (pure)', () => {
       ['n2', 'down', false, 'left'],
     ]);
     expect(m.conflicts(['e2', 'mine'])).to.deep.equal([]);
+  });
+});
+
+describe('cluster: the spawn rule (pure)', () => {
+  it('refuses an id another node hosts while it is up or may come back, and frees it once that node has left', () => {
+    const m = new Membership('me', 3000, { up: () => {}, down: () => {} });
+    m.beat({ node: 'n2', iid: 'a', actors: ['risk'], topics: [] }, 1000);
+    m.beat({ node: 'n3', iid: 'b', actors: ['book'], topics: [] }, 1000);
+    expect(spawnConflict(m, 'shop', 'free')).to.equal(null);
+    const up = spawnConflict(m, 'shop', 'risk');
+    expect(up).to.be.instanceOf(InvalidOptionError);
+    expect(up!.message).to.equal("spawn.id 'risk' is hosted by node 'n2' of cluster 'shop'; actor ids are unique across a cluster");
+    m.sweep(10_000); // both time out
+    expect(spawnConflict(m, 'shop', 'book')!.message).to.match(/which is down \(timeout\) and may come back/);
+    m.beat({ node: 'n2', iid: 'a', actors: ['risk'], topics: [] }, 10_000);
+    m.left('n2', 'a', 10_001);
+    expect(m.actorsOf('n2')).to.deep.equal(['risk']);
+    expect(spawnConflict(m, 'shop', 'risk'), 'free once n2 has left').to.equal(null);
   });
 });
 
