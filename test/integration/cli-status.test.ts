@@ -62,7 +62,13 @@ describe('ringmaster status (real system, real HTTP)', function () {
 
     const proxy = await countingProxy(http.url);
     proxies.push(proxy.server);
-    const status = await processes.ringmaster(['status', '--url', proxy.url]);
+    // Traffic goes on while the command starts and asks: a sampler window with none would show 0.
+    let flowing = true;
+    const traffic = (async () => {
+      for (let i = 0; flowing; i++) await system.ref('a').ask({ op: 'echo', value: i });
+    })();
+    const status = await processes.ringmaster(['status', '--url', proxy.url]).finally(() => (flowing = false));
+    await traffic;
     expect(status.code, status.stderr).to.equal(0);
     expect(proxy.requests).to.deep.equal(['GET /api/tree']);
     expect(status.stdout).to.match(/ACTOR\s+STATE\s+INC\s+RESTARTS\s+INBOX\s+MSG\/S/);
