@@ -14,6 +14,7 @@ import { systemToken } from '../persistence/jetstream-layout.js';
  * | `rm.<system>.c.who` | every node | a joining node's request; each node answers with its heartbeat |
  * | `rm.<system>.c.n.<node>.ping` | the node | "is this name taken?": the live node answers |
  * | `rm.<system>.c.n.<node>.m` | the node | messages to its actors and answers to its asks: frames |
+ * | `rm.<system>.c.n.<node>.w` | the node | watches of its actors, and what ended that other nodes' actors watched (watches.ts) |
  *
  * A frame is `[u8 length, sender's node][u16 length, to][envelope]`: the
  * envelope is the codec's own wire form (the one a ring carries, which
@@ -38,11 +39,12 @@ export interface Subjects {
   who: string;
   ping(node: string): string;
   mail(node: string): string;
+  watch(node: string): string;
 }
 
 export function subjects(system: string): Subjects {
   const base = `rm.${systemToken(system)}.c`;
-  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
+  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m`, watch: (n) => `${base}.n.${n}.w` };
 }
 
 /** Longest actor id a frame carries, UTF-8 bytes. */

@@ -10,6 +10,7 @@ import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subject
 import { Membership, type NodeInfo } from './membership.js';
 import type { ClusterConfig } from './options.js';
 import { Proxies } from './proxies.js';
+import { ClusterWatches, type WatchHooks } from './watches.js';
 
 /** The main thread's id on its own node (src/system/endpoint.ts's SYSTEM_ID). */
 const SELF = '$system';
@@ -48,6 +49,8 @@ export interface ClusterHooks {
   remotePatterns(subscriber: string, patterns: readonly string[]): void;
   /** A publish (tell) or request (ask) from another node, on its topic: to this node's own subscribers. */
   topic(env: Envelope): void;
+  /** Watch messages from other nodes (watches.ts). */
+  watches: WatchHooks;
 }
 
 /**
@@ -67,6 +70,8 @@ export class ClusterNode {
   readonly #iid = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   readonly #members: Membership;
   readonly #proxies: Proxies;
+  /** Watches across nodes: the `w` subjects (watches.ts). */
+  readonly watches: ClusterWatches;
   /** Forwarded asks: `${asker}\n${id}` → the node and actor asked. */
   readonly #pending = new Map<string, { node: string; to: string; at: number }>();
   /** Remote senders seen in incoming mail (an asker's answers go back to its node). */
@@ -93,6 +98,7 @@ export class ClusterNode {
       },
       down: (node, reason) => this.#down(node, reason),
     });
+    this.watches = new ClusterWatches(c.node, this.#s.watch, () => this.#nc, hooks.watches, hooks.log);
     this.#proxies = new Proxies(deps.wiring, deps.codec, deps.senderSlots, (env) => this.#forward(env), (to, err, header) => {
       hooks.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to, id: header?.id ?? 0, payload: null, reason: err.message });
       if (header && expectsReply(header.kind)) hooks.settleAsk(header.from, header.id, err);
@@ -127,6 +133,7 @@ export class ClusterNode {
       if (b) this.#members.left(b.node, b.iid);
     });
     on(this.#s.ping(this.node), (m) => m.respond(this.#iid));
+    on(this.#s.watch(this.node), (m) => this.watches.incoming(m.data));
     await this.#who();
     const conflicts = this.#members.conflicts(ids);
     if (conflicts.length > 0) {
@@ -155,6 +162,11 @@ export class ClusterNode {
   where(id: string): string | undefined {
     if (this.#hooks.isLocal(id)) return this.node;
     return nodeOfSystemId(id) ?? this.#members.where(id)?.node;
+  }
+
+  /** The other node that hosts actor `id`, and whether it is up; undefined when none is known to. */
+  hostOf(id: string): { node: string; up: boolean; reason?: NodeDownReason } | undefined {
+    return this.#members.where(id);
   }
 
   /** Is `id` an actor (or main thread) of another node that this node can send to? */
