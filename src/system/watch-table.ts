@@ -3,6 +3,8 @@ export interface Watch {
   watcher: string;
   target: string;
   seq: number;
+  /** The watcher's node, when it is another node's. */
+  watcherNode?: string;
 }
 
 /** A watch as `system.watches()` lists it: `node` is the other node involved (the target's, or the watcher's), if any. */
@@ -64,11 +66,14 @@ export class WatchTable {
     return seq;
   }
 
-  /** `target`'s incarnation ended: every watch of it, taken out of the table. */
+  /** `target`'s incarnation ended: every watch of it, taken out of the table (with the watcher's node, to tell it there). */
   ended(target: string): Watch[] {
     const watchers = this.#byTarget.get(target);
     if (!watchers) return [];
-    const out = [...watchers].map(([watcher, seq]) => ({ watcher, target, seq }));
+    const out = [...watchers].map(([watcher, seq]): Watch => {
+      const watcherNode = this.#watcherNode.get(watcher);
+      return watcherNode === undefined ? { watcher, target, seq } : { watcher, target, seq, watcherNode };
+    });
     for (const w of out) this.#unlink(w.watcher, target);
     return out;
   }

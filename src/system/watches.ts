@@ -90,13 +90,13 @@ export class SystemWatches {
 
   /** Actor `actor`'s incarnation ended: its watchers are told, and the watches it held itself are dropped. */
   ended(actor: string, t: Terminated): void {
-    for (const w of this.table.ended(actor)) this.#notify(w.watcher, w.seq, t);
+    for (const w of this.table.ended(actor)) this.#notify(w.watcher, w.seq, t, w.watcherNode);
     for (const w of this.table.dropWatcher(actor)) if (w.targetNode !== undefined) this.#toNode(w.targetNode, { op: 'unwatch', watcher: actor, target: w.target });
   }
 
   /** Node `node` is down: what this node watched there ends with `node-down`; what its actors watched here is dropped. */
   nodeDown(node: string, reason: Extract<Terminated, { reason: 'node-down' }>['detail']): void {
-    for (const w of this.table.nodeDown(node)) this.#notify(w.watcher, w.seq, { type: 'terminated', id: w.target, reason: 'node-down', node, detail: reason });
+    for (const w of this.table.nodeDown(node)) this.#notify(w.watcher, w.seq, { type: 'terminated', id: w.target, reason: 'node-down', node, detail: reason }, w.watcherNode);
   }
 
   /** A watch message from node `node` (src/cluster/watches.ts). */
@@ -110,7 +110,7 @@ export class SystemWatches {
     // Only the answer to the watch this node has out there now (an earlier one's is stale).
     if (this.table.targetNode(m.target) !== node || this.table.seqOf(watcher, m.target) !== m.seq) return;
     this.table.remove(watcher, m.target);
-    this.#notify(watcher, m.seq, { ...m.t, node: m.t.node ?? node } as Terminated);
+    this.#notify(watcher, m.seq, { ...m.t, node: m.t.node ?? node } as Terminated, undefined);
   }
 
   list(): WatchInfo[] {
@@ -124,7 +124,7 @@ export class SystemWatches {
     const cluster = this.#p.cluster();
     const host = cell || from !== undefined ? undefined : cluster?.hostOf(target);
     if (!host) return this.#notify(watcher, seq, { type: 'terminated', id: target, reason: 'no-such-actor' }, from);
-    if (!host.up) return this.#notify(watcher, seq, { type: 'terminated', id: target, reason: 'node-down', node: host.node, detail: host.reason ?? 'timeout' });
+    if (!host.up) return this.#notify(watcher, seq, { type: 'terminated', id: target, reason: 'node-down', node: host.node, detail: host.reason ?? 'timeout' }, undefined);
     this.table.add(watcher, target, seq, { targetNode: host.node });
     this.#toNode(host.node, { op: 'watch', watcher: this.#wireId(watcher), target, seq });
   }
@@ -135,7 +135,7 @@ export class SystemWatches {
   }
 
   /** Tell `watcher` (of node `to`, when another node's) that its watch `seq` ended with `t`. */
-  #notify(watcher: string, seq: number, t: Terminated, to = this.table.watcherNode(watcher)): void {
+  #notify(watcher: string, seq: number, t: Terminated, to: string | undefined): void {
     if (to !== undefined) return this.#toNode(to, { op: 'terminated', watcher, target: t.id, seq, t });
     if (watcher === SYSTEM_ID) return this.#notifyMain(seq, t);
     if (!watching(this.#p.cells.get(watcher))) return; // the watcher is ending too: nobody is there to tell
