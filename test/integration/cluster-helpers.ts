@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { SystemOptions } from '../../src/index.js';
+import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
+import { actors, Systems } from './system-helpers.js';
 
 const NODE = new URL('../fixtures/cluster-node.js', import.meta.url).pathname;
 
@@ -44,4 +47,50 @@ export class NodeProcesses {
     await Promise.all([...this.#all].map((p) => p.kill()));
     this.#all.clear();
   }
+}
+
+export const HEARTBEAT_MS = 200;
+/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
+export const MISSES = 10;
+
+/**
+ * What a file of cluster tests shares, its mocha hooks installed: one
+ * nats-server for the file (skipped with the install hint without one), a
+ * fresh system name per test (`prefix` + a number), and the systems and node
+ * processes a test started, stopped after it. `node` starts an in-process
+ * node of the test's system with `[id, fixture module]` actors.
+ */
+export function clusterSuite(prefix: string): {
+  systems: Systems;
+  children: NodeProcesses;
+  server: () => NatsServer;
+  name: () => string;
+  tree: (...ids: Array<[id: string, module: string]>) => SystemOptions['tree'];
+  node: (node: string, ...ids: Array<[string, string]>) => ReturnType<Systems['start']>;
+} {
+  const systems = new Systems();
+  const children = new NodeProcesses();
+  let server: NatsServer;
+  let n = 0;
+  let name = '';
+  before(async function () {
+    needNatsServer(this);
+    server = await NatsServer.start({ jetstream: false });
+  });
+  after(async () => {
+    await server?.dispose();
+  });
+  beforeEach(() => (name = `${prefix}${++n}`));
+  afterEach(async () => {
+    await systems.stopAll();
+    await children.stopAll();
+  });
+  const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
+    id: 'root',
+    strategy: 'one_for_one',
+    children: ids.map(([id, module]) => ({ id, module: actors(module) })),
+  });
+  const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
+    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+  return { systems, children, server: () => server, name: () => name, tree, node };
 }

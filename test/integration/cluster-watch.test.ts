@@ -1,42 +1,19 @@
 import { expect } from 'chai';
-import type { SystemOptions } from '../../src/index.js';
 import type { Terminated } from '../../src/actor/watch.js';
 import type { RiskApi } from '../fixtures/actors/risk-api.js';
-import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
-import { NodeProcesses } from './cluster-helpers.js';
-import { actors, Systems, until } from './system-helpers.js';
-
-const HEARTBEAT_MS = 200;
-/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
-const MISSES = 10;
+import { clusterSuite, HEARTBEAT_MS, MISSES } from './cluster-helpers.js';
+import { actors, type Systems, until } from './system-helpers.js';
 
 describe('cluster: watches and typed proxies across nodes (real nats-server, real workers, real processes)', function () {
   this.timeout(120_000);
-  const systems = new Systems();
-  const children = new NodeProcesses();
-  let server: NatsServer;
-  let n = 0;
-  let name = '';
-  before(async function () {
-    needNatsServer(this);
-    server = await NatsServer.start({ jetstream: false });
-  });
-  after(async () => {
-    await server?.dispose();
-  });
-  beforeEach(() => (name = `cw${++n}`));
-  afterEach(async () => {
-    await systems.stopAll();
-    await children.stopAll();
-  });
-
-  const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
-    id: 'root',
-    strategy: 'one_for_one',
-    children: ids.map(([id, module]) => ({ id, module: actors(module), maxRedeliveries: 0 })),
-  });
+  const suite = clusterSuite('cw');
+  const { systems, children } = suite;
+  // a crashed message is not handed to the next incarnation: one crash, one restart
   const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
-    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+    systems.start(
+      { id: 'root', strategy: 'one_for_one', children: ids.map(([id, module]) => ({ id, module: actors(module), maxRedeliveries: 0 })) },
+      { name: suite.name(), cluster: { node, servers: suite.server().url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } },
+    );
 
   it("a crash and a stop on another node reach the watchers of this node (an actor's and the main thread's), with that node named", async () => {
     const a = await node('n1', ['w', 'watcher']);
@@ -91,7 +68,7 @@ describe('cluster: watches and typed proxies across nodes (real nats-server, rea
 
   it('kill -9 of the node hosting a watched actor: its watchers get node-down; the watches that node held here are dropped', async () => {
     const a = await node('n1', ['w', 'watcher'], ['e1', 'echo']);
-    const child = children.start(server.url, 'n2', 'e2:echo,w2:watcher', HEARTBEAT_MS, name);
+    const child = children.start(suite.server().url, 'n2', 'e2:echo,w2:watcher', HEARTBEAT_MS, suite.name());
     await child.up();
     await until(() => a.system.ref('e2').node === 'n2' && a.system.ref('w2').node === 'n2', 'n1 knowing n2');
     await a.system.ref('w').ask({ op: 'watch', id: 'e2' });

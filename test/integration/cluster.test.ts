@@ -7,41 +7,17 @@ import type { Tick } from '../fixtures/actors/recorder.js';
 import { connect } from '@nats-io/transport-node';
 import { Codec, type Envelope } from '../../src/codec/envelope.js';
 import { encodeFrame, readFrame, subjects } from '../../src/cluster/layout.js';
-import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
-import { NodeProcesses } from './cluster-helpers.js';
-import { actors, Systems, until } from './system-helpers.js';
-
-const HEARTBEAT_MS = 200;
-/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
-const MISSES = 10;
+import { NatsServer } from '../helpers/nats-server.js';
+import { clusterSuite, HEARTBEAT_MS, MISSES } from './cluster-helpers.js';
+import { actors, until } from './system-helpers.js';
 
 describe('cluster: nodes on a real nats-server (real workers, real processes)', function () {
   this.timeout(120_000);
-  const systems = new Systems();
-  const children = new NodeProcesses();
+  const suite = clusterSuite('cl');
+  const { systems, children, tree, node } = suite;
   let server: NatsServer;
-  let n = 0;
   let name = '';
-  before(async function () {
-    needNatsServer(this);
-    server = await NatsServer.start({ jetstream: false });
-  });
-  after(async () => {
-    await server?.dispose();
-  });
-  beforeEach(() => (name = `cl${++n}`));
-  afterEach(async () => {
-    await systems.stopAll();
-    await children.stopAll();
-  });
-
-  const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
-    id: 'root',
-    strategy: 'one_for_one',
-    children: ids.map(([id, module]) => ({ id, module: actors(module) })),
-  });
-  const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
-    systems.start(tree(...ids), { name, cluster: { node, servers: server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+  beforeEach(() => ({ server, name } = { server: suite.server(), name: suite.name() }));
   const ups = (events: SystemEvent[], who: string): number => events.filter((e) => e.type === 'node-up' && e.node === who).length;
 
   it('nodes see each other (node-up, nodes()), and the main thread tells and asks an actor of another node, in order', async () => {
