@@ -21,6 +21,8 @@ export interface TerminatedNotice {
   t: Terminated;
   /** The watch's number, as the watcher gave it: a notice for an earlier watch of the same id is stale. */
   seq: number;
+  /** The watcher's incarnation that made the watch: a notice left in the inbox for an earlier one is stale. */
+  inc: number;
 }
 
 /** Check the id given to `watch`/`unwatch` (`where` names the call). */
@@ -54,7 +56,13 @@ export function readTerminated(v: unknown): Terminated | null {
  */
 export class WatchSet {
   readonly #live = new Map<string, number>();
+  readonly #inc: number;
   #next = 0;
+
+  /** The watches of incarnation `inc` of the watcher. */
+  constructor(inc: number) {
+    this.#inc = inc;
+  }
 
   /** A new watch: its number; 0 when `id` is watched already. */
   watch(id: string): number {
@@ -72,7 +80,7 @@ export class WatchSet {
   /** The message for a notice, ending its watch; null for a stale one. */
   take(notice: TerminatedNotice): Terminated | null {
     const t = notice?.t;
-    if (!t || this.#live.get(t.id) !== notice.seq) return null;
+    if (!t || notice.inc !== this.#inc || this.#live.get(t.id) !== notice.seq) return null;
     this.#live.delete(t.id);
     return t;
   }

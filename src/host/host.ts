@@ -124,7 +124,7 @@ export class Host {
       return;
     }
     this.#def = def;
-    this.#watches = new HostWatches(b.id, def, (m) => this.#post(m));
+    this.#watches = new HostWatches(b.id, b.incarnation, def, (m) => this.#post(m));
     this.#ctx = makeContext({
       boot: b,
       watches: this.#watches,

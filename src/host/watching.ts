@@ -10,12 +10,13 @@ import type { HostToMain } from './protocol.js';
  * watch of this incarnation is dropped, so nothing arrives after `unwatch`.
  */
 export class HostWatches {
-  readonly #set = new WatchSet();
+  readonly #set: WatchSet;
   readonly #self: string;
   readonly #handled: boolean;
   readonly #post: (m: HostToMain) => void;
 
-  constructor(self: string, def: DefinedActor, post: (m: HostToMain) => void) {
+  constructor(self: string, incarnation: number, def: DefinedActor, post: (m: HostToMain) => void) {
+    this.#set = new WatchSet(incarnation);
     this.#self = self;
     this.#handled = typeof def.onTerminated === 'function';
     this.#post = post;

@@ -138,8 +138,10 @@ export class SystemWatches {
   #notify(watcher: string, seq: number, t: Terminated, to: string | undefined): void {
     if (to !== undefined) return this.#toNode(to, { op: 'terminated', watcher, target: t.id, seq, t });
     if (watcher === SYSTEM_ID) return this.#notifyMain(seq, t);
-    if (!watching(this.#p.cells.get(watcher))) return; // the watcher is ending too: nobody is there to tell
-    const notice: TerminatedNotice = { t, seq };
+    const cell = this.#p.cells.get(watcher);
+    if (!watching(cell)) return; // the watcher is ending too: nobody is there to tell
+    // The incarnation running now made the watch (an ended one's watches are gone).
+    const notice: TerminatedNotice = { t, seq, inc: cell!.incarnation };
     try {
       this.#p.send({ kind: 'terminated', from: SYSTEM_ID, to: watcher, id: 0, payload: notice, priority: 'system' });
     } catch (err) {

@@ -60,6 +60,28 @@ describe('watches on one node (real workers)', function () {
     expect(system.watches()).to.deep.equal([]);
   });
 
+  it('an actor waiting out its backoff can be watched; stopped for good instead of restarted, it fires with stopped; then it is no-such-actor', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [
+        { id: 'c', module: actors('crasher'), maxRedeliveries: 0, backoff: { min: 60_000, max: 60_000 } },
+        { id: 'w', module: actors('watcher'), config: { watch: ['c'], rewatch: true } },
+      ],
+    });
+    await until(() => system.watches().length === 1, 'the watch made in init');
+    system.ref('c').tell({ op: 'throw' });
+    await until(async () => (await got(system)).length === 1, 'the crash');
+    await until(() => system.status().find((s) => s.id === 'c')?.state === 'backing-off' && system.watches().length === 1, 'watched again while backing off');
+    await system.stopActor('c');
+    await until(async () => (await got(system)).length === 2, 'stopped instead of restarted');
+    expect((await got(system))[1]).to.deep.equal({ type: 'terminated', id: 'c', reason: 'stopped', detail: "actor 'c' is stopped (stop requested)" });
+    await system.ref('w').ask({ op: 'watch', id: 'c' });
+    await until(async () => (await got(system)).length === 3, 'no-such-actor for an actor stopped for good');
+    expect((await got(system))[2]).to.deep.equal({ type: 'terminated', id: 'c', reason: 'no-such-actor' });
+    expect(system.watches()).to.deep.equal([]);
+  });
+
   it('an id that does not exist is no-such-actor at once, from an actor and from the main thread; bad ids and a missing onTerminated are refused', async () => {
     const { system } = await systems.start(tree({}, [{ id: 'u', module: actors('unwatched') }]));
     await system.ref('w').ask({ op: 'watch', id: 'ghost' });
@@ -128,9 +150,9 @@ describe('watches on one node (real workers)', function () {
     expect(system.watches()).to.deep.equal([]);
   });
 
-  // 200 workers by default (WATCH_CHURN=1000 for the full 1,000: about 6 minutes on a busy 2-core machine);
+  // 100 workers by default (WATCH_CHURN=1000 for the full 1,000: about 6 minutes on a busy 2-core machine);
   // test/unit/watch.test.ts drives 1,000 through the same registry without workers.
-  const CHURN = Number(process.env.WATCH_CHURN ?? 200);
+  const CHURN = Number(process.env.WATCH_CHURN ?? 100);
   it(`${CHURN} short-lived actors, each watched and each watching, leave no watch behind`, async function () {
     this.timeout(Math.max(120_000, CHURN * 900)); // every one a worker started and stopped
     const { system } = await systems.start({

@@ -18,19 +18,20 @@ const stopped = (id: string, detail = 'normal'): Terminated => ({ type: 'termina
 
 describe('watches (pure parts)', () => {
   it('WatchSet: watching twice is one watch, a notice ends its watch once, a stale or unwatched one is dropped', () => {
-    const s = new WatchSet();
+    const s = new WatchSet(2);
     const seq = s.watch('a');
     expect(seq).to.be.above(0);
     expect(s.watch('a')).to.equal(0);
-    expect(s.take({ t: stopped('a'), seq: seq + 7 })).to.equal(null); // another watch's notice
-    expect(s.take({ t: stopped('a'), seq })).to.deep.equal(stopped('a'));
-    expect(s.take({ t: stopped('a'), seq })).to.equal(null); // one-shot
+    expect(s.take({ t: stopped('a'), seq: seq + 7, inc: 2 })).to.equal(null); // another watch's notice
+    expect(s.take({ t: stopped('a'), seq, inc: 1 })).to.equal(null); // left in the inbox by an earlier incarnation
+    expect(s.take({ t: stopped('a'), seq, inc: 2 })).to.deep.equal(stopped('a'));
+    expect(s.take({ t: stopped('a'), seq, inc: 2 })).to.equal(null); // one-shot
     expect(s.unwatch('a')).to.equal(false); // after terminated: a no-op
     const again = s.watch('a');
     expect(again).to.not.equal(seq);
-    expect(s.take({ t: stopped('a'), seq })).to.equal(null); // the first watch's notice is stale for the second
+    expect(s.take({ t: stopped('a'), seq, inc: 2 })).to.equal(null); // the first watch's notice is stale for the second
     expect(s.unwatch('a')).to.equal(true);
-    expect(s.take({ t: stopped('a'), seq: again })).to.equal(null); // nothing after unwatch
+    expect(s.take({ t: stopped('a'), seq: again, inc: 2 })).to.equal(null); // nothing after unwatch
     expect(s.size).to.equal(0);
   });
 
@@ -50,7 +51,7 @@ describe('watches (pure parts)', () => {
 
   it('a terminated envelope survives the codec (its own kind, on the system lane)', () => {
     const codec = new Codec();
-    const notice: TerminatedNotice = { t: stopped('a', 'bye'), seq: 3 };
+    const notice: TerminatedNotice = { t: stopped('a', 'bye'), seq: 3, inc: 1 };
     const bytes = codec.encodeToBytes({ kind: 'terminated', from: '$system', to: 'w', id: 0, payload: notice, priority: 'system' });
     expect(codec.decode(bytes, 0, bytes.length, 'w')).to.deep.include({ kind: 'terminated', from: '$system', to: 'w', payload: notice, priority: 'system' });
   });
@@ -59,17 +60,17 @@ describe('watches (pure parts)', () => {
     const posted: HostToMain[] = [];
     const got: Terminated[] = [];
     const def = defineActor({ init: () => 0, receive: () => undefined, onTerminated: (_s, t) => void got.push(t) });
-    const h = new HostWatches('w', def, (m) => posted.push(m));
+    const h = new HostWatches('w', 1, def, (m) => posted.push(m));
     h.watch('a');
     h.watch('a');
     h.unwatch('b');
     expect(posted).to.deep.equal([{ type: 'watch', target: 'a', seq: 1 }]);
-    h.deliver({ t: stopped('a'), seq: 1 }, def, 0, {} as never);
-    h.deliver({ t: stopped('a'), seq: 1 }, def, 0, {} as never);
+    h.deliver({ t: stopped('a'), seq: 1, inc: 1 }, def, 0, {} as never);
+    h.deliver({ t: stopped('a'), seq: 1, inc: 1 }, def, 0, {} as never);
     expect(got).to.deep.equal([stopped('a')]);
     h.unwatch('a'); // after terminated: nothing to tell the main thread
     expect(posted).to.have.length(1);
-    const bare = new HostWatches('u', defineActor({ init: () => 0, receive: () => undefined }), () => {});
+    const bare = new HostWatches('u', 1, defineActor({ init: () => 0, receive: () => undefined }), () => {});
     expect(() => bare.watch('a')).to.throw(InvalidOptionError, "actor 'u' has no onTerminated(state, msg, ctx)");
     expect(() => defineActor({ init: () => 0, receive: () => undefined, onTerminated: 1 as never })).to.throw(InvalidOptionError, 'onTerminated must be a function');
   });
@@ -128,13 +129,13 @@ describe('watches (pure parts)', () => {
 });
 
 describe('SystemWatches (the main thread registry, fake cells)', () => {
-  type Fake = { record: { state: string; retired: boolean } };
+  type Fake = { incarnation: number; record: { state: string; retired: boolean } };
   const setup = (cluster: Partial<ClusterNode> | null = null) => {
     const cells = new Map<string, Fake>();
     const sent: Envelope[] = [];
     const events = new EventHub();
     const w = new SystemWatches({ cells: cells as unknown as Map<string, ChildCell>, send: (env) => sent.push(env), cluster: () => cluster as ClusterNode | null, log: pino({ level: 'silent' }), events });
-    const cell = (id: string, state = 'running'): void => void cells.set(id, { record: { state, retired: false } });
+    const cell = (id: string, state = 'running'): void => void cells.set(id, { incarnation: 1, record: { state, retired: false } });
     return { cells, sent, events, w, cell };
   };
   const watch = (target: string, seq: number): Extract<HostToMain, { type: 'watch' }> => ({ type: 'watch', target, seq });
