@@ -91,15 +91,16 @@ export class WatchTable {
   }
 
   /**
-   * Node `node` is down: the watches of its actors (each to be told
-   * `node-down`) are taken out and returned; the watches its own actors held
-   * here are dropped.
+   * Node `node` is down: the watches of its actors (`fired`: each to be told
+   * `node-down`) and the watches its own actors held here (`dropped`) are
+   * taken out.
    */
-  nodeDown(node: string): Watch[] {
+  nodeDown(node: string): { fired: Watch[]; dropped: Watch[] } {
     const fired: Watch[] = [];
+    const dropped: Watch[] = [];
     for (const [target, n] of [...this.#targetNode]) if (n === node) fired.push(...this.ended(target));
-    for (const [watcher, n] of [...this.#watcherNode]) if (n === node) this.dropWatcher(watcher);
-    return fired;
+    for (const [watcher, n] of [...this.#watcherNode]) if (n === node) dropped.push(...this.dropWatcher(watcher));
+    return { fired, dropped };
   }
 
   /** How many watches the table holds. */

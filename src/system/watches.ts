@@ -94,9 +94,21 @@ export class SystemWatches {
     for (const w of this.table.dropWatcher(actor)) if (w.targetNode !== undefined) this.#toNode(w.targetNode, { op: 'unwatch', watcher: actor, target: w.target });
   }
 
-  /** Node `node` is down: what this node watched there ends with `node-down`; what its actors watched here is dropped. */
+  /**
+   * Node `node` is down: what this node watched there ends with `node-down`; what its actors watched here is
+   * dropped. Both sides are told too, at most once and in case it is not dead (a heartbeat late beyond the
+   * bound): it drops this node's watches, and its watchers learn that their watches here ended with `node-down`.
+   */
   nodeDown(node: string, reason: Extract<Terminated, { reason: 'node-down' }>['detail']): void {
-    for (const w of this.table.nodeDown(node)) this.#notify(w.watcher, w.seq, { type: 'terminated', id: w.target, reason: 'node-down', node, detail: reason }, w.watcherNode);
+    const { fired, dropped } = this.table.nodeDown(node);
+    const wire = this.#p.cluster()?.watches;
+    for (const w of fired) {
+      this.#notify(w.watcher, w.seq, { type: 'terminated', id: w.target, reason: 'node-down', node, detail: reason }, undefined);
+      wire?.send(node, { op: 'unwatch', watcher: this.#wireId(w.watcher), target: w.target });
+    }
+    const self = this.#p.cluster()?.node;
+    if (self === undefined) return;
+    for (const w of dropped) wire?.send(node, { op: 'terminated', watcher: w.watcher, target: w.target, seq: w.seq, t: { type: 'terminated', id: w.target, reason: 'node-down', node: self, detail: reason } });
   }
 
   /** A watch message from node `node` (src/cluster/watches.ts). */

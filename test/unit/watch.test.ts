@@ -104,7 +104,7 @@ describe('watches (pure parts)', () => {
       { watcher: 'x9', target: 'a', node: 'n2' },
       { watcher: 'w2', target: 'b' },
     ]);
-    expect(t.nodeDown('n2')).to.deep.equal([{ watcher: 'w1', target: 'r', seq: 6 }]);
+    expect(t.nodeDown('n2')).to.deep.equal({ fired: [{ watcher: 'w1', target: 'r', seq: 6 }], dropped: [{ watcher: 'x9', target: 'a', seq: 7 }] });
     expect(t.list()).to.deep.equal([{ watcher: 'w2', target: 'b' }]);
     expect(t.remove('w2', 'b')).to.equal(8);
     expect(t.remove('w2', 'b')).to.equal(undefined);
@@ -230,10 +230,16 @@ describe('SystemWatches (the main thread registry, fake cells)', () => {
       { watcher: '$system', target: 'r', node: 'n2' },
       { watcher: 'x', target: 'local', node: 'n2' },
     ]);
+    const before = out.length;
     events.emit({ type: 'node-down', node: 'n2', reason: 'left' });
     await flush();
     expect(heard).to.deep.equal([{ type: 'terminated', id: 'r', reason: 'node-down', node: 'n2', detail: 'left' }]);
     expect(w.list()).to.deep.equal([]);
+    // told to n2 as well, in case it is alive: drop this node's watch there; your watcher's watch here is over
+    expect(out.slice(before)).to.deep.equal([
+      ['n2', { op: 'unwatch', watcher: '$system@n1', target: 'r' }],
+      ['n2', { op: 'terminated', watcher: 'x', target: 'local', seq: 4, t: { type: 'terminated', id: 'local', reason: 'node-down', node: 'n1', detail: 'left' } }],
+    ]);
     // a watcher that ends tells the other node to drop its watch there
     w.fromActor('w', watch('r', 6));
     events.emit({ type: 'crashed', actor: 'w', incarnation: 1, cause: 'exception', reason: 'Error: x' });
