@@ -22,7 +22,7 @@ export interface DeadLetter {
 export type SystemEvent =
   | { type: 'started'; actor: string; incarnation: number; at: number }
   | { type: 'restarted'; actor: string; incarnation: number; at: number }
-  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; stack?: string; at: number; recent?: RecordedMessage[] }
+  | { type: 'crashed'; actor: string; incarnation: number; cause: CrashCause; reason: string; code?: string; stack?: string; at: number; recent?: RecordedMessage[] }
   | { type: 'restarting'; actor: string; delayMs: number; strategy: string; at: number }
   | { type: 'stopped'; actor: string; incarnation: number; reason: string; at: number }
   | { type: 'escalated'; supervisor: string; reason: string; at: number }
@@ -53,7 +53,7 @@ export type AlertEventInput = Extract<EventInput, { type: 'alert-firing' | 'aler
 
 /** One message an actor handled, as its flight recorder kept it (src/liveness/recorder.ts): metadata, no payload. */
 export interface RecordedMessage {
-  kind: 'tell' | 'ask' | 'reply' | 'error' | 'call' | 'other';
+  kind: 'tell' | 'ask' | 'reply' | 'error' | 'call' | 'terminated' | 'other';
   priority: 'normal' | 'high' | 'system';
   /** Who sent it (null when the recorder's table of names was full). */
   from: string | null;

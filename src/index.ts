@@ -132,6 +132,8 @@ export type { Envelope, EnvelopeKind, Priority } from './codec/envelope.js';
 export type { TopicHandler } from './system/topics.js';
 export type { Subscription } from './bus/registry.js';
 export type { Remote } from './actor/rpc.js';
+export type { Terminated, TerminatedReason } from './actor/watch.js';
+export type { WatchInfo } from './system/watch-table.js';
 export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource, AlertEventInput, AlertSeverity } from './events.js';
 export type { AlertManagerOptions, AlertHost, AlertStatus, AlertRuleView, NotifierView } from './alerts/manager.js';
 export type { AlertView, AlertTransition, AlertStateName, Readings } from './alerts/evaluator.js';

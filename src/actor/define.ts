@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
 import type { AnswerFor, ApiFor, AskMessageFor, MessageFor } from './protocol.js';
 import type { ActorRef } from './ref.js';
+import type { Terminated } from './watch.js';
 
 /** Health an actor reports about itself (the `health` hook). */
 export interface ActorHealth {
@@ -83,6 +84,18 @@ export interface ActorContext<Config = unknown> {
    */
   proxy<T>(to: string, options?: AskOptions): Remote<ApiFor<T>>;
   /**
+   * Watch actor `id` (on this node or another): when its current incarnation
+   * ends — a crash (even one its supervisor restarts), a stop, its node going
+   * down — `onTerminated` gets one `{ type: 'terminated', id, reason }`; an id
+   * no node hosts gets `no-such-actor` at once. One-shot: watch again for the
+   * next incarnation. Watching twice is one watch. This incarnation's watches
+   * end with it (a restarted actor watches again in `init`). Throws
+   * InvalidOptionError when the actor has no `onTerminated`.
+   */
+  watch(id: string): void;
+  /** Stop watching `id`: no `terminated` for it arrives after this (a no-op when not watched). */
+  unwatch(id: string): void;
+  /**
    * Append `event` to this actor's journal (an actor with `persistence`).
    * Resolves once it is durable and `apply` has moved the state, with the
    * state after it; what depends on the event (a reply, a send) belongs after
@@ -128,6 +141,13 @@ export interface ActorDefinition<State = unknown, Msg = unknown, Config = unknow
    * answer. Without `onTopic`, published messages go to `receive`.
    */
   onTopic?(state: State, msg: Topic, ctx: TopicContext<Config>): unknown;
+  /**
+   * An actor this one watches (`ctx.watch`) has ended: `msg.reason` is
+   * `'crashed'`, `'stopped'`, `'node-down'` or `'no-such-actor'`. Handled
+   * between messages like mail, ahead of normal and high mail (the system
+   * lane); `receive` never sees it. Throwing crashes the actor.
+   */
+  onTerminated?(state: State, msg: Terminated, ctx: ActorContext<Config>): void | Promise<void>;
   /**
    * Methods other threads call through typed proxies (`system.proxy<typeof A>(id)`,
    * `ctx.proxy<typeof A>(id)`), built once per incarnation after `init`. Calls are
@@ -193,7 +213,7 @@ export function defineActor<State, Msg = unknown, Config = unknown, Reply = unkn
   if (typeof def?.init !== 'function' || typeof def?.receive !== 'function') {
     throw new InvalidOptionError('defineActor()', 'needs at least init(ctx) and receive(state, msg, ctx) functions');
   }
-  for (const hook of ['onTopic', 'api', 'health', 'configure', 'stop'] as const) {
+  for (const hook of ['onTopic', 'onTerminated', 'api', 'health', 'configure', 'stop'] as const) {
     if (def[hook] !== undefined && typeof def[hook] !== 'function') throw new InvalidOptionError(`defineActor() ${hook}`, `must be a function, got ${typeof def[hook]}`);
   }
   const p = def.persistence as PersistenceSpec | undefined;

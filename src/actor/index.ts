@@ -6,3 +6,4 @@ export { defineActor } from './define.js';
 export type { ActorRef } from './ref.js';
 export type { ActorContext, ActorDefinition, ActorHealth, AskOptions, TellOptions, MessagePriority, DefinedActor, TopicContext, PersistenceSpec } from './define.js';
 export type { AnyActor, MessageOf, ReplyOf, ConfigOf, ApiOf, TopicMessageOf } from './protocol.js';
+export type { Terminated, TerminatedReason } from './watch.js';

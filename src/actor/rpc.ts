@@ -1,6 +1,6 @@
 import { expose, transferHandlers, wrap, type Endpoint, type Remote } from 'comlink';
 import type { Envelope } from '../codec/envelope.js';
-import { DecodeError } from '../errors.js';
+import { DecodeError, InvalidOptionError } from '../errors.js';
 import { fromWire, toWire, type WireError } from './wire-error.js';
 
 /**
@@ -262,3 +262,11 @@ export class ApiServer {
 }
 
 export type { Remote } from 'comlink';
+
+/** A typed-proxy call to an actor: its api answers; without one, the caller's promise rejects naming what is missing. */
+export function callApi(api: ApiServer | null, actor: string, env: Envelope): Promise<unknown> {
+  if (api) return api.handle(env);
+  const id = (env.payload as { id?: unknown } | null)?.id;
+  const err = new InvalidOptionError(`actor '${actor}'`, 'has no api: give defineActor() an api(state, ctx) to call it through a proxy');
+  return Promise.resolve(throwResponse(id, err));
+}

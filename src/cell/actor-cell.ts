@@ -154,7 +154,6 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     return started.finally(() => clearTimeout(timer));
   }
 
-
   /** Called by the watchdog: the incarnation stalled or overran its deadline. */
   stalled(incarnation: number, cause: CrashCause, reason: string): void {
     if (this.#inc?.n === incarnation) this.#end(this.#inc, { normal: false, cause, reason });
@@ -284,11 +283,11 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
         else this.#end(inc, { normal: true, reason: m.reason });
         return;
       case 'subscribe':
-        this.#svc.subscribe(this.id, m.pattern);
-        return;
       case 'unsubscribe':
-        this.#svc.unsubscribe(this.id, m.pattern);
-        return;
+        return this.#svc[m.type](this.id, m.pattern);
+      case 'watch':
+      case 'unwatch':
+        return this.#svc.watch(this.id, m);
       case 'dead-letter':
         this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message, ...droppedBy(m.letter.error) }, m.letter.error);
         return;

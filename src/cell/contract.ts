@@ -5,7 +5,7 @@ import type { Codec, Envelope } from '../codec/envelope.js';
 import type { TracingBoot } from '../trace/tracing.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
-import type { HostBoot, MainToHost } from '../host/protocol.js';
+import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
 import type { SupervisedChild } from '../supervisor/child.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { Wiring } from '../transport/wiring.js';
@@ -94,6 +94,8 @@ export interface CellServices {
   subscriptions(): Subscription[];
   subscribe(actor: string, pattern: string): void;
   unsubscribe(actor: string, pattern: string): void;
+  /** Actor `actor`'s `ctx.watch` or `ctx.unwatch` (src/system/watches.ts). */
+  watch(actor: string, m: Extract<HostToMain, { type: 'watch' | 'unwatch' }>): void;
   /** The actor will not come back: dead-letter its unread mail and settle the asks in it. */
   retireInbox(actor: string, err: Error): void;
 }

@@ -132,7 +132,8 @@ export class CellRecord {
     const recent = readRecorder(this.recorderBuffer);
     const more = { ...(stack ? { stack } : {}), ...(recent.length > 0 ? { recent } : {}) };
     this.lastCrash = { incarnation, cause, reason, ...more, at: Date.now() };
-    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...more });
+    const code = (error as { code?: unknown } | undefined)?.code;
+    this.#svc.emit({ type: 'crashed', actor: this.id, incarnation, cause, reason, ...(typeof code === 'string' ? { code } : {}), ...more });
     // `cause` is what the actor threw: its stack points at the actor's own line, not at this file.
     return new ActorCrashedError(this.id, cause, reason, incarnation, error ? { cause: error } : undefined);
   }

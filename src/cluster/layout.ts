@@ -16,6 +16,7 @@ import { systemToken } from '../persistence/jetstream-layout.js';
  * | `rm.<system>.c.claim` | every node | a joining node's claim of its name and actor ids (claims.ts); objections go to its reply subject |
  * | `rm.<system>.c.n.<node>.ping` | the node | "is this name taken?": the live node answers |
  * | `rm.<system>.c.n.<node>.m` | the node | messages to its actors and answers to its asks: frames |
+ * | `rm.<system>.c.n.<node>.w` | the node | watches of its actors, and what ended that other nodes' actors watched (watches.ts) |
  *
  * A frame is `[u8 length, sender's node][u16 length, to][envelope]`: the
  * envelope is the codec's own wire form (the one a ring carries, which
@@ -41,11 +42,12 @@ export interface Subjects {
   claim: string;
   ping(node: string): string;
   mail(node: string): string;
+  watch(node: string): string;
 }
 
 export function subjects(system: string): Subjects {
   const base = `rm.${systemToken(system)}.c`;
-  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, claim: `${base}.claim`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m` };
+  return { hb: `${base}.hb`, bye: `${base}.bye`, who: `${base}.who`, claim: `${base}.claim`, ping: (n) => `${base}.n.${n}.ping`, mail: (n) => `${base}.n.${n}.m`, watch: (n) => `${base}.n.${n}.w` };
 }
 
 /** Longest actor id a frame carries, UTF-8 bytes. */

@@ -12,7 +12,8 @@ import type { ClusterConfig } from './options.js';
 import { Claims } from './claims.js';
 import { Inflow } from './inflow.js';
 import { Proxies } from './proxies.js';
-import { forgetNode, spawnConflict } from './rules.js';
+import { bounded, forgetNode, spawnConflict } from './rules.js';
+import { ClusterWatches, type WatchHooks } from './watches.js';
 
 /** The main thread's id on its own node (src/system/endpoint.ts's SYSTEM_ID). */
 const SELF = '$system';
@@ -22,13 +23,6 @@ const PENDING_TTL_MS = 10 * 60_000;
 const WHO_STALL_MS = 250;
 /** Longest a stop waits for NATS (the goodbye's flush, the drain): a server that is gone must not hold the stop, ms. */
 const STOP_WAIT_MS = 2000;
-
-/** `p`, or nothing after `ms` (the timer does not outlive it). */
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
 
@@ -51,6 +45,8 @@ export interface ClusterHooks {
   remotePatterns(subscriber: string, patterns: readonly string[]): void;
   /** A publish (tell) or request (ask) from another node, on its topic: to this node's own subscribers. */
   topic(env: Envelope): void;
+  /** Watch messages from other nodes (watches.ts). */
+  watches: WatchHooks;
 }
 
 /**
@@ -70,6 +66,8 @@ export class ClusterNode {
   readonly #iid = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   readonly #members: Membership;
   readonly #proxies: Proxies;
+  /** Watches across nodes: the `w` subjects (watches.ts). */
+  readonly watches: ClusterWatches;
   /** Forwarded asks: `${asker}\n${id}` → the node and actor asked. */
   readonly #pending = new Map<string, { node: string; to: string; at: number }>();
   /** Remote senders seen in incoming mail (an asker's answers go back to its node). */
@@ -97,6 +95,7 @@ export class ClusterNode {
       },
       down: (node, reason) => this.#down(node, reason),
     });
+    this.watches = new ClusterWatches(c.node, this.#s.watch, () => this.#nc, hooks.watches, hooks.log);
     this.#proxies = new Proxies(deps.wiring, deps.codec, deps.senderSlots, (env) => this.#forward(env), (to, err, header) => {
       hooks.deadLetter({ kind: header?.kind ?? 'tell', from: header?.from ?? '?', to, id: header?.id ?? 0, payload: null, reason: err.message });
       if (header && expectsReply(header.kind)) hooks.settleAsk(header.from, header.id, err);
@@ -133,6 +132,7 @@ export class ClusterNode {
       if (b) this.#members.left(b.node, b.iid);
     });
     on(this.#s.ping(this.node), (m) => m.respond(this.#joined ? this.#iid : ''));
+    on(this.#s.watch(this.node), (m) => this.watches.incoming(m.data));
     await this.#who();
     const conflicts = this.#members.conflicts(ids);
     if (conflicts.length > 0) {
@@ -163,6 +163,11 @@ export class ClusterNode {
   where(id: string): string | undefined {
     if (this.#hooks.isLocal(id)) return this.node;
     return nodeOfSystemId(id) ?? this.#members.where(id)?.node;
+  }
+
+  /** The other node that hosts actor `id`, and whether it is up; undefined when none is known to. */
+  hostOf(id: string): { node: string; up: boolean; reason?: NodeDownReason } | undefined {
+    return this.#members.where(id);
   }
 
   /** Is `id` an actor (or main thread) of another node that this node can send to? */

@@ -29,3 +29,10 @@ export function forgetNode(node: string, members: Membership, proxies: Proxies, 
   for (const [id, n] of senders) if (n === node) senders.delete(id);
   for (const id of members.actorsOf(node)) if (members.where(id)?.node === node) proxies.remove(id);
 }
+
+/** `p`, or nothing after `ms` (the timer does not outlive it). */
+export async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

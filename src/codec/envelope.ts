@@ -5,8 +5,11 @@ import { copyFrameBytes } from './bytes.js';
 import { HeaderReader, HeaderWriter, StringMemo } from './header.js';
 import type { RecordDecoder, RecordEncoder } from './records.js';
 
-/** `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`. */
-export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'call';
+/**
+ * `call` is an ask made by a typed proxy: answered by the actor's `api`, not its `receive`.
+ * `terminated` is the main thread's notice that an actor the receiver watches has ended: its `onTerminated` handles it.
+ */
+export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error' | 'call' | 'terminated';
 
 /** Kinds whose sender waits for a reply (so a message that cannot be handled must settle it). */
 export function expectsReply(kind: EnvelopeKind): boolean {
@@ -37,8 +40,8 @@ export interface Envelope<T = unknown> {
 
 
 // Kind codes are on the wire: a retired kind leaves its code unused (4 was 'signal') rather than renumber the rest.
-const KINDS: readonly (EnvelopeKind | undefined)[] = ['tell', 'ask', 'reply', 'error', undefined, 'call', undefined, undefined];
-const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, call: 5 };
+const KINDS: readonly (EnvelopeKind | undefined)[] = ['tell', 'ask', 'reply', 'error', undefined, 'call', 'terminated', undefined];
+const KIND_CODE: Record<EnvelopeKind, number> = { tell: 0, ask: 1, reply: 2, error: 3, call: 5, terminated: 6 };
 const PRIORITIES: readonly (Priority | undefined)[] = ['system', 'high', 'normal', undefined];
 const PRIORITY_CODE: Record<Priority, number> = { system: 0, high: 1, normal: 2 };
 const NORMAL = PRIORITY_CODE.normal;

@@ -6,12 +6,15 @@ import type { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
 import type { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain } from './protocol.js';
+import type { HostWatches } from './watching.js';
 
 /** What an actor's context reads and acts through, as its host holds it. */
 export interface ContextSource {
   readonly boot: HostBoot;
   readonly log: Logger;
   readonly out: Outgoing;
+  /** This incarnation's watches (`ctx.watch`). */
+  readonly watches: HostWatches;
   /** This thread's copy of the system's topic subscriptions. */
   readonly bus: SubjectTrie<string>;
   /** The config now (updated before `configure` runs). */
@@ -45,6 +48,8 @@ export function makeContext(src: ContextSource): ActorContext {
     send: (to: string, msg: unknown, options?: TellOptions): void => out.tell(to, msg, options),
     ask: <T>(to: string, msg: unknown, options: AskOptions = {}): Promise<AnswerFor<T>> => out.ask<AnswerFor<T>>(to, msg, options, undefined),
     proxy: <T>(to: string, options: AskOptions = {}) => out.proxy<ApiFor<T>>(to, options),
+    watch: (id: string): void => src.watches.watch(id),
+    unwatch: (id: string): void => src.watches.unwatch(id),
     get topic() {
       return src.current()?.topic;
     },

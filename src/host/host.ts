@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { ActorContext, DefinedActor } from '../actor/define.js';
 import { errorEnvelope } from '../actor/reply.js';
-import { ApiServer, callFailure, throwResponse } from '../actor/rpc.js';
+import { ApiServer, callApi, callFailure } from '../actor/rpc.js';
+import type { TerminatedNotice } from '../actor/watch.js';
 import { toWire } from '../actor/wire-error.js';
 import { replicaOf } from '../bus/registry.js';
 import type { SubjectTrie } from '../bus/trie.js';
 import { Codec, expectsReply, type Envelope, type EnvelopeHeader } from '../codec/envelope.js';
 import { undecodableError } from '../transport/decoding.js';
-import { InvalidOptionError, MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
+import { MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
 import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
 import { RecorderWriter } from '../liveness/recorder.js';
 import { lazyLogger } from '../log/logger.js';
@@ -17,6 +18,7 @@ import { HeapSampler, loadActor } from './boot.js';
 import { notPersistent, openPersister } from './persisting.js';
 import type { Persister } from '../persistence/persister.js';
 import { makeContext } from './context.js';
+import { HostWatches } from './watching.js';
 import { onControl, type Controlled } from './control.js';
 import { Outgoing } from './outgoing.js';
 import type { HostBoot, HostToMain, MainToHost } from './protocol.js';
@@ -49,6 +51,7 @@ export class Host {
   readonly #bus: SubjectTrie<string>;
   #def: DefinedActor | null = null;
   #api: ApiServer | null = null;
+  #watches: HostWatches | null = null;
   #persister: Persister<unknown> | null = null;
   #state: unknown;
   #ctx!: ActorContext;
@@ -64,7 +67,8 @@ export class Host {
   /** The user's handler for `env`: one function for the host's life, so a traced message passes it on without a closure. */
   readonly #invoke = (env: Envelope): unknown => {
     const def = this.#def!;
-    if (env.kind === 'call') return this.#call(env);
+    if (env.kind === 'call') return callApi(this.#api, this.#boot.id, env);
+    if (env.kind === 'terminated') return this.#watches!.deliver(env.payload as TerminatedNotice, def, this.#state, this.#ctx);
     if (env.topic !== undefined && def.onTopic) return def.onTopic(this.#state, env.payload as never, this.#ctx as ActorContext & { topic: string });
     return def.receive(this.#state, env.payload, this.#ctx);
   };
@@ -120,8 +124,10 @@ export class Host {
       return;
     }
     this.#def = def;
+    this.#watches = new HostWatches(b.id, b.incarnation, def, (m) => this.#post(m));
     this.#ctx = makeContext({
       boot: b,
+      watches: this.#watches,
       log: this.#log,
       out: this.#out,
       bus: this.#bus,
@@ -277,14 +283,6 @@ export class Host {
     Atomics.store(i32, IN_FLIGHT_SLOT, -1);
     i32[MSGS_FINISHED]!++;
     Atomics.store(i32, STATE, this.#stop ? ActorState.stopping : ActorState.idle);
-  }
-
-  /** A typed-proxy call: the api answers (a method's error goes back inside the response). */
-  #call(env: Envelope): Promise<unknown> {
-    if (this.#api) return this.#api.handle(env);
-    const id = (env.payload as { id?: unknown } | null)?.id;
-    const err = new InvalidOptionError(`actor '${this.#boot.id}'`, 'has no api: give defineActor() an api(state, ctx) to call it through a proxy');
-    return Promise.resolve(throwResponse(id, err));
   }
 
   #answer(to: Envelope, value: unknown): void {

@@ -81,5 +81,8 @@ export type HostToMain =
   | { type: 'dead-letter'; letter: DeadLetterReport }
   | { type: 'subscribe'; pattern: string }
   | { type: 'unsubscribe'; pattern: string }
+  /** `ctx.watch(target)`: watch number `seq` of this incarnation (see src/actor/watch.ts). */
+  | { type: 'watch'; target: string; seq: number }
+  | { type: 'unwatch'; target: string }
   | { type: 'health'; requestId: number; health: ActorHealth | null; error?: WireError }
   | { type: 'configured'; requestId: number; error?: WireError };

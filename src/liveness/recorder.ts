@@ -34,9 +34,9 @@ const ENTRY_F64_AT = 24;
 const MAX_NAMES = 256;
 const NAME_BYTES = 64;
 
-const KINDS = ['tell', 'ask', 'reply', 'error', 'call'] as const;
+const KINDS = ['tell', 'ask', 'reply', 'error', 'call', 'terminated'] as const;
 const PRIORITIES = ['normal', 'high', 'system'] as const;
-const KIND_INDEX: Readonly<Record<string, number>> = { tell: 0, ask: 1, reply: 2, error: 3, call: 4 };
+const KIND_INDEX: Readonly<Record<string, number>> = { tell: 0, ask: 1, reply: 2, error: 3, call: 4, terminated: 5 };
 const PRIORITY_INDEX: Readonly<Record<string, number>> = { normal: 0, high: 1, system: 2 };
 const OTHER_KIND = 15;
 

@@ -9,6 +9,7 @@ import type { MainEndpoint } from './endpoint.js';
 import type { TreeRegistry } from './registry.js';
 import type { ShutdownTasks } from './shutdown.js';
 import type { Topics } from './topics.js';
+import type { SystemWatches } from './watches.js';
 
 export type { ClusterNode };
 export type { NodeInfo } from '../cluster/membership.js';
@@ -24,6 +25,7 @@ export interface ClusterParts {
   tree: TreeRegistry;
   topics: Topics;
   tasks: ShutdownTasks;
+  watches: SystemWatches;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
 }
@@ -60,6 +62,7 @@ export async function joinCluster(c: ClusterConfig, p: ClusterParts): Promise<Cl
         }
       }
     },
+    watches: { fromNode: (from, m) => p.watches.fromNode(from, m) },
     topic: (env) => {
       const asked = topics.fromNode(env, remote);
       asked?.then(

@@ -10,6 +10,7 @@ import type { Wiring } from '../transport/wiring.js';
 import { retireRings } from '../cell/inbox-ops.js';
 import type { MainEndpoint } from './endpoint.js';
 import type { Topics } from './topics.js';
+import type { SystemWatches } from './watches.js';
 
 /** What the system is made of, as far as its cells are concerned. */
 export interface ServiceParts {
@@ -20,6 +21,7 @@ export interface ServiceParts {
   watchdog: Watchdog;
   endpoint: MainEndpoint;
   topics: Topics;
+  watches: SystemWatches;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
   opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: number; persistence: HostBoot['persistence']; tracing: TracingBoot | null };
@@ -60,10 +62,19 @@ export function cellServices(p: ServiceParts): CellServices {
       }
     },
     unsubscribe: (actor, pattern) => void p.topics.table.unsubscribe(actor, pattern),
+    watch: (actor, m) => p.watches.fromActor(actor, m),
     retireInbox: (actor, err) => {
+      // Retired between incarnations (backing off, say): the one its watchers waited for never comes.
+      p.watches.ended(actor, { type: 'terminated', id: actor, reason: 'stopped', detail: err.message });
       p.wiring.switchboard.setClosed(actor, true);
       retireRings(svc, actor, p.wiring.switchboard.describe(actor).rings, err);
     },
   };
   return svc;
+}
+
+/** The supervision tree's events that are logged as well: a restart's backoff, an escalation. */
+export function logTreeEvent(log: Logger, e: EventInput): void {
+  if (e.type === 'restarting') log.info({ actor: e.actor, delayMs: e.delayMs, strategy: e.strategy }, 'actor restarting');
+  else if (e.type === 'escalated') log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
 }

@@ -27,10 +27,11 @@ import { resolveSystemOptions, type ResolvedSystemOptions, type SpawnSpec, type 
 import type { ApiFor } from '../actor/protocol.js';
 import { ActorRef } from '../actor/ref.js';
 import { TreeRegistry } from './registry.js';
-import { cellServices } from './services.js';
+import { cellServices, logTreeEvent } from './services.js';
 import { aggregate, moduleHealth, systemMetrics, treeStatus, type ActorStatus, type SystemHealth, type SystemMetrics } from './snapshot.js';
 import { joinCluster, type ClusterNode, type NodeInfo } from './cluster-link.js';
-import { Topics, type TopicHandler } from './topics.js';
+import { systemTopics, type Topics, type TopicHandler } from './topics.js';
+import { SystemWatches, type Terminated, type WatchInfo } from './watches.js';
 
 export { SYSTEM_ID, type SystemOptions, type ActorStatus };
 type SystemState = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -57,6 +58,7 @@ export class ActorSystem {
   readonly #topics: Topics;
   readonly #tree: TreeRegistry;
   readonly #deadLetters: DeadLetterLog;
+  readonly #watches: SystemWatches;
   #cluster: ClusterNode | null = null;
   #escalations = 0;
   #state: SystemState = 'starting';
@@ -83,29 +85,12 @@ export class ActorSystem {
       refusal: () => (this.#state === 'stopping' || this.#state === 'stopped' ? `the system is ${this.#state}` : null),
       remote: (id) => this.#cluster?.hosts(id) ?? false,
     });
-    this.#topics = new Topics({
-      self: SYSTEM_ID,
-      sendToEach: (env, targets) => this.#endpoint.sender.sendToEach(env, targets),
-      ask: (to, msg, options, topic) => this.#endpoint.ask(to, msg, options, topic),
-      broadcast: (change) => {
-        for (const cell of this.#tree.cells.values()) cell.post({ type: 'bus-change', change });
-      },
-      reply: (to, value, error) => this.#endpoint.reply(to, value, error),
-      onError: (err, subject) => this.log.error({ err, subject }, 'topic handler threw'),
-    });
+    this.#topics = systemTopics(this.#endpoint, () => this.#tree.cells.values(), this.log);
     this.#tree = new TreeRegistry({ factory, topics: this.#topics, baseDir: this.#opts.baseDir, emit: (e) => this.#emit(e) });
-    this.#tree.services = cellServices({
-      name: this.name,
-      log: this.log,
-      wiring: this.#wiring,
-      codec,
-      watchdog: this.#watchdog,
-      endpoint: this.#endpoint,
-      topics: this.#topics,
-      emit: (e) => this.#events.emit(e),
-      deadLetter: (letter) => this.#deadLetters.add(letter),
-      opts: { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer }, persistence: { ...this.#opts.persistence, lock: new SharedArrayBuffer(WRITE_LOCK_BYTES) } },
-    });
+    this.#watches = new SystemWatches({ cells: this.#tree.cells, send: (env) => this.#endpoint.sender.send(env), cluster: () => this.#cluster, log: this.log, events: this.#events });
+    const opts = { ...this.#opts, spin: { micros: this.#opts.spin.micros, adaptive: this.#opts.spin.adaptive, budget: this.#spinBudget.buffer }, persistence: { ...this.#opts.persistence, lock: new SharedArrayBuffer(WRITE_LOCK_BYTES) } };
+    const parts = { name: this.name, log: this.log, wiring: this.#wiring, codec, watchdog: this.#watchdog, endpoint: this.#endpoint, topics: this.#topics, watches: this.#watches };
+    this.#tree.services = cellServices({ ...parts, emit: (e) => this.#events.emit(e), deadLetter: (letter) => this.#deadLetters.add(letter), opts });
     if (this.#opts.tracing) this.#shutdownTasks.add('after-actors', holdTracing()); // this thread's sends carry the span's context too, until this system stops
   }
 
@@ -118,7 +103,7 @@ export class ActorSystem {
     root.onExit = (info) => void system.stop(info.normal ? info.reason : `escalated: ${info.reason}`);
     void system.#endpoint.pump();
     try {
-      if (system.#opts.cluster) system.#cluster = await joinCluster(system.#opts.cluster, { ...system.#opts, log: system.log, wiring: system.#wiring, endpoint: system.#endpoint, tree: system.#tree, topics: system.#topics, tasks: system.#shutdownTasks, emit: (e) => system.#events.emit(e), deadLetter: (l) => system.#deadLetters.add(l) });
+      if (system.#opts.cluster) system.#cluster = await joinCluster(system.#opts.cluster, { ...system.#opts, log: system.log, wiring: system.#wiring, endpoint: system.#endpoint, tree: system.#tree, topics: system.#topics, tasks: system.#shutdownTasks, watches: system.#watches, emit: (e) => system.#events.emit(e), deadLetter: (l) => system.#deadLetters.add(l) });
       await root.start();
     } catch (err) {
       await system.stop(`start failed: ${(err as Error).message}`);
@@ -161,6 +146,24 @@ export class ActorSystem {
    */
   proxy<T>(id: string, options: AskOptions = {}): Remote<ApiFor<T>> {
     return makeProxy<ApiFor<T>>((m) => this.#endpoint.ask(id, m, options, undefined, 'call'));
+  }
+
+  /**
+   * Watch actor `id` (of any node) from the main thread: `listener` gets one `{ type: 'terminated', id, reason }`
+   * when its incarnation ends (docs/actors.md#watches); more listeners share one watch. Returns this listener's unwatch.
+   */
+  watch(id: string, listener: (t: Terminated) => void): () => void {
+    return this.#watches.watchFromMain(id, listener);
+  }
+
+  /** Drop the main thread's watch of `id` with all its listeners (a no-op when there is none). */
+  unwatch(id: string): void {
+    this.#watches.unwatchFromMain(id);
+  }
+
+  /** Every watch this node holds: a watcher here of an actor here or elsewhere, or one of another node's of an actor here. */
+  watches(): WatchInfo[] {
+    return this.#watches.list();
   }
 
   /** Every topic subscription: pattern and subscriber (an actor id, or '$system'). */
@@ -314,11 +317,8 @@ export class ActorSystem {
   }
 
   #emit(e: EventInput): void {
-    if (e.type === 'restarting') this.log.info({ actor: e.actor, delayMs: e.delayMs, strategy: e.strategy }, 'actor restarting');
-    if (e.type === 'escalated') {
-      this.#escalations++;
-      this.log.error({ supervisor: e.supervisor, reason: e.reason }, 'supervisor escalated');
-    }
+    if (e.type === 'escalated') this.#escalations++;
+    logTreeEvent(this.log, e);
     this.#events.emit(e);
   }
 

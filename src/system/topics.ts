@@ -1,9 +1,12 @@
+import type { Logger } from 'pino';
 import type { AskOptions, TellOptions } from '../actor/define.js';
 import { SubscriptionTable, type Subscription, type SubscriptionChange } from '../bus/registry.js';
 import { validatePattern } from '../bus/subject.js';
 import { SubjectTrie } from '../bus/trie.js';
 import type { Envelope } from '../codec/envelope.js';
 import { InvalidOptionError, NoRespondersError } from '../errors.js';
+import type { ChildCell } from '../cell/contract.js';
+import { SYSTEM_ID, type MainEndpoint } from './endpoint.js';
 
 /** A main-thread subscriber: gets the message and its subject; for a request, what it returns is the answer. */
 export type TopicHandler<T = unknown> = (msg: T, subject: string) => unknown;
@@ -147,4 +150,18 @@ export class Topics {
     this.#port.onError(err, env.topic ?? '');
     if (env.kind === 'ask') this.#port.reply(env, undefined, err instanceof Error ? err : new Error(String(err)));
   }
+}
+
+/** The topics of a system: published through the main thread's endpoint, each subscription change posted to every live worker. */
+export function systemTopics(endpoint: MainEndpoint, cells: () => Iterable<ChildCell>, log: Logger): Topics {
+  return new Topics({
+    self: SYSTEM_ID,
+    sendToEach: (env, targets) => endpoint.sender.sendToEach(env, targets),
+    ask: (to, msg, options, topic) => endpoint.ask(to, msg, options, topic),
+    broadcast: (change) => {
+      for (const cell of cells()) cell.post({ type: 'bus-change', change });
+    },
+    reply: (to, value, error) => endpoint.reply(to, value, error),
+    onError: (err, subject) => log.error({ err, subject }, 'topic handler threw'),
+  });
 }

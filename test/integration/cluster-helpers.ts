@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { SystemOptions } from '../../src/index.js';
 import { NatsServer, needNatsServer } from '../helpers/nats-server.js';
-import { Systems } from './system-helpers.js';
+import { actors, Systems } from './system-helpers.js';
 
 const NODE = new URL('../fixtures/cluster-node.js', import.meta.url).pathname;
 
@@ -48,14 +49,40 @@ export class NodeProcesses {
   }
 }
 
+export const HEARTBEAT_MS = 200;
+/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
+export const MISSES = 10;
+
 /**
  * What every cluster suite sets up (call inside its `describe`): one real
  * nats-server for the suite (skipped with an install hint without one), a
- * system name of its own per test (`prefix` and a number), and the systems
- * and child nodes a test started stopped after it.
+ * system name of its own per test (`prefix` and a number; a test may set
+ * another), and the systems and child nodes a test started stopped after
+ * it. `node` starts an in-process node of the test's system with
+ * `[id, fixture module]` actors.
  */
-export function clusterSuite(prefix: string): { systems: Systems; children: NodeProcesses; server: NatsServer; name: string } {
-  const ctx = { systems: new Systems(), children: new NodeProcesses(), server: null as unknown as NatsServer, name: '' };
+export function clusterSuite(prefix: string): {
+  systems: Systems;
+  children: NodeProcesses;
+  server: NatsServer;
+  name: string;
+  tree: (...ids: Array<[id: string, module: string]>) => SystemOptions['tree'];
+  node: (node: string, ...ids: Array<[string, string]>) => ReturnType<Systems['start']>;
+} {
+  const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
+    id: 'root',
+    strategy: 'one_for_one',
+    children: ids.map(([id, module]) => ({ id, module: actors(module) })),
+  });
+  const ctx = {
+    systems: new Systems(),
+    children: new NodeProcesses(),
+    server: null as unknown as NatsServer,
+    name: '',
+    tree,
+    node: (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
+      ctx.systems.start(tree(...ids), { name: ctx.name, cluster: { node, servers: ctx.server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } }),
+  };
   let n = 0;
   before(async function () {
     needNatsServer(this);

@@ -8,25 +8,13 @@ import { connect } from '@nats-io/transport-node';
 import { Codec, type Envelope } from '../../src/codec/envelope.js';
 import { encodeFrame, readFrame, subjects } from '../../src/cluster/layout.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { clusterSuite } from './cluster-helpers.js';
-import { actors, Systems, until } from './system-helpers.js';
-
-const HEARTBEAT_MS = 200;
-/** Generous: a node is counted down after 2 s of silence, not by a busy machine's slow timer. */
-const MISSES = 10;
+import { clusterSuite, HEARTBEAT_MS, MISSES } from './cluster-helpers.js';
+import { actors, until } from './system-helpers.js';
 
 describe('cluster: nodes on a real nats-server (real workers, real processes)', function () {
   this.timeout(120_000);
   const c = clusterSuite('cl');
-  const { systems, children } = c;
-
-  const tree = (...ids: Array<[id: string, module: string]>): SystemOptions['tree'] => ({
-    id: 'root',
-    strategy: 'one_for_one',
-    children: ids.map(([id, module]) => ({ id, module: actors(module) })),
-  });
-  const node = (node: string, ...ids: Array<[string, string]>): ReturnType<Systems['start']> =>
-    systems.start(tree(...ids), { name: c.name, cluster: { node, servers: c.server.url, heartbeatMs: HEARTBEAT_MS, misses: MISSES } });
+  const { systems, children, tree, node } = c;
   const ups = (events: SystemEvent[], who: string): number => events.filter((e) => e.type === 'node-up' && e.node === who).length;
 
   it('nodes see each other (node-up, nodes()), and the main thread tells and asks an actor of another node, in order', async () => {

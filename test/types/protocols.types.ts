@@ -4,7 +4,7 @@
 // '@ts-expect-error' directive" — and each expectTypeOf must hold exactly.
 import { expectTypeOf } from 'expect-type';
 import { defineActor } from '../../src/index.js';
-import type { ActorContext, ActorRef, ActorSystem, ApiOf, ConfigOf, MessageOf, ReplyOf, TopicMessageOf } from '../../src/index.js';
+import type { ActorContext, ActorRef, ActorSystem, ApiOf, ConfigOf, MessageOf, ReplyOf, Terminated, TopicMessageOf } from '../../src/index.js';
 import type Enrich from '../fixtures/actors/typed/enrich.js';
 import type { Raw } from '../fixtures/actors/typed/enrich.js';
 import type Sink from '../fixtures/actors/typed/sink.js';
@@ -81,3 +81,22 @@ const explicit = defineActor<{ n: number }, { op: 'get' }, { start: number }>({
   api: (s) => ({ get: () => s.n }),
 });
 void explicit;
+
+// Watches: onTerminated's message narrows on `reason`; a listener of system.watch gets the same type.
+defineActor({
+  init: () => ({ n: 0 }),
+  receive: (state) => state.n,
+  onTerminated(state, msg) {
+    expectTypeOf(msg).toEqualTypeOf<Terminated>();
+    if (msg.reason === 'crashed') expectTypeOf(msg.error.message).toEqualTypeOf<string>();
+    if (msg.reason === 'node-down') expectTypeOf(msg.node).toEqualTypeOf<string>();
+    // @ts-expect-error only a crash has an error
+    if (msg.reason === 'stopped') void msg.error;
+    // @ts-expect-error not a reason
+    if (msg.reason === 'exploded') state.n++;
+  },
+});
+expectTypeOf(system.watch('risk', (t) => expectTypeOf(t).toEqualTypeOf<Terminated>())).toEqualTypeOf<() => void>();
+ctx.watch('risk');
+// @ts-expect-error an id is a string
+ctx.watch(1);
