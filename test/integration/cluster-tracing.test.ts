@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
@@ -8,6 +8,7 @@ import { disableTracing, ensureContextManager } from '../../src/trace/tracing.js
 import type { SpanLine } from '../fixtures/tracing/setup.js';
 import { clusterSuite, HEARTBEAT_MS, MISSES } from './cluster-helpers.js';
 import { actors, until } from './system-helpers.js';
+import { spansIn } from './trace-helpers.js';
 
 const SETUP = new URL('../fixtures/tracing/setup.js', import.meta.url).pathname;
 
@@ -37,7 +38,7 @@ describe('cluster: one trace across nodes (real nats-server, real workers)', fun
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const spans = (): SpanLine[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpanLine) : []);
+  const spans = (): SpanLine[] => spansIn(file);
 
   it("an actor's ask to an actor of another node is a child of the asker's span, in the same trace", async () => {
     const start = (node: string, id: string) =>

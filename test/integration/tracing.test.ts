@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanStatusCode } from '@opentelemetry/api';
@@ -10,17 +10,13 @@ import { ActorSystem } from '../../src/index.js';
 import { traceContext } from '../../src/codec/trace-hook.js';
 import { currentTrace, disableTracing, ensureContextManager, readTrace, sentTrace } from '../../src/trace/tracing.js';
 import type { RiskApi } from '../fixtures/actors/risk-api.js';
-import type { SpanLine } from '../fixtures/tracing/setup.js';
 import { Processes, waitFor } from './cli-helpers.js';
 import { actors, Systems, until } from './system-helpers.js';
+import { spansIn } from './trace-helpers.js';
 
 const SETUP = new URL('../fixtures/tracing/setup.js', import.meta.url).pathname;
 const INDEX = new URL('../../src/index.js', import.meta.url).href;
 
-function spansIn(file: string): SpanLine[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpanLine);
-}
 
 describe('tracing: one trace across threads (real workers, an in-memory exporter)', function () {
   this.timeout(60_000);
