@@ -78,12 +78,53 @@ export class Standby {
 }
 
 /**
- * The node flags a worker inherits, less those that only make sense for the
- * main script: `--input-type` (a system started from `node -e` or stdin)
- * would make every worker refuse to boot.
+ * The `execArgv` for an actor's worker: `undefined` (the worker inherits the
+ * main thread's node options as they are) unless they hold `--input-type`,
+ * which only makes sense for the main script (a system started from
+ * `node -e` or stdin) and would make every worker refuse to boot. Only then
+ * is a list passed, and a list passed to `new Worker` may not hold V8 or
+ * process-wide flags (`--max-old-space-size`, `--perf-basic-prof`, …: those
+ * apply to the workers anyway), so the flags Node refuses there are dropped
+ * too. Worked out once per process.
  */
-export function workerExecArgv(): string[] {
-  return process.execArgv.filter((a) => !a.startsWith('--input-type'));
+export function workerExecArgv(): string[] | undefined {
+  if (execArgvCache === null) execArgvCache = { argv: forWorkers(process.execArgv) };
+  return execArgvCache.argv;
+}
+
+let execArgvCache: { argv: string[] | undefined } | null = null;
+
+function forWorkers(argv: readonly string[]): string[] | undefined {
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return undefined;
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++; // its value is the next word
+    else if (!argv[i]!.startsWith('--input-type=')) kept.push(argv[i]!);
+  }
+  const refused = refusedByWorkers(kept);
+  return refused.size === 0 ? kept : kept.filter((a) => !refused.has(a));
+}
+
+/**
+ * The flags of `argv` that `new Worker` refuses in an explicit `execArgv`.
+ * Node checks them before it starts the thread and names them in the error
+ * (`ERR_WORKER_INVALID_EXEC_ARGV`); an argv it accepts starts a worker with
+ * nothing to run, stopped at once.
+ */
+function refusedByWorkers(argv: string[]): Set<string> {
+  try {
+    const probe = new Worker('', { eval: true, execArgv: argv, stdout: true, stderr: true });
+    probe.unref();
+    void probe.terminate();
+    return new Set();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    const listed = String(e.message).slice(String(e.message).indexOf(': ') + 2).split(', ');
+    const named = new Set(listed.filter((f) => argv.includes(f)));
+    // A message not shaped as expected: keep none of the flags rather than fail every start.
+    return named.size > 0 ? named : new Set(argv);
+  }
 }
 
 /**
