@@ -145,7 +145,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       WriteLock.releaseFor(svc.persistence.lock, tid);
       this.#end(inc, { normal: false, cause: 'exit', reason: `worker exited with code ${code}` });
     });
-    svc.watchdog.watch(this, n, loopProbe(w, boot.inbox.doorbell));
+    svc.watchdog.watch(this, n, loopProbe(w, boot.inbox.doorbell, boot.liveness));
     // The heartbeat cannot catch an `init` that awaits forever: the start itself has a deadline.
     const limit = rec.spec.initTimeoutMs;
     const timer = setTimeout(() => {

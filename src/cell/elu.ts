@@ -1,6 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { ELU_WINDOW_MS } from '../defaults.js';
 import type { LoopProbe } from '../health/watchdog.js';
+import { THREAD_ID } from '../liveness/liveness.js';
+import { threadTimes } from '../liveness/run-queue.js';
 import { Doorbell } from '../ring/doorbell.js';
 
 type Elu = ReturnType<Worker['performance']['eventLoopUtilization']>;
@@ -42,9 +44,14 @@ export class EluWindow {
   }
 }
 
-/** The watchdog's view of `worker`'s event loop: its idle time, and whether it is parked on `doorbell` (its inbox's). */
-export function loopProbe(worker: Worker, doorbell: SharedArrayBuffer): LoopProbe {
+/**
+ * The watchdog's view of `worker`'s event loop: its idle time, whether it is
+ * parked on `doorbell` (its inbox's), and its thread's time on a CPU and
+ * waiting for one (from the OS thread id its host wrote into the `liveness` block).
+ */
+export function loopProbe(worker: Worker, doorbell: SharedArrayBuffer, liveness: SharedArrayBuffer): LoopProbe {
   const elu = worker.performance.eventLoopUtilization; // a getter that binds a new function each time: take it once
   const bell = new Doorbell(doorbell);
-  return { idleMs: () => elu().idle, parked: () => bell.parked };
+  const live = new Int32Array(liveness, 0, THREAD_ID + 1);
+  return { idleMs: () => elu().idle, parked: () => bell.parked, threadTimes: () => threadTimes(Atomics.load(live, THREAD_ID)) };
 }

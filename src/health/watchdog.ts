@@ -1,4 +1,5 @@
 import type { CrashCause } from '../errors.js';
+import type { ThreadTimes } from '../liveness/run-queue.js';
 import { F64_BUSY_SINCE, F64_HEARTBEAT_AT, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../liveness/liveness.js';
 
 /** A booting worker gets at least this long before missed heartbeats count (module import, init), ms. */
@@ -18,6 +19,11 @@ export interface LoopProbe {
   idleMs(): number;
   /** Parked on its doorbell, nothing rung since: most likely waiting for mail in its event loop. Reading it is far cheaper than idleMs. */
   parked(): boolean;
+  /**
+   * Its thread's time so far on a CPU and waiting, runnable, for one (Linux's
+   * schedstat); null when unknown. Read only while the actor shows no sign of life.
+   */
+  threadTimes(): ThreadTimes | null;
 }
 
 interface Entry {
@@ -29,6 +35,13 @@ interface Entry {
   since: number;
   /** The actor was booting at the last pass. */
   booting: boolean;
+  /** Its thread's times at the last silent pass (null: not read since the last sign of life). */
+  times: ThreadTimes | null;
+  /** Of the silence since the last sign of life (from the first silent pass): what its thread spent waiting for a CPU and was not counted, and on a CPU, ms. */
+  credited: number;
+  ran: number;
+  /** When the last pass looked at it (performance.now()). */
+  seenAt: number;
 }
 
 /**
@@ -43,6 +56,8 @@ interface Entry {
  * rather than every pass (the parked flag is one shared-memory read, the idle
  * time a call into the worker's libuv): a loop that blocks while parked (a
  * user's timer that never returns) is seen within 1.5 × misses × period.
+ * Time its thread spent waiting for a CPU (a machine with more runnable
+ * threads than cores) does not count as silence.
  * Two diagnoses:
  * - no sign of life for `misses` periods: the event loop stalled (busy state
  *   tells it was inside a handler);
@@ -57,7 +72,19 @@ export class Watchdog {
 
   watch(w: Watched, incarnation: number, probe: LoopProbe): void {
     const now = performance.now();
-    this.#entries.set(w, { incarnation, probe, idle: probe.idleMs(), progress: -1, changedAt: now, since: now, booting: w.liveness.read(STATE) === ActorState.booting });
+    this.#entries.set(w, {
+      incarnation,
+      probe,
+      idle: probe.idleMs(),
+      progress: -1,
+      changedAt: now,
+      since: now,
+      booting: w.liveness.read(STATE) === ActorState.booting,
+      times: null,
+      credited: 0,
+      ran: 0,
+      seenAt: now,
+    });
     this.#schedule();
   }
 
@@ -82,6 +109,8 @@ export class Watchdog {
     this.#lastCheck = now;
     for (const [w, e] of this.#entries) {
       if (late > 0) e.changedAt += late;
+      const sincePass = now - e.seenAt;
+      e.seenAt = now;
       const hb = w.spec.heartbeat;
       const live = w.liveness;
       if (hb) {
@@ -96,6 +125,9 @@ export class Watchdog {
         }
         if (alive) {
           e.changedAt = now;
+          e.times = null;
+          e.credited = 0;
+          e.ran = 0;
           // What status and /health show as the heartbeat: the last sign of life seen, and how many.
           Atomics.add(live.i32, HEARTBEAT, 1);
           live.f64[F64_HEARTBEAT_AT] = wall;
@@ -105,11 +137,14 @@ export class Watchdog {
           // incarnation's first periods (they start counting now).
           if (e.booting && !booting) e.changedAt = now;
           e.booting = booting;
+          this.#creditRunQueue(e, sincePass, late);
           const silent = now - e.changedAt;
           if (silent > (booting ? Math.max(limit, BOOT_GRACE_MS) : limit)) {
             const where = live.read(STATE) === ActorState.busy ? 'blocked inside a handler' : booting ? 'blocked while booting' : 'stalled';
             this.#entries.delete(w);
-            w.stalled(e.incarnation, 'heartbeat', `event loop ${where}: no heartbeat for ${Math.round(silent)} ms (${hb.misses} × ${hb.intervalMs} ms)`);
+            // What its thread did meanwhile tells a computing handler (CPU time) from one blocked on a lock or I/O (none).
+            const waitedNote = e.times === null ? '' : `; its thread ran ${Math.round(e.ran)} ms on a CPU and waited ${Math.round(e.credited)} ms more for one`;
+            w.stalled(e.incarnation, 'heartbeat', `event loop ${where}: no heartbeat for ${Math.round(silent)} ms (${hb.misses} × ${hb.intervalMs} ms${waitedNote})`);
             continue;
           }
         }
@@ -120,6 +155,30 @@ export class Watchdog {
         w.stalled(e.incarnation, 'deadline', `handler ran ${Math.round(wall - busySince)} ms, past its ${w.spec.deadlineMs} ms deadline`);
       }
     }
+  }
+
+  /**
+   * A silent actor's thread that waited for a CPU (more runnable threads
+   * than cores) was not silent by its own doing: that wait since the last
+   * pass is not counted as silence, beyond what the watchdog's own lateness
+   * already took off. A thread blocked inside a handler (an Atomics.wait, a
+   * lock) or spinning in one with a core to itself waits for no CPU and is
+   * caught as before; one spinning on a starved machine is caught once it
+   * has had `misses` periods of CPU time.
+   */
+  #creditRunQueue(e: Entry, sincePass: number, late: number): void {
+    const t = e.probe.threadTimes();
+    if (t === null) return;
+    const before = e.times;
+    if (before !== null) {
+      e.ran += Math.max(0, t.cpuMs - before.cpuMs);
+      const credit = Math.min(t.waitMs - before.waitMs, sincePass) - Math.max(0, late);
+      if (credit > 0) {
+        e.changedAt += credit;
+        e.credited += credit;
+      }
+    }
+    e.times = t;
   }
 
   #schedule(): void {

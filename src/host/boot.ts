@@ -1,7 +1,8 @@
 import { getHeapStatistics } from 'node:v8';
 import { isDefinedActor, type DefinedActor } from '../actor/define.js';
 import { ModuleLoadError } from '../errors.js';
-import { F64_HEAP_USED_MB, type Liveness } from '../liveness/liveness.js';
+import { F64_HEAP_USED_MB, THREAD_ID, type Liveness } from '../liveness/liveness.js';
+import { osThreadId } from '../liveness/run-queue.js';
 import type { HostBoot } from './protocol.js';
 
 /** For the worker's entry: its control port holds the event loop open (src/ring/wait.ts). */
@@ -11,10 +12,10 @@ export { loopHeldElsewhere } from '../ring/wait.js';
 const HEAP_SAMPLE_MS = 250;
 
 /**
- * The V8 heap figure of the liveness block, refreshed by the host when it
- * works: on start, then at most every HEAP_SAMPLE_MS as it yields between
- * messages and as it goes idle. An idle actor's heap does not move; nothing
- * wakes the worker to measure it.
+ * The worker's OS thread id and the V8 heap figure of the liveness block,
+ * the heap refreshed by the host when it works: on start, then at most
+ * every HEAP_SAMPLE_MS as it yields between messages and as it goes idle.
+ * An idle actor's heap does not move; nothing wakes the worker to measure it.
  */
 export class HeapSampler {
   readonly #live: Liveness;
@@ -22,6 +23,8 @@ export class HeapSampler {
 
   constructor(live: Liveness) {
     this.#live = live;
+    // Which OS thread this incarnation runs on: the watchdog reads its wait for a CPU from it.
+    Atomics.store(live.i32, THREAD_ID, osThreadId());
     this.sample(performance.now());
   }
 

@@ -18,6 +18,7 @@
  *   Float64 at byte 48  HEAP_USED_MB    host: V8 heap in use, refreshed at most every 250 ms as it works and when it goes idle
  *   Float64 at byte 56  HEARTBEAT_AT    watchdog: epoch ms of the last sign of life it saw (0 = none yet); its age, unlike the count, reads at a glance
  *   Int32 slots 16..    HANDLER_BUCKETS host: handlers that took ≤ HANDLER_BUCKETS_MS[i] (last: +Inf), not cumulative
+ *   Int32 slot after them  THREAD_ID  host: the worker's OS thread id (0 = unknown), so the watchdog can read how long it waited for a CPU (run-queue.ts)
  */
 
 export const STATE = 0;
@@ -31,7 +32,8 @@ export const UNROUTED = 7;
 /** Upper bounds of the handler-duration buckets, ms (a last bucket takes the rest). */
 export const HANDLER_BUCKETS_MS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000] as const;
 export const HANDLER_BUCKETS = 16;
-export const INT_SLOTS = HANDLER_BUCKETS + HANDLER_BUCKETS_MS.length + 1;
+export const THREAD_ID = HANDLER_BUCKETS + HANDLER_BUCKETS_MS.length + 1;
+export const INT_SLOTS = THREAD_ID + 1;
 
 export const F64_BUSY_SINCE = 4; // Float64 index (byte 32)
 export const F64_HANDLER_MS_SUM = 5; // Float64 index (byte 40)
@@ -86,6 +88,7 @@ export class Liveness {
   resetForIncarnation(): void {
     Atomics.store(this.i32, STATE, ActorState.booting);
     Atomics.store(this.i32, IN_FLIGHT_SLOT, -1);
+    Atomics.store(this.i32, THREAD_ID, 0);
     this.f64[F64_BUSY_SINCE] = 0;
     this.f64[F64_HEARTBEAT_AT] = 0;
   }

@@ -13,10 +13,11 @@ const script = `
   const system = await ActorSystem.start({ name: 'flags', log: { level: 'silent' }, tree: {
     id: 'root', strategy: 'one_for_one',
     children: [{ id: 'e', module: ${JSON.stringify(actors('echo'))}, standby: true, backoff: { min: 1, max: 1, randomFactor: 0 } }] } });
-  const first = await system.ref('e').ask({ op: 'whoami' });
+  const first = await system.ref('e').ask({ op: 'execArgv' });
   await system.restartActor('e');
-  const second = await system.ref('e').ask({ op: 'whoami' });
-  console.log(JSON.stringify({ first: first.execArgv, second: second.execArgv, incarnation: second.incarnation }));
+  const second = await system.ref('e').ask({ op: 'execArgv' });
+  const who = await system.ref('e').ask({ op: 'whoami' });
+  console.log(JSON.stringify({ first, second, incarnation: who.incarnation }));
   await system.stop();
 `;
 

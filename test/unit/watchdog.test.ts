@@ -4,7 +4,7 @@ import { Watchdog, type Watched } from '../../src/health/watchdog.js';
 import { ActorState, createLiveness, F64_HEARTBEAT_AT, HEARTBEAT, Liveness, MSGS_STARTED, STATE } from '../../src/liveness/liveness.js';
 
 /** A watched actor whose worker's event-loop idle time is `idle` (a test moves it as a waiting loop would). */
-function watched(intervalMs: number, misses: number): Watched & { live: Liveness; stalls: string[]; idle: number; parked: boolean; reads: number } {
+function watched(intervalMs: number, misses: number): Watched & { live: Liveness; stalls: string[]; idle: number; parked: boolean; reads: number; waited: number | null; ran: number } {
   const live = new Liveness(createLiveness());
   Atomics.store(live.i32, STATE, ActorState.idle);
   const stalls: string[] = [];
@@ -16,14 +16,16 @@ function watched(intervalMs: number, misses: number): Watched & { live: Liveness
     idle: 0,
     parked: false,
     reads: 0,
+    waited: null as number | null,
+    ran: 0,
     spec: { heartbeat: { intervalMs, misses }, deadlineMs: 0 },
     stalled: (_n: number, cause: CrashCause, reason: string) => void stalls.push(`${cause}: ${reason}`),
   };
   return w;
 }
 
-/** The fake's loop as the watchdog reads it, counting the idle-time reads. */
-const probe = (w: { idle: number; parked: boolean; reads: number }) => ({ idleMs: () => (w.reads++, w.idle), parked: () => w.parked });
+/** The fake's loop as the watchdog reads it, counting the idle-time reads; `waited`: its thread's wait for a CPU so far (null: unknown). */
+const probe = (w: { idle: number; parked: boolean; reads: number; waited: number | null; ran: number }) => ({ idleMs: () => (w.reads++, w.idle), parked: () => w.parked, threadTimes: () => (w.waited === null ? null : { cpuMs: w.ran, waitMs: w.waited }) });
 
 describe('watchdog', () => {
   const dogs: Watchdog[] = [];
@@ -59,6 +61,45 @@ describe('watchdog', () => {
     expect(w.stalls).to.deep.equal([]);
     for (let t = 2325; t <= 2400; t += 25) dog.check(t0 + t);
     expect(w.stalls).to.have.length(1); // silence it was awake to see still counts
+  });
+
+  it('does not count as silence the time the worker’s thread waited for a CPU, and still catches one that had the CPU and did nothing with it', () => {
+    const dog = new Watchdog();
+    dogs.push(dog);
+    const w = watched(100, 3); // limit 300 ms, ticks every 25 ms
+    w.waited = 1_000;
+    dog.watch(w, 1, probe(w));
+    const t0 = performance.now();
+    dog.check(t0);
+    // A machine with far more runnable threads than cores: the thread waits for a CPU 20 ms of every 25.
+    for (let t = 25; t <= 1000; t += 25) {
+      w.waited += 20;
+      dog.check(t0 + t);
+    }
+    expect(w.stalls).to.deep.equal([]); // 1 s of wall-clock silence, but only ~200 ms of it its own
+    // Then it has the CPU (no more waiting) and still shows no sign of life: its own silence adds up to the limit.
+    let seenAt = 0;
+    for (let t = 1025; t <= 2000 && seenAt === 0; t += 25) {
+      dog.check(t0 + t);
+      if (w.stalls.length > 0) seenAt = t;
+    }
+    expect(seenAt).to.be.within(1025, 1200);
+    expect(w.stalls[0]).to.match(/^heartbeat: event loop stalled: no heartbeat for \d+ ms \(3 × 100 ms; its thread ran 0 ms on a CPU and waited \d+ ms more for one\)/);
+  });
+
+  it('counts the wall clock as before when its thread waited for no CPU, or its wait cannot be read', () => {
+    for (const waited of [5, null]) {
+      const dog = new Watchdog();
+      dogs.push(dog);
+      const w = watched(100, 3);
+      w.waited = waited;
+      dog.watch(w, 1, probe(w));
+      const t0 = performance.now();
+      for (let t = 0; t <= 300; t += 25) dog.check(t0 + t);
+      expect(w.stalls, `waited ${waited}`).to.deep.equal([]);
+      dog.check(t0 + 325);
+      expect(w.stalls, `waited ${waited}`).to.have.length(1);
+    }
   });
 
   it('starts counting an incarnation’s silence when its boot ends, not when it was launched', () => {
@@ -131,5 +172,33 @@ describe('watchdog', () => {
     }
     expect(seenAt - 4000).to.be.within(400, 600); // within 1.5 × the limit
     expect(w.stalls[0]).to.match(/^heartbeat: event loop stalled: no heartbeat for \d+ ms \(4 × 100 ms\)/);
+  });
+});
+
+describe('run-queue figures of a thread (Linux schedstat)', () => {
+  it('gives a worker’s OS thread id, and how long that thread waited for a CPU; null for a thread that is not there', async () => {
+    const { osThreadId, threadTimes } = await import('../../src/liveness/run-queue.js');
+    const { Worker } = await import('node:worker_threads');
+    const url = new URL('../../src/liveness/run-queue.js', import.meta.url).href;
+    const w = new Worker(`import(${JSON.stringify(url)}).then((m) => require('node:worker_threads').parentPort.postMessage(m.osThreadId()));`, { eval: true });
+    try {
+      const tid = await new Promise<number>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      if (process.platform !== 'linux') {
+        expect(tid).to.equal(0);
+        expect(threadTimes(tid)).to.equal(null);
+        return;
+      }
+      expect(tid).to.be.a('number').above(0).and.not.equal(osThreadId());
+      const times = threadTimes(tid)!;
+      expect(times.cpuMs).to.be.a('number').above(0); // it booted and ran a module
+      expect(times.waitMs).to.be.a('number').at.least(0);
+      expect(threadTimes(0)).to.equal(null);
+      expect(threadTimes(2 ** 30)).to.equal(null);
+    } finally {
+      await w.terminate();
+    }
   });
 });
