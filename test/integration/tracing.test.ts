@@ -291,4 +291,25 @@ describe('tracing: ringmaster start with the file’s tracing.setup (a real proc
     expect(threads.filter((t) => t === 'main')).to.have.length(1);
     expect(threads).to.include('worker');
   });
+
+  it('a setup that throws, or is not there, is a problem of the file at tracing.setup with the resolved path (exit 1, nothing started); validate says the same', async () => {
+    const setup = join(dir, 'otel.mjs');
+    const file = join(dir, 'traced.yaml');
+    writeFileSync(setup, `throw new Error('no collector configured');\n`);
+    writeFileSync(file, `log: { level: silent }\ntracing:\n  setup: ./otel.mjs\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: a\n      module: ${actors('echo')}\n`);
+    const throws = `${file}: 1 problem:\n  ${file}:3: tracing.setup: cannot load ${setup}: no collector configured\n`;
+    for (const command of ['start', 'validate']) {
+      const r = await processes.ringmaster([command, file]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr, command).to.equal(throws);
+      expect(r.stdout).to.equal('');
+    }
+    rmSync(setup);
+    const missing = `${file}: 1 problem:\n  ${file}:3: tracing.setup: module file not found: ${setup}\n`;
+    for (const command of ['start', 'validate']) {
+      const r = await processes.ringmaster([command, file]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr, command).to.equal(missing);
+    }
+  });
 });
