@@ -78,3 +78,12 @@ export async function unloadableSetup(tracing: unknown, baseDir: string, load: (
     return [{ path: 'tracing.setup', message: `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}` }];
   }
 }
+
+/** The ids of a tree's actors as written (supervisors aside), and whether a `simple_one_for_one` supervisor may add more at run time. */
+export function treeActorIds(node: unknown, out = { ids: new Set<string>(), dynamic: false }): { ids: Set<string>; dynamic: boolean } {
+  if (!isPlainObject(node)) return out;
+  if (node.strategy === 'simple_one_for_one') out.dynamic = true;
+  if (Array.isArray(node.children)) node.children.forEach((c) => treeActorIds(c, out));
+  else if (typeof node.id === 'string' && node.strategy === undefined) out.ids.add(node.id);
+  return out;
+}
