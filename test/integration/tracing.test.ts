@@ -84,6 +84,35 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(pool.attributes['ringmaster.queue_wait_ms']).to.be.a('number').and.at.least(0);
   });
 
+  it('carries the context of a publish and of a request: the subscriber’s span is a child of the sender’s, with the topic', async () => {
+    const children = [
+      { id: 'a', module: actors('echo'), subscribe: ['t.>'] },
+      { id: 'b', module: actors('echo'), subscribe: ['q.>'] },
+    ];
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children }, { tracing: { setup: SETUP } });
+    const answer = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        system.publish('t.x', { op: 'echo', value: 1 });
+        return await system.request('q.y', { op: 'echo', value: 2 }, { timeout: 30_000 });
+      } finally {
+        span.end();
+      }
+    });
+    expect(answer).to.equal(2);
+    const main = exporter.getFinishedSpans().find((s) => s.name === 'main')!.spanContext();
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const spans = await until(() => {
+      const all = spansIn(file);
+      return all.some((x) => x.name === 'a tell') && all.some((x) => x.name === 'b ask') && all;
+    }, 'the spans of the publish and the request');
+    const published = spans.find((s) => s.name === 'a tell')!;
+    const requested = spans.find((s) => s.name === 'b ask')!;
+    for (const [span, topic] of [[published, 't.x'], [requested, 'q.y']] as const) {
+      expect(span, span.name).to.deep.include({ traceId: main.traceId, parent: main.spanId });
+      expect(span.attributes, span.name).to.deep.include({ 'ringmaster.message.topic': topic, 'ringmaster.message.from': '$system' });
+    }
+  });
+
   it("nests a span the pool actor's task starts in its piscina worker under the message's span", async () => {
     const pool = { module: new URL('../fixtures/pool/tasks.js', import.meta.url).pathname, minThreads: 1, maxThreads: 1 };
     const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'squares', pool }] }, { tracing: { setup: SETUP } });
