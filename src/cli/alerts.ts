@@ -45,8 +45,11 @@ export function renderAlerts(answer: AlertsAnswer, base: string, now = Date.now(
 }
 
 export async function alertsCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('alerts', args, { url: { type: 'string' }, prometheus: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 0);
+  const { values, positionals } = parse('alerts', args, { url: { type: 'string' }, prometheus: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 1);
   if (values.help) return help('alerts', io);
+  if (positionals[0] !== undefined) {
+    throw new UsageError('alerts', `unexpected argument '${positionals[0]}': --url <url> asks a running system for its alerts, --prometheus <file> exports a config file's rules`);
+  }
   if (values.prometheus !== undefined) {
     if (values.url !== undefined) throw new UsageError('alerts', '--prometheus <file> reads a config file, --url asks a running system: give one of them');
     const loaded = await loadConfig(values.prometheus, { checkModules: false });
@@ -55,7 +58,6 @@ export async function alertsCommand(args: string[], io: Io): Promise<number> {
     io.out(out.yaml.trimEnd());
     return EXIT_OK;
   }
-  void positionals;
   const base = baseUrl('alerts', values.url ?? DEFAULT_STATUS_URL);
   const answer = await fetchJson(base, '/api/alerts');
   if (!answer.ok) {
