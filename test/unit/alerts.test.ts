@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { AlertEvaluator, type ActorFigures, type Readings } from '../../src/alerts/evaluator.js';
 import { AlertManager, type AlertHost } from '../../src/alerts/manager.js';
+import { deliver } from '../../src/alerts/notify.js';
+import type { Logger } from 'pino';
 import { toPrometheusRules, promDuration } from '../../src/alerts/prometheus.js';
 import { checkAlertRules, parseAlertRules, parseDuration } from '../../src/alerts/rules.js';
 import { parseConfig, ConfigError } from '../../src/config/index.js';
@@ -239,6 +241,22 @@ describe('alerts: the manager', () => {
     expect(h.events[1]).to.deep.include({ type: 'alert-resolved', alert: 'deep', since: 10_000 });
     expect(h.logged).to.include('info alert resolved: deep');
     await m.close();
+  });
+
+  it('a webhook that does not answer is abandoned at its timeoutMs and tried again, `retries` times; then logged', async () => {
+    const attempts: AbortSignal[] = [];
+    // Never answers: each attempt ends only when its signal aborts.
+    const hanging = ((_url: string, init: RequestInit) => {
+      attempts.push(init.signal!);
+      return new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason as Error)));
+    }) as unknown as typeof fetch;
+    const warned: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    const log = { warn: (fields: Record<string, unknown>, msg: string) => warned.push({ fields, msg }), info: () => {}, error: () => {} } as unknown as Logger;
+    const notice = { type: 'alert-firing', alert: 'deep', severity: 'warning', value: 1, since: 0, at: 0 } as const;
+    await deliver([{ kind: 'webhook', url: 'http://127.0.0.1:9/hook', timeoutMs: 20, retries: 1 }], notice, { log, tell: () => {}, fetch: hanging });
+    expect(attempts).to.have.length(2);
+    expect(attempts.every((signal) => signal.aborted)).to.equal(true);
+    expect(warned.map((w) => [w.msg, w.fields.to])).to.deep.equal([['alert notification failed', 'http://127.0.0.1:9/hook']]);
   });
 
   it('refuses bad rules and a bad interval', () => {
