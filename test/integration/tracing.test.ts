@@ -340,5 +340,9 @@ describe('tracing: ringmaster start with the file’s tracing.setup (a real proc
       expect(r.code, r.stderr).to.equal(1);
       expect(r.stderr, command).to.equal(missing);
     }
+    writeFileSync(setup, `import ${JSON.stringify(SETUP)};\n`);
+    const fine = await processes.ringmaster(['validate', file]);
+    expect(fine.code, fine.stderr).to.equal(0);
+    expect(fine.stdout.split(' — ')[0], 'a setup that loads').to.equal(`${file}: OK`);
   });
 });
