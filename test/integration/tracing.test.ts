@@ -84,6 +84,26 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(pool.attributes['ringmaster.queue_wait_ms']).to.be.a('number').and.at.least(0);
   });
 
+  it('makes the message’s span active in the handler: a span the actor starts nests under it, and what it sends from there under that', async () => {
+    const children = [
+      { id: 'a', module: actors('spans') },
+      { id: 'b', module: actors('echo') },
+    ];
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children }, { tracing: { setup: SETUP } });
+    const answer = (await system.ref('a').ask({ op: 'span', name: 'user-work', to: 'b', msg: { op: 'echo', value: 5 } }, { timeout: 30_000 })) as { spanId: string; answer: unknown };
+    expect(answer.answer).to.equal(5);
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const spans = await until(() => {
+      const all = spansIn(file);
+      return ['a ask', 'user-work', 'b ask'].every((name) => all.some((x) => x.name === name)) && all;
+    }, 'the message’s span, the user’s and the one of what it sent');
+    const message = spans.find((s) => s.name === 'a ask')!;
+    const user = spans.find((s) => s.name === 'user-work')!;
+    const sent = spans.find((s) => s.name === 'b ask')!;
+    expect(user).to.deep.include({ spanId: answer.spanId, traceId: message.traceId, parent: message.spanId });
+    expect(sent).to.deep.include({ traceId: message.traceId, parent: user.spanId });
+  });
+
   it('carries the context of a publish and of a request: the subscriber’s span is a child of the sender’s, with the topic', async () => {
     const children = [
       { id: 'a', module: actors('echo'), subscribe: ['t.>'] },
