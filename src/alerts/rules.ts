@@ -37,7 +37,7 @@ const actorId = z.string().min(1, 'must be an actor id');
 
 const whenSchema = z.union([
   z.strictObject({ restarts: z.strictObject({ actor: actorId.optional(), over: z.number().int().min(0), within: duration }), for: duration.optional() }),
-  z.strictObject({ metric: z.enum(ALERT_METRICS), actor: actorId.optional(), op: z.enum(ALERT_OPS), value: z.number(), for: duration.optional() }),
+  z.strictObject({ metric: z.enum(ALERT_METRICS, { error: (issue) => `unknown metric ${JSON.stringify(issue.input)} (known: ${ALERT_METRICS.join(', ')})` }), actor: actorId.optional(), op: z.enum(ALERT_OPS), value: z.number(), for: duration.optional() }),
   z.strictObject({ health: z.enum(['degraded', 'unhealthy']), actor: actorId.optional(), for: duration.optional() }),
 ]);
 
@@ -128,10 +128,11 @@ export function checkAlertRules(raw: unknown): { rules: AlertRule[]; problems: R
     if (!result.success) {
       const whenMsg = item !== null && typeof item === 'object' && 'when' in item ? whenProblem((item as { when: unknown }).when) : null;
       for (const issue of result.error.issues) {
-        const path = issue.path.map(String);
-        if (path[0] === 'when' && whenMsg !== null) continue;
+        if (issue.path[0] === 'when' && whenMsg !== null) continue;
         const msg = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')} (known: ${Object.keys(ruleSchema.shape).join(', ')})` : issue.message;
-        problems.push({ path: `[${i}]${path.length ? `.${path.join('.')}` : ''}`, message: `${label}: ${msg}` });
+        // `[0].notify[1].webhook`, as the file's other paths are written (and so found at their line).
+        const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+        problems.push({ path: `[${i}]${path}`, message: `${label}: ${msg}` });
       }
       if (whenMsg !== null) problems.push({ path: `[${i}].when`, message: `${label}: ${whenMsg}` });
       return;
@@ -148,4 +149,32 @@ export function parseAlertRules(raw: unknown, path = 'alerts'): AlertRule[] {
   const { rules, problems } = checkAlertRules(raw);
   if (problems.length > 0) throw new InvalidOptionError(path, `are invalid: ${problems.map((p) => `${path}${p.path}: ${p.message}`).join('; ')}`);
   return rules;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The actor ids a list of rules names that `known` does not hold: a rule
+ * over such an actor never fires, and a notice told to one is a dead letter.
+ * `notify: false` leaves the notifiers' actors unchecked (in a cluster they
+ * may live on another node).
+ */
+export function unknownActorProblems(raw: unknown, known: ReadonlySet<string>, check: { notify: boolean }): RuleProblem[] {
+  if (!Array.isArray(raw)) return [];
+  const sample = [...known].slice(0, 10).join(', ') + (known.size > 10 ? ', …' : '');
+  const problems: RuleProblem[] = [];
+  raw.forEach((item: unknown, i) => {
+    if (!isObject(item)) return;
+    const label = typeof item.name === 'string' ? `rule '${item.name}'` : `rule #${i + 1}`;
+    const flag = (path: string, id: unknown, what: string): void => {
+      if (typeof id === 'string' && !known.has(id)) problems.push({ path: `[${i}].${path}`, message: `${label}: ${what} '${id}', which the tree does not have (its actors: ${sample || 'none'})` });
+    };
+    const when = item.when;
+    if (isObject(when)) {
+      flag('when.actor', when.actor, 'watches actor');
+      if (isObject(when.restarts)) flag('when.restarts.actor', when.restarts.actor, 'watches actor');
+    }
+    if (check.notify && Array.isArray(item.notify)) item.notify.forEach((n: unknown, j) => isObject(n) && flag(`notify[${j}].actor`, n.actor, 'notifies actor'));
+  });
+  return problems;
 }

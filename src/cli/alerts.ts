@@ -24,6 +24,9 @@ export function conditionOf(a: AlertStatus): string {
   return `health${w.actor !== undefined ? ` of ${w.actor}` : ' of the system'} ${w.level} or worse${hold}`;
 }
 
+/** For a rule over any actor, whose figure the VALUE column shows (the worst actor's): ` (value of actor a)`. */
+const whose = (a: AlertStatus): string => (a.actor !== undefined && a.rule.when.actor === undefined ? ` (value of actor ${a.actor})` : '');
+
 const ago = (since: number | null, now: number): string => (since === null ? '-' : `${Math.max(0, Math.round((now - since) / 1000))}s ago`);
 
 /** The alerts table: firing first, then pending, then the rest, each with its condition. */
@@ -35,15 +38,18 @@ export function renderAlerts(answer: AlertsAnswer, base: string, now = Date.now(
   const head = `${'RULE'.padEnd(nameWidth)}  ${'STATE'.padEnd(8)} ${'SEVERITY'.padEnd(8)} ${'SINCE'.padStart(9)} ${'VALUE'.padStart(9)}  CONDITION`;
   const lines = rows.map((a) => {
     const value = a.value === null ? '-' : String(a.value);
-    return `${a.name.padEnd(nameWidth)}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${ago(a.since, now).padStart(9)} ${value.padStart(9)}  ${conditionOf(a)}${a.actor !== undefined && a.rule.when.actor === undefined ? ` (now ${a.actor})` : ''}`;
+    return `${a.name.padEnd(nameWidth)}  ${a.state.padEnd(8)} ${a.severity.padEnd(8)} ${ago(a.since, now).padStart(9)} ${value.padStart(9)}  ${conditionOf(a)}${whose(a)}`;
   });
   const title = `system '${answer.name}' at ${base}: ${rows.length} alert rule${rows.length === 1 ? '' : 's'}, ${firing} firing`;
   return rows.length === 0 ? `${title} (no alerts: in the config file)` : [title, head, ...lines].join('\n');
 }
 
 export async function alertsCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse('alerts', args, { url: { type: 'string' }, prometheus: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 0);
+  const { values, positionals } = parse('alerts', args, { url: { type: 'string' }, prometheus: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 1);
   if (values.help) return help('alerts', io);
+  if (positionals[0] !== undefined) {
+    throw new UsageError('alerts', `unexpected argument '${positionals[0]}': --url <url> asks a running system for its alerts, --prometheus <file> exports a config file's rules`);
+  }
   if (values.prometheus !== undefined) {
     if (values.url !== undefined) throw new UsageError('alerts', '--prometheus <file> reads a config file, --url asks a running system: give one of them');
     const loaded = await loadConfig(values.prometheus, { checkModules: false });
@@ -52,7 +58,6 @@ export async function alertsCommand(args: string[], io: Io): Promise<number> {
     io.out(out.yaml.trimEnd());
     return EXIT_OK;
   }
-  void positionals;
   const base = baseUrl('alerts', values.url ?? DEFAULT_STATUS_URL);
   const answer = await fetchJson(base, '/api/alerts');
   if (!answer.ok) {

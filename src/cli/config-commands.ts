@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { checkModule } from '../cell/standby.js';
 import { HOST_URL } from '../system/services.js';
 import { DEFAULT_INIT_TIMEOUT_MS } from '../supervisor/defaults.js';
@@ -37,9 +38,33 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   // Each actor's module is loaded once, in a throw-away worker, as a start would.
   // A module whose import never finishes fails like a start whose init never does.
   const loadModule = (url: string, id: string): Promise<void> => checkModule(HOST_URL, id, url, {}, DEFAULT_INIT_TIMEOUT_MS);
-  const loaded = await loadConfig(file, { flags: configFlags(values), loadModule });
+  const loadTracingSetup = (url: string): Promise<void> => importInWorker(url, DEFAULT_INIT_TIMEOUT_MS);
+  const loaded = await loadConfig(file, { flags: configFlags(values), loadModule, loadTracingSetup });
   io.out(`${file}: OK — ${summarize(loaded)}`);
   return EXIT_OK;
+}
+
+/** A worker that imports the module its workerData names and says whether that worked. */
+const IMPORTER = `const { parentPort, workerData } = require('node:worker_threads');
+import(workerData).then(() => parentPort.postMessage(null), (err) => parentPort.postMessage(err instanceof Error ? err.message : String(err)));`;
+
+/**
+ * Import a module (a `tracing.setup`) in a throw-away worker, as a start
+ * would import it, and end the worker: resolves when it loads, rejects with
+ * why it cannot (its error, its worker dying, or `timeoutMs` passing).
+ */
+function importInWorker(moduleUrl: string, timeoutMs: number): Promise<void> {
+  const worker = new Worker(IMPORTER, { eval: true, workerData: moduleUrl, stdout: true, stderr: true });
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish loading within ${timeoutMs} ms`)), timeoutMs);
+    worker.once('message', (why: string | null) => (why === null ? resolve() : reject(new Error(why))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`its worker exited (code ${code}) before it finished loading`)));
+  }).finally(() => {
+    clearTimeout(timer);
+    void worker.terminate();
+  });
 }
 
 export async function configCommand(args: string[], io: Io): Promise<number> {

@@ -1,5 +1,4 @@
-import { pathToFileURL } from 'node:url';
-import type { ConfigFlags, RingmasterConfig } from '../config/index.js';
+import type { ConfigFlags } from '../config/index.js';
 import type { HttpServer } from '../http/server.js';
 import { fromConfig } from '../launch/from-config.js';
 import type { ActorSystem } from '../system/system.js';
@@ -40,7 +39,7 @@ export async function startCommand(args: string[], io: Io, exit: (code: number) 
 }
 
 async function run(file: string, flags: ConfigFlags, io: Io, requests: StopRequests): Promise<number> {
-  const system = await fromConfig(file, { flags, beforeStart: mainThreadTracing });
+  const system = await fromConfig(file, { flags, loadTracingSetup: mainThreadTracing });
   const { http } = system;
   const config = system.config.started;
   if (requests.first === null) summarize(system, http, config.http?.token !== undefined, config.file, io);
@@ -62,12 +61,14 @@ async function run(file: string, flags: ConfigFlags, io: Io, requests: StopReque
  * `ringmaster start` runs no program of the user's that could register an SDK
  * in its own thread: it imports the file's `tracing.setup` there too (one file
  * serves every thread), so the spans this thread makes (a pool actor's) and
- * its context manager are there. OpenTelemetry loads only then.
+ * its context manager are there. OpenTelemetry loads only then. It does so
+ * while checking the file, so a setup that throws is a problem of the file
+ * (`tracing.setup`, with its line and the resolved path), and nothing starts.
  */
-async function mainThreadTracing(config: RingmasterConfig): Promise<void> {
-  if (!config.tracing?.setup) return;
-  const { setUpTracing } = await import('../trace/tracing.js');
-  await setUpTracing({ setup: pathToFileURL(config.tracing.setup).href }, 'ringmaster start');
+async function mainThreadTracing(setupUrl: string): Promise<void> {
+  const { ensureContextManager } = await import('../trace/tracing.js');
+  await import(setupUrl);
+  ensureContextManager();
 }
 
 /** Run every step even when one fails, each failure reported; true when none failed. */

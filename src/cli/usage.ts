@@ -118,7 +118,9 @@ ${CONFIG_FLAGS_HELP}`,
   validate: `Usage: ringmaster validate <file> [options]
 
 Checks the file merged with the environment and flags, without starting
-anything. Exit 0 with an OK line, or 1 with every problem (where, field, why).
+anything: each actor's module and the tracing.setup module are loaded in a
+throw-away worker, as a start would load them. Exit 0 with an OK line, or 1
+with every problem (where, field, why).
 
 ${CONFIG_FLAGS_HELP}`,
   config: `Usage: ringmaster config --print <file> [--json] [options]

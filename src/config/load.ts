@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { InvalidTreeError, RingmasterError } from '../errors.js';
-import { checkAlertRules, DEFAULT_ALERT_INTERVAL_MS, parseDuration } from '../alerts/rules.js';
+import { checkAlertRules, DEFAULT_ALERT_INTERVAL_MS, parseDuration, unknownActorProblems } from '../alerts/rules.js';
 import { resolveTree } from '../supervisor/resolve.js';
 import type { TreeSpec } from '../supervisor/spec.js';
 import { formatOf, joinPath, parseText, splitPath, type ParsedDocument, type PathSegment } from './document.js';
 import { CONFIG_FIELDS, configDefaults, configSchema, HTTP_DEFAULTS, TRANSPORT_DEFAULTS, type RingmasterConfig } from './schema.js';
 import { fromEnv, fromFlags, type ConfigFlags, type Origin } from './sources.js';
 import { Layers, isPlainObject, leaves } from './layers.js';
-import { moduleFiles, unloadableModules, type ModuleLoader } from './modules.js';
+import { moduleFiles, treeActorIds, unloadableModules, unloadableSetup, type ModuleLoader } from './modules.js';
 
 /** One thing wrong with a configuration: the field, where the bad value came from, and why. */
 export interface ConfigProblem {
@@ -60,6 +60,12 @@ export interface LoadOptions {
    * load is one more problem of the file, reported with all the others.
    */
   loadModule?: ModuleLoader;
+  /**
+   * Also import the file's `tracing.setup` when it exists (`ringmaster start`
+   * imports it into its own thread, `ringmaster validate` into a throw-away
+   * worker): a setup that throws is one more problem at `tracing.setup`.
+   */
+  loadTracingSetup?: (moduleUrl: string) => Promise<void>;
 }
 
 export interface LoadedConfig {
@@ -81,7 +87,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError(file, [{ path: '', message: `cannot read ${file}: ${why}` }], true);
   }
-  if (!options.loadModule) return parseConfig(text, file, options);
+  if (!options.loadModule && !options.loadTracingSetup) return parseConfig(text, file, options);
   let loaded: LoadedConfig | null = null;
   let problems: readonly ConfigProblem[] = [];
   try {
@@ -94,7 +100,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   if (!('doc' in parsed) || !isPlainObject(parsed.doc.value)) throw new ConfigError(file, problems);
   const doc = parsed.doc;
   const reported = new Set(problems.map((p) => p.path));
-  const unloadable = await unloadableModules(parsed.doc.value.tree, dirname(resolve(file)), options.loadModule, reported);
+  const baseDir = dirname(resolve(file));
+  const unloadable = options.loadModule ? await unloadableModules(parsed.doc.value.tree, baseDir, options.loadModule, reported) : [];
+  if (options.loadTracingSetup) unloadable.push(...(await unloadableSetup(parsed.doc.value.tracing, baseDir, options.loadTracingSetup, reported)));
   const more = unloadable.map((u) => problemAt(u.path, u.message, { kind: 'file', file }, doc));
   if (problems.length + more.length > 0) throw new ConfigError(file, byPlace([...problems, ...more]));
   return loaded!;
@@ -154,6 +162,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   const tracing = tracingOf(result.success ? result.data.tracing : undefined, dirname(absFile));
   if (tracing?.setup && (options.checkModules ?? true) && !existsSync(tracing.setup)) problems.push(problemAt('tracing.setup', `module file not found: ${tracing.setup}`, fileOrigin(['tracing', 'setup']), doc));
   const alerts = checkAlertRules(merged.alerts);
+  const actorIds = treeActorIds(merged.tree);
+  // Children of a simple_one_for_one supervisor get their ids at run time; another node of a cluster holds actors of its own.
+  if (alerts.problems.length === 0 && !actorIds.dynamic) alerts.problems.push(...unknownActorProblems(merged.alerts, actorIds.ids, { notify: merged.cluster === undefined }));
   problems.push(...alerts.problems.map((p) => problemAt(`alerts${p.path}`, p.message, { kind: 'file', file }, doc)));
   if (problems.length > 0 || !result.success) throw new ConfigError(file, byPlace(problems));
 

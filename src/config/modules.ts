@@ -65,3 +65,25 @@ export async function unloadableModules(tree: unknown, baseDir: string, load: Mo
   await Promise.all(Array.from({ length: LOAD_AT_ONCE }, next));
   return out;
 }
+
+/** The file's `tracing.setup` (resolved from `baseDir`) imported with `load`, when it exists and was not reported already: why it cannot load, naming the resolved path. */
+export async function unloadableSetup(tracing: unknown, baseDir: string, load: (moduleUrl: string) => Promise<void>, skip: ReadonlySet<string>): Promise<Array<{ path: string; message: string }>> {
+  if (!isPlainObject(tracing) || typeof tracing.setup !== 'string' || tracing.setup === '' || skip.has('tracing.setup')) return [];
+  const file = resolve(baseDir, tracing.setup);
+  if (!existsSync(file)) return [];
+  try {
+    await load(pathToFileURL(file).href);
+    return [];
+  } catch (err) {
+    return [{ path: 'tracing.setup', message: `cannot load ${file}: ${err instanceof Error ? err.message : String(err)}` }];
+  }
+}
+
+/** The ids of a tree's actors as written (supervisors aside), and whether a `simple_one_for_one` supervisor may add more at run time. */
+export function treeActorIds(node: unknown, out = { ids: new Set<string>(), dynamic: false }): { ids: Set<string>; dynamic: boolean } {
+  if (!isPlainObject(node)) return out;
+  if (node.strategy === 'simple_one_for_one') out.dynamic = true;
+  if (Array.isArray(node.children)) node.children.forEach((c) => treeActorIds(c, out));
+  else if (typeof node.id === 'string' && node.strategy === undefined) out.ids.add(node.id);
+  return out;
+}

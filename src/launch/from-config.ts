@@ -11,8 +11,10 @@ export interface FromConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Watch the file and apply its changes while running (hot reload). Default true. */
   watch?: boolean;
-  /** Called with the checked configuration before the system starts (`ringmaster start` imports the file's `tracing.setup` into its own thread here). */
+  /** Called with the checked configuration before the system starts. */
   beforeStart?: (config: RingmasterConfig) => unknown;
+  /** Import the file's `tracing.setup` with this while checking the file (`ringmaster start` imports it into its own thread): a setup that throws is a ConfigError at `tracing.setup`. */
+  loadTracingSetup?: (moduleUrl: string) => Promise<void>;
 }
 
 /** A system started from a config file, with what the file set up around it. */
@@ -35,7 +37,7 @@ export type ConfiguredSystem = ActorSystem & {
 export async function fromConfig(file: string, options: FromConfigOptions = {}): Promise<ConfiguredSystem> {
   const flags = options.flags ?? {};
   const env = options.env ?? process.env;
-  const loaded = await loadConfig(file, { flags, env });
+  const loaded = await loadConfig(file, { flags, env, ...(options.loadTracingSetup ? { loadTracingSetup: options.loadTracingSetup } : {}) });
   const { config } = loaded;
   await options.beforeStart?.(config);
   const system = await ActorSystem.start(toSystemOptions(config));

@@ -59,8 +59,9 @@ describe('ringmaster alerts (real processes, a real system)', function () {
       ['a-sick', 'inactive', 'warning'],
     ]);
     expect(lines[2]).to.match(/ \d+s ago +0 {2}inboxDepth of a >= 0$/);
-    // A rule over any actor names the actor its value is of now.
-    expect(lines[3]).to.match(/ - +0 {2}restarts of any actor > 1000 within 60000 ms \(now a\)$/);
+    // A rule over any actor names the actor its value is of, in words that cannot be read as a state.
+    expect(lines[3]).to.match(/ - +0 {2}restarts of any actor > 1000 within 60000 ms \(value of actor a\)$/);
+    expect(r.stdout).to.not.include('(now ');
     expect(lines[4]).to.match(/ - +0 {2}health of a degraded or worse$/);
   });
 
@@ -84,7 +85,7 @@ describe('ringmaster alerts (real processes, a real system)', function () {
     expect(r.stderr).to.equal("ringmaster alerts: rule 'a-sick' skipped: the health of one actor (its health hook) is not among the exported metrics\n");
   });
 
-  it('--prometheus: refuses --url beside it (exit 2), and a file that is not there (exit 2, naming it)', async () => {
+  it('--prometheus: refuses --url beside it (exit 2), a file that is not there (exit 2, naming it), and a file without --prometheus (exit 2, saying which way is which)', async () => {
     const both = await processes.ringmaster(['alerts', '--prometheus', file, '--url', 'http://127.0.0.1:1']);
     expect(both.code).to.equal(2);
     expect(both.stderr).to.match(/^ringmaster alerts: --prometheus <file> reads a config file, --url asks a running system: give one of them/);
@@ -92,6 +93,10 @@ describe('ringmaster alerts (real processes, a real system)', function () {
     const gone = await processes.ringmaster(['alerts', '--prometheus', missing]);
     expect(gone.code).to.equal(2);
     expect(gone.stderr).to.include(`cannot read ${missing}: no such file`);
+    // A config file given without --prometheus: the two ways, named.
+    const bare = await processes.ringmaster(['alerts', file]);
+    expect(bare.code).to.equal(2);
+    expect(bare.stderr.split('\n')[0]).to.equal(`ringmaster alerts: unexpected argument '${file}': --url <url> asks a running system for its alerts, --prometheus <file> exports a config file's rules`);
   });
 });
 

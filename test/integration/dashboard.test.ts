@@ -92,6 +92,8 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     // The first actor is selected: its figures and charts are shown.
     await page.waitForSelector('#actor-detail:not([hidden]) [data-field="heartbeat age"]');
     expect(await page.locator('#actor-detail .uplot').count()).to.equal(3);
+    // Its event-loop utilisation, once a sample has a window behind it.
+    await page.locator('#actor-detail [data-field="event loop busy"]', { hasText: /^\d+(\.\d+)? %$/ }).waitFor();
     const notice = page.locator('#access-notice');
     expect(await notice.isVisible()).to.equal(true);
     expect(await notice.innerText()).to.match(/^Read-only: this server has no HTTP token configured/);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { SystemEvent } from '../../src/index.js';
+import { startHttp } from '../../src/http/server.js';
 import { actors, Systems, until } from './system-helpers.js';
 
 type Crashed = Extract<SystemEvent, { type: 'crashed' }>;
@@ -36,6 +37,13 @@ describe('flight recorder: an actor’s last messages, read after its worker die
     expect(recent[0]!.handlerMs).to.be.a('number');
     // The same history on the actor's status (what /api/actors/:id and the dashboard show).
     expect(system.status().find((s) => s.id === 'c')!.lastCrash!.recent).to.deep.equal(recent);
+    const http = await startHttp(system);
+    try {
+      const answer = (await (await fetch(`${http.url}/api/actors/c`)).json()) as { status: { lastCrash: { recent: unknown } } };
+      expect(answer.status.lastCrash.recent, 'GET /api/actors/c').to.deep.equal(recent);
+    } finally {
+      await http.close();
+    }
 
     // The next incarnation writes on after the last one's entries.
     await until(() => system.status().find((s) => s.id === 'c' && s.state === 'running' && s.incarnation === 2), 'the restart');

@@ -84,6 +84,55 @@ describe('tracing: one trace across threads (real workers, an in-memory exporter
     expect(pool.attributes['ringmaster.queue_wait_ms']).to.be.a('number').and.at.least(0);
   });
 
+  it('makes the message’s span active in the handler: a span the actor starts nests under it, and what it sends from there under that', async () => {
+    const children = [
+      { id: 'a', module: actors('spans') },
+      { id: 'b', module: actors('echo') },
+    ];
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children }, { tracing: { setup: SETUP } });
+    const answer = (await system.ref('a').ask({ op: 'span', name: 'user-work', to: 'b', msg: { op: 'echo', value: 5 } }, { timeout: 30_000 })) as { spanId: string; answer: unknown };
+    expect(answer.answer).to.equal(5);
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const spans = await until(() => {
+      const all = spansIn(file);
+      return ['a ask', 'user-work', 'b ask'].every((name) => all.some((x) => x.name === name)) && all;
+    }, 'the message’s span, the user’s and the one of what it sent');
+    const message = spans.find((s) => s.name === 'a ask')!;
+    const user = spans.find((s) => s.name === 'user-work')!;
+    const sent = spans.find((s) => s.name === 'b ask')!;
+    expect(user).to.deep.include({ spanId: answer.spanId, traceId: message.traceId, parent: message.spanId });
+    expect(sent).to.deep.include({ traceId: message.traceId, parent: user.spanId });
+  });
+
+  it('carries the context of a publish and of a request: the subscriber’s span is a child of the sender’s, with the topic', async () => {
+    const children = [
+      { id: 'a', module: actors('echo'), subscribe: ['t.>'] },
+      { id: 'b', module: actors('echo'), subscribe: ['q.>'] },
+    ];
+    const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children }, { tracing: { setup: SETUP } });
+    const answer = await trace.getTracer('test').startActiveSpan('main', async (span) => {
+      try {
+        system.publish('t.x', { op: 'echo', value: 1 });
+        return await system.request('q.y', { op: 'echo', value: 2 }, { timeout: 30_000 });
+      } finally {
+        span.end();
+      }
+    });
+    expect(answer).to.equal(2);
+    const main = exporter.getFinishedSpans().find((s) => s.name === 'main')!.spanContext();
+    const file = process.env.RINGMASTER_TEST_SPANS!;
+    const spans = await until(() => {
+      const all = spansIn(file);
+      return all.some((x) => x.name === 'a tell') && all.some((x) => x.name === 'b ask') && all;
+    }, 'the spans of the publish and the request');
+    const published = spans.find((s) => s.name === 'a tell')!;
+    const requested = spans.find((s) => s.name === 'b ask')!;
+    for (const [span, topic] of [[published, 't.x'], [requested, 'q.y']] as const) {
+      expect(span, span.name).to.deep.include({ traceId: main.traceId, parent: main.spanId });
+      expect(span.attributes, span.name).to.deep.include({ 'ringmaster.message.topic': topic, 'ringmaster.message.from': '$system' });
+    }
+  });
+
   it("nests a span the pool actor's task starts in its piscina worker under the message's span", async () => {
     const pool = { module: new URL('../fixtures/pool/tasks.js', import.meta.url).pathname, minThreads: 1, maxThreads: 1 };
     const { system } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'squares', pool }] }, { tracing: { setup: SETUP } });
@@ -290,5 +339,30 @@ describe('tracing: ringmaster start with the file’s tracing.setup (a real proc
     expect(threads[0], 'the main thread first, before any worker').to.equal('main');
     expect(threads.filter((t) => t === 'main')).to.have.length(1);
     expect(threads).to.include('worker');
+  });
+
+  it('a setup that throws, or is not there, is a problem of the file at tracing.setup with the resolved path (exit 1, nothing started); validate says the same', async () => {
+    const setup = join(dir, 'otel.mjs');
+    const file = join(dir, 'traced.yaml');
+    writeFileSync(setup, `throw new Error('no collector configured');\n`);
+    writeFileSync(file, `log: { level: silent }\ntracing:\n  setup: ./otel.mjs\ntree:\n  id: root\n  strategy: one_for_one\n  children:\n    - id: a\n      module: ${actors('echo')}\n`);
+    const throws = `${file}: 1 problem:\n  ${file}:3: tracing.setup: cannot load ${setup}: no collector configured\n`;
+    for (const command of ['start', 'validate']) {
+      const r = await processes.ringmaster([command, file]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr, command).to.equal(throws);
+      expect(r.stdout).to.equal('');
+    }
+    rmSync(setup);
+    const missing = `${file}: 1 problem:\n  ${file}:3: tracing.setup: module file not found: ${setup}\n`;
+    for (const command of ['start', 'validate']) {
+      const r = await processes.ringmaster([command, file]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr, command).to.equal(missing);
+    }
+    writeFileSync(setup, `import ${JSON.stringify(SETUP)};\n`);
+    const fine = await processes.ringmaster(['validate', file]);
+    expect(fine.code, fine.stderr).to.equal(0);
+    expect(fine.stdout.split(' — ')[0], 'a setup that loads').to.equal(`${file}: OK`);
   });
 });

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { AlertEvaluator, type ActorFigures, type Readings } from '../../src/alerts/evaluator.js';
 import { AlertManager, type AlertHost } from '../../src/alerts/manager.js';
+import { deliver } from '../../src/alerts/notify.js';
+import type { Logger } from 'pino';
 import { toPrometheusRules, promDuration } from '../../src/alerts/prometheus.js';
 import { checkAlertRules, parseAlertRules, parseDuration } from '../../src/alerts/rules.js';
 import { parseConfig, ConfigError } from '../../src/config/index.js';
@@ -41,13 +43,16 @@ describe('alerts: rules', () => {
       { name: 'sev', when: { health: 'unhealthy' }, severity: 'loud', notify: [{ webhook: 'ftp://x' }] },
       { name: 'ok', when: { health: 'degraded' }, severity: 'info' },
       { when: { restarts: { over: 1, within: '1m' } }, severity: 'info', extra: 1 },
+      { name: 'typo', when: { metric: 'inboxDept', op: '>', value: 1 }, severity: 'info', notify: ['log', { webhook: 'hooks.example/x' }] },
     ]);
     const text = problems.map((p) => `${p.path}: ${p.message}`);
     expect(text.find((t) => t.startsWith('[1].when'))).to.match(/rule 'bad-op'.*op/);
     expect(text.find((t) => t.startsWith('[2].when'))).to.match(/rule 'bad-for'.*for.*duration/);
     expect(text.find((t) => t.startsWith('[3].when'))).to.match(/rule 'two'.*exactly one of restarts, metric or health/);
     expect(text.find((t) => t.startsWith('[4].severity'))).to.match(/rule 'sev'/);
-    expect(text.find((t) => t.startsWith('[4].notify'))).to.match(/rule 'sev'/);
+    expect(text.find((t) => t.startsWith('[4].notify'))).to.equal("[4].notify[0].webhook: rule 'sev': must be an http:// or https:// URL");
+    expect(text.find((t) => t.startsWith('[7].when'))).to.match(/^\[7\]\.when: rule 'typo': metric: unknown metric "inboxDept" \(known: inboxDepth, cpuPct, /);
+    expect(text.find((t) => t.startsWith('[7].notify'))).to.equal("[7].notify[1].webhook: rule 'typo': must be an http:// or https:// URL");
     expect(text.find((t) => t.startsWith('[5].name'))).to.match(/rule 'ok'.*earlier rule/);
     expect(text.find((t) => t.startsWith('[6].name'))).to.match(/rule #7/);
     expect(text.some((t) => t.startsWith('[6]') && /unknown field extra/.test(t))).to.equal(true);
@@ -55,7 +60,7 @@ describe('alerts: rules', () => {
   });
 
   it('a config file: alerts: checked with the rest, with lines', () => {
-    const text = `name: t\ntree:\n  id: root\n  strategy: one_for_one\n  children: []\nalerts:\n  - name: crashloop\n    when: { restarts: { actor: a, over: x, within: 1m } }\n    severity: critical\n`;
+    const text = `name: t\ntree:\n  id: root\n  strategy: one_for_one\n  children: [{ id: a, module: ./a.js }]\nalerts:\n  - name: crashloop\n    when: { restarts: { actor: a, over: x, within: 1m } }\n    severity: critical\n`;
     try {
       parseConfig(text, 't.yaml', { env: {}, flags: {}, stdoutIsTty: false, checkModules: false });
       expect.fail('should be rejected');
@@ -68,6 +73,47 @@ describe('alerts: rules', () => {
     const ok = parseConfig(text.replace('over: x', 'over: 3') + 'alertInterval: 250ms\n', 't.yaml', { env: {}, flags: {}, stdoutIsTty: false, checkModules: false });
     expect(ok.config.alerts).to.have.length(1);
     expect(ok.config.alertIntervalMs).to.equal(250);
+  });
+
+  it('a config file: a rule over an actor the tree does not have, or notifying one, is a problem at its line', () => {
+    const quiet = { env: {}, flags: {}, stdoutIsTty: false, checkModules: false };
+    const tree = (strategy: string, more = ''): string => `name: t\ntree:\n  id: root\n  strategy: ${strategy}\n  children: [{ id: a, module: ./a.js }, { id: sub, strategy: one_for_one, children: [{ id: b, module: ./b.js }] }]\n${more}`;
+    const rules = [
+      'alerts:',
+      '  - name: typo',
+      '    when: { metric: inboxDepth, actor: risc, op: ">", value: 1 }',
+      '    severity: info',
+      '  - name: loop',
+      '    when: { restarts: { actor: sub, over: 1, within: 1m } }',
+      '    severity: info',
+      '    notify: [log, { actor: pager }]',
+      '  - name: fine',
+      '    when: { health: degraded, actor: b }',
+      '    severity: info',
+      '    notify: [{ actor: a }]',
+      '',
+    ].join('\n');
+    const problemsOf = (text: string): string[] => {
+      try {
+        parseConfig(text, 't.yaml', quiet);
+        return [];
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        return (err as ConfigError).problems.map((p) => `${p.line}: ${p.path}: ${p.message}`);
+      }
+    };
+    expect(problemsOf(tree('one_for_one') + rules)).to.deep.equal([
+      "8: alerts[0].when.actor: rule 'typo': watches actor 'risc', which the tree does not have (its actors: a, b)",
+      "11: alerts[1].when.restarts.actor: rule 'loop': watches actor 'sub', which the tree does not have (its actors: a, b)",
+      "13: alerts[1].notify[1].actor: rule 'loop': notifies actor 'pager', which the tree does not have (its actors: a, b)",
+    ]);
+    // Another node of a cluster may hold the notified actor; what a rule watches is this node's.
+    expect(problemsOf(tree('one_for_one', 'cluster: { node: n1, servers: ["nats://127.0.0.1:4222"] }\n') + rules).map((p) => p.split(':')[1]!.trim())).to.deep.equal(['alerts[0].when.actor', 'alerts[1].when.restarts.actor']);
+    // A bad webhook is found at its own line.
+    const hook = 'alerts:\n  - name: w\n    when: { health: degraded }\n    severity: info\n    notify:\n      - log\n      - webhook: hooks.example/x\n';
+    expect(problemsOf(tree('one_for_one') + hook)).to.deep.equal(["12: alerts[0].notify[1].webhook: rule 'w': must be an http:// or https:// URL"]);
+    // A simple_one_for_one supervisor's children get their ids at run time.
+    expect(problemsOf(`name: t\ntree:\n  id: root\n  strategy: simple_one_for_one\n  template: { module: ./w.js }\n  children: []\n${rules}`)).to.deep.equal([]);
   });
 });
 
@@ -195,6 +241,22 @@ describe('alerts: the manager', () => {
     expect(h.events[1]).to.deep.include({ type: 'alert-resolved', alert: 'deep', since: 10_000 });
     expect(h.logged).to.include('info alert resolved: deep');
     await m.close();
+  });
+
+  it('a webhook that does not answer is abandoned at its timeoutMs and tried again, `retries` times; then logged', async () => {
+    const attempts: AbortSignal[] = [];
+    // Never answers: each attempt ends only when its signal aborts.
+    const hanging = ((_url: string, init: RequestInit) => {
+      attempts.push(init.signal!);
+      return new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason as Error)));
+    }) as unknown as typeof fetch;
+    const warned: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    const log = { warn: (fields: Record<string, unknown>, msg: string) => warned.push({ fields, msg }), info: () => {}, error: () => {} } as unknown as Logger;
+    const notice = { type: 'alert-firing', alert: 'deep', severity: 'warning', value: 1, since: 0, at: 0 } as const;
+    await deliver([{ kind: 'webhook', url: 'http://127.0.0.1:9/hook', timeoutMs: 20, retries: 1 }], notice, { log, tell: () => {}, fetch: hanging });
+    expect(attempts).to.have.length(2);
+    expect(attempts.every((signal) => signal.aborted)).to.equal(true);
+    expect(warned.map((w) => [w.msg, w.fields.to])).to.deep.equal([['alert notification failed', 'http://127.0.0.1:9/hook']]);
   });
 
   it('refuses bad rules and a bad interval', () => {
