@@ -137,6 +137,9 @@ function idOf(payload: unknown): number | undefined {
   return undefined;
 }
 
+/** Longest a crash's poison letter may follow its `crashed` event (the worker is terminated in between), ms. */
+export const POISON_AFTER_CRASH_MS = 10_000;
+
 /** When a static actor could not take mail by design: stopped by the operator until restarted. */
 export interface DownWindow {
   actor: string;
@@ -159,6 +162,8 @@ export class Ledger {
   readonly down: DownWindow[] = [];
   /** Incarnations that ended (crash or stop), by actor: when, for asks their asker took with it. */
   readonly ended = new Map<string, Map<number, number>>();
+  /** Incarnations that crashed, by actor: when (a crash dead-letters the message it had in flight, whatever it carried). */
+  readonly crashed = new Map<string, Map<number, number>>();
   /** When system.stop() began; dead letters after it may say the system is stopping. */
   stopAt = Infinity;
   reports = 0;
@@ -230,10 +235,18 @@ export class Ledger {
     list.push({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason, cls: reasonClass(letter.reason), at: performance.now() });
   }
 
-  onEnded(actor: string, incarnation: number): void {
-    let m = this.ended.get(actor);
-    if (!m) this.ended.set(actor, (m = new Map()));
-    if (!m.has(incarnation)) m.set(incarnation, performance.now());
+  onEnded(actor: string, incarnation: number, crash = false): void {
+    for (const map of crash ? [this.ended, this.crashed] : [this.ended]) {
+      let m = map.get(actor);
+      if (!m) map.set(actor, (m = new Map()));
+      if (!m.has(incarnation)) m.set(incarnation, performance.now());
+    }
+  }
+
+  /** Whether `actor` crashed at most POISON_AFTER_CRASH_MS before `at` (its poison letter follows the worker's termination). */
+  crashedBefore(actor: string, at: number): boolean {
+    for (const t of this.crashed.get(actor)?.values() ?? []) if (t <= at && at - t <= POISON_AFTER_CRASH_MS) return true;
+    return false;
   }
 
   /** Whether the outer message `id` was handled (so what it sends on is owed). */
@@ -261,6 +274,8 @@ export class Ledger {
     // A dynamic child that ended is deleted from the tree: mail to it finds no such actor.
     if (l.cls === 'no-such-actor') return e.dyn;
     if (e.fault === 'undecodable') return l.cls === 'decode';
-    return !!e.fault && l.cls === 'crash';
+    // The message in flight when its receiver crashed is poison: a fault's, or any other one a hang verdict
+    // (a starved worker on a busy machine) or an exit caught before it was done.
+    return l.cls === 'crash' && (!!e.fault || this.crashedBefore(e.to, l.at));
   }
 }
