@@ -36,7 +36,7 @@ export interface MessageAccount {
     redeliveredThenHandled: number;
     /** Handled again by a later incarnation, marked redelivered: the earlier one ended before the message was done (at least once). */
     handledAgainRedelivered: number;
-    /** Handled, then dead-lettered as poison: the incarnation that handled it crashed before the message was done. */
+    /** Handled, then dead-lettered (poison, or the actor stopped for good): the incarnation that handled it ended before the message was done. */
     handledThenPoisoned: number;
     /** Delivered to a later incarnation than the one running when they were sent: they waited in the inbox across a crash or restart. */
     acrossRestart: number;
@@ -94,8 +94,10 @@ const STRANDED_MS = 5000;
  * What the delivery guarantee allows of one message at one receiver beyond a
  * single handling: each later handling by a later incarnation, marked
  * redelivered (the one before ended before the message was done), and one
- * poison letter once the incarnation that handled it last has crashed.
- * Returns how many of those there were and how many handlings or letters it does not explain.
+ * dead letter — poison, or the actor stopped for good — once the incarnation
+ * that handled it last has ended: it ended before the message was done (a
+ * report leaves in the handler, before its release). Returns how many of
+ * those there were and how many handlings or letters it does not explain.
  */
 export function beyondOnce(L: Ledger, to: string, ds: readonly Delivery[], ls: readonly LetterRecord[]): { again: number; poisoned: number; unexplained: number } {
   const out = { again: 0, poisoned: 0, unexplained: 0 };
@@ -107,7 +109,7 @@ export function beyondOnce(L: Ledger, to: string, ds: readonly Delivery[], ls: r
   for (const [i, l] of ls.entries()) {
     if (!last) {
       if (i > 0) out.unexplained++;
-    } else if (i === 0 && l.cls === 'crash' && L.crashed.get(to)?.has(last.inc)) out.poisoned++;
+    } else if (i === 0 && L.endedUnfinished(to, last.inc, l)) out.poisoned++;
     else out.unexplained++;
   }
   return out;
@@ -152,7 +154,7 @@ export function accountMessages(L: Ledger): MessageAccount {
     const letters = L.letters.get(e.id) ?? [];
     if (e.outer !== undefined && !L.handled(e.outer)) {
       out.direct.notOwed++;
-      if (all.length + letters.length > 0) {
+      if (all.length + letters.length > 0 && !L.unfinished(e.outer)) {
         c.phantoms++;
         push(out.phantoms, { id: e.id, kind: e.kind, to: e.to, detail: `outer message ${e.outer} was never handled, yet this one was ${all.length ? `delivered to ${all.map((d) => d.by).join(', ')}` : 'dead-lettered'}` });
       }
@@ -170,6 +172,8 @@ export function accountMessages(L: Ledger): MessageAccount {
     }
     const n = mine.length + ls.length;
     const beyond = beyondOnce(L, e.to, mine, ls);
+    // An outer message handled again (redelivered) sends this one again: a copy per handling is the guarantee's.
+    if (e.outer !== undefined) beyond.unexplained = Math.max(0, beyond.unexplained - (L.handledBy(e.outer) - 1));
     out.direct.handledAgainRedelivered += beyond.again;
     out.direct.handledThenPoisoned += beyond.poisoned;
     if (n === 0) {
@@ -213,7 +217,7 @@ function accountFanout(
   const letters = L.letters.get(f.id) ?? [];
   if (f.outer !== undefined && !L.handled(f.outer)) {
     out.fanout.notOwed++;
-    if (all.length + letters.length > 0) {
+    if (all.length + letters.length > 0 && !L.unfinished(f.outer)) {
       c.phantoms++;
       push(out.phantoms, { id: f.id, kind: f.kind, to: f.subject, detail: `outer message ${f.outer} was never handled, yet this one reached someone` });
     }
@@ -241,7 +245,7 @@ function accountFanout(
       c.misdelivered++;
       push(out.misdelivered, { id: f.id, kind: f.kind, to: f.subject, detail: `reached ${r}, which did not subscribe to it when it was sent` });
     }
-    if (beyondOnce(L, r, s.ds, s.l).unexplained > 0) {
+    if (beyondOnce(L, r, s.ds, s.l).unexplained > (f.outer !== undefined ? L.handledBy(f.outer) - 1 : 0)) {
       t.duplicated++;
       c.duplicates++;
       push(out.duplicates, { id: f.id, kind: f.kind, to: `${f.subject} → ${r}`, detail: `${s.d} deliveries, ${s.l.length} dead letters` });
@@ -347,7 +351,7 @@ export function accountAsks(L: Ledger): AskAccount {
     }
     if (x.kind === 'peer-ask') {
       const ds = (L.deliveries.get(x.id) ?? []).filter((d) => d.by === x.to);
-      if (beyondOnce(L, x.to, ds, []).unexplained > 0) note('duplicates', f(`handled ${ds.length} times by ${x.to} (${unmarked(ds)})`));
+      if (beyondOnce(L, x.to, ds, []).unexplained > L.handledBy(x.outer) - 1) note('duplicates', f(`handled ${ds.length} times by ${x.to} (${unmarked(ds)})`));
     }
   }
   return out;

@@ -249,10 +249,32 @@ export class Ledger {
     return false;
   }
 
-  /** Whether the outer message `id` was handled (so what it sends on is owed). */
+  /** Whether the outer message `id` was handled and finished (so what it sends on is owed). */
   handled(id: number): boolean {
+    return this.handledBy(id) > 0 && !this.unfinished(id);
+  }
+
+  /** How many times the outer message `id` was handled by its addressee (more than once only when redelivered). */
+  handledBy(id: number): number {
     const e = this.direct.get(id);
-    return !!e && (this.deliveries.get(id) ?? []).some((d) => d.by === e.to);
+    return e ? (this.deliveries.get(id) ?? []).filter((d) => d.by === e.to).length : 0;
+  }
+
+  /**
+   * Handled, then dead-lettered: the incarnation that handled it ended
+   * before the message was done, so what it sent on may or may not have left
+   * (neither owed nor a phantom).
+   */
+  unfinished(id: number): boolean {
+    const e = this.direct.get(id);
+    const last = (this.deliveries.get(id) ?? []).filter((d) => d.by === e?.to).at(-1);
+    return !!e && !!last && (this.letters.get(id) ?? []).some((l) => l.to === e.to && this.endedUnfinished(e.to, last.inc, l));
+  }
+
+  /** Whether letter `l` of a message incarnation `inc` of `to` had handled is one its end explains: poison from a crash, or the actor stopped. */
+  endedUnfinished(to: string, inc: number, l: LetterRecord): boolean {
+    if (l.cls === 'crash') return this.crashed.get(to)?.has(inc) === true;
+    return l.cls === 'stopped' && this.ended.get(to)?.has(inc) === true;
   }
 
   /** Messages neither delivered nor dead-lettered yet (the run waits for this to reach 0). */
