@@ -261,14 +261,22 @@ export class Ledger {
   }
 
   /**
-   * Handled, then dead-lettered: the incarnation that handled it ended
-   * before the message was done, so what it sent on may or may not have left
-   * (neither owed nor a phantom).
+   * Dead-lettered by the end of an incarnation that may have run its handler
+   * (the one that reported handling it, or, without a report — it was still
+   * to leave with the handler's sends —, one that ended before the letter):
+   * what it sent on may or may not have left, so it is neither owed nor a phantom.
    */
   unfinished(id: number): boolean {
     const e = this.direct.get(id);
-    const last = (this.deliveries.get(id) ?? []).filter((d) => d.by === e?.to).at(-1);
-    return !!e && !!last && (this.letters.get(id) ?? []).some((l) => l.to === e.to && this.endedUnfinished(e.to, last.inc, l));
+    if (!e) return false;
+    const last = (this.deliveries.get(id) ?? []).filter((d) => d.by === e.to).at(-1);
+    return (this.letters.get(id) ?? []).some((l) => l.to === e.to && (last ? this.endedUnfinished(e.to, last.inc, l) : this.endedBefore(e.to, l)));
+  }
+
+  /** Whether some incarnation of `to` ended in a way that explains letter `l`: a crash just before a poison letter, any end before a `stopped` one. */
+  endedBefore(to: string, l: LetterRecord): boolean {
+    if (l.cls === 'crash') return this.crashedBefore(to, l.at);
+    return l.cls === 'stopped' && [...(this.ended.get(to)?.values() ?? [])].some((t) => t <= l.at);
   }
 
   /** Whether letter `l` of a message incarnation `inc` of `to` had handled is one its end explains: poison from a crash, or the actor stopped. */

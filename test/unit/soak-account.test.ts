@@ -51,3 +51,18 @@ describe('soak account: what the delivery guarantee allows beyond one handling',
     expect(running.counts.duplicates).to.equal(1);
   });
 });
+
+describe('soak account: what an unfinished outer message sent on', () => {
+  it('counts an inner message of a relay that was dead-lettered as poison after a crash neither owed nor a phantom', () => {
+    const L = new Ledger();
+    L.expectDirect({ id: 7, kind: 'relay', to: 'a-1', dyn: false, inner: 8, sentAt: performance.now() });
+    L.expectDirect({ id: 8, kind: 'relay-inner', to: 'a-2', dyn: false, outer: 7, sentAt: performance.now() });
+    L.onEnded('a-1', 1, true);
+    poison(L); // the relay's report was still to leave when a-1 crashed: no delivery of 7
+    L.onReport({ type: 'ack', id: 8, by: 'a-2', inc: 1, from: 'a-1', topic: undefined, redelivered: false });
+    const m = accountMessages(L);
+    expect(m.counts.phantoms).to.equal(0);
+    expect(m.counts.lost).to.equal(0);
+    expect(m.direct.notOwed).to.equal(1);
+  });
+});
