@@ -4,7 +4,7 @@
  * design allows it), every ask and how it settled, and the checks a run must
  * pass, each with what broke it.
  */
-import type { FanoutExpect, Ledger, LetterRecord } from './soak-ledger.js';
+import type { Delivery, FanoutExpect, Ledger, LetterRecord } from './soak-ledger.js';
 import { reasonShape } from './soak-ledger.js';
 import { isDyn } from './soak-plan.js';
 
@@ -34,6 +34,10 @@ export interface MessageAccount {
     delivered: number;
     deadLettered: number;
     redeliveredThenHandled: number;
+    /** Handled again by a later incarnation, marked redelivered: the earlier one ended before the message was done (at least once). */
+    handledAgainRedelivered: number;
+    /** Handled, then dead-lettered (poison, or the actor stopped for good): the incarnation that handled it ended before the message was done. */
+    handledThenPoisoned: number;
     /** Delivered to a later incarnation than the one running when they were sent: they waited in the inbox across a crash or restart. */
     acrossRestart: number;
     byKind: Record<string, KindTally>;
@@ -86,13 +90,38 @@ const SETTLE_GRACE_MS = 2000;
 /** A dead letter at stop of a message older than this sat somewhere it should not have, ms. */
 const STRANDED_MS = 5000;
 
+/**
+ * What the delivery guarantee allows of one message at one receiver beyond a
+ * single handling: each later handling by a later incarnation, marked
+ * redelivered (the one before ended before the message was done), and one
+ * dead letter — poison, or the actor stopped for good — once the incarnation
+ * that handled it last has ended: it ended before the message was done (a
+ * report leaves in the handler, before its release). Returns how many of
+ * those there were and how many handlings or letters it does not explain.
+ */
+export function beyondOnce(L: Ledger, to: string, ds: readonly Delivery[], ls: readonly LetterRecord[]): { again: number; poisoned: number; unexplained: number } {
+  const out = { again: 0, poisoned: 0, unexplained: 0 };
+  for (let i = 1; i < ds.length; i++) {
+    if (ds[i]!.redelivered && ds[i]!.inc > ds[i - 1]!.inc) out.again++;
+    else out.unexplained++;
+  }
+  const last = ds[ds.length - 1];
+  for (const [i, l] of ls.entries()) {
+    if (!last) {
+      if (i > 0) out.unexplained++;
+    } else if (i === 0 && L.endedUnfinished(to, last.inc, l)) out.poisoned++;
+    else out.unexplained++;
+  }
+  return out;
+}
+
 function letterFinding(id: number, kind: string, to: string, l: LetterRecord): Finding {
   return { id, kind, to, detail: `${l.cls}: ${l.reason.split('\n')[0]!.slice(0, 200)}` };
 }
 
 export function accountMessages(L: Ledger): MessageAccount {
   const out: MessageAccount = {
-    direct: { total: 0, notOwed: 0, delivered: 0, deadLettered: 0, redeliveredThenHandled: 0, acrossRestart: 0, byKind: {} },
+    direct: { total: 0, notOwed: 0, delivered: 0, deadLettered: 0, redeliveredThenHandled: 0, handledAgainRedelivered: 0, handledThenPoisoned: 0, acrossRestart: 0, byKind: {} },
     fanout: { messages: 0, notOwed: 0, receiversOwed: 0, delivered: 0, deadLettered: 0, refusedAtSend: 0, byKind: {} },
     deadLettersByClass: {},
     deadLettersByReason: {},
@@ -125,7 +154,7 @@ export function accountMessages(L: Ledger): MessageAccount {
     const letters = L.letters.get(e.id) ?? [];
     if (e.outer !== undefined && !L.handled(e.outer)) {
       out.direct.notOwed++;
-      if (all.length + letters.length > 0) {
+      if (all.length + letters.length > 0 && !L.unfinished(e.outer)) {
         c.phantoms++;
         push(out.phantoms, { id: e.id, kind: e.kind, to: e.to, detail: `outer message ${e.outer} was never handled, yet this one was ${all.length ? `delivered to ${all.map((d) => d.by).join(', ')}` : 'dead-lettered'}` });
       }
@@ -142,13 +171,18 @@ export function accountMessages(L: Ledger): MessageAccount {
       push(out.misdelivered, { id: e.id, kind: e.kind, to: e.to, detail: `handled by ${wrong.map((d) => `${d.by}#${d.inc}`).join(', ')}` });
     }
     const n = mine.length + ls.length;
+    const beyond = beyondOnce(L, e.to, mine, ls);
+    // An outer message handled again (redelivered) sends this one again: a copy per handling is the guarantee's.
+    if (e.outer !== undefined) beyond.unexplained = Math.max(0, beyond.unexplained - (L.handledBy(e.outer) - 1));
+    out.direct.handledAgainRedelivered += beyond.again;
+    out.direct.handledThenPoisoned += beyond.poisoned;
     if (n === 0) {
       t.lost++;
       c.lost++;
       push(out.lost, { id: e.id, kind: e.kind, to: e.to, detail: letters.length ? `dead-lettered to ${letters.map((l) => l.to).join(', ')} only` : 'neither delivered nor dead-lettered' });
       continue;
     }
-    if (n > 1) {
+    if (beyond.unexplained > 0) {
       t.duplicated++;
       c.duplicates++;
       const parts = [...mine.map((d) => `handled by ${d.by}#${d.inc}${d.redelivered ? ' (redelivered)' : ''}`), ...ls.map((l) => `dead-lettered (${l.cls})`)];
@@ -183,7 +217,7 @@ function accountFanout(
   const letters = L.letters.get(f.id) ?? [];
   if (f.outer !== undefined && !L.handled(f.outer)) {
     out.fanout.notOwed++;
-    if (all.length + letters.length > 0) {
+    if (all.length + letters.length > 0 && !L.unfinished(f.outer)) {
       c.phantoms++;
       push(out.phantoms, { id: f.id, kind: f.kind, to: f.subject, detail: `outer message ${f.outer} was never handled, yet this one reached someone` });
     }
@@ -191,13 +225,16 @@ function accountFanout(
   }
   out.fanout.messages++;
   const t = tally(out.fanout.byKind, f.kind);
-  const seen = new Map<string, { d: number; l: LetterRecord[]; redelivered: boolean }>();
-  const at = (r: string): { d: number; l: LetterRecord[]; redelivered: boolean } => {
+  const seen = new Map<string, { d: number; ds: Delivery[]; l: LetterRecord[] }>();
+  const at = (r: string): { d: number; ds: Delivery[]; l: LetterRecord[] } => {
     let s = seen.get(r);
-    if (!s) seen.set(r, (s = { d: 0, l: [], redelivered: false }));
+    if (!s) seen.set(r, (s = { d: 0, ds: [], l: [] }));
     return s;
   };
-  for (const d of all) at(d.by).d++;
+  for (const d of all) {
+    at(d.by).d++;
+    at(d.by).ds.push(d);
+  }
   for (const l of letters) at(l.to).l.push(l);
   const owed = f.receivers ?? [...seen.keys()];
   const expected = f.receivers ? f.receivers.length : Math.max(f.reached ?? 0, seen.size);
@@ -208,7 +245,7 @@ function accountFanout(
       c.misdelivered++;
       push(out.misdelivered, { id: f.id, kind: f.kind, to: f.subject, detail: `reached ${r}, which did not subscribe to it when it was sent` });
     }
-    if (s.d + s.l.length > 1) {
+    if (beyondOnce(L, r, s.ds, s.l).unexplained > (f.outer !== undefined ? L.handledBy(f.outer) - 1 : 0)) {
       t.duplicated++;
       c.duplicates++;
       push(out.duplicates, { id: f.id, kind: f.kind, to: `${f.subject} → ${r}`, detail: `${s.d} deliveries, ${s.l.length} dead letters` });
@@ -236,6 +273,8 @@ function accountFanout(
     push(out.lost, { id: f.id, kind: f.kind, to: `${f.subject} → ${r}`, detail: r === '?' ? `reported reaching ${f.reached} subscribers, ${seen.size} accounted for` : 'neither delivered nor dead-lettered' });
   }
 }
+
+const unmarked = (ds: readonly Delivery[]): string => ds.map((d) => `#${d.inc}${d.redelivered ? ' redelivered' : ''}`).join(', ');
 
 export function accountAsks(L: Ledger): AskAccount {
   const out: AskAccount = {
@@ -287,9 +326,9 @@ export function accountAsks(L: Ledger): AskAccount {
         note('timedOutInsteadOfFailing', f(`${a.fault ?? ''} ask ended by its ${a.timeout} ms timeout${l ? `; its message was dead-lettered (${l.cls}: ${reasonShape(l.reason)})` : ''}`));
       }
     }
-    const handledBy = new Map<string, number>();
-    for (const d of L.deliveries.get(a.id) ?? []) handledBy.set(d.by, (handledBy.get(d.by) ?? 0) + 1);
-    for (const [by, n] of handledBy) if (n > 1) note('duplicates', f(`handled ${n} times by ${by}`));
+    const handledBy = new Map<string, Delivery[]>();
+    for (const d of L.deliveries.get(a.id) ?? []) handledBy.set(d.by, [...(handledBy.get(d.by) ?? []), d]);
+    for (const [by, ds] of handledBy) if (beyondOnce(L, by, ds, []).unexplained > 0) note('duplicates', f(`handled ${ds.length} times by ${by} (${unmarked(ds)})`));
   }
 
   const B = out.byActors;
@@ -311,8 +350,8 @@ export function accountAsks(L: Ledger): AskAccount {
       else note('byActors.unsettled', f(`no outcome from ${x.via}#${outer.inc}, which was still running ${x.timeout + SETTLE_GRACE_MS} ms after it asked`));
     }
     if (x.kind === 'peer-ask') {
-      const n = (L.deliveries.get(x.id) ?? []).filter((d) => d.by === x.to).length;
-      if (n > 1) note('duplicates', f(`handled ${n} times by ${x.to}`));
+      const ds = (L.deliveries.get(x.id) ?? []).filter((d) => d.by === x.to);
+      if (beyondOnce(L, x.to, ds, []).unexplained > L.handledBy(x.outer) - 1) note('duplicates', f(`handled ${ds.length} times by ${x.to} (${unmarked(ds)})`));
     }
   }
   return out;

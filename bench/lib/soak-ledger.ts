@@ -137,6 +137,9 @@ function idOf(payload: unknown): number | undefined {
   return undefined;
 }
 
+/** Longest a crash's poison letter may follow its `crashed` event (the worker is terminated in between), ms. */
+export const POISON_AFTER_CRASH_MS = 10_000;
+
 /** When a static actor could not take mail by design: stopped by the operator until restarted. */
 export interface DownWindow {
   actor: string;
@@ -159,6 +162,8 @@ export class Ledger {
   readonly down: DownWindow[] = [];
   /** Incarnations that ended (crash or stop), by actor: when, for asks their asker took with it. */
   readonly ended = new Map<string, Map<number, number>>();
+  /** Incarnations that crashed, by actor: when (a crash dead-letters the message it had in flight, whatever it carried). */
+  readonly crashed = new Map<string, Map<number, number>>();
   /** When system.stop() began; dead letters after it may say the system is stopping. */
   stopAt = Infinity;
   reports = 0;
@@ -230,16 +235,54 @@ export class Ledger {
     list.push({ to: letter.to, from: letter.from, kind: letter.kind, reason: letter.reason, cls: reasonClass(letter.reason), at: performance.now() });
   }
 
-  onEnded(actor: string, incarnation: number): void {
-    let m = this.ended.get(actor);
-    if (!m) this.ended.set(actor, (m = new Map()));
-    if (!m.has(incarnation)) m.set(incarnation, performance.now());
+  onEnded(actor: string, incarnation: number, crash = false): void {
+    for (const map of crash ? [this.ended, this.crashed] : [this.ended]) {
+      let m = map.get(actor);
+      if (!m) map.set(actor, (m = new Map()));
+      if (!m.has(incarnation)) m.set(incarnation, performance.now());
+    }
   }
 
-  /** Whether the outer message `id` was handled (so what it sends on is owed). */
+  /** Whether `actor` crashed at most POISON_AFTER_CRASH_MS before `at` (its poison letter follows the worker's termination). */
+  crashedBefore(actor: string, at: number): boolean {
+    for (const t of this.crashed.get(actor)?.values() ?? []) if (t <= at && at - t <= POISON_AFTER_CRASH_MS) return true;
+    return false;
+  }
+
+  /** Whether the outer message `id` was handled and finished (so what it sends on is owed). */
   handled(id: number): boolean {
+    return this.handledBy(id) > 0 && !this.unfinished(id);
+  }
+
+  /** How many times the outer message `id` was handled by its addressee (more than once only when redelivered). */
+  handledBy(id: number): number {
     const e = this.direct.get(id);
-    return !!e && (this.deliveries.get(id) ?? []).some((d) => d.by === e.to);
+    return e ? (this.deliveries.get(id) ?? []).filter((d) => d.by === e.to).length : 0;
+  }
+
+  /**
+   * Dead-lettered by the end of an incarnation that may have run its handler
+   * (the one that reported handling it, or, without a report — it was still
+   * to leave with the handler's sends —, one that ended before the letter):
+   * what it sent on may or may not have left, so it is neither owed nor a phantom.
+   */
+  unfinished(id: number): boolean {
+    const e = this.direct.get(id);
+    if (!e) return false;
+    const last = (this.deliveries.get(id) ?? []).filter((d) => d.by === e.to).at(-1);
+    return (this.letters.get(id) ?? []).some((l) => l.to === e.to && (last ? this.endedUnfinished(e.to, last.inc, l) : this.endedBefore(e.to, l)));
+  }
+
+  /** Whether some incarnation of `to` ended in a way that explains letter `l`: a crash just before a poison letter, any end before a `stopped` one. */
+  endedBefore(to: string, l: LetterRecord): boolean {
+    if (l.cls === 'crash') return this.crashedBefore(to, l.at);
+    return l.cls === 'stopped' && [...(this.ended.get(to)?.values() ?? [])].some((t) => t <= l.at);
+  }
+
+  /** Whether letter `l` of a message incarnation `inc` of `to` had handled is one its end explains: poison from a crash, or the actor stopped. */
+  endedUnfinished(to: string, inc: number, l: LetterRecord): boolean {
+    if (l.cls === 'crash') return this.crashed.get(to)?.has(inc) === true;
+    return l.cls === 'stopped' && this.ended.get(to)?.has(inc) === true;
   }
 
   /** Messages neither delivered nor dead-lettered yet (the run waits for this to reach 0). */
@@ -261,6 +304,8 @@ export class Ledger {
     // A dynamic child that ended is deleted from the tree: mail to it finds no such actor.
     if (l.cls === 'no-such-actor') return e.dyn;
     if (e.fault === 'undecodable') return l.cls === 'decode';
-    return !!e.fault && l.cls === 'crash';
+    // The message in flight when its receiver crashed is poison: a fault's, or any other one a hang verdict
+    // (a starved worker on a busy machine) or an exit caught before it was done.
+    return l.cls === 'crash' && (!!e.fault || this.crashedBefore(e.to, l.at));
   }
 }

@@ -35,7 +35,7 @@ export function renderSoak(r: SoakResult): string {
       ['all', s(m.direct.total), s(m.direct.delivered), s(m.direct.deadLettered), s(dk.reduce((x, [, t]) => x + t.lost, 0)), s(dk.reduce((x, [, t]) => x + t.duplicated, 0))],
     ]),
   );
-  out.push(`  not owed (their outer message was never handled): ${m.direct.notOwed}; one-shot faults handled on redelivery: ${m.direct.redeliveredThenHandled}; delivered to a later incarnation than the one that was running when sent (waited in the inbox across a crash or restart): ${m.direct.acrossRestart}`);
+  out.push(`  not owed (their outer message was never handled): ${m.direct.notOwed}; first handled on a redelivery (one-shot faults): ${m.direct.redeliveredThenHandled}; handled again by a later incarnation, marked redelivered: ${m.direct.handledAgainRedelivered}; handled, then dead-lettered (its incarnation ended before it was done): ${m.direct.handledThenPoisoned}; delivered to a later incarnation than the one that was running when sent (waited in the inbox across a crash or restart): ${m.direct.acrossRestart}`);
 
   out.push('\npublishes and requests, per receiver');
   out.push(table([['kind', 'owed', 'delivered', 'dead-lettered', 'lost', 'duplicated'], ...Object.entries(m.fanout.byKind).sort().map(([k, t]) => [k, s(t.sent), s(t.delivered), s(t.deadLettered), s(t.lost), s(t.duplicated)])]));

@@ -160,7 +160,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           restarts.killedRightAfterBoot.push({ actor: e.actor, incarnation: e.incarnation, upMs: e.at - up, silentMs: silent });
         }
         bump(restarts.crashReasons, `${isDyn(e.actor) ? 'dynamic' : 'static'} ${e.cause}: ${reasonShape(e.reason)}`);
-        ledger.onEnded(e.actor, e.incarnation);
+        ledger.onEnded(e.actor, e.incarnation, true);
         return;
       }
       case 'stopped':

@@ -58,6 +58,13 @@ export interface ActorContext<Config = unknown> {
   /** Sender of the message being handled ('$system' for the main thread). */
   readonly from: string | undefined;
   /**
+   * True while handling a message an earlier incarnation of this actor took
+   * and did not release: it died in the handler (under `maxRedeliveries`), or
+   * before what the handler sent was all in the receivers' rings, or was
+   * stopped by force. The handler may have run for it already, in part or whole.
+   */
+  readonly redelivered: boolean;
+  /**
    * Publish to every actor subscribed to a pattern matching `subject`
    * (dot-separated tokens, no wildcards). Goes straight into each
    * subscriber's ring; returns how many subscribers it reached (0 is counted

@@ -3,7 +3,6 @@ import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
 import { fromWire } from '../actor/wire-error.js';
 import { ActorStoppedError, type CrashCause } from '../errors.js';
-import { IN_FLIGHT_SLOT } from '../liveness/liveness.js';
 import type { Watched } from '../health/watchdog.js';
 import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
 import type { ExitInfo } from '../supervisor/child.js';
@@ -12,7 +11,8 @@ import type { CellServices, ChildCell, PoolStats, StandbyState } from './contrac
 import { ControlChannel } from './control.js';
 import { EluWindow, loopProbe } from './elu.js';
 import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
-import { checkPoison, type PoisonMark } from './inbox-ops.js';
+import type { PoisonMark } from './inbox-ops.js';
+import { settleInFlight } from './in-flight.js';
 import { CellBase } from './base.js';
 import { Standby, workerExecArgv } from './standby.js';
 
@@ -185,6 +185,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     }
     await inc.worker.terminate();
     await inc.exited;
+    this.#poison = settleInFlight(this.#svc, this.id, this.record.liveness, null, this.#poison, this.record.spec.maxRedeliveries);
     this.#markStopped(reason, inc);
   }
 
@@ -309,7 +310,6 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     if (inc.ending || inc.deliberate || inc !== this.#inc) return;
     const rec = this.record;
     this.#svc.watchdog.unwatch(this);
-    const inFlight = rec.liveness.read(IN_FLIGHT_SLOT);
     // Reported when detected; the worker's termination and the poison check follow.
     const err = info.normal ? null : rec.recordCrash(inc.n, info.cause!, info.reason, info.error);
     if (info.normal) rec.state = 'stopping';
@@ -320,7 +320,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       this.#inc = null;
       this.#svc.wiring.unbind(this.id);
       if (err) {
-        this.#poison = checkPoison(this.#svc, this.id, inFlight, err, this.#poison, rec.spec.maxRedeliveries);
+        this.#poison = settleInFlight(this.#svc, this.id, rec.liveness, err, this.#poison, rec.spec.maxRedeliveries);
       } else {
         rec.state = 'stopped';
         this.#svc.emit({ type: 'stopped', actor: this.id, incarnation: inc.n, reason: info.reason });

@@ -21,6 +21,8 @@ export interface ContextSource {
   config(): unknown;
   /** The message being handled, or null between messages. */
   current(): Envelope | null;
+  /** Whether the message being handled was taken by an earlier incarnation that ended before releasing it. */
+  redelivered(): boolean;
   /** Answer the ask being handled now, unless it was answered already. */
   reply(value: unknown): void;
   /** End the actor normally after the current message. */
@@ -55,6 +57,9 @@ export function makeContext(src: ContextSource): ActorContext {
     },
     get from() {
       return src.current()?.from;
+    },
+    get redelivered() {
+      return src.current() !== null && src.redelivered();
     },
     publish: (subject: string, msg: unknown, options?: TellOptions): number => out.publish(subject, msg, options),
     subscribe: (pattern: string): void => {

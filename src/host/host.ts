@@ -9,7 +9,7 @@ import type { SubjectTrie } from '../bus/trie.js';
 import { Codec, expectsReply, type Envelope, type EnvelopeHeader } from '../codec/envelope.js';
 import { undecodableError } from '../transport/decoding.js';
 import { MailboxFullError, ModuleLoadError, type CrashCause, type DecodeError } from '../errors.js';
-import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_SLOT, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
+import { ActorState, F64_BUSY_SINCE, IN_FLIGHT_PHASE, InFlightPhase, Liveness, MSGS_FINISHED, MSGS_STARTED, STATE } from '../liveness/liveness.js';
 import { RecorderWriter } from '../liveness/recorder.js';
 import { lazyLogger } from '../log/logger.js';
 import { SpinBudget } from '../ring/spin-budget.js';
@@ -133,6 +133,7 @@ export class Host {
       bus: this.#bus,
       config: () => this.#config,
       current: () => this.#current,
+      redelivered: () => this.#live.redelivered,
       reply: (value) => {
         const cur = this.#current;
         if (!cur || cur.kind !== 'ask' || this.#replied) return;
@@ -189,7 +190,7 @@ export class Host {
         // actor to crash on a later message, those sends must not be lost with this thread's queue.
         if (sender.queued > 0) await sender.idle();
         if (this.#dead) return;
-        inbox.releaseMail();
+        this.#live.release(inbox);
         if (++sinceYield >= YIELD_EVERY_MSGS || performance.now() > yieldAt) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           sinceYield = 0;
@@ -235,7 +236,7 @@ export class Host {
   #handle(env: Envelope): Promise<void> | undefined {
     const i32 = this.#live.i32;
     Atomics.store(i32, STATE, ActorState.busy);
-    Atomics.store(i32, IN_FLIGHT_SLOT, this.#endpoint.inbox.inFlightSlot);
+    this.#live.take(this.#endpoint.inbox.inFlightSlot, this.#endpoint.inbox.inFlightPos);
     const started = TIME_ORIGIN + performance.now();
     this.#live.f64[F64_BUSY_SINCE] = started;
     this.#rec?.begin(env.kind, env.priority, env.from, env.topic, this.#endpoint.inbox.inFlightBytes, started);
@@ -280,7 +281,7 @@ export class Host {
     this.#live.recordHandler(ms);
     this.#rec?.end(ms);
     this.#live.f64[F64_BUSY_SINCE] = 0;
-    Atomics.store(i32, IN_FLIGHT_SLOT, -1);
+    Atomics.store(i32, IN_FLIGHT_PHASE, InFlightPhase.flushing); // in flight until released (#loop)
     i32[MSGS_FINISHED]!++;
     Atomics.store(i32, STATE, this.#stop ? ActorState.stopping : ActorState.idle);
   }

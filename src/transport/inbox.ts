@@ -3,6 +3,7 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { RecordDecoder } from '../codec/records.js';
 import { InvalidOptionError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
+import { READ_POS, RING_HEADER_SLOTS } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
 import { FrameRouter, type FrameErrorHandlers, type FrameHandler } from './decoding.js';
@@ -63,6 +64,9 @@ export class Inbox {
   /** Slot of the mail message handed out by `nextMail` and not yet released, or -1. */
   #inFlight = -1;
   #inFlightBytes = 0;
+  #inFlightPos = 0;
+  /** Each attached ring's header words: its read position names the frame in flight. */
+  readonly #heads: (Int32Array | null)[];
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
     const env = this.#router.decode(bytes, offset, length, slot);
@@ -80,6 +84,7 @@ export class Inbox {
     this.doorbell = new Doorbell(doorbell);
     this.gate = new MailboxGate(doorbell);
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
+    this.#heads = new Array<Int32Array | null>(this.doorbell.senderSlots).fill(null);
     this.#records = new Array<RecordDecoder | null>(this.doorbell.senderSlots).fill(null);
     this.#lanes = new LaneQueues(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
@@ -99,6 +104,7 @@ export class Inbox {
     }
     const reader = new RingReader(ring);
     this.#readers[slot] = reader;
+    this.#heads[slot] = new Int32Array(ring, 0, RING_HEADER_SLOTS);
     this.#records[slot] = new RecordDecoder(reader, { copyBuffers: true, mapsAsObjects: true });
     this.#lanes.setLane(slot, lane);
     // Ring, not just mark: a sender may have rung before the ring was
@@ -108,6 +114,7 @@ export class Inbox {
 
   detach(slot: number): void {
     this.#readers[slot] = null;
+    this.#heads[slot] = null;
     this.#records[slot] = null;
   }
 
@@ -183,6 +190,7 @@ export class Inbox {
         lanes.rotate(lane, 0);
         this.#inFlight = slot;
         this.#inFlightBytes = reader.length;
+        this.#inFlightPos = Atomics.load(this.#heads[slot]!, READ_POS);
         this.#parking.busy();
         return env;
       }
@@ -193,6 +201,11 @@ export class Inbox {
   /** Ring slot of the message `nextMail` handed out and not yet released (-1 if none). */
   get inFlightSlot(): number {
     return this.#inFlight;
+  }
+
+  /** Read position of that message's ring when it was handed out: with the slot, it names the frame (unreleased, it is the ring's oldest). */
+  get inFlightPos(): number {
+    return this.#inFlightPos;
   }
 
   /** Size of that message's frame, bytes. */

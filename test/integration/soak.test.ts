@@ -43,7 +43,7 @@ describe('soak: a seeded chaos run', function () {
     expect(r.messages.lost).to.deep.equal([]);
   });
 
-  it('handles no message twice', () => {
+  it('handles no message twice, but by a later incarnation that gets it marked ctx.redelivered', () => {
     holds('no-duplicates');
     expect(r.messages.duplicates).to.deep.equal([]);
   });
