@@ -1,9 +1,22 @@
 import type { CrashCause } from '../errors.js';
-import type { ThreadTimes } from '../liveness/run-queue.js';
+import { availableParallelism } from 'node:os';
+import { oversubscription, type ThreadTimes } from '../liveness/run-queue.js';
 import { F64_BUSY_SINCE, F64_HEARTBEAT_AT, HEARTBEAT, MSGS_FINISHED, MSGS_STARTED, STATE, ActorState, type Liveness } from '../liveness/liveness.js';
 
 /** A booting worker gets at least this long before missed heartbeats count (module import, init), ms. */
 export const BOOT_GRACE_MS = 5000;
+
+/** On an oversubscribed machine the heartbeat limit grows with the runnable threads per core, up to this many times. */
+export const MAX_HEARTBEAT_STRETCH = 10;
+
+/** What the watchdog asks of the machine. */
+export interface WatchdogMachine {
+  /** Runnable threads per core, 1 or more (see run-queue.ts's oversubscription). */
+  oversubscription(): number;
+}
+
+const CORES = availableParallelism();
+const realMachine: WatchdogMachine = { oversubscription: () => oversubscription(CORES) };
 
 /** What the watchdog needs of an actor. */
 export interface Watched {
@@ -57,7 +70,11 @@ interface Entry {
  * time a call into the worker's libuv): a loop that blocks while parked (a
  * user's timer that never returns) is seen within 1.5 × misses × period.
  * Time its thread spent waiting for a CPU (a machine with more runnable
- * threads than cores) does not count as silence.
+ * threads than cores) does not count as silence; and on such a machine
+ * the limit stretches with the runnable threads per core (up to
+ * MAX_HEARTBEAT_STRETCH times), for a thread can also wait seconds for a
+ * lock that a thread waiting for a CPU holds (V8's one mutex behind every
+ * Atomics.wait and notify of the process is such a lock).
  * Two diagnoses:
  * - no sign of life for `misses` periods: the event loop stalled (busy state
  *   tells it was inside a handler);
@@ -65,10 +82,15 @@ interface Entry {
  */
 export class Watchdog {
   readonly #entries = new Map<Watched, Entry>();
+  readonly #machine: WatchdogMachine;
   #timer: NodeJS.Timeout | null = null;
   #tickMs = 0;
   /** When the last pass ran (performance.now()), 0 before the first. */
   #lastCheck = 0;
+
+  constructor(machine: WatchdogMachine = realMachine) {
+    this.#machine = machine;
+  }
 
   watch(w: Watched, incarnation: number, probe: LoopProbe): void {
     const now = performance.now();
@@ -139,12 +161,16 @@ export class Watchdog {
           e.booting = booting;
           this.#creditRunQueue(e, sincePass, late);
           const silent = now - e.changedAt;
-          if (silent > (booting ? Math.max(limit, BOOT_GRACE_MS) : limit)) {
+          const bound = booting ? Math.max(limit, BOOT_GRACE_MS) : limit;
+          // Past the bound, and only then, ask how busy the machine is: one read of /proc/loadavg.
+          const stretch = silent > bound ? Math.min(MAX_HEARTBEAT_STRETCH, this.#machine.oversubscription()) : 1;
+          if (silent > bound * stretch) {
             const where = live.read(STATE) === ActorState.busy ? 'blocked inside a handler' : booting ? 'blocked while booting' : 'stalled';
             this.#entries.delete(w);
             // What its thread did meanwhile tells a computing handler (CPU time) from one blocked on a lock or I/O (none).
             const waitedNote = e.times === null ? '' : `; its thread ran ${Math.round(e.ran)} ms on a CPU and waited ${Math.round(e.credited)} ms more for one`;
-            w.stalled(e.incarnation, 'heartbeat', `event loop ${where}: no heartbeat for ${Math.round(silent)} ms (${hb.misses} × ${hb.intervalMs} ms${waitedNote})`);
+            const stretchNote = stretch > 1 ? `, ×${stretch.toFixed(1)} for a machine with ${stretch.toFixed(1)} runnable threads per core` : '';
+            w.stalled(e.incarnation, 'heartbeat', `event loop ${where}: no heartbeat for ${Math.round(silent)} ms (${hb.misses} × ${hb.intervalMs} ms${stretchNote}${waitedNote})`);
             continue;
           }
         }

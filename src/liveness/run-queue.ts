@@ -38,3 +38,21 @@ export function threadTimes(tid: number): ThreadTimes | null {
     return null;
   }
 }
+
+/**
+ * How oversubscribed the machine is: runnable threads (now, or over the
+ * last minute's load average, whichever is more) per core, from
+ * /proc/loadavg; 1 where it cannot be read. Threads of a machine at 20 per
+ * core wait for a CPU, and for locks that threads waiting for a CPU hold.
+ */
+export function oversubscription(cores: number, read: () => string = () => readFileSync('/proc/loadavg', 'latin1')): number {
+  try {
+    const f = read().split(' ');
+    const load1 = Number(f[0]);
+    const runnable = Number(f[3]?.split('/')[0]);
+    const busiest = Math.max(Number.isFinite(load1) ? load1 : 0, Number.isFinite(runnable) ? runnable : 0);
+    return cores > 0 ? Math.max(1, busiest / cores) : 1;
+  } catch {
+    return 1;
+  }
+}
