@@ -34,6 +34,13 @@ export interface ScalePlan {
    */
   warmUps: number;
   warmUpMs: number;
+  /**
+   * And then until the side is steady, the same rule for both: the last
+   * STEADY_RUNS warm-ups set no delivered rate more than STEADY_GAIN above
+   * the best before them; but no longer than this, ms (the runs are then
+   * recorded as they are, and `steady` says so).
+   */
+  warmUpMaxMs: number;
   /** A run that has not delivered everything by then failed. */
   runTimeoutMs: number;
   /** Quiet time after a full GC before RSS is read, ms. */
@@ -71,6 +78,10 @@ export interface SideResult extends Figures {
   /** Share of the machine other processes took while this side ran, %. */
   otherLoadPct: number;
   warmUps: RunFigures[];
+  /** The warm-ups ended with the side steady (not cut at warmUpMaxMs). */
+  steady: boolean;
+  /** The first full-size run, before any warm-up: what a just-started system delivers. */
+  cold: RunFigures;
   runs: RunFigures[];
 }
 
@@ -102,6 +113,16 @@ export type Log = (line: string) => void;
 
 /** However short the runs, no more warm-ups than this per side. */
 const MAX_WARM_UPS = 200;
+/** Steady: this many warm-ups in a row that set no new best delivered rate by more than STEADY_GAIN. */
+const STEADY_RUNS = 3;
+const STEADY_GAIN = 1.1;
+
+/** Have the last STEADY_RUNS warm-ups stopped improving on the best before them? */
+export function steadyAfter(rates: number[]): boolean {
+  if (rates.length <= STEADY_RUNS) return false;
+  const before = Math.max(...rates.slice(0, -STEADY_RUNS));
+  return Math.max(...rates.slice(-STEADY_RUNS)) <= before * STEADY_GAIN;
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -152,13 +173,24 @@ async function side(t: Topology, make: (t: Topology) => Promise<Rig>, plan: Scal
     log(`  ${rig.side}: ${actors} ${rig.side === 'ringmaster' ? 'actors' : 'workers'} up in ${(rig.startMs / 1000).toFixed(1)} s`);
     const measured = await withOtherLoad(availableParallelism(), async () => {
       const warmUps: RunFigures[] = [];
-      const warmUntil = performance.now() + plan.warmUpMs;
-      for (let k = 0; k > -plan.warmUps || (performance.now() < warmUntil && k > -MAX_WARM_UPS); k--) warmUps.push(await runOnce(rig, t, k, plan.runTimeoutMs));
+      const started = performance.now();
+      // Random pairs' run 0 only wires the pairs: it is no measure of anything.
+      const full = (): RunFigures[] => (t.name.startsWith('random-pairs') ? warmUps.slice(1) : warmUps);
+      let steady = false;
+      for (let k = 0; k > -MAX_WARM_UPS; k--) {
+        const elapsed = performance.now() - started;
+        if (k <= -plan.warmUps && elapsed >= plan.warmUpMs) {
+          steady = steadyAfter(full().map((r) => r.deliveredPerSec));
+          if (steady || elapsed >= plan.warmUpMaxMs) break;
+        }
+        warmUps.push(await runOnce(rig, t, k, plan.runTimeoutMs));
+      }
       const runs: RunFigures[] = [];
       for (let k = 1; k <= plan.runs; k++) runs.push(await runOnce(rig, t, k, plan.runTimeoutMs));
-      return { warmUps, runs };
+      return { warmUps, runs, steady, cold: full()[0] ?? warmUps[0]! };
     });
-    const { warmUps, runs } = measured.value;
+    const { warmUps, runs, steady, cold } = measured.value;
+    log(`  ${rig.side}: ${warmUps.length} warm-ups, ${steady ? 'steady' : 'NOT steady (cut at the warm-up limit)'}; cold run ${cold.deliveredPerSec} delivered/s`);
     log(`  ${rig.side}: delivered/s ${runs.map((r) => r.deliveredPerSec).join(', ')}; p99 µs ${runs.map((r) => r.p99Us).join(', ')}`);
     const rssAfterRuns = await settledRssMb(plan.settleMs);
     return {
@@ -173,6 +205,8 @@ async function side(t: Topology, make: (t: Topology) => Promise<Rig>, plan: Scal
       crashes: rig.crashes(),
       otherLoadPct: measured.otherLoadPct,
       warmUps,
+      steady,
+      cold,
       runs,
     };
   } finally {
@@ -204,7 +238,7 @@ const ratio = (a: number, b: number): number => round2(a / b);
 
 export async function runScale(plan: ScalePlan, log: Log = () => {}): Promise<ScaleResult> {
   if (!(plan.runs >= 1)) throw new Error(`runs must be at least 1, got ${plan.runs}`);
-  if (!(plan.warmUps >= 1)) throw new Error(`warmUps must be at least 1 (the first wires the random pairs), got ${plan.warmUps}`);
+  if (!(plan.warmUps >= 2)) throw new Error(`warmUps must be at least 2 (the first wires the random pairs), got ${plan.warmUps}`);
   log(`${plan.random.actors} bare workers …`);
   const bareStartMs = await bareStart(plan.random.actors);
   const results: TopologyResult[] = [];

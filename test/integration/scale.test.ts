@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { runScale, type ScaleResult, type SideResult } from '../../bench/lib/scale-run.js';
+import { runScale, steadyAfter, type ScaleResult, type SideResult } from '../../bench/lib/scale-run.js';
 import { activeResources, grown, threadCount } from '../../bench/lib/soak-leftovers.js';
 
 /**
@@ -19,10 +19,20 @@ const PLAN = {
   runs: 1,
   warmUps: 2,
   warmUpMs: 0,
+  warmUpMaxMs: 0,
   runTimeoutMs: 20_000,
   settleMs: 20,
 };
 const FIGURES = ['deliveredPerSec', 'p50Us', 'p99Us', 'cpuUsPerMsg', 'rssPerActorMb'] as const;
+
+describe('scale benchmark: when a side is steady', () => {
+  it('is steady once its last 3 warm-ups set no delivered rate more than 10 % above the best before them', () => {
+    expect(steadyAfter([100, 200, 300])).to.equal(false); // too few to tell
+    expect(steadyAfter([100, 150, 210, 230, 205])).to.equal(false); // still climbing
+    expect(steadyAfter([100, 200, 205, 215, 190])).to.equal(true);
+    expect(steadyAfter([300, 200, 210, 250])).to.equal(true); // an early high is the bar
+  });
+});
 
 describe('scale benchmark: its core at a tiny size', function () {
   // ~10 s on a quiet machine (about 30 threads started and stopped); a busy one gets more.
@@ -53,6 +63,8 @@ describe('scale benchmark: its core at a tiny size', function () {
       for (const s of [t.ringmaster, t.postMessage]) {
         expect(s.runs).to.have.length(1);
         expect(s.warmUps).to.have.length(2);
+        expect(s.steady, t.topology).to.equal(false); // cut at warmUpMaxMs 0: 2 warm-ups cannot show a steady rate
+        expect(s.cold, t.topology).to.equal(t.topology.startsWith('random-pairs') ? s.warmUps[1] : s.warmUps[0]);
         for (const run of [...s.warmUps, ...s.runs]) expect(run.delivered, t.topology).to.equal(run.expected);
         expect(s.runs[0]!.expected, t.topology).to.equal(want[t.topology]);
       }
