@@ -12,15 +12,13 @@ import type { ClusterConfig } from './options.js';
 import { Claims } from './claims.js';
 import { Inflow } from './inflow.js';
 import { Proxies } from './proxies.js';
-import { bounded, forgetNode, spawnConflict } from './rules.js';
+import { askWho, bounded, forgetNode, spawnConflict, spawnLost } from './rules.js';
 import { ClusterWatches, type WatchHooks } from './watches.js';
 
 /** The main thread's id on its own node (src/system/endpoint.ts's SYSTEM_ID). */
 const SELF = '$system';
 /** How long a forwarded ask is remembered for its node going down (its own timeout settles it anyway), ms. */
 const PENDING_TTL_MS = 10 * 60_000;
-/** How long a joining node waits for more members after the first answer to `who`, ms. */
-const WHO_STALL_MS = 250;
 /** Longest a stop waits for NATS (the goodbye's flush, the drain): a server that is gone must not hold the stop, ms. */
 const STOP_WAIT_MS = 2000;
 
@@ -75,6 +73,7 @@ export class ClusterNode {
   readonly #warned = new Set<string>();
   readonly #inflow = new Inflow((env) => this.#hooks.send(env), (env, node, err) => this.#refuse(env, node, err));
   #nc: NatsConnection | null = null;
+  #claims: Claims | null = null;
   #subs: Subscription[] = [];
   #timer: NodeJS.Timeout | null = null;
   #maxPayload = 1024 * 1024;
@@ -113,7 +112,7 @@ export class ClusterNode {
     });
     this.#nc = nc;
     this.#maxPayload = nc.info?.max_payload ?? this.#maxPayload;
-    const claims = new Claims(nc, this.#s.claim, this.node, this.#iid, ids, () => this.#hooks.localIds());
+    const claims = (this.#claims = new Claims(nc, this.#s.claim, this.node, this.#iid, ids, () => this.#hooks.localIds(), () => this.#members.upNodes()));
     await claims.claim();
     const taken = await nc.request(this.#s.ping(this.node), undefined, { timeout: Math.min(this.#c.connectTimeoutMs, 2000) }).then(
       (m) => m.string() || null, // an empty answer: a node still joining (the claims decide between the two)
@@ -133,7 +132,7 @@ export class ClusterNode {
     });
     on(this.#s.ping(this.node), (m) => m.respond(this.#joined ? this.#iid : ''));
     on(this.#s.watch(this.node), (m) => this.watches.incoming(m.data));
-    await this.#who();
+    await askWho(nc, this.#s.who, this.#c.heartbeatMs, (data) => this.#beat(data));
     const conflicts = this.#members.conflicts(ids);
     if (conflicts.length > 0) {
       const list = conflicts.map(([id, n]) => `'${id}' (on node '${n}')`).join(', ');
@@ -182,18 +181,23 @@ export class ClusterNode {
     return true;
   }
 
-  /** Throws the InvalidOptionError that refuses a spawn of `id` here when another node hosts it (see rules.ts). */
+  /** Throws the ActorIdTakenError that refuses a spawn of `id` here when another node is known to host it (see rules.ts). */
   checkSpawn(id: string): void {
     const refused = spawnConflict(this.#members, this.#system, id);
     if (refused) throw refused;
+  }
+
+  /** Claim `id` (registered here, not started) for a spawn on this node: rejects with ActorIdTakenError when another node's claim or objection wins. */
+  async claimSpawn(id: string): Promise<void> {
+    const by = this.#claims ? await this.#claims.spawn(id) : null;
+    if (by) throw spawnLost(this.#system, id, by);
   }
 
   /** A clean stop, first step: say so (the others count this node down at once), stop the heartbeat. */
   async leave(): Promise<void> {
     if (this.#leaving) return;
     this.#leaving = true;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    clearInterval(this.#timer ?? undefined);
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return;
     nc.publish(this.#s.bye, this.#beatBytes());
@@ -203,6 +207,7 @@ export class ClusterNode {
   /** Last step, once the actors have stopped: the proxies' pumps and the connection. */
   async close(): Promise<void> {
     await this.leave();
+    this.#claims?.close();
     await this.#proxies.close();
     this.#pending.clear();
     const nc = this.#nc;
@@ -211,18 +216,9 @@ export class ClusterNode {
     if (nc && !nc.isClosed()) await nc.close().catch(() => {});
   }
 
-  async #who(): Promise<void> {
-    const nc = this.#nc!;
-    try {
-      const answers = await nc.requestMany(this.#s.who, undefined, { strategy: 'stall', stall: WHO_STALL_MS, maxWait: Math.max(this.#c.heartbeatMs, 1000) });
-      for await (const m of answers) this.#beat(m.data);
-    } catch {
-      // no responders: the first node of the cluster
-    }
-  }
-
   #beatBytes(): Uint8Array {
-    return encodeBeat({ node: this.node, iid: this.#iid, actors: this.#hooks.localIds(), topics: this.#hooks.localPatterns() });
+    const actors = this.#hooks.localIds().filter((id) => !this.#claims?.claiming(id)); // an id still claimed may go to another node
+    return encodeBeat({ node: this.node, iid: this.#iid, actors, topics: this.#hooks.localPatterns() });
   }
 
   #publishBeat(): void {
@@ -252,7 +248,7 @@ export class ClusterNode {
     this.#hooks.remotePatterns(systemAt(b.node), b.topics);
     for (const id of b.actors) {
       if (!this.#hooks.isLocal(id)) this.#proxies.ensure(id);
-      else if (this.#joined && !this.#warned.has(`${id}\n${b.node}`)) {
+      else if (this.#joined && !this.#claims?.claiming(id) && !this.#warned.has(`${id}\n${b.node}`)) {
         this.#warned.add(`${id}\n${b.node}`);
         this.#hooks.log.error({ actor: id, node: b.node }, 'an actor id of this node is hosted by another node too: messages to it stay on this node');
       }
