@@ -175,7 +175,11 @@ export class Mail {
     const env = new PassedEnvelope(h, to, this.#codec, frame);
     if (h.kind === 'reply' || h.kind === 'error') {
       this.pending.delete(`${to}\n${h.id}`);
-      return this.#hooks.sendFrame(env, frame, 'reply');
+      try {
+        return this.#hooks.sendFrame(env, frame, 'reply');
+      } catch {
+        return this.#decoded(data, f.offset, to, node); // one that can never go (too large for the ring): answered with the reason
+      }
     }
     this.#mail(env, node, frame);
   }

@@ -25,7 +25,10 @@ function setup(): {
     log: { warn: (_o, m) => out.warnings.push(m) },
     isLocal: (id) => id === 'strategy',
     send: (env) => out.sent.push({ env, frame: null }),
-    sendFrame: (env, frame, lane) => out.sent.push({ env, frame, ...(lane ? { lane } : {}) }),
+    sendFrame: (env, frame, lane) => {
+      if (env.id === 666) throw new Error('larger than the ring');
+      out.sent.push({ env, frame, ...(lane ? { lane } : {}) });
+    },
     answer: (env) => out.answers.push(env),
     settleAsk: () => {},
     deadLetter: (l) => out.letters.push(l),
@@ -65,6 +68,13 @@ describe('cluster: a message passed on as it is (mail.ts, Codec.peek)', () => {
     expect(tell.env).to.include({ kind: 'tell', from: 'risk', to: 'strategy', id: 0, priority: 'normal' });
     expect(tell.env.payload).to.deep.equal({ fill: 7 });
     expect(mail.senders.get('risk')).to.equal('n2');
+  });
+
+  it('an answer its ring can never take goes the decoded way, whose send answers the asker with the reason', () => {
+    const { mail, codec, sent, answers } = setup();
+    mail.incoming(encodeFrame('n2', 'strategy', codec.encodeToBytes({ kind: 'reply', from: 'risk', to: 'strategy', id: 666, payload: 'big' })));
+    expect(sent).to.deep.equal([]);
+    expect(answers.map((a) => [a.kind, a.to, a.id, a.payload])).to.deep.equal([['reply', 'strategy', 666, 'big']]);
   });
 
   it('decodes what needs its payload here (an answer to the main thread), and drops a frame that claims a ring\'s records', async () => {
