@@ -17,7 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { Packr, Unpackr } from 'msgpackr';
 import { ActorSystem } from '../src/index.js';
 import { haveNatsServer, NATS_INSTALL_HINT, NatsServer } from '../test/helpers/nats-server.js';
-import { measureWay, RAW, type ClusterPlan, type Ends, type Way, type WayMeasurement } from './lib/cluster-bench.js';
+import { measureWay, RAW, type ClusterPlan, type CpuProbe, type Ends, type Way, type WayMeasurement } from './lib/cluster-bench.js';
 import { withOtherLoad } from './lib/machine.js';
 import { runBench } from './lib/peer.js';
 import { check, fmtInt, table } from './lib/report.js';
@@ -35,6 +35,8 @@ interface Row {
   way: Way;
   rttUs: { p50: number; p99: number };
   throughputPerSec: number;
+  /** Medians of the runs: CPU of node a (this process) and node b per message, µs. */
+  cpuUsPerMessage: { tell: { a: number; b: number }; ask: { a: number; b: number } };
 }
 
 function farNode(url: string): { proc: ChildProcess; up: Promise<void> } {
@@ -86,6 +88,11 @@ async function main(): Promise<void> {
       tell: (m) => nc.publish(RAW.publish, packr.pack(m)),
       count: async () => unpackr.unpack((await nc.request(RAW.count, undefined, { timeout: 5000 })).data) as number,
     };
+    const cpu: CpuProbe = async () => {
+      const far = unpackr.unpack((await nc.request(RAW.cpu, undefined, { timeout: 5000 })).data) as number;
+      const u = process.cpuUsage();
+      return { near: u.user + u.system, far };
+    };
     const ways: Array<[Way, Ends]> = [
       ['ringmaster-remote', ref('sink')],
       ['nats-raw', raw],
@@ -95,21 +102,27 @@ async function main(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       const { value: rows, otherLoadPct } = await withOtherLoad(availableParallelism(), async () => {
         const out: WayMeasurement[] = [];
-        for (const [way, ends] of ways) out.push(await measureWay(way, ends, PLAN));
+        for (const [way, ends] of ways) out.push(await measureWay(way, ends, PLAN, cpu));
         return out;
       });
       const [rm, nr] = [rows[0]!, rows[1]!];
       const ratios = { rttP50: round2(rm.rtt.p50 / nr.rtt.p50), throughput: round2(rm.throughputPerSec / nr.throughputPerSec) };
       runs.push({ rows, otherLoadPct, ratios });
       console.log(`run ${run}: ${rows.map((r) => `${r.way} p50 ${r.rtt.p50} µs ${fmtInt(r.throughputPerSec)}/s`).join('; ')}; other processes ${otherLoadPct} %`);
+      console.log(`  CPU µs per message (node a / node b): ${rows.map((r) => `${r.way} tell ${r.cpuUs.tell.near} / ${r.cpuUs.tell.far}, ask ${r.cpuUs.ask.near} / ${r.cpuUs.ask.far}`).join('; ')}`);
     }
     const results: Row[] = ways.map(([way], i) => ({
       way,
       rttUs: { p50: median(runs.map((r) => r.rows[i]!.rtt.p50)), p99: median(runs.map((r) => r.rows[i]!.rtt.p99)) },
       throughputPerSec: median(runs.map((r) => r.rows[i]!.throughputPerSec)),
+      cpuUsPerMessage: {
+        tell: { a: median(runs.map((r) => r.rows[i]!.cpuUs.tell.near)), b: median(runs.map((r) => r.rows[i]!.cpuUs.tell.far)) },
+        ask: { a: median(runs.map((r) => r.rows[i]!.cpuUs.ask.near)), b: median(runs.map((r) => r.rows[i]!.cpuUs.ask.far)) },
+      },
     }));
     const ratios = { rttP50: median(runs.map((r) => r.ratios.rttP50)), throughput: median(runs.map((r) => r.ratios.throughput)) };
-    console.log(`\n${table([['way', 'RTT p50 µs', 'RTT p99 µs', 'throughput msgs/s'], ...results.map((r) => [r.way, String(r.rttUs.p50), String(r.rttUs.p99), fmtInt(r.throughputPerSec)])])}`);
+    const c = (x: { a: number; b: number }): string => `${x.a} / ${x.b}`;
+    console.log(`\n${table([['way', 'RTT p50 µs', 'RTT p99 µs', 'throughput msgs/s', 'CPU µs/tell a / b', 'CPU µs/ask a / b'], ...results.map((r) => [r.way, String(r.rttUs.p50), String(r.rttUs.p99), fmtInt(r.throughputPerSec), c(r.cpuUsPerMessage.tell), c(r.cpuUsPerMessage.ask)])])}`);
     console.log(`\nTargets (medians of ${RUNS} same-run ratios):
 ${check('ringmaster remote RTT p50 ≤ 1.25× raw NATS', ratios.rttP50 <= 1.25, `×${ratios.rttP50} (runs ${runs.map((r) => `×${r.ratios.rttP50}`).join(', ')})`)}
 ${check('ringmaster remote throughput ≥ 0.8× raw NATS', ratios.throughput >= 0.8, `×${ratios.throughput} (runs ${runs.map((r) => `×${r.ratios.throughput}`).join(', ')})`)}`);
@@ -120,11 +133,12 @@ ${check('ringmaster remote throughput ≥ 0.8× raw NATS', ratios.throughput >= 
       runs: RUNS,
       results,
       ratiosVsNatsRaw: ratios,
-      perRun: runs.map((r) => ({ otherProcessesLoadPct: r.otherLoadPct, ratios: r.ratios, rows: r.rows.map((w) => ({ way: w.way, rttUs: { p50: w.rtt.p50, p99: w.rtt.p99, p999: w.rtt.p999 }, throughputPerSec: w.throughputPerSec })) })),
+      perRun: runs.map((r) => ({ otherProcessesLoadPct: r.otherLoadPct, ratios: r.ratios, rows: r.rows.map((w) => ({ way: w.way, rttUs: { p50: w.rtt.p50, p99: w.rtt.p99, p999: w.rtt.p999 }, throughputPerSec: w.throughputPerSec, cpuUsPerMessage: w.cpuUs })) })),
       plan: PLAN,
       notes: [
         'Two processes on this machine: this one is node a (the asker, and the local sink), bench/lib/cluster-node.js is node b (the remote sink and the raw NATS far end); one nats-server on 127.0.0.1 started for the run.',
         'The payload is bench/lib/payload.ts tick (~100 bytes of msgpack). Raw NATS packs it with msgpackr, the far end unpacks it and answers it packed again (request/reply) or unpacks and counts it (publish).',
+        'CPU per message: process.cpuUsage() (user + system, every thread of the process) of node a and of node b before and after the flood, divided by the tells, and across the round trips, divided by the asks (their warm-up included); the raw NATS far end shares node b\'s process, idle while ringmaster is measured and the other way round.',
         `RTT: ${PLAN.rttCount} asks (requests) one after another from the main thread, after ${PLAN.rttWarm} unrecorded. Throughput: ${PLAN.floodCount} tells (publishes) from the main thread in batches of ${PLAN.batch}, yielding to the event loop between batches, after ${PLAN.floodWarm} unrecorded, until the far end counted the last.`,
       ],
     };

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   ERR_PERSISTENCE: "An actor's journal or snapshot store failed: it cannot be opened, a row is corrupt, or the database is from a newer version; names the actor, the persistence id and the sequence number.",
   ERR_NODE_DOWN: 'The cluster node hosting the actor left, crashed or stopped answering heartbeats: a message to it was not delivered, or an ask to it will get no reply; names the actor, the node and why it is down.',
   ERR_CLUSTER_JOIN: 'A cluster node could not join its cluster: the NATS servers cannot be reached (or refuse its credentials) within connectTimeoutMs; names the node and the servers.',
+  ERR_ACTOR_ID_TAKEN: "A spawn on a cluster node was refused: another node hosts the actor id, or spawned it at the same moment and its claim won; names the id and that node.",
   ERR_JOURNAL_FENCED: 'A newer incarnation (or another process) took over the journal of this persistence id; this incarnation may write to it no more.',
 } as const;
 

@@ -240,6 +240,22 @@ export class ClusterJoinError extends RingmasterError {
   }
 }
 
+/**
+ * A spawn of `id` on a cluster node was refused: node `node` hosts that id
+ * (or is down and may come back with it), or spawned it at the same moment
+ * and its claim won. Actor ids are unique across a cluster.
+ */
+export class ActorIdTakenError extends RingmasterError {
+  readonly id: string;
+  readonly node: string;
+  constructor(id: string, node: string, message: string) {
+    super('ERR_ACTOR_ID_TAKEN', message);
+    this.name = 'ActorIdTakenError';
+    this.id = id;
+    this.node = node;
+  }
+}
+
 /** A hot reload failed part-way; what it had applied was undone. `rollbackErrors`: parts that could not be undone (empty when the rollback was whole). */
 export class ReloadFailedError extends RingmasterError {
   readonly rollbackErrors: readonly Error[];

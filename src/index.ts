@@ -29,6 +29,7 @@ export {
   JournalFencedError,
   NodeDownError,
   ClusterJoinError,
+  ActorIdTakenError,
 } from './errors.js';
 export { RetryExhaustedError, ExecutionTimeoutError, BulkheadFullError, RateLimitedError, SagaFailedError, SagaCompensationError } from './resilience/errors.js';
 export { defineActor } from './actor/define.js';

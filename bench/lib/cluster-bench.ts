@@ -10,7 +10,10 @@ import { tick } from './payload.js';
 import { summarize, type LatencySummary } from './stats.js';
 
 /** The raw NATS subjects of the far end (bench/lib/cluster-node.ts). */
-export const RAW = { request: 'bench.raw.req', publish: 'bench.raw.pub', count: 'bench.raw.count' };
+export const RAW = { request: 'bench.raw.req', publish: 'bench.raw.pub', count: 'bench.raw.count', cpu: 'bench.raw.cpu' };
+
+/** CPU time (user + system) each node process has used so far, µs: this one (`near`) and the far one. */
+export type CpuProbe = () => Promise<{ near: number; far: number }>;
 
 export type Way = 'ringmaster-remote' | 'nats-raw' | 'ringmaster-local';
 
@@ -38,6 +41,8 @@ export interface WayMeasurement {
   throughputPerSec: number;
   /** What the far end counted of the flood (all of it, or the benchmark fails). */
   delivered: number;
+  /** CPU of each node process per message, µs: during the flood (a tell) and during the round trips (an ask and its answer). */
+  cpuUs: { tell: { near: number; far: number }; ask: { near: number; far: number } };
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -68,9 +73,20 @@ async function flood(e: Ends, n: number, plan: ClusterPlan): Promise<{ perSec: n
   return { perSec: Math.round((got / ms) * 1000), delivered: got };
 }
 
-export async function measureWay(way: Way, e: Ends, plan: ClusterPlan): Promise<WayMeasurement> {
+/** CPU per message between two probes, µs (one decimal). */
+function perMessage(a: { near: number; far: number }, b: { near: number; far: number }, n: number): { near: number; far: number } {
+  return { near: Math.round(((b.near - a.near) / n) * 10) / 10, far: Math.round(((b.far - a.far) / n) * 10) / 10 };
+}
+
+export async function measureWay(way: Way, e: Ends, plan: ClusterPlan, cpu: CpuProbe): Promise<WayMeasurement> {
   await flood(e, plan.floodWarm, plan);
+  const c0 = await cpu();
   const f = await flood(e, plan.floodCount, plan);
+  const c1 = await cpu();
   if (f.delivered < plan.floodCount) throw new Error(`${way}: the far end counted ${f.delivered} of ${plan.floodCount} messages in ${plan.floodLimitMs} ms`);
-  return { way, rtt: await rtt(e, plan.rttWarm, plan.rttCount), throughputPerSec: f.perSec, delivered: f.delivered };
+  const r = await rtt(e, plan.rttWarm, plan.rttCount);
+  const c2 = await cpu();
+  // The round trips' CPU includes their warm-up asks.
+  const cpuUs = { tell: perMessage(c0, c1, plan.floodCount), ask: perMessage(c1, c2, plan.rttWarm + plan.rttCount) };
+  return { way, rtt: r, throughputPerSec: f.perSec, delivered: f.delivered, cpuUs };
 }

@@ -4,7 +4,7 @@
  * own, the raw NATS ends the benchmark compares with — a responder that
  * decodes each request's msgpack and answers it encoded again, and a
  * subscriber that decodes and counts what is published (its count answered
- * on a subject of its own). Prints `up` once both are ready; stops on SIGTERM.
+ * on a subject of its own), and its process's CPU time on another. Prints `up` once both are ready; stops on SIGTERM.
  * argv: <nats url> <system name>
  */
 import { connect } from '@nats-io/transport-node';
@@ -31,6 +31,12 @@ nc.subscribe(RAW.publish, {
   },
 });
 nc.subscribe(RAW.count, { callback: (_e, m) => void m.respond(packr.pack(counted)) });
+nc.subscribe(RAW.cpu, {
+  callback: (_e, m) => {
+    const u = process.cpuUsage();
+    m.respond(packr.pack(u.user + u.system));
+  },
+});
 await nc.flush();
 process.stdout.write('up\n');
 process.once('SIGTERM', () => {

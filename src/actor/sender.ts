@@ -111,6 +111,22 @@ export class Sender {
     }
   }
 
+  /**
+   * Send a frame encoded elsewhere (another node's), `frame` as it is, on
+   * `lane`: `env` is its header, the `to` it goes to and, for a message
+   * that cannot be delivered, its payload. The frame must be self-contained
+   * (no ring's records); a queued copy is taken.
+   */
+  sendFrame(env: Envelope, frame: Uint8Array, lane: Lane = laneOf(env.priority)): void {
+    const key = this.#queues.size === 0 ? '' : laneKey(lane, env.to);
+    const q = key === '' ? undefined : this.#queues.get(key);
+    if (!q) {
+      const out = this.#source.outboxIfReady(env.to, lane);
+      if (out && this.#direct(out, lane, env, frame, frame.length, env.to)) return;
+    }
+    this.#enqueue(q, key, lane, env, Uint8Array.prototype.slice.call(frame));
+  }
+
   /** Resolves once every queued message is written or dead-lettered (a stopping thread awaits this). */
   async idle(): Promise<void> {
     while (this.#flushing.size > 0) await Promise.all(this.#flushing);
@@ -145,14 +161,14 @@ export class Sender {
       if (r === 'written') return true;
       if (counted) out.gate.cancel();
       if (r === 'closed') {
-        this.#onUndeliverable(frame ? { ...env, to } : env, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
+        this.#onUndeliverable(env.to === to ? env : { ...env, to }, new ActorStoppedError(to, 'is stopped for good: its inbox is closed'));
         return true;
       }
       return false;
     }
     if (admission === 'backpressure') return false;
     const err = new MailboxFullError(to, admission, `${out.gate.capacity} messages waiting`);
-    this.#onUndeliverable(frame ? { ...env, to } : env, err);
+    this.#onUndeliverable(env.to === to ? env : { ...env, to }, err);
     if (admission === 'fail') throw err;
     return true;
   }

@@ -10,28 +10,29 @@ import type { Envelope } from '../codec/envelope.js';
  * wake-up. The order is kept: one queue, flushed in order.
  */
 export class Inflow {
-  readonly #send: (env: Envelope) => void;
+  readonly #send: (env: Envelope, frame: Uint8Array | null) => void;
   readonly #refuse: (env: Envelope, node: string, err: Error) => void;
-  #queue: Array<[Envelope, string]> = [];
+  #queue: Array<[Envelope, string, Uint8Array | null]> = [];
   readonly #flush = (): void => {
     const q = this.#queue;
     this.#queue = [];
-    for (const [env, node] of q) {
+    for (const [env, node, frame] of q) {
       try {
-        this.#send(env);
+        this.#send(env, frame);
       } catch (err) {
         this.#refuse(env, node, err as Error);
       }
     }
   };
 
-  constructor(send: (env: Envelope) => void, refuse: (env: Envelope, node: string, err: Error) => void) {
+  /** `send` gets the envelope and, for a frame passed on as it came, its bytes (else null). */
+  constructor(send: (env: Envelope, frame: Uint8Array | null) => void, refuse: (env: Envelope, node: string, err: Error) => void) {
     this.#send = send;
     this.#refuse = refuse;
   }
 
-  /** `env` from node `node`, for a local inbox: sent with the rest of this turn's. */
-  push(env: Envelope, node: string): void {
-    if (this.#queue.push([env, node]) === 1) queueMicrotask(this.#flush);
+  /** `env` from node `node` (`frame`: its bytes, to pass on as they are), for a local inbox: sent with the rest of this turn's. */
+  push(env: Envelope, node: string, frame: Uint8Array | null = null): void {
+    if (this.#queue.push([env, node, frame]) === 1) queueMicrotask(this.#flush);
   }
 }

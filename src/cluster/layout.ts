@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr/pack';
 import type { Codec, Envelope } from '../codec/envelope.js';
+import { StringMemo } from '../codec/header.js';
 import { DecodeError } from '../errors.js';
 import { systemToken } from '../persistence/jetstream-layout.js';
 
@@ -53,10 +54,23 @@ export function subjects(system: string): Subjects {
 /** Longest actor id a frame carries, UTF-8 bytes. */
 const MAX_ID_BYTES = 0xffff;
 
+/** Node names and actor ids as UTF-8, kept: a node sends to the same few ids over and over (cleared past ID_CACHE). */
+const utf8 = new Map<string, Buffer>();
+const ID_CACHE = 4096;
+
+function utf8Of(s: string): Buffer {
+  let b = utf8.get(s);
+  if (b === undefined) {
+    if (utf8.size >= ID_CACHE) utf8.clear();
+    utf8.set(s, (b = Buffer.from(s, 'utf8')));
+  }
+  return b;
+}
+
 /** A frame's buffer for an envelope of `size` bytes, its head (sender's node, receiver's id) written; the envelope goes at the offset returned. */
 function frameFor(node: string, to: string, size: number): [Buffer, number] {
-  const n = Buffer.from(node, 'utf8');
-  const t = Buffer.from(to, 'utf8');
+  const n = utf8Of(node);
+  const t = utf8Of(to);
   if (n.length > 255 || t.length > MAX_ID_BYTES) throw new DecodeError(`cluster frame to '${to}': the node name or actor id is too long`);
   const out = Buffer.allocUnsafe(1 + n.length + 2 + t.length + size);
   out[0] = n.length;
@@ -85,18 +99,40 @@ export function encodeEnvelopeFrame(node: string, to: string, codec: Codec, env:
   return out;
 }
 
+/** A frame around envelope bytes passed on as they are, `bytes[offset..offset+length]` (a proxy ring's frame). */
+export function copyEnvelopeFrame(node: string, to: string, bytes: Uint8Array, offset: number, length: number): Uint8Array {
+  const [out, at] = frameFor(node, to, length);
+  out.set(bytes.subarray(offset, offset + length), at);
+  return out;
+}
+
 /** A frame's parts; the envelope is where `offset` says. Throws DecodeError for bytes that are not a frame. */
 export function readFrame(data: Uint8Array): { node: string; to: string; offset: number } {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (b.length < 3) throw new DecodeError(`cluster frame of ${b.length} bytes is too short`);
-  const nl = b[0]!;
-  if (b.length < 3 + nl) throw new DecodeError(`cluster frame of ${b.length} bytes is too short for its node name`);
-  const tl = b.readUInt16BE(1 + nl);
-  const offset = 3 + nl + tl;
-  if (b.length <= offset) throw new DecodeError(`cluster frame of ${b.length} bytes is too short for its receiver and envelope`);
-  const node = b.toString('utf8', 1, 1 + nl);
-  if (!NODE_NAME.test(node)) throw new DecodeError(`cluster frame: the sender's node name ${JSON.stringify(node.slice(0, 70))} is not one`);
-  return { node, to: b.toString('utf8', 3 + nl, offset), offset };
+  return new FrameReader().read(data);
+}
+
+/**
+ * Reads frames one after another (a node's incoming mail): the sender's
+ * node and the receiver's id are the same strings frame after frame, so
+ * each is kept with its bytes and not decoded again while it repeats.
+ */
+export class FrameReader {
+  readonly #node = new StringMemo();
+  readonly #to = new StringMemo();
+
+  /** `readFrame`, of `data`. */
+  read(data: Uint8Array): { node: string; to: string; offset: number } {
+    const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (b.length < 3) throw new DecodeError(`cluster frame of ${b.length} bytes is too short`);
+    const nl = b[0]!;
+    if (b.length < 3 + nl) throw new DecodeError(`cluster frame of ${b.length} bytes is too short for its node name`);
+    const tl = b.readUInt16BE(1 + nl);
+    const offset = 3 + nl + tl;
+    if (b.length <= offset) throw new DecodeError(`cluster frame of ${b.length} bytes is too short for its receiver and envelope`);
+    const node = this.#node.read(b, 1, nl);
+    if (!NODE_NAME.test(node)) throw new DecodeError(`cluster frame: the sender's node name ${JSON.stringify(node.slice(0, 70))} is not one`);
+    return { node, to: this.#to.read(b, 3 + nl, tl), offset };
+  }
 }
 
 /** What a node says of itself in a heartbeat (and in its answer to `who`). */

@@ -99,6 +99,11 @@ export class Membership {
     return e.state === 'up' ? { up: true } : { up: false, reason: e.reason ?? 'timeout' };
   }
 
+  /** The names of the other nodes that are up. */
+  upNodes(): string[] {
+    return [...this.#members.values()].flatMap((e) => (e.state === 'up' ? [e.node] : []));
+  }
+
   /** Up nodes hosting any of `ids`: [id, node] pairs. */
   conflicts(ids: readonly string[]): Array<[string, string]> {
     const out: Array<[string, string]> = [];

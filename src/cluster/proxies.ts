@@ -1,6 +1,5 @@
-import type { Codec, Envelope, EnvelopeHeader } from '../codec/envelope.js';
-import type { DecodeError } from '../errors.js';
-import { Inbox } from '../transport/inbox.js';
+import type { Codec } from '../codec/envelope.js';
+import { Inbox, type FrameHandler } from '../transport/inbox.js';
 import type { Wiring } from '../transport/wiring.js';
 
 /** Longest a proxy's pump sleeps between checks when nothing rings, ms. */
@@ -12,15 +11,16 @@ const PARK_MS = 1000;
  * id, so a local sender (an actor's `ctx.send`, a reply to a remote asker,
  * the main thread's own `tell`) gets a ring to it on its first message
  * exactly as to a local actor. A pump per proxy reads it and hands every
- * envelope to `forward`, which puts it on NATS. Local traffic never comes
- * here: only ids no local actor has get a proxy.
+ * frame, undecoded, to `forward` (mail.ts), which puts it on NATS. Its
+ * rings are `plain`: senders write self-contained frames (no ring's records),
+ * so a frame can go on as it is. Local traffic never comes here: only ids no
+ * local actor has get a proxy.
  */
 export class Proxies {
   readonly #wiring: Wiring;
   readonly #codec: Codec;
   readonly #senderSlots: number;
-  readonly #forward: (env: Envelope) => void;
-  readonly #undecodable: (to: string, err: DecodeError, header: EnvelopeHeader | null) => void;
+  readonly #forward: (to: string, bytes: Uint8Array, offset: number, length: number) => void;
   readonly #pumps = new Map<string, { inbox: Inbox; done: Promise<void> }>();
   /** Pumps of removed proxies, until they have ended. */
   readonly #ending = new Set<Promise<void>>();
@@ -30,14 +30,12 @@ export class Proxies {
     wiring: Wiring,
     codec: Codec,
     senderSlots: number,
-    forward: (env: Envelope) => void,
-    undecodable: (to: string, err: DecodeError, header: EnvelopeHeader | null) => void,
+    forward: (to: string, bytes: Uint8Array, offset: number, length: number) => void,
   ) {
     this.#wiring = wiring;
     this.#codec = codec;
     this.#senderSlots = senderSlots;
     this.#forward = forward;
-    this.#undecodable = undecodable;
   }
 
   has(id: string): boolean {
@@ -51,8 +49,8 @@ export class Proxies {
   /** A proxy for remote id `id` (once; never for an id a local inbox has). */
   ensure(id: string): void {
     if (!this.#open || this.#pumps.has(id) || this.#wiring.switchboard.has(id)) return;
-    const desc = this.#wiring.register(id, { senderSlots: this.#senderSlots });
-    const inbox = new Inbox(desc.doorbell, { id, codec: this.#codec, spinMicros: 0, onUndecodable: (_slot, err, _raw, header) => this.#undecodable(id, err, header) });
+    const desc = this.#wiring.register(id, { senderSlots: this.#senderSlots, plain: true });
+    const inbox = new Inbox(desc.doorbell, { id, codec: this.#codec, spinMicros: 0 });
     this.#wiring.bindLocal(id, inbox);
     const entry = { inbox, done: Promise.resolve() };
     this.#pumps.set(id, entry); // before the pump's first check of it
@@ -68,9 +66,7 @@ export class Proxies {
     const p = this.#pumps.get(id);
     if (!p) return;
     this.#pumps.delete(id);
-    const fwd = (env: Envelope): void => this.#forward(env);
-    p.inbox.drainReplies(fwd);
-    p.inbox.drainMail(Infinity, fwd);
+    p.inbox.drainFrames(Infinity, this.#frames(id));
     p.inbox.doorbell.wake();
     const done = p.done.finally(() => this.#ending.delete(done));
     this.#ending.add(done);
@@ -78,11 +74,15 @@ export class Proxies {
     this.#wiring.switchboard.unregister(id);
   }
 
+  /** The frame handler of the proxy of `id`: each frame to `forward`, with the proxy's id as its `to`. */
+  #frames(id: string): FrameHandler {
+    return (bytes, offset, length) => this.#forward(id, bytes, offset, length);
+  }
+
   async #pump(id: string, inbox: Inbox): Promise<void> {
-    const fwd = (env: Envelope): void => this.#forward(env);
+    const fwd = this.#frames(id);
     while (this.#open && this.#pumps.get(id)?.inbox === inbox) {
-      inbox.drainReplies(fwd);
-      inbox.drainMail(Infinity, fwd);
+      inbox.drainFrames(Infinity, fwd);
       await inbox.waitForWorkAsync(PARK_MS);
     }
   }

@@ -99,6 +99,8 @@ export class Codec {
   /** The last sender's id read, for frames read without a ring's own memo. */
   readonly #from = new StringMemo();
   #decodeScratch: Buffer = Buffer.allocUnsafeSlow(4096);
+  readonly #peeker = new HeaderReader();
+  readonly #peekFrom = new StringMemo();
   /** Byte range of the last `encode` inside `encoded`; valid until the next call. */
   encodedStart = 0;
   encodedEnd = 0;
@@ -228,6 +230,26 @@ export class Codec {
     }
   }
 
+  /**
+   * The header of the frame in `bytes[offset..offset+length]` — kind,
+   * priority, sender, id, topic, trace, whether it uses a ring's records —
+   * read by hand without unpacking the payload: for a node that passes a
+   * frame on as it is (the receiver's inbox decodes it, bounded and
+   * prototype-safe, payload and all). Throws DecodeError when the header is
+   * not an envelope's; the payload's bytes are not looked at.
+   */
+  peek(bytes: Uint8Array, offset: number, length: number): FrameHead {
+    const head = this.#head(bytes, offset, length);
+    const kind = KINDS[head & KIND_MASK];
+    const priority = PRIORITIES[(head >> PRIORITY_SHIFT) & 3];
+    if (kind === undefined) throw new DecodeError(`envelope field kind: unknown code ${head & KIND_MASK}`);
+    if (priority === undefined) throw new DecodeError(`envelope field priority: unknown code ${(head >> PRIORITY_SHIFT) & 3}`);
+    const src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const h = this.#peeker;
+    h.read(src, offset, offset + length, this.#peekFrom);
+    return { kind, priority, from: h.from, id: h.id, topic: h.topic, trace: h.trace, records: (head & RECORDS) !== 0 };
+  }
+
   /** The envelope as the msgpack array msgpackr packs whole (a header too long to write by hand). */
   #array(head: number, env: Envelope): unknown[] {
     const a = this.#scratch;
@@ -256,6 +278,9 @@ export class Codec {
     return head;
   }
 }
+
+/** What `peek` reads of a frame: its envelope but the payload (and `to`, which the wire leaves out), and whether it uses a ring's records. */
+export type FrameHead = Omit<Envelope, 'to' | 'payload'> & { priority: Priority; records: boolean };
 
 /** The fields of an envelope that say who sent it and what answers it. */
 export type EnvelopeHeader = Pick<Envelope, 'kind' | 'from' | 'id'>;

@@ -47,6 +47,7 @@ export async function joinCluster(c: ClusterConfig, p: ClusterParts): Promise<Cl
     localIds: () => [...tree.cells.keys()],
     isLocal: (id) => tree.cells.has(id),
     send: (env) => endpoint.sender.send(env),
+    sendFrame: (env, frame, lane) => endpoint.sender.sendFrame(env, frame, lane),
     answer: (env) => endpoint.replyFromMain(env),
     settleAsk: (asker, id, err) => endpoint.settleAsk(asker, id, err),
     deadLetter: (l) => p.deadLetter(l),

@@ -183,6 +183,7 @@ export class ActorSystem {
     const spec = resolveDynamicChild(childSpec, sup.spec, this.#tree.ids());
     const cell = this.#tree.cell(spec, parentId);
     try {
+      if (this.#cluster) await this.#cluster.claimSpawn(spec.id); // no other node may spawn the id at the same moment (docs/cluster.md#spawning)
       await sup.spawn(cell);
     } catch (err) {
       this.#tree.forget(spec.id); // the id is free again for a corrected spawn
@@ -301,9 +302,8 @@ export class ActorSystem {
 
   /**
    * Stop one actor for good: its unread mail is dead-lettered. A static child
-   * stays in the tree, stopped, until restarted (OTP's terminate_child); a
-   * dynamic child of a simple_one_for_one supervisor is deleted and its id
-   * is free for a new spawn.
+   * stays in the tree, stopped, until restarted (OTP's terminate_child); a dynamic
+   * child of a simple_one_for_one supervisor is deleted, its id free to spawn.
    */
   async stopActor(id: string): Promise<void> {
     const parent = this.#tree.parentOf(id);

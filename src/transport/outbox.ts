@@ -20,8 +20,8 @@ export class Outbox {
   readonly gate: MailboxGate;
   /** The receiver's circuit breaker for asks (shared by all its callers). */
   readonly breaker: SharedBreaker;
-  /** This ring's record structures (kept in the ring, so they outlive this thread). */
-  readonly records: RecordEncoder;
+  /** This ring's record structures (kept in the ring, so they outlive this thread); null for a plain ring (self-contained frames). */
+  readonly records: RecordEncoder | null;
   readonly #codec: Codec;
 
   constructor(grant: RingGrant, codec: Codec = new Codec()) {
@@ -29,7 +29,7 @@ export class Outbox {
     this.writer = new RingWriter(grant.ring, new Doorbell(grant.doorbell), grant.slot);
     this.gate = new MailboxGate(grant.doorbell);
     this.breaker = new SharedBreaker(grant.doorbell);
-    this.records = new RecordEncoder(this.writer);
+    this.records = grant.plain ? null : new RecordEncoder(this.writer);
     this.#codec = codec;
   }
 

@@ -42,6 +42,8 @@ export interface RingGrant {
   slot: number;
   ring: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
+  /** Write self-contained frames, without the ring's records (the reader passes them on as they are). */
+  plain?: boolean;
 }
 
 /** The initial inbox of a receiving thread: its doorbell and the rings already wired to it. */

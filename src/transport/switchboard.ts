@@ -9,6 +9,8 @@ export interface RegisterOptions {
   senderSlots?: number;
   /** Data-area size of each ring into this inbox, bytes (power of two); default DEFAULT_RING_CAPACITY_BYTES. */
   ringBytes?: number;
+  /** Senders write self-contained frames (no ring's records), which the reader can pass on as they are (a cluster proxy's). */
+  plain?: boolean;
 }
 
 interface InboxRecord {
@@ -16,6 +18,7 @@ interface InboxRecord {
   doorbell: SharedArrayBuffer;
   senderSlots: number;
   ringBytes: number;
+  plain: boolean;
   /** laneKey(lane, sender id) → slot. */
   bySender: Map<string, number>;
   /** Indexed by slot; null for a slot that is free. */
@@ -63,7 +66,7 @@ export class Switchboard {
     const senderSlots = options.senderSlots ?? DEFAULT_SENDER_SLOTS;
     const ringBytes = options.ringBytes ?? DEFAULT_RING_CAPACITY_BYTES;
     createRing(ringBytes); // validate the size now, not at the first message
-    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, bySender: new Map(), rings: [], free: [], retiring: new Set() };
+    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, plain: options.plain === true, bySender: new Map(), rings: [], free: [], retiring: new Set() };
     this.#inboxes.set(id, rec);
     return this.describe(id);
   }
@@ -104,7 +107,9 @@ export class Switchboard {
       to_.add(to);
       this.#events.attach(to, slot, ring, lane);
     }
-    return { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
+    const grant: RingGrant = { to, lane, slot, ring: rec.rings[slot]!.ring, doorbell: rec.doorbell };
+    if (rec.plain) grant.plain = true;
+    return grant;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { InvalidOptionError, type SystemOptions } from '../../src/index.js';
+import { ActorIdTakenError, InvalidOptionError, type SystemOptions } from '../../src/index.js';
 import { clusterSuite } from './cluster-helpers.js';
 import { actors, until, type Systems } from './system-helpers.js';
 
@@ -68,7 +68,8 @@ describe('cluster: join and spawn rules (a real nats-server)', function () {
     const b = await node('n2', 'e2');
     await until(() => a.system.ref('e2').node === 'n2', 'n1 knowing e2');
     const err = await a.system.spawn('root', { id: 'e2', module: actors('echo') }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(InvalidOptionError);
+    expect(err).to.be.instanceOf(ActorIdTakenError);
+    expect(err).to.include({ code: 'ERR_ACTOR_ID_TAKEN', id: 'e2', node: 'n2' });
     expect((err as Error).message).to.equal(`spawn.id 'e2' is hosted by node 'n2' of cluster '${c.name}'; actor ids are unique across a cluster`);
     expect(((await a.system.ref('e2').ask({ op: 'whoami' })) as { id: string }).id, 'still reached on n2').to.equal('e2');
 
@@ -90,7 +91,7 @@ describe('cluster: join and spawn rules (a real nats-server)', function () {
     await child.kill('SIGKILL');
     await until(() => a.events.find((e) => e.type === 'node-down' && e.node === 'n2'), 'node-down n2');
     const err = await a.system.spawn('root', { id: 'e2', module: actors('echo') }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(InvalidOptionError);
+    expect(err).to.be.instanceOf(ActorIdTakenError);
     expect((err as Error).message).to.match(/^spawn\.id 'e2' is hosted by node 'n2' of cluster 'cr\d+', which is down \((timeout|restarted|disconnected)\) and may come back/);
   });
 });

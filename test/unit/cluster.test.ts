@@ -3,7 +3,7 @@ import { Codec } from '../../src/codec/envelope.js';
 import { decodeBeat, encodeBeat, encodeFrame, nodeOfSystemId, readFrame, subjects, systemAt } from '../../src/cluster/layout.js';
 import { Membership } from '../../src/cluster/membership.js';
 import { spawnConflict } from '../../src/cluster/rules.js';
-import { ClusterJoinError, DecodeError, InvalidOptionError } from '../../src/errors.js';
+import { ActorIdTakenError, ClusterJoinError, DecodeError, InvalidOptionError } from '../../src/errors.js';
 import { ActorSystem } from '../../src/index.js';
 import { freePort } from '../helpers/nats-server.js';
 import { resolveSystemOptions } from '../../src/system/options.js';
@@ -90,7 +90,8 @@ describe('cluster: the spawn rule (pure)', () => {
     m.beat({ node: 'n3', iid: 'b', actors: ['book'], topics: [] }, 1000);
     expect(spawnConflict(m, 'shop', 'free')).to.equal(null);
     const up = spawnConflict(m, 'shop', 'risk');
-    expect(up).to.be.instanceOf(InvalidOptionError);
+    expect(up).to.be.instanceOf(ActorIdTakenError);
+    expect(up).to.include({ code: 'ERR_ACTOR_ID_TAKEN', id: 'risk', node: 'n2' });
     expect(up!.message).to.equal("spawn.id 'risk' is hosted by node 'n2' of cluster 'shop'; actor ids are unique across a cluster");
     m.sweep(10_000); // both time out
     expect(spawnConflict(m, 'shop', 'book')!.message).to.match(/which is down \(timeout\) and may come back/);
