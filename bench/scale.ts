@@ -27,7 +27,7 @@
  *                       from every actor to each of its peers, which wires
  *                       every pair
  *   SCALE_WARMUP_S      and warm-ups go on for at least this long (5) …
- *   SCALE_WARMUP_MAX_S  … and then until the side is steady (its last 3
+ *   SCALE_WARMUP_MAX_S  … and then until the side is steady (its last 5
  *                       warm-ups set no delivered rate more than 10 % above
  *                       the best before them), but no longer than this (120),
  *                       the same rule for both sides: every worker's V8

@@ -36,7 +36,7 @@ export interface ScalePlan {
   warmUpMs: number;
   /**
    * And then until the side is steady, the same rule for both: the last
-   * STEADY_RUNS warm-ups set no delivered rate more than STEADY_GAIN above
+   * STEADY_RUNS (5) warm-ups set no delivered rate more than STEADY_GAIN (10 %) above
    * the best before them; but no longer than this, ms (the runs are then
    * recorded as they are, and `steady` says so).
    */
@@ -114,7 +114,7 @@ export type Log = (line: string) => void;
 /** However short the runs, no more warm-ups than this per side. */
 const MAX_WARM_UPS = 200;
 /** Steady: this many warm-ups in a row that set no new best delivered rate by more than STEADY_GAIN. */
-const STEADY_RUNS = 3;
+const STEADY_RUNS = 5;
 const STEADY_GAIN = 1.1;
 
 /** Have the last STEADY_RUNS warm-ups stopped improving on the best before them? */
