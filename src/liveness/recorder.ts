@@ -5,7 +5,7 @@
  * the worker died, crash included, and the next incarnation goes on writing
  * where the last one stopped.
  *
- *   Int32 0  WRITTEN   entries ever written (the host, its only writer); entry k is at k % capacity
+ *   Int32 0  WRITTEN   entries ever begun (the host, its only writer); entry k is at k % capacity
  *   Int32 1  CAPACITY  entries the block holds
  *   Int32 2  NAMES     names interned so far
  *   Int32 3  PAYLOAD   payload bytes each entry keeps (0: none)
@@ -15,7 +15,7 @@
  *     Int32 2  the topic's name (index; -1 when not a topic message, or not kept)
  *     Int32 3  the frame's size in bytes
  *     Int32 4  the incarnation that handled it
- *     Int32 5  SEAL: the entry's number (k) once it is whole; -1 while it is written
+ *     Int32 5  SEAL: the entry's number (k) once it is whole (an older number while it is written)
  *     Float64 at byte 24  when its handler started, epoch ms
  *     Float64 at byte 32  how long the handler took, ms (-1: still running, or the incarnation died in it)
  *   then MAX_NAMES names of NAME_BYTES: a u8 length and UTF-8 (longer names are cut)
@@ -26,10 +26,11 @@
  * a few stores, no string written. A payload is packed again on its own
  * (msgpack without the ring's record structures, so the main thread can
  * decode it) and its first PAYLOAD bytes copied; with PAYLOAD 0 nothing of it
- * is touched. The seal lets a reader tell a whole entry from one a writer was
+ * is touched. The host counts an entry in WRITTEN before it writes it and
+ * seals it after, so a reader tells a whole entry from one a writer was
  * overwriting (live, or killed in the middle of it): such an entry is left out.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr/pack';
 import { DEFAULT_RECORDER_ENTRIES, MAX_RECORDER_ENTRIES, MAX_RECORDER_PAYLOAD_BYTES } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
 import type { RecordedMessage, TruncatedPayload } from '../events.js';
@@ -87,6 +88,7 @@ export function createRecorder(setting: RecorderSetting = DEFAULT_RECORDER_ENTRI
 
 // Payloads are packed self-contained (no record structures) and decoded as the codec does: a `__proto__` key is renamed, never a prototype; 64-bit integers read as strings (JSON has no BigInt).
 const packr = new Packr({ useRecords: false });
+const EMPTY = Buffer.alloc(0);
 const unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true, int64AsType: 'string' });
 
 const encoder = new TextEncoder();
@@ -156,8 +158,8 @@ export class RecorderWriter {
     const e = written % this.#capacity;
     const i = (entriesAt + e * ENTRY_BYTES) >> 2;
     const i32 = this.#i32;
-    // Unsealed first: a reader leaves out the entry this one overwrites until it is whole again.
-    Atomics.store(i32, i + SEAL, -1);
+    // Claimed first: the entry this one overwrites is out of the readers' range, and this one is not sealed yet.
+    Atomics.store(i32, WRITTEN, written + 1);
     i32[i] = (KIND_INDEX[kind] ?? OTHER_KIND) | ((priority === undefined ? 0 : (PRIORITY_INDEX[priority] ?? 0)) << 4) | (topic === undefined ? 0 : 1 << 6);
     i32[i + 1] = this.#name(from);
     i32[i + 2] = topic === undefined ? -1 : this.#name(topic);
@@ -168,24 +170,28 @@ export class RecorderWriter {
     this.#f64[f + 1] = -1;
     this.#open = f + 1;
     if (this.#payloadBytes > 0) this.#keep(e, payload);
-    // Sealed, then published: a reader sees the entry once it is whole.
-    Atomics.store(i32, i + SEAL, written);
-    Atomics.store(i32, WRITTEN, written + 1);
+    // Sealed last: a reader takes the entry once it is whole.
+    i32[i + SEAL] = written;
   }
 
   /** Entry `e`'s payload slot: the payload's encoded size and its first bytes. */
   #keep(e: number, payload: unknown): void {
     const at = payloadsAt(this.#capacity) + e * payloadSlot(this.#payloadBytes);
-    let packed: Uint8Array;
+    let start = 0;
+    let size = -1;
+    let out: Buffer & { start?: number; end?: number } = EMPTY;
     try {
-      packed = packr.pack(payload);
+      // Into msgpackr's scratch buffer, as the codec packs (no buffer allocated per message).
+      out = packr.pack(payload, REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
+      start = out.start ?? 0;
+      size = (out.end ?? out.length) - start;
     } catch {
-      packed = new Uint8Array(0); // not encodable again (a decoded payload always is): kept as nothing, size -1
+      // Not encodable again (a decoded payload always is): kept as nothing, size -1.
     }
-    const kept = Math.min(packed.length, this.#payloadBytes);
-    this.#i32[at >> 2] = packed.length > 0 ? packed.length : -1;
+    const kept = Math.max(0, Math.min(size, this.#payloadBytes));
+    this.#i32[at >> 2] = size;
     this.#i32[(at >> 2) + 1] = kept;
-    this.#u8.set(packed.subarray(0, kept), at + 8);
+    this.#u8.set(out.subarray(start, start + kept), at + 8);
   }
 
   /** The handler of the message last begun returned after `ms`. */
@@ -216,7 +222,7 @@ export function readRecorder(buffer: SharedArrayBuffer | null): RecordedMessage[
     const e = w % capacity;
     const i = (entriesAt + e * ENTRY_BYTES) >> 2;
     const f = (entriesAt + e * ENTRY_BYTES + ENTRY_F64_AT) >> 3;
-    // Read between two looks at the seal: an entry a writer is overwriting (or was, when it was killed) is left out.
+    // Read between two looks at the seal and the count: an entry a writer is overwriting (or was, when it was killed) is left out.
     if (Atomics.load(i32, i + SEAL) !== w) continue;
     const head = i32[i]!;
     const handlerMs = f64[f + 1]!;
@@ -231,7 +237,7 @@ export function readRecorder(buffer: SharedArrayBuffer | null): RecordedMessage[
     };
     if ((head >> 6) & 1) m.topic = names[i32[i + 2]!] ?? null;
     const kept = payloadBytes > 0 ? keptPayload(i32, u8, payloadsAt(capacity) + e * payloadSlot(payloadBytes)) : null;
-    if (Atomics.load(i32, i + SEAL) !== w) continue;
+    if (Atomics.load(i32, i + SEAL) !== w || Atomics.load(i32, WRITTEN) - capacity > w) continue;
     if (kept !== null) m.payload = decodeKept(kept.bytes, kept.size);
     out.push(m);
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Packr } from 'msgpackr';
 import { createRecorder, readRecorder, RecorderWriter } from '../../src/liveness/recorder.js';
 
-/** The block's layout (src/liveness/recorder.ts): a 16-byte header, then entries of 40 bytes, their seal the Int32 at byte 20. */
+/** The block's layout (src/liveness/recorder.ts): a 16-byte header (WRITTEN its first Int32), then entries of 40 bytes, their seal the Int32 at byte 20. */
 const sealIndex = (entry: number): number => (16 + entry * 40 + 20) >> 2;
 const packed = (v: unknown): Buffer => new Packr({ useRecords: false }).pack(v);
 
@@ -103,16 +103,20 @@ describe('flight recorder block (shared memory, one writer)', () => {
     const b = createRecorder({ messages: 3, payloadBytes: 8 })!;
     const w = new RecorderWriter(b, 1);
     for (let k = 0; k < 4; k++) w.begin('tell', undefined, 'a', undefined, 10, k, k);
-    // A thread killed inside begin() of the fifth entry: slot 1 (entry 1's, the oldest shown) unsealed and half rewritten, WRITTEN not yet moved.
+    // A thread killed inside begin() of the fifth entry: counted (WRITTEN 5), slot 1 (entry 1's) half rewritten, not sealed.
     const i32 = new Int32Array(b);
-    Atomics.store(i32, sealIndex(1), -1);
-    i32[sealIndex(1) - 2] = 999_999; // its frame size, rewritten
+    Atomics.store(i32, 0, 5);
+    i32[sealIndex(1) - 2] = 999_999; // its frame size
     expect(readRecorder(b).map((m) => [m.at, m.payload, m.bytes])).to.deep.equal([
       [2, 2, 10],
       [3, 3, 10],
     ]);
-    // The next incarnation rewrites that slot whole.
-    new RecorderWriter(b, 2).begin('tell', undefined, 'a', undefined, 10, 4, 'four');
-    expect(readRecorder(b).map((m) => m.payload)).to.deep.equal([2, 3, 'four']);
+    // The next incarnation goes on after it; the half-written one stays out until its slot is written whole again.
+    const next = new RecorderWriter(b, 2);
+    next.begin('tell', undefined, 'a', undefined, 10, 5, 'five');
+    expect(readRecorder(b).map((m) => m.payload)).to.deep.equal([3, 'five']);
+    next.begin('tell', undefined, 'a', undefined, 10, 6, 'six');
+    next.begin('tell', undefined, 'a', undefined, 10, 7, 'seven');
+    expect(readRecorder(b).map((m) => m.payload)).to.deep.equal(['five', 'six', 'seven']);
   });
 });
