@@ -99,7 +99,11 @@ describe('system options: one schema for ActorSystem.start and config files', ()
 
   it('takes flightRecorder as a number or as { messages, payloadBytes }, each problem at its own path', () => {
     const text = (v: string): string => `name: t\ntree: { id: root, strategy: one_for_one, children: [] }\nsystem:\n  flightRecorder: ${v}\n`;
-    expect(parseConfig(text('{ messages: 8, payloadBytes: 256 }'), 'sys.yaml', quiet).config.system.flightRecorder).to.deep.equal({ messages: 8, payloadBytes: 256 });
+    const loaded = parseConfig(text('{ messages: 8, payloadBytes: 256 }'), 'sys.yaml', quiet);
+    expect(loaded.config.system.flightRecorder).to.deep.equal({ messages: 8, payloadBytes: 256 });
+    // The file's mapping took the default's place: its leaves come from the file, nothing is left of the default's origin.
+    expect(loaded.origins.get('system.flightRecorder.payloadBytes')).to.deep.include({ kind: 'file' });
+    expect(loaded.origins.has('system.flightRecorder')).to.equal(false);
     expect(resolveSystemOptions({ name: 'x', flightRecorder: 16 }).flightRecorder).to.equal(16);
     const cases: Array<[value: unknown, path: string, message: string]> = [
       [{ messages: 8, payloadBytes: 5000 }, 'flightRecorder.payloadBytes', 'must be a whole number of bytes from 0 to 4096, got 5000'],
