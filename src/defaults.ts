@@ -60,6 +60,8 @@ export const ELU_WINDOW_MS = 1000;
 export const DEFAULT_RECORDER_ENTRIES = 32;
 /** Most entries one actor's flight recorder may keep. */
 export const MAX_RECORDER_ENTRIES = 4096;
+/** Most payload bytes a flight recorder entry may keep (`flightRecorder.payloadBytes`; 0, the default, keeps none). */
+export const MAX_RECORDER_PAYLOAD_BYTES = 4096;
 
 /** How often a cluster node publishes its heartbeat, ms. */
 export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;

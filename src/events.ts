@@ -51,7 +51,7 @@ export type ConfigEventInput = Extract<EventInput, { type: 'config-applied' | 'c
 /** An alert's transition as the alert manager (src/alerts) reports it to the system; `since`: when its condition began to hold. */
 export type AlertEventInput = Extract<EventInput, { type: 'alert-firing' | 'alert-resolved' }>;
 
-/** One message an actor handled, as its flight recorder kept it (src/liveness/recorder.ts): metadata, no payload. */
+/** One message an actor handled, as its flight recorder kept it (src/liveness/recorder.ts): metadata, and its payload when `flightRecorder.payloadBytes` is set. */
 export interface RecordedMessage {
   kind: 'tell' | 'ask' | 'reply' | 'error' | 'call' | 'terminated' | 'other';
   priority: 'normal' | 'high' | 'system';
@@ -66,4 +66,19 @@ export interface RecordedMessage {
   at: number;
   /** How long its handler took, ms; null while it runs, or when the incarnation died in it. */
   handlerMs: number | null;
+  /**
+   * Only with `flightRecorder.payloadBytes` over 0: the payload, decoded, when
+   * its encoding fit; otherwise what was kept of it (`bytes`: base64 of its
+   * first `payloadBytes` bytes of msgpack, `size`: its whole encoding's size).
+   */
+  payload?: unknown;
+}
+
+/** What the flight recorder keeps of a payload longer than its `payloadBytes`. */
+export interface TruncatedPayload {
+  truncated: true;
+  /** The first bytes of the payload's msgpack encoding, base64. */
+  bytes: string;
+  /** The whole encoding's size, bytes. */
+  size: number;
 }

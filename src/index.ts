@@ -135,7 +135,7 @@ export type { Subscription } from './bus/registry.js';
 export type { Remote } from './actor/rpc.js';
 export type { Terminated, TerminatedReason } from './actor/watch.js';
 export type { WatchInfo } from './system/watch-table.js';
-export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource, AlertEventInput, AlertSeverity } from './events.js';
+export type { SystemEvent, SystemEventType, DeadLetter, ConfigEventInput, ConfigEventSource, AlertEventInput, AlertSeverity, RecordedMessage, TruncatedPayload } from './events.js';
 export type { AlertManagerOptions, AlertHost, AlertStatus, AlertRuleView, NotifierView } from './alerts/manager.js';
 export type { AlertView, AlertTransition, AlertStateName, Readings } from './alerts/evaluator.js';
 export type { AlertRule, AlertMetric, AlertOp, RuleCondition, Notifier, RuleProblem, Severity } from './alerts/rules.js';

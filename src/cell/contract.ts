@@ -5,6 +5,7 @@ import type { Codec, Envelope } from '../codec/envelope.js';
 import type { TracingBoot } from '../trace/tracing.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
+import type { RecorderSetting } from '../liveness/recorder.js';
 import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
 import type { SupervisedChild } from '../supervisor/child.js';
 import type { ResolvedChildSpec } from '../supervisor/spec.js';
@@ -82,8 +83,8 @@ export interface CellServices {
   sendTimeoutMs: number;
   askTimeoutMs: number;
   senderSlots: number;
-  /** Entries of each actor's flight recorder (0: none). */
-  flightRecorder: number;
+  /** Each actor's flight recorder: its entries (0: none), or entries and the payload bytes each keeps. */
+  flightRecorder: RecorderSetting;
   /** Where persistent actors keep their journals. */
   persistence: HostBoot['persistence'];
   emit(e: EventInput): void;

@@ -34,11 +34,15 @@ export class Layers {
 
   put(path: readonly PathSegment[], value: unknown, origin: Origin): void {
     let target = this.value;
-    for (const seg of path.slice(0, -1)) {
-      const next = target[String(seg)];
-      if (next === undefined) target = target[String(seg)] = {};
-      else if (isPlainObject(next)) target = next;
-      else return; // a bad value (e.g. `log: loud`) stays, so the schema reports it where it was written
+    for (let d = 0; d < path.length - 1; d++) {
+      const seg = String(path[d]);
+      const next = target[seg];
+      if (isPlainObject(next)) target = next;
+      else if (next === undefined || this.#origins.get(joinPath(path.slice(0, d + 1)))?.kind === 'default') {
+        // A mapping written over a default that is one value (`flightRecorder: { messages, payloadBytes }` over 32) replaces it.
+        target = target[seg] = {};
+        this.#origins.delete(joinPath(path.slice(0, d + 1)));
+      } else return; // a bad value (e.g. `log: loud`) stays, so the schema reports it where it was written
     }
     const key = String(path[path.length - 1]);
     // An empty object adds a section without wiping what defaults put there.

@@ -239,7 +239,7 @@ export class Host {
     this.#live.take(this.#endpoint.inbox.inFlightSlot, this.#endpoint.inbox.inFlightPos);
     const started = TIME_ORIGIN + performance.now();
     this.#live.f64[F64_BUSY_SINCE] = started;
-    this.#rec?.begin(env.kind, env.priority, env.from, env.topic, this.#endpoint.inbox.inFlightBytes, started);
+    this.#rec?.begin(env.kind, env.priority, env.from, env.topic, this.#endpoint.inbox.inFlightBytes, started, env.payload);
     i32[MSGS_STARTED]!++; // this thread is the counter's only writer: a plain store, read with Atomics.load
     this.#current = env;
     this.#replied = false;

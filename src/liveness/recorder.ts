@@ -1,36 +1,50 @@
 /**
- * The flight recorder: an actor's last messages, as metadata, in a block of
- * shared memory the system owns (like the liveness block), so the main
- * thread reads them after the worker died, crash included, and the next
- * incarnation goes on writing where the last one stopped.
+ * The flight recorder: an actor's last messages, as metadata (and, when asked
+ * for, the first bytes of their payloads), in a block of shared memory the
+ * system owns (like the liveness block), so the main thread reads them after
+ * the worker died, crash included, and the next incarnation goes on writing
+ * where the last one stopped.
  *
- *   Int32 0  WRITTEN   entries ever written (the host, its only writer); entry k is at k % capacity
+ *   Int32 0  WRITTEN   entries ever begun (the host, its only writer); entry k is at k % capacity
  *   Int32 1  CAPACITY  entries the block holds
  *   Int32 2  NAMES     names interned so far
+ *   Int32 3  PAYLOAD   payload bytes each entry keeps (0: none)
  *   then CAPACITY entries of ENTRY_BYTES:
  *     Int32 0  kind | priority << 4 | (topic? 1 : 0) << 6
  *     Int32 1  the sender's name (index into the names; -1: not kept, the table was full)
  *     Int32 2  the topic's name (index; -1 when not a topic message, or not kept)
  *     Int32 3  the frame's size in bytes
  *     Int32 4  the incarnation that handled it
+ *     Int32 5  SEAL: the entry's number (k) once it is whole (an older number while it is written)
  *     Float64 at byte 24  when its handler started, epoch ms
  *     Float64 at byte 32  how long the handler took, ms (-1: still running, or the incarnation died in it)
  *   then MAX_NAMES names of NAME_BYTES: a u8 length and UTF-8 (longer names are cut)
+ *   then, with PAYLOAD > 0, CAPACITY payload slots of 8 + PAYLOAD bytes (rounded up to 4):
+ *     Int32 0  the payload's encoded size; Int32 1  bytes kept; then the bytes
  *
  * Names (sender ids, topics) are interned: a message costs a Map lookup and
- * a few stores, no string written. Payloads are not kept.
+ * a few stores, no string written. A payload is packed again on its own
+ * (msgpack without the ring's record structures, so the main thread can
+ * decode it) and its first PAYLOAD bytes copied; with PAYLOAD 0 nothing of it
+ * is touched. The host counts an entry in WRITTEN before it writes it and
+ * seals it after, so a reader tells a whole entry from one a writer was
+ * overwriting (live, or killed in the middle of it): such an entry is left out.
  */
-import { DEFAULT_RECORDER_ENTRIES, MAX_RECORDER_ENTRIES } from '../defaults.js';
+import { Packr, Unpackr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr/pack';
+import { DEFAULT_RECORDER_ENTRIES, MAX_RECORDER_ENTRIES, MAX_RECORDER_PAYLOAD_BYTES } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
-import type { RecordedMessage } from '../events.js';
+import type { RecordedMessage, TruncatedPayload } from '../events.js';
 
 const WRITTEN = 0;
 const CAPACITY = 1;
 const NAMES = 2;
+const PAYLOAD = 3;
 const HEADER_BYTES = 16;
 const ENTRY_BYTES = 40;
 /** Where an entry's Float64 fields start, bytes into it (after its five Int32 fields, 8-aligned). */
 const ENTRY_F64_AT = 24;
+/** The seal's Int32 index inside an entry. */
+const SEAL = 5;
 const MAX_NAMES = 256;
 const NAME_BYTES = 64;
 
@@ -40,21 +54,42 @@ const KIND_INDEX: Readonly<Record<string, number>> = { tell: 0, ask: 1, reply: 2
 const PRIORITY_INDEX: Readonly<Record<string, number>> = { normal: 0, high: 1, system: 2 };
 const OTHER_KIND = 15;
 
-export type { RecordedMessage };
+export type { RecordedMessage, TruncatedPayload };
+
+/** The `flightRecorder` option: a number of entries, or entries and the payload bytes each keeps. */
+export type RecorderSetting = number | { messages?: number; payloadBytes?: number };
 
 const entriesAt = HEADER_BYTES;
 const namesAt = (capacity: number): number => HEADER_BYTES + capacity * ENTRY_BYTES;
+const payloadsAt = (capacity: number): number => namesAt(capacity) + MAX_NAMES * NAME_BYTES;
+/** Bytes of one payload slot: its two Int32 fields and the kept bytes, rounded up to a word. */
+const payloadSlot = (payloadBytes: number): number => 8 + ((payloadBytes + 3) & ~3);
 
-/** A recorder block of `entries` entries (0: none). */
-export function createRecorder(entries = DEFAULT_RECORDER_ENTRIES): SharedArrayBuffer | null {
-  if (!Number.isInteger(entries) || entries < 0 || entries > MAX_RECORDER_ENTRIES) {
-    throw new InvalidOptionError('flightRecorder', `must be a whole number of entries from 0 to ${MAX_RECORDER_ENTRIES}, got ${entries}`);
+const isWhole = (n: unknown, max: number): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= max;
+
+/** A recorder block as `setting` says (null: none, with 0 entries). */
+export function createRecorder(setting: RecorderSetting = DEFAULT_RECORDER_ENTRIES): SharedArrayBuffer | null {
+  const object = typeof setting === 'object' && setting !== null;
+  const entries = object ? (setting.messages ?? DEFAULT_RECORDER_ENTRIES) : setting;
+  const payloadBytes = object ? (setting.payloadBytes ?? 0) : 0;
+  if (!isWhole(entries, MAX_RECORDER_ENTRIES)) {
+    throw new InvalidOptionError(object ? 'flightRecorder.messages' : 'flightRecorder', `must be a whole number of entries from 0 to ${MAX_RECORDER_ENTRIES}, got ${String(entries)}`);
+  }
+  if (!isWhole(payloadBytes, MAX_RECORDER_PAYLOAD_BYTES)) {
+    throw new InvalidOptionError('flightRecorder.payloadBytes', `must be a whole number of bytes from 0 to ${MAX_RECORDER_PAYLOAD_BYTES}, got ${String(payloadBytes)}`);
   }
   if (entries === 0) return null;
-  const sab = new SharedArrayBuffer(namesAt(entries) + MAX_NAMES * NAME_BYTES);
-  new Int32Array(sab, 0, 4)[CAPACITY] = entries;
+  const sab = new SharedArrayBuffer(payloadsAt(entries) + (payloadBytes > 0 ? entries * payloadSlot(payloadBytes) : 0));
+  const header = new Int32Array(sab, 0, 4);
+  header[CAPACITY] = entries;
+  header[PAYLOAD] = payloadBytes;
   return sab;
 }
+
+// Payloads are packed self-contained (no record structures) and decoded as the codec does: a `__proto__` key is renamed, never a prototype; 64-bit integers read as strings (JSON has no BigInt).
+const packr = new Packr({ useRecords: false });
+const EMPTY = Buffer.alloc(0);
+const unpackr = new Unpackr({ useRecords: false, copyBuffers: true, mapsAsObjects: true, int64AsType: 'string' });
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -67,6 +102,8 @@ export class RecorderWriter {
   readonly #capacity: number;
   readonly #names = new Map<string, number>();
   readonly #incarnation: number;
+  /** Payload bytes each entry keeps (0: payloads are not touched). */
+  readonly #payloadBytes: number;
   /** Index of the entry being written (its handler runs), -1 when none. */
   #open = -1;
 
@@ -76,6 +113,7 @@ export class RecorderWriter {
     this.#u8 = new Uint8Array(buffer);
     this.#capacity = this.#i32[CAPACITY]!;
     this.#incarnation = incarnation;
+    this.#payloadBytes = this.#i32[PAYLOAD]!;
     // An earlier incarnation's names are kept: the next entries go on using them.
     const base = namesAt(this.#capacity);
     const n = Atomics.load(this.#i32, NAMES);
@@ -114,12 +152,14 @@ export class RecorderWriter {
     return k;
   }
 
-  /** A handler starts on this message. */
-  begin(kind: string, priority: string | undefined, from: string, topic: string | undefined, bytes: number, at: number): void {
+  /** A handler starts on this message (`payload`: kept only when the block keeps payloads). */
+  begin(kind: string, priority: string | undefined, from: string, topic: string | undefined, bytes: number, at: number, payload?: unknown): void {
     const written = this.#i32[WRITTEN]!;
     const e = written % this.#capacity;
     const i = (entriesAt + e * ENTRY_BYTES) >> 2;
     const i32 = this.#i32;
+    // Claimed first: the entry this one overwrites is out of the readers' range, and this one is not sealed yet.
+    Atomics.store(i32, WRITTEN, written + 1);
     i32[i] = (KIND_INDEX[kind] ?? OTHER_KIND) | ((priority === undefined ? 0 : (PRIORITY_INDEX[priority] ?? 0)) << 4) | (topic === undefined ? 0 : 1 << 6);
     i32[i + 1] = this.#name(from);
     i32[i + 2] = topic === undefined ? -1 : this.#name(topic);
@@ -129,8 +169,29 @@ export class RecorderWriter {
     this.#f64[f] = at;
     this.#f64[f + 1] = -1;
     this.#open = f + 1;
-    // Published last: a reader sees the entry once it is whole.
-    Atomics.store(i32, WRITTEN, written + 1);
+    if (this.#payloadBytes > 0) this.#keep(e, payload);
+    // Sealed last: a reader takes the entry once it is whole.
+    i32[i + SEAL] = written;
+  }
+
+  /** Entry `e`'s payload slot: the payload's encoded size and its first bytes. */
+  #keep(e: number, payload: unknown): void {
+    const at = payloadsAt(this.#capacity) + e * payloadSlot(this.#payloadBytes);
+    let start = 0;
+    let size = -1;
+    let out: Buffer & { start?: number; end?: number } = EMPTY;
+    try {
+      // Into msgpackr's scratch buffer, as the codec packs (no buffer allocated per message).
+      out = packr.pack(payload, REUSE_BUFFER_MODE | RESET_BUFFER_MODE);
+      start = out.start ?? 0;
+      size = (out.end ?? out.length) - start;
+    } catch {
+      // Not encodable again (a decoded payload always is): kept as nothing, size -1.
+    }
+    const kept = Math.max(0, Math.min(size, this.#payloadBytes));
+    this.#i32[at >> 2] = size;
+    this.#i32[(at >> 2) + 1] = kept;
+    this.#u8.set(out.subarray(start, start + kept), at + 8);
   }
 
   /** The handler of the message last begun returned after `ms`. */
@@ -155,11 +216,14 @@ export function readRecorder(buffer: SharedArrayBuffer | null): RecordedMessage[
     const at = namesAt(capacity) + k * NAME_BYTES;
     names.push(decoder.decode(u8.slice(at + 1, at + 1 + u8[at]!)));
   }
+  const payloadBytes = i32[PAYLOAD]!;
   const out: RecordedMessage[] = [];
   for (let w = Math.max(0, written - capacity); w < written; w++) {
     const e = w % capacity;
     const i = (entriesAt + e * ENTRY_BYTES) >> 2;
     const f = (entriesAt + e * ENTRY_BYTES + ENTRY_F64_AT) >> 3;
+    // Read between two looks at the seal and the count: an entry a writer is overwriting (or was, when it was killed) is left out.
+    if (Atomics.load(i32, i + SEAL) !== w) continue;
     const head = i32[i]!;
     const handlerMs = f64[f + 1]!;
     const m: RecordedMessage = {
@@ -172,7 +236,31 @@ export function readRecorder(buffer: SharedArrayBuffer | null): RecordedMessage[
       handlerMs: handlerMs < 0 ? null : Math.round(handlerMs * 1000) / 1000,
     };
     if ((head >> 6) & 1) m.topic = names[i32[i + 2]!] ?? null;
+    const kept = payloadBytes > 0 ? keptPayload(i32, u8, payloadsAt(capacity) + e * payloadSlot(payloadBytes)) : null;
+    if (Atomics.load(i32, i + SEAL) !== w || Atomics.load(i32, WRITTEN) - capacity > w) continue;
+    if (kept !== null) m.payload = decodeKept(kept.bytes, kept.size);
     out.push(m);
   }
   return out;
+}
+
+/** A payload slot's encoded size and a copy of its kept bytes (at most the slot's length, whatever the count reads). */
+function keptPayload(i32: Int32Array, u8: Uint8Array, at: number): { size: number; bytes: Uint8Array } {
+  const size = i32[at >> 2]!;
+  const kept = Math.max(0, Math.min(i32[(at >> 2) + 1]!, i32[PAYLOAD]!));
+  return { size, bytes: u8.slice(at + 8, at + 8 + kept) };
+}
+
+/** The payload when its whole encoding was kept and decodes; otherwise what was kept of it. */
+function decodeKept(bytes: Uint8Array, size: number): unknown {
+  if (bytes.length === size) {
+    try {
+      // `undefined` (a tell without a payload) reads as null, as it would in JSON.
+      return unpackr.unpack(bytes) ?? null;
+    } catch {
+      // Not one whole value after all: shown as bytes.
+    }
+  }
+  const cut: TruncatedPayload = { truncated: true, bytes: Buffer.from(bytes).toString('base64'), size };
+  return cut;
 }

@@ -17,7 +17,6 @@ import {
   LOG_LEVELS,
   MAX_INBOX_SENDER_SLOTS,
   MAX_JETSTREAM_REPLICAS,
-  MAX_RECORDER_ENTRIES,
   MAX_SPINNERS,
   MAX_SPIN_MICROS,
   MAX_TIMEOUT_MS,
@@ -26,6 +25,7 @@ import {
 } from '../defaults.js';
 import { InvalidOptionError } from '../errors.js';
 import type { TracingBoot } from '../trace/tracing.js';
+import { describe, recorderSchema, wholeNumber } from './option-schemas.js';
 // Type only (erased from the build): validating options loads no part of the runtime.
 import type { ConfigFor } from '../actor/protocol.js';
 import type { JetStreamConfig } from '../persistence/jetstream-connection.js';
@@ -43,23 +43,7 @@ import type { ChildSpec, TreeSpec } from '../supervisor/spec.js';
  * longest delay Node's timers schedule.
  */
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object' && v !== null) return 'an object';
-  return String(v);
-}
-
-/** A whole number in [min, max], every failure (wrong type included) with one reason. */
-function wholeNumber(unit: string, min: number, max?: number): z.ZodNumber {
-  const range = max === undefined ? `, at least ${min}` : ` from ${min} to ${max}`;
-  const error = (issue: { input?: unknown }): string => `must be a whole number${unit ? ` of ${unit}` : ''}${range}, got ${describe(issue.input)}`;
-  const n = z.number({ error }).int({ error }).min(min, { error });
-  return max === undefined ? n : n.max(max, { error });
-}
-
 const timeoutMs = wholeNumber('ms', 1, MAX_TIMEOUT_MS);
-
 /** The system's name, shown in every log line. */
 export const systemNameSchema = z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string');
 
@@ -85,8 +69,8 @@ export const systemTuningSchema = z.strictObject({
   senderSlots: wholeNumber('', 1, MAX_INBOX_SENDER_SLOTS),
   /** Dead letters kept for inspection. */
   deadLetterLimit: wholeNumber('', 0),
-  /** Messages each actor's flight recorder keeps (their metadata), read after a crash; 0 = none. */
-  flightRecorder: wholeNumber('', 0, MAX_RECORDER_ENTRIES),
+  /** Messages each actor's flight recorder keeps (their metadata; with `payloadBytes`, their payloads' first bytes), read after a crash; 0 = none. */
+  flightRecorder: recorderSchema,
 });
 
 export type SystemTuning = z.output<typeof systemTuningSchema>;

@@ -5,6 +5,7 @@ import type { TracingBoot } from '../trace/tracing.js';
 import type { Codec } from '../codec/envelope.js';
 import type { DeadLetter, EventInput } from '../events.js';
 import type { Watchdog } from '../health/watchdog.js';
+import type { RecorderSetting } from '../liveness/recorder.js';
 import type { Logger } from 'pino';
 import type { Wiring } from '../transport/wiring.js';
 import { retireRings } from '../cell/inbox-ops.js';
@@ -24,7 +25,7 @@ export interface ServiceParts {
   watches: SystemWatches;
   emit(e: EventInput): void;
   deadLetter(letter: Omit<DeadLetter, 'at'>): void;
-  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: number; persistence: HostBoot['persistence']; tracing: TracingBoot | null };
+  opts: { baseDir: string; logLevel: string; logPretty: boolean; maxMessageBytes: number; spin: HostBoot['spin']; sendTimeoutMs: number; askTimeoutMs: number; senderSlots: number; flightRecorder: RecorderSetting; persistence: HostBoot['persistence']; tracing: TracingBoot | null };
 }
 
 /**

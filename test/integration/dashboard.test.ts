@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AlertManager, type ActorSystem } from '../../src/index.js';
+import { AlertManager, type ActorSystem, type SystemOptions } from '../../src/index.js';
 import type { ChildSpec } from '../../src/supervisor/spec.js';
 import { startHttp, type HttpOptions, type HttpServer } from '../../src/http/server.js';
 import { actors, Systems, until } from './system-helpers.js';
@@ -51,7 +51,7 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
   });
 
   /** `more.rules`: alert rules, evaluated every 100 ms, that /api/alerts (and so the page) shows. */
-  async function boot(options: HttpOptions, more: { children?: ChildSpec[]; rules?: unknown[] } = {}): Promise<ActorSystem> {
+  async function boot(options: HttpOptions, more: { children?: ChildSpec[]; rules?: unknown[]; system?: Partial<SystemOptions> } = {}): Promise<ActorSystem> {
     const { system } = await systems.start({
       id: 'root',
       strategy: 'one_for_one',
@@ -61,7 +61,7 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
         { id: 'crasher', module: actors('crasher'), maxRedeliveries: 0, backoff: { min: CRASH_BACKOFF_MS, max: CRASH_BACKOFF_MS, randomFactor: 0 } },
         ...(more.children ?? []),
       ],
-    });
+    }, more.system);
     if (more.rules) alerts = AlertManager.attach(system, { rules: more.rules, intervalMs: 100 });
     http = await startHttp(system, alerts ? { ...options, alerts } : options);
     return system;
@@ -104,7 +104,7 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
   });
 
   it('turns a crashed actor red with a timeline entry, and back once it restarted; ids and reasons are shown as text', async () => {
-    const system = await boot({ token: TOKEN });
+    const system = await boot({ token: TOKEN }, { system: { flightRecorder: { messages: 8, payloadBytes: 256 } } });
     const page = await open();
     const reason = '<img src=x onerror="document.body.dataset.injected=1">';
     system.ref('crasher').tell({ op: 'throw', message: reason });
@@ -126,6 +126,9 @@ describe('dashboard in a real browser (headless chromium, real workers)', functi
     // And its flight recorder: the message it died on, last, with no handler time.
     await page.locator('#actor-detail:not([hidden]) details.crash-recorder summary').click();
     expect(await text(page, '[data-field="crash recorder"] tbody tr:last-child')).to.match(/tell\s+\$system\s+\d+\s+died in it/);
+    // With payloadBytes set, the payload it died on, previewed as text.
+    expect(await text(page, '[data-field="crash recorder"] tbody tr:last-child [data-field="recorded payload"]')).to.equal(JSON.stringify({ op: 'throw', message: reason }).slice(0, 79) + '…');
+    expect(await page.locator('[data-field="crash recorder"] img').count(), 'the payload is text, not markup').to.equal(0);
     await page.locator('#timeline li.type-restarted').first().waitFor();
 
     // The timeline filter keeps one actor's events.

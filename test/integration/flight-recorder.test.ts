@@ -67,8 +67,45 @@ describe('flight recorder: an actor’s last messages, read after its worker die
     expect(bare).to.not.have.property('recent');
   });
 
+  it('keeps the payloads with payloadBytes: whole when they fit, cut otherwise; on the crash event and /api/actors/:id', async () => {
+    const { system, events } = await systems.start(
+      { id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] },
+      { flightRecorder: { messages: 8, payloadBytes: 64 } },
+    );
+    const c = system.ref('c');
+    await c.ask({ op: 'echo', value: { order: 7, side: 'buy' } });
+    await c.ask({ op: 'echo', value: 'x'.repeat(200) });
+    c.tell({ op: 'exit', code: 3 });
+    const crash = await until(() => crashes(events)[0], 'the crash');
+    const payloads = crash.recent!.map((m) => m.payload);
+    expect(payloads[0]).to.deep.equal({ op: 'echo', value: { order: 7, side: 'buy' } });
+    const cut = payloads[1] as { truncated: boolean; bytes: string; size: number };
+    expect(cut.truncated).to.equal(true);
+    expect(Buffer.from(cut.bytes, 'base64')).to.have.length(64);
+    expect(cut.size).to.be.greaterThan(200);
+    expect(payloads[2], 'the message it died on').to.deep.equal({ op: 'exit', code: 3 });
+    const http = await startHttp(system);
+    try {
+      const answer = (await (await fetch(`${http.url}/api/actors/c`)).json()) as { status: { lastCrash: { recent: unknown } } };
+      expect(answer.status.lastCrash.recent, 'GET /api/actors/c').to.deep.equal(crash.recent);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('keeps no payload by default', async () => {
+    const { system, events } = await systems.start({ id: 'root', strategy: 'one_for_one', children: [{ id: 'c', module: actors('crasher') }] });
+    await system.ref('c').ask({ op: 'echo', value: 'secret' });
+    system.ref('c').tell({ op: 'throw' });
+    const crash = await until(() => crashes(events)[0], 'the crash');
+    expect(crash.recent).to.have.length(2);
+    for (const m of crash.recent!) expect(m).to.not.have.property('payload');
+  });
+
   it('refuses a flightRecorder size out of range, naming it', async () => {
     const err = await systems.start({ id: 'root', strategy: 'one_for_one', children: [] }, { flightRecorder: 1_000_000 }).catch((e: Error) => e);
     expect((err as Error).message).to.match(/flightRecorder/);
+    const bytes = await systems.start({ id: 'root', strategy: 'one_for_one', children: [] }, { flightRecorder: { payloadBytes: 1 << 20 } }).catch((e: Error) => e);
+    expect((bytes as Error).message).to.equal('flightRecorder.payloadBytes must be a whole number of bytes from 0 to 4096, got 1048576');
   });
 });

@@ -97,6 +97,36 @@ describe('system options: one schema for ActorSystem.start and config files', ()
     expect(optionError(() => resolveSystemOptions({ name: 'x', log: { colour: 'red' } as never })).message).to.equal('log.colour is not a known option');
   });
 
+  it('takes flightRecorder as a number or as { messages, payloadBytes }, each problem at its own path', () => {
+    const text = (v: string): string => `name: t\ntree: { id: root, strategy: one_for_one, children: [] }\nsystem:\n  flightRecorder: ${v}\n`;
+    const loaded = parseConfig(text('{ messages: 8, payloadBytes: 256 }'), 'sys.yaml', quiet);
+    expect(loaded.config.system.flightRecorder).to.deep.equal({ messages: 8, payloadBytes: 256 });
+    // The file's mapping took the default's place: its leaves come from the file, nothing is left of the default's origin.
+    expect(loaded.origins.get('system.flightRecorder.payloadBytes')).to.deep.include({ kind: 'file' });
+    expect(loaded.origins.has('system.flightRecorder')).to.equal(false);
+    expect(resolveSystemOptions({ name: 'x', flightRecorder: 16 }).flightRecorder).to.equal(16);
+    const cases: Array<[value: unknown, path: string, message: string]> = [
+      [{ messages: 8, payloadBytes: 5000 }, 'flightRecorder.payloadBytes', 'must be a whole number of bytes from 0 to 4096, got 5000'],
+      [{ messages: -1 }, 'flightRecorder.messages', 'must be a whole number of entries from 0 to 4096, got -1'],
+      ['lots', 'flightRecorder', 'must be a number of messages from 0 to 4096 or { messages, payloadBytes }, got "lots"'],
+    ];
+    for (const [value, path, message] of cases) {
+      const e = optionError(() => resolveSystemOptions({ name: 'x', flightRecorder: value as never }));
+      expect(e.path).to.equal(path);
+      expect(e.message).to.equal(`${path} ${message}`);
+    }
+    const problem = (v: string): ConfigProblem => {
+      try {
+        parseConfig(text(v), 'sys.yaml', quiet);
+      } catch (err) {
+        return (err as ConfigError).problems[0]!;
+      }
+      throw new Error(`expected flightRecorder: ${v} to be refused`);
+    };
+    expect(problem('{ messages: 8, payloadBytes: 5000 }')).to.deep.include({ path: 'system.flightRecorder.payloadBytes', message: 'must be a whole number of bytes from 0 to 4096, got 5000' });
+    expect(problem('{ size: 3 }').path).to.match(/^system\.flightRecorder/);
+  });
+
   it('loads no part of the runtime to validate a config file', () => {
     // Follow the static imports of the built loader: nothing that starts threads or logs.
     const seen = new Set<string>();
@@ -114,7 +144,7 @@ describe('system options: one schema for ActorSystem.start and config files', ()
     visit(resolve(dist, 'config/load.js'));
     const local = [...seen].map((f) => f.slice(dist.length + 1));
     expect(local).to.include('system/options.js');
-    expect(local.filter((f) => /^(system|pool|host|transport|actor|log|health|http)\//.test(f) && f !== 'system/options.js')).to.deep.equal([]);
+    expect(local.filter((f) => /^(system|pool|host|transport|actor|log|health|http)\//.test(f) && !['system/options.js', 'system/option-schemas.js'].includes(f))).to.deep.equal([]);
     expect([...packages].filter((p) => ['piscina', 'pino', 'comlink', 'node:worker_threads'].includes(p))).to.deep.equal([]);
   });
 });

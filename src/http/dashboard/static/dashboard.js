@@ -222,12 +222,15 @@ function renderActor() {
     }
     if (c.recent && c.recent.length > 0) {
       // The flight recorder: the last messages before the crash, newest last (the one it died on has no handler time).
-      const head = el('tr', {}, ...['at', 'kind', 'from', 'topic', 'bytes', 'handler'].map((h) => el('th', { text: h })));
+      // Payloads are there only with flightRecorder.payloadBytes set: then a column of short previews (text, never markup).
+      const payloads = c.recent.some((m) => 'payload' in m);
+      const head = el('tr', {}, ...['at', 'kind', 'from', 'topic', 'bytes', 'handler', ...(payloads ? ['payload'] : [])].map((h) => el('th', { text: h })));
       const body = c.recent.map((m) =>
         el(
           'tr',
           {},
           ...[fmtTime(m.at), m.kind, m.from ?? '?', m.topic ?? '', String(m.bytes), m.handlerMs === null ? 'died in it' : `${m.handlerMs} ms`].map((v) => el('td', { text: v })),
+          ...(payloads ? [el('td', { class: 'payload', text: payloadPreview(m), 'data-field': 'recorded payload' })] : []),
         ),
       );
       const table = el('table', { class: 'recorder', 'data-field': 'crash recorder' }, el('thead', {}, head), el('tbody', {}, ...body));
@@ -237,6 +240,20 @@ function renderActor() {
   }
   $('actor-figures').replaceChildren(...figures);
   renderCharts(s.id);
+}
+
+/** Longest payload preview in the crash detail, characters. */
+const PAYLOAD_PREVIEW = 80;
+
+/** A recorded payload in a line: its JSON, cut; or, when the recorder kept only its first bytes, how many of how many. */
+function payloadPreview(m) {
+  if (!('payload' in m)) return '';
+  const p = m.payload;
+  if (p !== null && typeof p === 'object' && p.truncated === true && typeof p.bytes === 'string' && typeof p.size === 'number') {
+    return `${p.size} bytes, cut (first ${Math.floor((p.bytes.length * 3) / 4) - (p.bytes.match(/=+$/)?.[0].length ?? 0)} kept)`;
+  }
+  const json = JSON.stringify(p) ?? String(p);
+  return json.length > PAYLOAD_PREVIEW ? `${json.slice(0, PAYLOAD_PREVIEW - 1)}…` : json;
 }
 
 // ---- the event timeline ----------------------------------------------------
