@@ -22,6 +22,8 @@ import { checkPoison, type PoisonMark } from './inbox-ops.js';
  * `crash` is null for a deliberate stop (no poison count). Returns the new poison mark.
  */
 export function settleInFlight(svc: CellServices, actor: string, live: Liveness, crash: Error | null, mark: PoisonMark, maxRedeliveries: number): PoisonMark {
+  // An actor forgotten meanwhile (a dynamic child removed while it stopped) has no inbox left to settle anything in.
+  if (!svc.wiring.switchboard.has(actor)) return mark;
   const inbox = svc.wiring.switchboard.describe(actor);
   const rings = inbox.rings;
   const old = live.redelivery();

@@ -17,7 +17,7 @@ function rig() {
   for (let i = 1; i <= 3; i++) out.send({ kind: 'tell', from: 'tx', to: 'rx', id: 0, payload: i } satisfies Envelope);
   const letters: Array<Pick<DeadLetter, 'payload' | 'reason'>> = [];
   const svc = {
-    wiring: { switchboard: { describe: () => ({ id: 'rx', doorbell, rings: [{ slot: 1, ring, lane: 'normal' }] }) } },
+    wiring: { switchboard: { has: (id: string) => id === 'rx', describe: () => ({ id: 'rx', doorbell, rings: [{ slot: 1, ring, lane: 'normal' }] }) } },
     codec: new Codec(),
     deadLetter: (l: DeadLetter) => void letters.push({ payload: l.payload, reason: l.reason }),
     settleAsk: () => {},
@@ -37,13 +37,22 @@ function rig() {
     };
     return { inbox, live, take };
   };
-  const settle = (crash: Error | null, maxRedeliveries: number) => settleInFlight(svc, 'rx', new Liveness(block), crash, { key: '', deaths: 0 }, maxRedeliveries);
+  const settle = (crash: Error | null, maxRedeliveries: number, actor = 'rx') => settleInFlight(svc, actor, new Liveness(block), crash, { key: '', deaths: 0 }, maxRedeliveries);
   return { letters, incarnation, settle };
 }
 
 const crash = new Error('worker exited with code 3');
 
 describe('settleInFlight: the message an incarnation left in flight', () => {
+  it('settles nothing, and does not throw, for an actor whose inbox is gone (forgotten while it stopped)', () => {
+    const { letters, incarnation, settle } = rig();
+    const first = incarnation();
+    expect(first.take()).to.deep.equal({ payload: 1, redelivered: false });
+    const mark = settle(crash, 0, 'forgotten');
+    expect(mark).to.deep.equal({ key: '', deaths: 0 });
+    expect(letters).to.deep.equal([]);
+  });
+
   it('releases a message that was handled with its sends in rings, though the worker died before its release', () => {
     const { letters, incarnation, settle } = rig();
     const first = incarnation();
