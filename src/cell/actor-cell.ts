@@ -10,7 +10,7 @@ import type { ResolvedChildSpec } from '../supervisor/spec.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from './contract.js';
 import { ControlChannel } from './control.js';
 import { EluWindow, loopProbe } from './elu.js';
-import { describeWireError, droppedBy, moduleError, type Incarnation } from './incarnation.js';
+import { describeWireError, moduleError, reportedDeadLetter, type Incarnation } from './incarnation.js';
 import type { PoisonMark } from './inbox-ops.js';
 import { settleInFlight } from './in-flight.js';
 import { CellBase } from './base.js';
@@ -290,8 +290,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
       case 'unwatch':
         return this.#svc.watch(this.id, m);
       case 'dead-letter':
-        this.#svc.deadLetter({ ...m.letter, reason: m.letter.error.message, ...droppedBy(m.letter.error) }, m.letter.error);
-        return;
+        return reportedDeadLetter(this.#svc, this.id, m.letter);
       case 'health':
       case 'configured':
         inc.control.answer(m);

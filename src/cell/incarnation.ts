@@ -1,5 +1,8 @@
 import type { Worker } from 'node:worker_threads';
-import type { WireError } from '../actor/wire-error.js';
+import { fromWire, type WireError } from '../actor/wire-error.js';
+import { expectsReply } from '../codec/envelope.js';
+import type { DeadLetterReport } from '../host/protocol.js';
+import type { CellServices } from './contract.js';
 import { isAbsolute } from 'node:path';
 import { ModuleLoadError, type OverflowPolicy } from '../errors.js';
 import type { ControlChannel } from './control.js';
@@ -27,6 +30,18 @@ export function describeWireError(e: WireError): string {
 /** The overflow policy that dropped a message, when a MailboxFullError is why it is a dead letter. */
 export function droppedBy(err: { code?: string; policy?: string }): { dropped?: OverflowPolicy } {
   return err.code === 'ERR_MAILBOX_FULL' && err.policy ? { dropped: err.policy as OverflowPolicy } : {};
+}
+
+/**
+ * A dead letter actor `actor`'s thread reported. When it is a message to the
+ * actor that someone awaits (an ask it could not decode, or shed from a full
+ * mailbox), its asker is settled from here as well: the thread's own error
+ * answer travels through its rings, where it is lost if the thread dies while
+ * it still waits for room or for its ring's wiring. The first settle wins.
+ */
+export function reportedDeadLetter(svc: CellServices, actor: string, letter: DeadLetterReport): void {
+  svc.deadLetter({ ...letter, reason: letter.error.message, ...droppedBy(letter.error) }, letter.error);
+  if (letter.to === actor && letter.from !== actor && expectsReply(letter.kind)) svc.settleAsk(letter.from, letter.id, fromWire(letter.error));
 }
 
 /** The error a start fails with when the module cannot load: it names the module as written and the base a relative one resolved from. */

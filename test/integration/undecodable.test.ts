@@ -43,4 +43,19 @@ describe('messages that encode but cannot be decoded (real workers)', function (
       ['b', 'running', 1],
     ]);
   });
+
+  it('settle the ask with DecodeError even when the actor dies before its own answer reaches the asker', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'a', module: actors('crasher') }],
+    });
+    const a = system.ref('a');
+    const asked = a.ask(undecodable(), { timeout: 20_000 }).catch((e: RingmasterError) => e);
+    a.tell({ op: 'exit', code: 7 });
+    const err = (await asked) as RingmasterError;
+    expect(err.code, err.message).to.equal('ERR_DECODE');
+    expect(err.message).to.match(/ask \d+ from '\$system' to 'a' could not be decoded/);
+    expect(system.deadLetters().map((l) => [l.from, l.to, l.kind])).to.deep.equal([['$system', 'a', 'ask']]);
+  });
 });
