@@ -1,3 +1,4 @@
+import { prepareWorkerIsolates } from './isolates.js';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { fromWire } from '../actor/wire-error.js';
 import { ModuleLoadError } from '../errors.js';
@@ -85,10 +86,14 @@ export class Standby {
  * is a list passed, and a list passed to `new Worker` may not hold V8 or
  * process-wide flags (`--max-old-space-size`, `--perf-basic-prof`, …: those
  * apply to the workers anyway), so the flags Node refuses there are dropped
- * too. Worked out once per process.
+ * too. Worked out once per process, the first time also preparing V8 for
+ * the isolates of actors (src/cell/isolates.ts).
  */
 export function workerExecArgv(): string[] | undefined {
-  if (execArgvCache === null) execArgvCache = { argv: forWorkers(process.execArgv) };
+  if (execArgvCache === null) {
+    prepareWorkerIsolates();
+    execArgvCache = { argv: forWorkers(process.execArgv) };
+  }
   return execArgvCache.argv;
 }
 

@@ -4,6 +4,7 @@ import { errorEnvelope, replyEnvelope } from '../actor/reply.js';
 import { fromWire } from '../actor/wire-error.js';
 import type { CellServices, ChildCell, PoolStats, StandbyState } from '../cell/contract.js';
 import { CellBase } from '../cell/base.js';
+import { prepareWorkerIsolates } from '../cell/isolates.js';
 import { expectsReply, type Envelope } from '../codec/envelope.js';
 import { ActorCrashedError, ActorStoppedError, MailboxFullError, ModuleLoadError, type CrashCause } from '../errors.js';
 import { MSGS_FINISHED, MSGS_SENT, MSGS_STARTED } from '../liveness/liveness.js';
@@ -130,6 +131,7 @@ export class PoolCell extends CellBase implements ChildCell {
     const p = rec.spec.pool!;
     const n = rec.beginIncarnation();
     const workerData: PoolWorkerData = { moduleUrl: rec.moduleUrl, id: this.id, tracing: svc.tracing };
+    prepareWorkerIsolates();
     const pool = new Piscina({
       filename: svc.poolWorkerUrl.href,
       workerData,
