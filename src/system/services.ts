@@ -67,6 +67,8 @@ export function cellServices(p: ServiceParts): CellServices {
     retireInbox: (actor, err) => {
       // Retired between incarnations (backing off, say): the one its watchers waited for never comes.
       p.watches.ended(actor, { type: 'terminated', id: actor, reason: 'stopped', detail: err.message });
+      // A dynamic child that ended while being stopped is forgotten already: its inbox went with it.
+      if (!p.wiring.switchboard.has(actor)) return;
       p.wiring.switchboard.setClosed(actor, true);
       retireRings(svc, actor, p.wiring.switchboard.describe(actor).rings, err);
     },

@@ -265,6 +265,24 @@ describe('supervision (real workers)', function () {
     expect(children()).to.deep.equal(['w1', 'w2']);
   });
 
+  it('stops the system while dynamic children are being stopped or stop themselves: the stop resolves and no worker is left', async () => {
+    const { system } = await systems.start({
+      id: 'root',
+      strategy: 'one_for_one',
+      children: [{ id: 'pool', strategy: 'simple_one_for_one', template: { module: actors('echo'), restart: 'temporary' }, children: [] }],
+    });
+    await system.spawn('pool', { id: 'w1' });
+    await system.spawn('pool', { id: 'w2' });
+    const threads = (): number => system.status().filter((s) => s.kind === 'actor' && s.state === 'running').length;
+    expect(threads()).to.equal(2);
+    // Each ends, and is forgotten, while the final stop goes through the children it listed.
+    const results = await Promise.allSettled([system.stopActor('w1'), system.ref('w2').ask({ op: 'stop', reason: 'done' }), system.stop()]);
+    expect(results[2]).to.deep.equal({ status: 'fulfilled', value: undefined });
+    expect(results[0].status).to.equal('fulfilled');
+    expect(await system.whenStopped()).to.be.a('string');
+    expect(threads()).to.equal(0);
+  });
+
   it('shuts a supervisor down when its significant child ends, without a restart from its parent', async () => {
     const { system, events } = await systems.start({
       id: 'root',
