@@ -32,10 +32,11 @@ export class RingReader extends RingView {
   #cachedWrite: number;
   #handedOut = 0;
   #corrupt: RingCorruptError | null = null;
+  #committed: number;
 
   constructor(buffer: SharedArrayBuffer) {
     super(buffer);
-    this.#cursor = this.#lastStart = Atomics.load(this.hdr, READ_POS);
+    this.#cursor = this.#lastStart = this.#committed = Atomics.load(this.hdr, READ_POS);
     this.#cachedWrite = Atomics.load(this.hdr, WRITE_POS);
   }
 
@@ -88,12 +89,21 @@ export class RingReader extends RingView {
    */
   commit(): void {
     if (this.#handedOut === 0) return;
-    Atomics.store(this.hdr, READ_POS, this.#cursor);
+    Atomics.store(this.hdr, READ_POS, (this.#committed = this.#cursor));
     Atomics.add(this.hdr, FRAMES_READ, this.#handedOut);
     this.#handedOut = 0;
     if (Atomics.load(this.hdr, PRODUCER_WAITING) !== 0 && ((Atomics.load(this.hdr, WRITE_POS) - this.#cursor) >>> 0) <= this.capacity >>> 1) {
       this.#wakeProducer();
     }
+  }
+
+  /**
+   * The ring's read position as this reader last published it: where the
+   * oldest frame not yet committed starts. A plain read: the reader is the
+   * only writer of READ_POS.
+   */
+  get committed(): number {
+    return this.#committed;
   }
 
   /** Give back the frame last returned by `next()`: the following `next()` returns it again. */

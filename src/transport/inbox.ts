@@ -3,7 +3,6 @@ import { Codec, type Envelope } from '../codec/envelope.js';
 import { RecordDecoder } from '../codec/records.js';
 import { InvalidOptionError } from '../errors.js';
 import { Doorbell, type ParkResult } from '../ring/doorbell.js';
-import { READ_POS, RING_HEADER_SLOTS } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import type { SpinBudget } from '../ring/spin-budget.js';
 import { FrameRouter, type FrameErrorHandlers, type FrameHandler } from './decoding.js';
@@ -65,8 +64,6 @@ export class Inbox {
   #inFlight = -1;
   #inFlightBytes = 0;
   #inFlightPos = 0;
-  /** Each attached ring's header words: its read position names the frame in flight. */
-  readonly #heads: (Int32Array | null)[];
   #envHandler: EnvelopeHandler | null = null;
   readonly #decodeFrame: FrameHandler = (bytes, offset, length, slot) => {
     const env = this.#router.decode(bytes, offset, length, slot);
@@ -84,7 +81,6 @@ export class Inbox {
     this.doorbell = new Doorbell(doorbell);
     this.gate = new MailboxGate(doorbell);
     this.#readers = new Array<RingReader | null>(this.doorbell.senderSlots).fill(null);
-    this.#heads = new Array<Int32Array | null>(this.doorbell.senderSlots).fill(null);
     this.#records = new Array<RecordDecoder | null>(this.doorbell.senderSlots).fill(null);
     this.#lanes = new LaneQueues(this.doorbell.senderSlots);
     this.#fairBatch = positiveInt('inbox.fairBatch', options.fairBatch ?? DEFAULT_FAIR_BATCH);
@@ -104,7 +100,6 @@ export class Inbox {
     }
     const reader = new RingReader(ring);
     this.#readers[slot] = reader;
-    this.#heads[slot] = new Int32Array(ring, 0, RING_HEADER_SLOTS);
     this.#records[slot] = new RecordDecoder(reader, { copyBuffers: true, mapsAsObjects: true });
     this.#lanes.setLane(slot, lane);
     // Ring, not just mark: a sender may have rung before the ring was
@@ -114,7 +109,6 @@ export class Inbox {
 
   detach(slot: number): void {
     this.#readers[slot] = null;
-    this.#heads[slot] = null;
     this.#records[slot] = null;
   }
 
@@ -190,7 +184,7 @@ export class Inbox {
         lanes.rotate(lane, 0);
         this.#inFlight = slot;
         this.#inFlightBytes = reader.length;
-        this.#inFlightPos = Atomics.load(this.#heads[slot]!, READ_POS);
+        this.#inFlightPos = reader.committed;
         this.#parking.busy();
         return env;
       }

@@ -33,6 +33,21 @@ describe('ring', () => {
       expect(readAll(r)).to.deep.equal([]);
     });
 
+    it('says where its oldest uncommitted frame starts: the read position it last published, picked up by a new reader', () => {
+      const sab = createRing(1024);
+      const w = new RingWriter(sab);
+      const r = new RingReader(sab);
+      for (const len of [10, 20]) expect(w.tryWrite(bytes(len, len))).to.equal('written');
+      expect(r.committed).to.equal(0);
+      expect(r.next()).to.equal(true);
+      expect(r.committed).to.equal(0); // handed out, not committed
+      r.commit();
+      const hdr = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+      expect(r.committed).to.equal(frameBytes(10)).and.to.equal(Atomics.load(hdr, READ_POS));
+      expect(r.next()).to.equal(true);
+      expect(new RingReader(sab).committed).to.equal(frameBytes(10)); // the next reader starts at the frame not committed
+    });
+
     it('delivers frames intact and in order, including empty ones', () => {
       const sab = createRing(1024);
       const w = new RingWriter(sab);
