@@ -2,8 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { InvalidOptionError } from '../errors.js';
 
 /**
- * Once per process, before the first actor's worker starts: V8's memory
- * reducer is turned off for the isolates created from then on.
+ * Once per process, before the first actor's worker starts: with
+ * `RINGMASTER_MEMORY_REDUCER=off`, V8's memory reducer is turned off for the
+ * isolates created from then on.
  *
  * The memory reducer runs a full, memory-reducing garbage collection in an
  * isolate some 8 s after its old generation first grew, and again while it
@@ -13,15 +14,13 @@ import { InvalidOptionError } from '../errors.js';
  * pool for the whole process; until it ran, the isolate's thread re-posts a
  * sweeping task to itself in a tight loop (Node 20's V8), each post a wake-up
  * of its event loop. With many actors on few cores the pool is always busy,
- * and those loops took a third of the machine: a 200-actor run of
- * `bench:scale` random-pairs-max did 46–91 full collections in 10 runs with
- * the reducer and 5–7 without, and the sweep loops' share of its CPU profile
- * fell from ~20 % to under 0.1 % (docs/benchmarks.md).
+ * and those loops took a fifth to a third of the machine (docs/benchmarks.md).
  *
+ * It stays on by default: without it an idle actor keeps garbage (the rings
+ * of senders that are gone, say) until its heap grows enough for V8 to
+ * collect, so its shared memory lags behind the live actors.
  * V8 reads the flag when it sets up an isolate's heap, so the main thread's
- * isolate keeps its reducer, and a worker started before (by the
- * application, or a pool) keeps its own. `RINGMASTER_MEMORY_REDUCER=on`, or
- * `node --memory-reducer`, keeps it on for the workers too.
+ * isolate keeps its reducer, and a worker started before keeps its own.
  */
 export function prepareWorkerIsolates(): boolean {
   if (prepared === null) {
@@ -33,9 +32,9 @@ export function prepareWorkerIsolates(): boolean {
 
 let prepared: boolean | null = null;
 
-/** Whether the user asked for V8's memory reducer in actors' workers: `RINGMASTER_MEMORY_REDUCER=on`, or `node --memory-reducer`. */
+/** Whether actors' workers keep V8's memory reducer: unless `RINGMASTER_MEMORY_REDUCER=off` (and node was not started with `--memory-reducer`). */
 export function keepsMemoryReducer(env: NodeJS.ProcessEnv, execArgv: readonly string[]): boolean {
   const v = env.RINGMASTER_MEMORY_REDUCER;
   if (v !== undefined && v !== 'on' && v !== 'off') throw new InvalidOptionError('RINGMASTER_MEMORY_REDUCER', `must be 'on' or 'off', got '${v}'`);
-  return v === 'on' || execArgv.some((a) => a === '--memory-reducer' || a === '--memory_reducer');
+  return v !== 'off' || execArgv.some((a) => a === '--memory-reducer' || a === '--memory_reducer');
 }

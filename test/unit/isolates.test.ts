@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { keepsMemoryReducer, prepareWorkerIsolates } from '../../src/cell/isolates.js';
 
 describe("V8's memory reducer in actors' isolates (src/cell/isolates.ts)", () => {
-  it('is turned off by default, and kept on when RINGMASTER_MEMORY_REDUCER=on or node was started with --memory-reducer', () => {
-    expect(keepsMemoryReducer({}, [])).to.equal(false);
-    expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--max-old-space-size=512'])).to.equal(false);
+  it('is kept by default, turned off by RINGMASTER_MEMORY_REDUCER=off, and kept when node was started with --memory-reducer', () => {
+    expect(keepsMemoryReducer({}, [])).to.equal(true);
     expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'on' }, [])).to.equal(true);
-    expect(keepsMemoryReducer({}, ['--memory-reducer'])).to.equal(true);
-    expect(keepsMemoryReducer({}, ['--memory_reducer'])).to.equal(true);
+    expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--max-old-space-size=512'])).to.equal(false);
+    expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--memory-reducer'])).to.equal(true);
+    expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--memory_reducer'])).to.equal(true);
   });
 
   it('refuses a value of RINGMASTER_MEMORY_REDUCER other than on or off, naming it', () => {
