@@ -91,7 +91,7 @@ export function judge(r: Omit<SoakResult, 'checks' | 'ok'>): Check[] {
     `${valid.length} valid (${valid.length - badValid.length} as expected), ${invalid.length} invalid (${invalid.length - badInvalid.length} refused whole); actors still on the old config after a config reload: ${stale}` +
       (stale ? ` (${a.configNotApplied.slice(0, 3).map((f) => `${f.to} ${f.detail}${reloadState(r, f.to)}`).join('; ')})` : '') +
       (badValid.length ? `; valid ones that went wrong: ${badValid.slice(0, 3).map((x) => `${x.kind} expected ${x.expect}, got ${x.error ? `${x.error.code}: ${x.error.message}` : JSON.stringify(x.got)}`).join('; ')}` : '') +
-      (badInvalid.length ? `; invalid ones that got through: ${badInvalid.slice(0, 3).map((x) => `${x.kind}: ${x.error ? x.error.code : 'accepted'}${x.unchanged ? '' : ', tree changed'}`).join('; ')}` : ''),
+      (badInvalid.length ? `; invalid ones that got through: ${badInvalid.slice(0, 3).map((x) => `${x.kind}: ${x.error ? (x.error.code === 'ERR_INVALID_TREE' ? x.error.code : `${x.error.code} (${x.error.message})`) : 'accepted'}${x.unchanged ? '' : ', tree changed'}`).join('; ')}` : ''),
   );
   const e = r.escalation;
   add(

@@ -234,13 +234,21 @@ export class Executor {
     const bad = invalidReload(new Rng(seed), this.current, kind);
     const rec: ReloadRecord = { valid: false, kind, at: performance.now() };
     this.stats.reloads.push(rec);
-    const before = staticTree(this.#system);
+    const note = (err: unknown): void => void (rec.error ??= { code: codeOf(err), message: String((err as Error)?.message ?? err).split('\n').slice(0, 2).join(' ') });
+    let before: string | undefined;
     try {
+      before = staticTree(this.#system);
       await this.#system.applyTree(bad);
     } catch (err) {
-      rec.error = { code: codeOf(err), message: (err as Error).message.split('\n').slice(0, 2).join(' ') };
+      note(err);
     }
-    rec.unchanged = staticTree(this.#system) === before;
+    try {
+      rec.unchanged = before !== undefined && staticTree(this.#system) === before;
+    } catch (err) {
+      // Reading the tree itself failed: the record says why rather than looking like an accepted reload.
+      note(err);
+      rec.unchanged = false;
+    }
   }
 
   #waitFor(pred: (e: SystemEvent) => boolean, ms: number): Promise<SystemEvent | null> {

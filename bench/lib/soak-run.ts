@@ -43,6 +43,8 @@ export interface RoundSample extends MemorySample {
   threads: number;
   /** Actors system.status() lists (stopped dynamic children included, while the system keeps them). */
   actorsListed: number;
+  /** Sender slots in use over every inbox, the system's included: each is a ring the main thread holds. */
+  ringsInUse: number;
   subscriptions: number;
   deadLetters: number;
   crashes: number;
@@ -205,13 +207,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           ...memorySample(),
           threads: threadCount(),
           actorsListed: system.status().filter((x) => x.kind !== 'supervisor').length,
+          ringsInUse: ringsInUse(system),
           subscriptions: system.subscriptions().length,
           deadLetters: system.deadLetterCount,
           crashes: Object.values(restarts.crashesByCause).reduce((a, b) => a + (b ?? 0), 0),
           reports: ledger.reports,
         };
         out.push(s);
-        say(`round ${r}/${R} (${s.atS} s): rss ${s.rssMb} MB, arrayBuffers ${s.arrayBuffersMb} MB, heap ${s.heapUsedMb} MB, threads ${s.threads}, actors listed ${s.actorsListed}, crashes ${s.crashes}, dead letters ${s.deadLetters}`);
+        say(`round ${r}/${R} (${s.atS} s): rss ${s.rssMb} MB, arrayBuffers ${s.arrayBuffersMb} MB, heap ${s.heapUsedMb} MB, threads ${s.threads}, actors listed ${s.actorsListed}, rings ${s.ringsInUse}, crashes ${s.crashes}, dead letters ${s.deadLetters}`);
       }
       return out;
     })();
@@ -289,6 +292,11 @@ async function probe(system: ActorSystem, ledger: Ledger, ids: string[]): Promis
   const deadline = performance.now() + 10_000;
   await Promise.all(ids.map((id, i) => system.ref(id).ask({ op: 'count', id: PROBE_ID + i }, { timeout: 10_000 }).catch(() => {})));
   while (performance.now() < deadline && !ids.every((_, i) => ledger.deliveries.has(PROBE_ID + i))) await sleep(20);
+}
+
+function ringsInUse(system: ActorSystem): number {
+  const m = system.metrics();
+  return m.systemInbox.senderSlotsInUse + m.actors.reduce((n, a) => n + a.senderSlotsInUse, 0);
 }
 
 /** Wait until every message is delivered or dead-lettered and every ask settled, or nothing moves for a while. */

@@ -1,7 +1,7 @@
 import { WriteLock } from '../persistence/write-lock.js';
 import { Worker } from 'node:worker_threads';
 import type { ActorHealth } from '../actor/define.js';
-import { fromWire } from '../actor/wire-error.js';
+import { fromWire, type WireError } from '../actor/wire-error.js';
 import { ActorStoppedError, type CrashCause } from '../errors.js';
 import type { Watched } from '../health/watchdog.js';
 import type { HostBoot, HostToMain, MainToHost } from '../host/protocol.js';
@@ -142,6 +142,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     const tid = w.threadId; // read now: a worker that has exited reports -1
     w.on('exit', (code) => {
       exited();
+      inc.control.close();
       WriteLock.releaseFor(svc.persistence.lock, tid);
       this.#end(inc, { normal: false, cause: 'exit', reason: `worker exited with code ${code}` });
     });
@@ -197,7 +198,7 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
   health(timeoutMs: number): Promise<ActorHealth | null> {
     const inc = this.#running();
     if (!inc) return Promise.resolve(null);
-    return inc.control.request({ type: 'health-request' }, timeoutMs, (m) => (m.type === 'health' ? m.health : null));
+    return inc.control.request({ type: 'health-request' }, timeoutMs, (m) => (m.type === 'health' ? m.health : null), () => null);
   }
 
   /** Resolves once the incarnation's `configure` hook ran (at once when none runs: the next start takes the config). */
@@ -209,9 +210,11 @@ export class ActorCell extends CellBase implements ChildCell, Watched {
     if (starting?.pendingStart) await starting.started;
     const inc = this.#running();
     if (!inc) return;
-    return inc.control.request({ type: 'configure', config }, timeoutMs, (m) => {
+    const answered = (m: { type: string; error?: WireError }): void => {
       if (m.type === 'configured' && m.error) throw fromWire(m.error);
-    });
+    };
+    // An incarnation that ends first (a hung one killed, a crash) never runs the hook: its successor boots with the config.
+    return inc.control.request({ type: 'configure', config }, timeoutMs, answered, () => undefined);
   }
 
   post(message: MainToHost): boolean {

@@ -92,7 +92,7 @@ export class Supervisor implements SupervisedChild {
       try {
         await child.start();
       } catch (err) {
-        this.children.splice(this.children.indexOf(child), 1);
+        this.#unlist(child);
         child.retire((err as Error).message);
         throw err;
       }
@@ -134,8 +134,14 @@ export class Supervisor implements SupervisedChild {
   }
 
   #remove(c: SupervisedChild, why: 'removed' | 'ended'): void {
-    this.children.splice(this.children.indexOf(c), 1);
-    this.onChildRemoved(c, why);
+    if (this.#unlist(c)) this.onChildRemoved(c, why);
+  }
+
+  /** Take `c` off the children (false when it was not on them: splice(-1) would drop the last sibling instead). */
+  #unlist(c: SupervisedChild): boolean {
+    const at = this.children.indexOf(c);
+    if (at >= 0) this.children.splice(at, 1);
+    return at >= 0;
   }
 
   #child(id: string): SupervisedChild {

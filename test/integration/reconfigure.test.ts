@@ -89,6 +89,20 @@ describe('applying a changed tree to a running system (hot reload)', function ()
     expect(await system.ref('a').ask({ op: 'whoami' })).to.deep.include({ incarnation: 2, config: { initDelayMs: 300, v: 2 }, reconfigured: 1 });
   });
 
+  it('hands a config change that reaches a hung actor to the incarnation after it, as soon as the hung one is killed (not by a timeout)', async () => {
+    const child = (config: object): TreeSpec => ({ id: 'h', module: actors('hang'), heartbeat: { intervalMs: 100, misses: 3 }, config });
+    const { system, events } = await systems.start(tree([child({ v: 1 })]), { askTimeoutMs: 120_000 });
+    // It answers, then blocks its loop 50 ms later: the configure below finds it spinning.
+    await system.ref('h').ask({ op: 'spin-later' });
+    await new Promise((r) => setTimeout(r, 150));
+    const changes = await system.applyTree(tree([child({ v: 2 })]));
+    expect(changes.map((c) => `${c.kind}:${c.id}`)).to.deep.equal(['configure:h']);
+    await until(() => system.status().find((s) => s.id === 'h')?.state === 'running' && events.some((e) => e.type === 'crashed'), 'h to be killed and back');
+    expect(await system.ref('h').ask({ op: 'whoami' })).to.deep.equal({ incarnation: 2, config: { v: 2 } });
+    expect(events.filter((e) => e.type === 'crashed').map((e) => e.type === 'crashed' && e.cause)).to.deep.equal(['heartbeat']);
+    expect(system.tree.children[0]).to.deep.include({ config: { v: 2 } });
+  });
+
   it('starts added actors after their dependencies and stops removed ones', async () => {
     const { system } = await systems.start(tree([{ id: 'a', module: actors('echo') }, { id: 'gone', module: actors('echo') }]));
     const changes = await system.applyTree(
