@@ -200,6 +200,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       for (let r = 1; r <= R; r++) {
         await exec!.until(r * roundSeconds * 1000);
         if (system.state !== 'running') break;
+        // Every isolate collects first, not the main thread's alone: rings a static actor dropped stay
+        // mapped until its own next collection, and when that comes is GC timing, not a leak.
+        await collectEverywhere(system, tree.statics.map((a) => a.id), r);
         fullGc();
         const s: RoundSample = {
           round: r,
@@ -292,6 +295,13 @@ async function probe(system: ActorSystem, ledger: Ledger, ids: string[]): Promis
   const deadline = performance.now() + 10_000;
   await Promise.all(ids.map((id, i) => system.ref(id).ask({ op: 'count', id: PROBE_ID + i }, { timeout: 10_000 }).catch(() => {})));
   while (performance.now() < deadline && !ids.every((_, i) => ledger.deliveries.has(PROBE_ID + i))) await sleep(20);
+}
+
+const GC_ID = 2_100_000_000;
+
+/** Ask every static actor to collect its garbage (best effort: one hung or down just does not). */
+async function collectEverywhere(system: ActorSystem, ids: string[], round: number): Promise<void> {
+  await Promise.all(ids.map((id, i) => system.ref(id).ask({ op: 'gc', id: GC_ID + round * 1000 + i }, { timeout: 2000 }).catch(() => {})));
 }
 
 function ringsInUse(system: ActorSystem): number {

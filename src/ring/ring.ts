@@ -2,6 +2,8 @@ import { InvalidOptionError } from '../errors.js';
 import {
   CAPACITY,
   CONSUMER_CLOSED,
+  PRODUCER_CLOSED,
+  PRODUCER_WAITING,
   DEFAULT_RING_CAPACITY_BYTES,
   DEFAULT_RING_DICT_BYTES,
   DICT_BYTES,
@@ -72,6 +74,23 @@ export function ringFullEvents(buffer: SharedArrayBuffer): number {
 /** The consumer's position: identifies the oldest unreleased frame (the one in flight, if any). */
 export function ringReadPos(buffer: SharedArrayBuffer): number {
   return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), READ_POS);
+}
+
+/**
+ * Ready a drained ring whose producer is gone for good for its next producer,
+ * as a producer restart would find it: positions, counters and the
+ * dictionary go on (the new producer's writer and encoder continue them), the
+ * closed and waiting flags are cleared. Only while no thread writes it and its
+ * old consumer has been told to drop it. False (and left as it is) when its
+ * data area is not `capacityBytes`, or it still holds unread frames.
+ */
+export function reuseRing(buffer: SharedArrayBuffer, capacityBytes: number): boolean {
+  const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
+  if (Atomics.load(hdr, CAPACITY) !== capacityBytes || !ringDrained(buffer)) return false;
+  Atomics.store(hdr, PRODUCER_WAITING, 0);
+  Atomics.store(hdr, PRODUCER_CLOSED, 0);
+  Atomics.store(hdr, CONSUMER_CLOSED, 0);
+  return true;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
-import { createRing, ringDrained, setConsumerClosed } from '../ring/ring.js';
+import { createRing, reuseRing, ringDrained, setConsumerClosed } from '../ring/ring.js';
 import { laneKey, type InboxDescriptor, type Lane, type RingGrant } from './protocol.js';
 
 export interface RegisterOptions {
@@ -27,6 +27,13 @@ interface InboxRecord {
   free: number[];
   /** Slots whose sender is gone for good, kept until the receiver has read what it left in them. */
   retiring: Set<number>;
+  /**
+   * Indexed by slot: the drained ring a departed sender left in a free slot,
+   * for the slot's next sender. Reusing it keeps the inbox's shared memory at
+   * the most senders it had at once, instead of a new ring per sender that
+   * the old one's readers free only at their next full collection.
+   */
+  spare: Array<{ ring: SharedArrayBuffer; lane: Lane } | undefined>;
 }
 
 /** What the switchboard tells the threads around it. */
@@ -66,7 +73,7 @@ export class Switchboard {
     const senderSlots = options.senderSlots ?? DEFAULT_SENDER_SLOTS;
     const ringBytes = options.ringBytes ?? DEFAULT_RING_CAPACITY_BYTES;
     createRing(ringBytes); // validate the size now, not at the first message
-    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, plain: options.plain === true, bySender: new Map(), rings: [], free: [], retiring: new Set() };
+    const rec: InboxRecord = { id, doorbell: createDoorbell(senderSlots), senderSlots, ringBytes, plain: options.plain === true, bySender: new Map(), rings: [], free: [], retiring: new Set(), spare: [] };
     this.#inboxes.set(id, rec);
     return this.describe(id);
   }
@@ -99,7 +106,7 @@ export class Switchboard {
       if (slot === undefined) {
         throw new InboxFullError(`connect '${from}' → '${to}': all ${rec.senderSlots} sender slots of '${to}' are taken by live senders or hold unread messages`);
       }
-      const ring = createRing(rec.ringBytes);
+      const ring = this.#ringFor(rec, slot, lane);
       rec.rings[slot] = { slot, ring, lane, sender: from };
       rec.bySender.set(key, slot);
       let to_ = this.#sendsTo.get(from);
@@ -169,13 +176,31 @@ export class Switchboard {
     return rec.rings.length < rec.senderSlots ? rec.rings.push(null) - 1 : undefined;
   }
 
-  /** Free every retiring slot whose ring the receiver has read to the end. */
+  /**
+   * The ring for a new sender in `slot`: the one its departed sender left
+   * there when it was on the same lane, or a new one. Until the receiver has
+   * taken the detach and the attach, its old reader of the slot may read the
+   * new sender's first frames: the same ring, the same lane, its dictionary
+   * continued, so they are read as the new reader would.
+   */
+  #ringFor(rec: InboxRecord, slot: number, lane: Lane): SharedArrayBuffer {
+    const spare = rec.spare[slot];
+    rec.spare[slot] = undefined;
+    return spare && spare.lane === lane && reuseRing(spare.ring, rec.ringBytes) ? spare.ring : createRing(rec.ringBytes);
+  }
+
+  /**
+   * Free every retiring slot whose ring the receiver has read to the end. The
+   * receiver is told to drop its reader; the next sender in the slot gets the
+   * ring, attached afresh (its reader starts where the last one stopped).
+   */
   #sweep(rec: InboxRecord): void {
     for (const slot of rec.retiring) {
       const r = rec.rings[slot];
       if (r && !ringDrained(r.ring)) continue;
       rec.retiring.delete(slot);
       rec.rings[slot] = null;
+      rec.spare[slot] = r ? { ring: r.ring, lane: r.lane } : undefined;
       rec.free.push(slot);
       this.#events.detach(rec.id, slot);
     }

@@ -175,11 +175,60 @@ describe('switchboard', () => {
     const got: unknown[] = [];
     inbox.drain(Infinity, (env) => void got.push(env.payload));
     expect(got).to.deep.equal(['last words']); // nothing a departed sender wrote is lost
-    const c = sb.connect('c', 'rx'); // now drained: the slot is reused, with a fresh ring
+    const c = sb.connect('c', 'rx'); // now drained: the slot is reused, and so is the ring a left in it
     expect(c.slot).to.equal(a.slot);
-    expect(c.ring).to.not.equal(a.ring);
+    expect(c.ring).to.equal(a.ring);
     expect(sb.slotsInUse('rx')).to.equal(2);
     expect(log).to.deep.equal(['attach rx:0', 'attach rx:1', 'detach rx:0', 'attach rx:0']);
+  });
+
+  it('hands a departed sender’s drained ring to the next sender on the same lane, read on as a producer restart would be', () => {
+    const sb = new Switchboard(quiet);
+    sb.register('rx', { senderSlots: 2, ringBytes: 64 * 1024 });
+    const codec = new Codec();
+    const inbox = new Inbox(sb.describe('rx').doorbell, { codec, spinMicros: 0 });
+    const got: unknown[] = [];
+    const read = (): void => void inbox.drain(Infinity, (env) => void got.push([env.from, env.payload]));
+    const send = (g: ReturnType<Switchboard['connect']>, from: string, payload: unknown): void => {
+      const out = new Outbox({ to: 'rx', lane: g.lane, slot: g.slot, ring: g.ring, doorbell: g.doorbell });
+      for (let i = 0; i < 40; i++) out.send({ kind: 'tell', from, to: 'rx', id: 0, payload: { ...(payload as object), i } });
+    };
+    const a = sb.connect('a', 'rx');
+    inbox.attach(a.slot, a.ring, a.lane);
+    send(a, 'a', { sym: 'BTC', px: 1 }); // a record structure goes into the ring's dictionary
+    read();
+    sb.releaseSender('a');
+    inbox.detach(a.slot);
+    const b = sb.connect('b', 'rx');
+    expect([b.slot, b.ring === a.ring]).to.deep.equal([a.slot, true]);
+    send(b, 'b', { sym: 'ETH', px: 2 }); // the same shape again, and a new one
+    send(b, 'b', { other: true });
+    inbox.attach(b.slot, b.ring, b.lane);
+    read();
+    expect(got.length).to.equal(120);
+    expect(got[40]).to.deep.equal(['b', { sym: 'ETH', px: 2, i: 0 }]);
+    expect(got[119]).to.deep.equal(['b', { other: true, i: 39 }]);
+    expect(got.slice(0, 40).every((x) => (x as [string])[0] === 'a')).to.equal(true);
+    // A reply-lane sender does not get a mail ring (nor the other way round): a reader still on the slot would take its frames for the wrong lane.
+    sb.releaseSender('b');
+    const r = sb.connect('r', 'rx', 'reply');
+    expect([r.slot, r.ring === a.ring]).to.deep.equal([a.slot, false]);
+    // The receiver has not taken the detach yet when the next sender writes: its old reader reads on, then the new one takes over where it stopped.
+    const x = sb.connect('x', 'rx');
+    inbox.attach(x.slot, x.ring, x.lane);
+    send(x, 'x', { sym: 'SOL', px: 3 });
+    sb.releaseSender('x');
+    read();
+    const y = sb.connect('y', 'rx');
+    expect([y.slot, y.ring === x.ring]).to.deep.equal([x.slot, true]);
+    got.length = 0;
+    send(y, 'y', { sym: 'ADA', px: 4 });
+    read();
+    inbox.detach(y.slot);
+    inbox.attach(y.slot, y.ring, y.lane);
+    send(y, 'y', { sym: 'ADA', px: 5 });
+    read();
+    expect(got.map((g) => { const [from, p] = g as [string, { px: number; i: number }]; return `${from}${p.px}.${p.i}`; })).to.deep.equal([...[4, 5].flatMap((px) => [...Array(40).keys()].map((i) => `y${px}.${i}`))]);
   });
 
   it('forgets an inbox gone for good, tells its senders to drop their rings, and frees its own slots', () => {

@@ -3,6 +3,7 @@ import { InvalidOptionError, MessageTooLargeError, NotOnMainThreadError, RingCor
 import { createDoorbell, createRing, Doorbell, frameBytes, RingReader, RingWriter } from '../../src/internal.js';
 import { READ_POS, RING_HEADER_BYTES, WRITE_POS } from '../../src/ring/layout.js';
 import { REWIND_AFTER_BYTES } from '../../src/ring/writer.js';
+import { reuseRing, setConsumerClosed } from '../../src/ring/ring.js';
 
 function bytes(len: number, fill: number): Uint8Array {
   return new Uint8Array(len).fill(fill & 0xff);
@@ -23,6 +24,26 @@ describe('ring', () => {
 
     it('refuses a buffer that is not a ring', () => {
       expect(() => new RingReader(new SharedArrayBuffer(4096))).to.throw(InvalidOptionError, /capacity/);
+    });
+  });
+
+  describe('reuseRing', () => {
+    it('readies a drained ring of the same size for a new producer, who writes on where the last one stopped; refuses one with unread frames or of another size', () => {
+      const ring = createRing(1024);
+      const w = new RingWriter(ring);
+      expect(w.tryWrite(new Uint8Array([1, 2, 3]))).to.equal('written');
+      expect(reuseRing(ring, 1024), 'unread frame').to.equal(false);
+      const r = new RingReader(ring);
+      expect(r.next()).to.equal(true);
+      r.commit();
+      setConsumerClosed(ring, true);
+      expect(reuseRing(ring, 2048), 'another size').to.equal(false);
+      expect(reuseRing(ring, 1024)).to.equal(true);
+      const next = new RingWriter(ring);
+      expect(next.closed, 'the closed flag is cleared').to.equal(false);
+      expect(next.tryWrite(new Uint8Array([9]))).to.equal('written');
+      expect(r.next()).to.equal(true);
+      expect([...r.bytes.subarray(r.offset, r.offset + r.length)]).to.deep.equal([9]);
     });
   });
 
