@@ -2,9 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { InvalidOptionError } from '../errors.js';
 
 /**
- * Once per process, before the first actor's worker starts: with
- * `RINGMASTER_MEMORY_REDUCER=off`, V8's memory reducer is turned off for the
- * isolates created from then on.
+ * Once per process, before the first actor's worker starts: V8's memory
+ * reducer is turned off for the isolates created from then on, unless
+ * `RINGMASTER_MEMORY_REDUCER=on`.
  *
  * The memory reducer runs a full, memory-reducing garbage collection in an
  * isolate some 8 s after its old generation first grew, and again while it
@@ -16,9 +16,10 @@ import { InvalidOptionError } from '../errors.js';
  * of its event loop. With many actors on few cores the pool is always busy,
  * and those loops took a fifth to a third of the machine (docs/benchmarks.md).
  *
- * It stays on by default: without it an idle actor keeps garbage (the rings
- * of senders that are gone, say) until its heap grows enough for V8 to
- * collect, so its shared memory lags behind the live actors.
+ * Without it an idle actor keeps its garbage until its heap grows enough for
+ * V8 to collect. Shared memory does not wait on that: a departed sender's
+ * ring is handed to the slot's next sender (Switchboard), not left for the
+ * receiver's next collection.
  * V8 reads the flag when it sets up an isolate's heap, so the main thread's
  * isolate keeps its reducer, and a worker started before keeps its own.
  */
@@ -32,9 +33,9 @@ export function prepareWorkerIsolates(): boolean {
 
 let prepared: boolean | null = null;
 
-/** Whether actors' workers keep V8's memory reducer: unless `RINGMASTER_MEMORY_REDUCER=off` (and node was not started with `--memory-reducer`). */
+/** Whether actors' workers keep V8's memory reducer: with `RINGMASTER_MEMORY_REDUCER=on`, or when node was started with `--memory-reducer`. */
 export function keepsMemoryReducer(env: NodeJS.ProcessEnv, execArgv: readonly string[]): boolean {
   const v = env.RINGMASTER_MEMORY_REDUCER;
   if (v !== undefined && v !== 'on' && v !== 'off') throw new InvalidOptionError('RINGMASTER_MEMORY_REDUCER', `must be 'on' or 'off', got '${v}'`);
-  return v !== 'off' || execArgv.some((a) => a === '--memory-reducer' || a === '--memory_reducer');
+  return v === 'on' || execArgv.some((a) => a === '--memory-reducer' || a === '--memory_reducer');
 }

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { keepsMemoryReducer, prepareWorkerIsolates } from '../../src/cell/isolates.js';
 
 describe("V8's memory reducer in actors' isolates (src/cell/isolates.ts)", () => {
-  it('is kept by default, turned off by RINGMASTER_MEMORY_REDUCER=off, and kept when node was started with --memory-reducer', () => {
-    expect(keepsMemoryReducer({}, [])).to.equal(true);
+  it('is off by default and with RINGMASTER_MEMORY_REDUCER=off, kept with =on or when node was started with --memory-reducer', () => {
+    expect(keepsMemoryReducer({}, [])).to.equal(false);
+    expect(keepsMemoryReducer({}, ['--memory-reducer'])).to.equal(true);
     expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'on' }, [])).to.equal(true);
     expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--max-old-space-size=512'])).to.equal(false);
     expect(keepsMemoryReducer({ RINGMASTER_MEMORY_REDUCER: 'off' }, ['--memory-reducer'])).to.equal(true);
