@@ -46,7 +46,8 @@ export const defaultConfig: TradingConfig = {
   portfolio: { startingCash: 1_000_000 },
   indicator: { minThreads: 1, maxThreads: 2 },
   faults: { risk: { crashRate: 0.02, poisonRate: 0.01 }, execution: { hangRate: 0.01, exchangeOutageRate: 0.005, exchangeOutageMs: 2000 } },
-  supervision: { intensity: 30, periodMs: 10_000, heartbeat: { intervalMs: 100, misses: 5 }, maxRedeliveries: 1, shutdownMs: 2000 },
+  // The faults below cost ~2–3 restarts a second at the feed's rate: the budget sits well above that, so the demo's root does not give up.
+  supervision: { intensity: 100, periodMs: 10_000, heartbeat: { intervalMs: 100, misses: 5 }, maxRedeliveries: 1, shutdownMs: 2000 },
 };
 
 const module = (name: string): string => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
