@@ -53,7 +53,10 @@ export interface InboxDescriptor {
   rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
 }
 
-export type TransportToMain = { type: 'ring-request'; requestId: number; from: string; to: string; lane: Lane };
+export type TransportToMain =
+  | { type: 'ring-request'; requestId: number; from: string; to: string; lane: Lane }
+  /** The answer to `ring-revoked`: this thread has retired every ring it had into `to`, and will never touch them again. */
+  | { type: 'ring-released'; from: string; to: string };
 
 export type TransportToWorker =
   | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer; lane: Lane }
@@ -65,7 +68,8 @@ export type TransportToWorker =
   | { type: 'ring-detach'; slot: number };
 
 export function isTransportToMain(m: unknown): m is TransportToMain {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ring-request';
+  const t = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+  return t === 'ring-request' || t === 'ring-released';
 }
 
 export function isTransportToWorker(m: unknown): m is TransportToWorker {
