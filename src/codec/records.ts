@@ -37,8 +37,6 @@ export interface DictSource {
 /** A ring's dictionary area as its single writer sees it (a RingWriter fits). */
 export interface DictSink extends DictSource {
   publishDict(length: number): void;
-  /** True once nothing more may be written (a retired writer): no structure is shared then. */
-  readonly closed?: boolean;
 }
 
 /** A key list as msgpackr keeps it (it hangs the reader it compiles for it on the array). */
@@ -108,7 +106,7 @@ export class RecordEncoder {
     const id = (t.nextId ?? 0x40) - 0x40;
     if (id !== t.length || id !== (t.sharedLength ?? 0) || id >= MAX_SHARED_STRUCTURES || keys.length > MAX_KEYS) return false;
     // Another writer appended (an older outbox of this thread to the same ring): this table is stale, so share nothing.
-    if (this.#dict.closed || this.#dict.dictLength() !== this.#used) return false;
+    if (this.#dict.dictLength() !== this.#used) return false;
     const dict = this.#dict.dict;
     let need = 2;
     for (const k of keys) {

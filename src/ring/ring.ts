@@ -66,11 +66,6 @@ export function ringDrained(buffer: SharedArrayBuffer): boolean {
   return Atomics.load(hdr, READ_POS) === Atomics.load(hdr, WRITE_POS);
 }
 
-/** The data-area size of ring `buffer`, bytes. */
-export function ringCapacity(buffer: SharedArrayBuffer): number {
-  return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), CAPACITY);
-}
-
 /** Times a producer found `buffer` full. */
 export function ringFullEvents(buffer: SharedArrayBuffer): number {
   return Atomics.load(new Int32Array(buffer, 0, RING_HEADER_SLOTS), FULL_EVENTS) >>> 0;
@@ -96,17 +91,6 @@ export function reuseRing(buffer: SharedArrayBuffer, capacityBytes: number): boo
   Atomics.store(hdr, PRODUCER_CLOSED, 0);
   Atomics.store(hdr, CONSUMER_CLOSED, 0);
   return true;
-}
-
-/**
- * Make a ring nobody holds any more (its reader's inbox gone, its writer
- * retired) as new for another pair: positions, counters, flags and the
- * dictionary back to zero; its size stays. The data area keeps old bytes,
- * which no reader looks at past WRITE_POS.
- */
-export function resetRing(buffer: SharedArrayBuffer): void {
-  const hdr = new Int32Array(buffer, 0, RING_HEADER_SLOTS);
-  for (let i = 0; i < RING_HEADER_SLOTS; i++) if (i !== CAPACITY && i !== DICT_BYTES) Atomics.store(hdr, i, 0);
 }
 
 /**

@@ -76,19 +76,7 @@ export class RingWriter extends RingView {
   }
 
   get closed(): boolean {
-    return this.#retired || Atomics.load(this.hdr, CONSUMER_CLOSED) !== 0 || Atomics.load(this.hdr, PRODUCER_CLOSED) !== 0;
-  }
-
-  #retired = false;
-
-  /**
-   * This thread is done with the ring for good (its inbox is gone): from now
-   * on every write, and every dictionary append, is refused as `closed`
-   * without touching the buffer, which the main thread may then hand to
-   * another pair.
-   */
-  retire(): void {
-    this.#retired = true;
+    return Atomics.load(this.hdr, CONSUMER_CLOSED) !== 0 || Atomics.load(this.hdr, PRODUCER_CLOSED) !== 0;
   }
 
   /**
@@ -153,7 +141,6 @@ export class RingWriter extends RingView {
    * `dict` before this call). Frames committed afterwards may refer to them.
    */
   publishDict(length: number): void {
-    if (this.#retired) return;
     if (!Number.isInteger(length) || length < this.dictLength() || length > this.dict.length) {
       throw new InvalidOptionError('ring.publishDict', `length must grow within 0..${this.dict.length}, got ${length} (published ${this.dictLength()})`);
     }

@@ -104,12 +104,8 @@ export class MainEndpoint {
     });
     wiring.bindLocal(SYSTEM_ID, this.inbox);
     // An inbox gone for good takes its rings with it: drop ours to it.
-    wiring.onLocalRevoke((sender, to) => {
-      for (const lane of LANES) {
-        this.#outboxes[lane].get(to)?.writer.retire();
-        this.#outboxes[lane].delete(to);
-      }
-      return sender === SYSTEM_ID;
+    wiring.onLocalRevoke((_sender, to) => {
+      for (const lane of LANES) this.#outboxes[lane].delete(to);
     });
     this.sender = new Sender(this.#source(), codec, (env, err) => this.#undeliverable(env, err), opts.sendTimeoutMs);
   }

@@ -64,16 +64,9 @@ export class Endpoint {
     return p;
   }
 
-  /**
-   * Drop every outbox to `to` (its inbox is gone for good). Their writers are
-   * retired first: a send still holding one is refused as closed, and never
-   * writes into a ring the main thread may give to another pair.
-   */
+  /** Drop every outbox to `to` (its inbox is gone for good): the rings' memory goes with them. */
   forget(to: string): void {
-    for (const lane of Object.keys(this.#outboxes) as Lane[]) {
-      this.#outboxes[lane].get(to)?.writer.retire();
-      this.#outboxes[lane].delete(to);
-    }
+    for (const lane of Object.keys(this.#outboxes) as Lane[]) this.#outboxes[lane].delete(to);
   }
 
   close(): void {
@@ -102,7 +95,6 @@ export class Endpoint {
       }
       case 'ring-revoked':
         this.forget(m.to);
-        this.#port.postMessage({ type: 'ring-released', from: this.id, to: m.to } satisfies TransportToMain);
         return;
       case 'ring-detach':
         this.inbox.detach(m.slot);

@@ -53,10 +53,7 @@ export interface InboxDescriptor {
   rings: Array<{ slot: number; ring: SharedArrayBuffer; lane: Lane }>;
 }
 
-export type TransportToMain =
-  | { type: 'ring-request'; requestId: number; from: string; to: string; lane: Lane }
-  /** The answer to `ring-revoked`: this thread has retired every ring it had into `to`, and will never touch them again. */
-  | { type: 'ring-released'; from: string; to: string };
+export type TransportToMain = { type: 'ring-request'; requestId: number; from: string; to: string; lane: Lane };
 
 export type TransportToWorker =
   | { type: 'ring-attach'; slot: number; ring: SharedArrayBuffer; lane: Lane }
@@ -68,8 +65,7 @@ export type TransportToWorker =
   | { type: 'ring-detach'; slot: number };
 
 export function isTransportToMain(m: unknown): m is TransportToMain {
-  const t = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
-  return t === 'ring-request' || t === 'ring-released';
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ring-request';
 }
 
 export function isTransportToWorker(m: unknown): m is TransportToWorker {

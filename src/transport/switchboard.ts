@@ -1,11 +1,8 @@
 import { InboxFullError, InvalidOptionError, NoSuchActorError } from '../errors.js';
 import { createDoorbell } from '../ring/doorbell.js';
 import { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SENDER_SLOTS } from '../ring/layout.js';
-import { createRing, resetRing, reuseRing, ringCapacity, ringDrained, setConsumerClosed } from '../ring/ring.js';
+import { createRing, reuseRing, ringDrained, setConsumerClosed } from '../ring/ring.js';
 import { laneKey, type InboxDescriptor, type Lane, type RingGrant } from './protocol.js';
-
-/** Most recycled rings of one size kept for new pairs (256 KiB rings: 32 MiB). */
-export const MAX_POOLED_RINGS = 128;
 
 export interface RegisterOptions {
   /** Most senders this inbox can have; default DEFAULT_SENDER_SLOTS. */
@@ -45,8 +42,8 @@ export interface SwitchboardEvents {
   attach(to: string, slot: number, ring: SharedArrayBuffer, lane: Lane): void;
   /** The ring in `slot` of `to` is drained and its sender gone: the receiving thread may drop it. */
   detach(to: string, slot: number): void;
-  /** Inbox `to` is gone for good: `sender` must drop its outboxes to it (`rings`, which `recycle` takes back once it has). */
-  revoke(sender: string, to: string, rings: SharedArrayBuffer[]): void;
+  /** Inbox `to` is gone for good: `sender` must drop its outboxes to it. */
+  revoke(sender: string, to: string): void;
 }
 
 /**
@@ -151,11 +148,11 @@ export class Switchboard {
     const rec = this.#inboxes.get(id);
     if (rec) {
       this.#inboxes.delete(id);
-      const bySender = new Map<string, SharedArrayBuffer[]>();
-      for (const r of rec.rings) if (r) (bySender.get(r.sender) ?? bySender.set(r.sender, []).get(r.sender)!).push(r.ring);
-      for (const [sender, rings] of bySender) {
+      const senders = new Set<string>();
+      for (const r of rec.rings) if (r) senders.add(r.sender);
+      for (const sender of senders) {
         this.#sendsTo.get(sender)?.delete(id);
-        this.#events.revoke(sender, id, rings);
+        this.#events.revoke(sender, id);
       }
     }
     this.releaseSender(id);
@@ -189,37 +186,7 @@ export class Switchboard {
   #ringFor(rec: InboxRecord, slot: number, lane: Lane): SharedArrayBuffer {
     const spare = rec.spare[slot];
     rec.spare[slot] = undefined;
-    if (spare && spare.lane === lane && reuseRing(spare.ring, rec.ringBytes)) return spare.ring;
-    const pooled = this.#pool.get(rec.ringBytes)?.pop();
-    if (pooled) {
-      resetRing(pooled);
-      return pooled;
-    }
-    return createRing(rec.ringBytes);
-  }
-
-  /** Rings of inboxes gone for good, by data-area size, that no thread holds any more. */
-  readonly #pool = new Map<number, SharedArrayBuffer[]>();
-
-  /**
-   * `rings` (into an inbox gone for good) are held by no thread any more: its
-   * reader's thread has ended and their writer has retired them. They serve
-   * new pairs of the same ring size, up to MAX_POOLED_RINGS of each; the rest
-   * are left to the collector.
-   */
-  recycle(rings: SharedArrayBuffer[]): void {
-    for (const ring of rings) {
-      const size = ringCapacity(ring);
-      const pool = this.#pool.get(size) ?? this.#pool.set(size, []).get(size)!;
-      if (pool.length < MAX_POOLED_RINGS && !pool.includes(ring)) pool.push(ring);
-    }
-  }
-
-  /** Rings waiting in the pool (all sizes). */
-  get pooledRings(): number {
-    let n = 0;
-    for (const p of this.#pool.values()) n += p.length;
-    return n;
+    return spare && spare.lane === lane && reuseRing(spare.ring, rec.ringBytes) ? spare.ring : createRing(rec.ringBytes);
   }
 
   /**

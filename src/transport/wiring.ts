@@ -27,40 +27,24 @@ export class Wiring {
         if (local) return local.detach(slot);
         this.#post(this.#ports.get(to)?.port, { type: 'ring-detach', slot });
       },
-      revoke: (sender, to, rings) => {
+      revoke: (sender, to) => {
         const bound = this.#ports.get(sender);
-        // A ring into an inbox read on this thread (a pool's, a proxy's) is never recycled: that reader is not a thread that ended.
-        const recyclable = !this.#everLocal.has(to);
-        if (bound) {
-          if (recyclable) {
-            const byTo = this.#revoked.get(sender) ?? this.#revoked.set(sender, new Map()).get(sender)!;
-            byTo.set(to, [...(byTo.get(to) ?? []), ...rings]);
-          }
-          this.#post(bound.port, { type: 'ring-revoked', to });
-        } else if (this.#onLocalRevoke(sender, to) && recyclable) this.switchboard.recycle(rings);
+        if (bound) this.#post(bound.port, { type: 'ring-revoked', to });
+        else this.#onLocalRevoke(sender, to);
       },
     });
   }
 
-  #onLocalRevoke: (sender: string, to: string) => boolean = () => false;
-  /** Sender → inbox gone for good → the rings it was told to drop and has not yet said it retired. */
-  readonly #revoked = new Map<string, Map<string, SharedArrayBuffer[]>>();
-  /** Inboxes ever read on this thread. */
-  readonly #everLocal = new Set<string>();
+  #onLocalRevoke: (sender: string, to: string) => void = () => {};
 
-  /**
-   * Senders on this thread (the main thread's own outboxes) learn here that
-   * inbox `to` is gone for good; `fn` returns true when `sender` is one of
-   * them and has retired its rings to it (they may then be recycled).
-   */
-  onLocalRevoke(fn: (sender: string, to: string) => boolean): void {
+  /** Senders on this thread (the main thread's own outboxes) learn here that inbox `to` is gone for good. */
+  onLocalRevoke(fn: (sender: string, to: string) => void): void {
     this.#onLocalRevoke = fn;
   }
 
   /** Inbox `id` is read on this thread: new rings into it are attached directly. */
   bindLocal(id: string, inbox: Inbox): void {
     this.#local.set(id, inbox);
-    this.#everLocal.add(id);
     for (const { slot, ring, lane } of this.switchboard.describe(id).rings) inbox.attach(slot, ring, lane);
   }
 
@@ -77,15 +61,6 @@ export class Wiring {
     this.unbind(id);
     const listener = (m: unknown): void => {
       if (!isTransportToMain(m)) return;
-      if (m.type === 'ring-released') {
-        // The thread serving `id` retired its rings into `m.to`: no thread holds them now.
-        const byTo = this.#revoked.get(id);
-        const rings = byTo?.get(m.to);
-        if (!rings) return;
-        byTo!.delete(m.to);
-        this.switchboard.recycle(rings);
-        return;
-      }
       let reply: TransportToWorker;
       try {
         reply = { type: 'ring-grant', requestId: m.requestId, grant: this.switchboard.connect(m.from, m.to, m.lane) };
@@ -100,8 +75,6 @@ export class Wiring {
   }
 
   unbind(id: string): void {
-    // A thread that goes without saying it retired its rings keeps them from the pool: the collector takes them.
-    this.#revoked.delete(id);
     const b = this.#ports.get(id);
     if (!b) return;
     b.port.off('message', b.listener);

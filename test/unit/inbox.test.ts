@@ -246,39 +246,6 @@ describe('switchboard', () => {
     expect(sb.connect('next', 'sink').slot).to.equal(0);
   });
 
-  it('recycles the rings into an inbox gone for good once their sender has retired them: as new, for another pair of the same ring size', () => {
-    const revoked: Array<[string, string, SharedArrayBuffer[]]> = [];
-    const sb = new Switchboard({ ...quiet, revoke: (sender, to, rings) => void revoked.push([sender, to, rings]) });
-    sb.register('gone', { ringBytes: 1024 });
-    sb.register('next', { ringBytes: 1024 });
-    sb.register('big', { ringBytes: 4096 });
-    const codec = new Codec();
-    const g = sb.connect('hub', 'gone');
-    const out = new Outbox(g, codec);
-    out.send({ kind: 'tell', from: 'hub', to: 'gone', id: 0, payload: { sym: 'BTC', px: 1 } }); // a frame and a dictionary entry
-    sb.unregister('gone');
-    expect(revoked).to.deep.equal([['hub', 'gone', [g.ring]]]);
-    // The sender's thread retires its writer before it says so: nothing it still holds reaches the ring.
-    out.writer.retire();
-    const dict = out.writer.dictLength();
-    expect(out.trySend({ kind: 'tell', from: 'hub', to: 'gone', id: 0, payload: { other: 1 } })).to.equal('closed');
-    expect(out.writer.dictLength(), 'no structure shared by a retired writer').to.equal(dict);
-    sb.recycle(revoked[0]![2]);
-    sb.recycle(revoked[0]![2]); // twice is once
-    expect(sb.pooledRings).to.equal(1);
-    expect(sb.connect('a', 'big').ring).to.not.equal(g.ring); // another size: a ring of its own
-    const n = sb.connect('a', 'next');
-    expect(n.ring).to.equal(g.ring);
-    expect(sb.pooledRings).to.equal(0);
-    const inbox = new Inbox(sb.describe('next').doorbell, { codec, spinMicros: 0 });
-    inbox.attach(n.slot, n.ring, n.lane);
-    expect(inbox.depth()).to.equal(0); // the old frame is not there
-    new Outbox(n, codec).send({ kind: 'tell', from: 'a', to: 'next', id: 0, payload: { qty: 2 } });
-    const got: unknown[] = [];
-    inbox.drain(Infinity, (env) => void got.push([env.from, env.payload]));
-    expect(got).to.deep.equal([['a', { qty: 2 }]]);
-  });
-
   it('creates one ring per pair on first use and announces it to the receiver', () => {
     const attached: Array<[string, number]> = [];
     const sb = new Switchboard({ ...quiet, attach: (to, slot) => void attached.push([to, slot]) });
